@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "llamacloud-archive",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "archive", targets: ["archive"]),
+        .executable(name: "chat-simulator", targets: ["chat-simulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swhitty/FlyingFox", exact: "0.27.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(name: "SQLiteCore", dependencies: ["CSQLite"]),
+        .target(name: "LosslessJSON"),
+        .target(name: "LlamaCloudClient", dependencies: ["LosslessJSON"]),
+        .target(name: "ArchiveCore", dependencies: ["SQLiteCore", "LosslessJSON", "LlamaCloudClient"]),
+        .target(name: "ChatSimulator", dependencies: [
+            "LosslessJSON",
+            .product(name: "FlyingFox", package: "FlyingFox"),
+        ]),
+        .executableTarget(name: "archive", dependencies: [
+            "ArchiveCore", "ChatSimulator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "chat-simulator", dependencies: ["ChatSimulator"]),
+        .testTarget(name: "SQLiteCoreTests", dependencies: ["SQLiteCore"]),
+        .testTarget(name: "LosslessJSONTests", dependencies: ["LosslessJSON"]),
+        .testTarget(name: "ArchiveCoreTests", dependencies: ["ArchiveCore", "SQLiteCore"]),
+        .testTarget(name: "SyncTests", dependencies: ["ArchiveCore", "ChatSimulator", "LlamaCloudClient", "SQLiteCore"]),
+        .testTarget(name: "CLITests", dependencies: ["ArchiveCore", "ChatSimulator", "SQLiteCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,180 @@
+import CSQLite
+
+/// One SQLite connection, the only owner of its `sqlite3*` handle. It is not
+/// Sendable: keep it inside one task or actor.
+public final class Database {
+    public enum Mode: Sendable {
+        case readWriteCreate
+        case readWrite
+        case readOnly
+    }
+
+    public let path: String
+    public let mode: Mode
+    let handle: OpaquePointer
+    private var statementCache: [String: Statement] = [:]
+    private var savepointDepth = 0
+
+    /// Opens (or creates) the database at `path`. A file that is not a
+    /// database fails here, naming the path, rather than at the first query.
+    public init(path: String, mode: Mode = .readWriteCreate, busyTimeoutMilliseconds: Int32 = 5_000) throws {
+        self.path = path
+        self.mode = mode
+        var connection: OpaquePointer?
+        let flags: Int32
+        switch mode {
+        case .readWriteCreate: flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        case .readWrite: flags = SQLITE_OPEN_READWRITE
+        case .readOnly: flags = SQLITE_OPEN_READONLY
+        }
+        let code = sqlite3_open_v2(path, &connection, flags | SQLITE_OPEN_NOMUTEX, nil)
+        guard code == SQLITE_OK, let connection else {
+            let error = SQLiteError(code: code, connection: connection)
+            sqlite3_close_v2(connection)
+            throw SQLiteError(extendedCode: error.extendedCode, message: "\(error.message): \(path)")
+        }
+        handle = connection
+        sqlite3_extended_result_codes(connection, 1)
+        sqlite3_busy_timeout(connection, busyTimeoutMilliseconds)
+        do {
+            try execute("SELECT count(*) FROM sqlite_master")
+            if mode != .readOnly {
+                try execute("PRAGMA journal_mode=WAL")
+                try execute("PRAGMA synchronous=NORMAL")
+            }
+            try execute("PRAGMA foreign_keys=ON")
+        } catch let error as SQLiteError {
+            statementCache.removeAll()
+            sqlite3_close_v2(connection)
+            throw SQLiteError(extendedCode: error.extendedCode, message: "\(error.message): \(path)")
+        }
+    }
+
+    deinit {
+        statementCache.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    // MARK: Statements
+
+    /// Prepares one statement; SQL holding more than one is refused.
+    public func prepare(_ sql: String) throws -> Statement {
+        try Statement(connection: handle, sql: sql, persistent: false)
+    }
+
+    /// A prepared statement kept for reuse, keyed by its SQL. A statement whose
+    /// last step failed is prepared anew.
+    public func cachedStatement(_ sql: String) throws -> Statement {
+        if let statement = statementCache[sql], !statement.failed {
+            statement.reset()
+            statement.clearBindings()
+            return statement
+        }
+        let statement = try Statement(connection: handle, sql: sql, persistent: true)
+        statementCache[sql] = statement
+        return statement
+    }
+
+    public var cachedStatementCount: Int { statementCache.count }
+
+    /// Runs one statement with positional arguments, through the cache.
+    public func execute(_ sql: String, _ values: any SQLBindable...) throws {
+        let statement = try cachedStatement(sql)
+        defer { statement.reset() }
+        if !values.isEmpty { try statement.bind(values) }
+        while try statement.step() {}
+    }
+
+    /// Runs every statement of `script` in order (migrations, set-up).
+    public func executeScript(_ script: String) throws {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let code = sqlite3_exec(handle, script, nil, nil, &errorMessage)
+        if code != SQLITE_OK {
+            let message = errorMessage.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(code))
+            sqlite3_free(errorMessage)
+            throw SQLiteError(extendedCode: sqlite3_extended_errcode(handle), message: message, sql: script)
+        }
+    }
+
+    /// The first row of a query, mapped; nil when there is none.
+    public func first<T>(_ sql: String, _ values: any SQLBindable..., map: (Row) throws -> T) throws -> T? {
+        let statement = try cachedStatement(sql)
+        defer { statement.reset() }
+        if !values.isEmpty { try statement.bind(values) }
+        return try statement.step() ? map(Row(statement: statement)) : nil
+    }
+
+    /// Calls `body` once per row of a query.
+    public func forEachRow(_ sql: String, _ values: any SQLBindable..., body: (Row) throws -> Void) throws {
+        let statement = try cachedStatement(sql)
+        defer { statement.reset() }
+        if !values.isEmpty { try statement.bind(values) }
+        let row = Row(statement: statement)
+        while try statement.step() { try body(row) }
+    }
+
+    /// A single value of a query (first column of the first row).
+    public func scalar<T: SQLReadable>(_ sql: String, _ values: any SQLBindable..., as type: T.Type = T.self) throws -> T? {
+        let statement = try cachedStatement(sql)
+        defer { statement.reset() }
+        if !values.isEmpty { try statement.bind(values) }
+        return try statement.step() ? T.read(from: statement.handle, at: 0) : nil
+    }
+
+    // MARK: State
+
+    public var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    public var changes: Int { Int(sqlite3_changes64(handle)) }
+    public var totalChanges: Int { Int(sqlite3_total_changes64(handle)) }
+    /// True when no transaction is open.
+    public var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
+    public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
+
+    /// Interrupts a running query from another thread.
+    public func interrupt() { sqlite3_interrupt(handle) }
+
+    // MARK: Transactions
+
+    public enum TransactionKind: String, Sendable {
+        case deferred = "DEFERRED"
+        case immediate = "IMMEDIATE"
+        case exclusive = "EXCLUSIVE"
+    }
+
+    /// Runs `body` in a transaction (IMMEDIATE by default: writers take the
+    /// write lock up front, so two writers never deadlock upgrading). Rolls
+    /// back on a throw and rethrows the first error.
+    public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
+        try execute("BEGIN \(kind.rawValue)")
+        let result: T
+        do {
+            result = try body()
+            try execute("COMMIT")
+        } catch {
+            if !isAutocommit { try? execute("ROLLBACK") }
+            throw error
+        }
+        return result
+    }
+
+    /// Runs `body` in a savepoint: nests inside a transaction or another
+    /// savepoint; on a throw only the savepoint's work is undone.
+    public func savepoint<T>(_ body: () throws -> T) throws -> T {
+        savepointDepth += 1
+        defer { savepointDepth -= 1 }
+        let name = "sp\(savepointDepth)"
+        try execute("SAVEPOINT \(name)")
+        let result: T
+        do {
+            result = try body()
+            try execute("RELEASE \(name)")
+        } catch {
+            if !isAutocommit {
+                try? execute("ROLLBACK TO \(name)")
+                try? execute("RELEASE \(name)")
+            }
+            throw error
+        }
+        return result
+    }
+}

@@ -1,0 +1,150 @@
+import CSQLite
+
+/// One prepared statement. Finalized when released; not shared across threads.
+public final class Statement {
+    public let sql: String
+    let handle: OpaquePointer
+    let connection: OpaquePointer
+    /// Set when a step failed, so that the statement cache prepares it anew.
+    private(set) var failed = false
+    private lazy var indexByColumnName: [String: Int32] = {
+        var map: [String: Int32] = [:]
+        for index in 0..<columnCount { map[columnName(at: index)] = Int32(index) }
+        return map
+    }()
+
+    init(connection: OpaquePointer, sql: String, persistent: Bool) throws {
+        self.sql = sql
+        self.connection = connection
+        var statement: OpaquePointer?
+        var trailing = ""
+        let flags = UInt32(persistent ? SQLITE_PREPARE_PERSISTENT : 0)
+        var text = sql
+        let code: Int32 = text.withUTF8 { utf8 in
+            utf8.withMemoryRebound(to: CChar.self) { chars in
+                var tail: UnsafePointer<CChar>?
+                let code = sqlite3_prepare_v3(connection, chars.baseAddress, Int32(chars.count), flags, &statement, &tail)
+                if code == SQLITE_OK, let tail, let base = chars.baseAddress {
+                    let consumed = base.distance(to: tail)
+                    trailing = String(decoding: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[consumed...]), as: UTF8.self)
+                }
+                return code
+            }
+        }
+        guard code == SQLITE_OK else {
+            sqlite3_finalize(statement)
+            throw SQLiteError(code: code, connection: connection, sql: sql)
+        }
+        guard let statement else {
+            throw SQLiteError(extendedCode: SQLITE_MISUSE, message: "no SQL statement to prepare", sql: sql)
+        }
+        if Self.holdsAnotherStatement(trailing, connection: connection) {
+            sqlite3_finalize(statement)
+            throw SQLiteError(extendedCode: SQLITE_MISUSE, message: "expected one SQL statement, found more", sql: sql)
+        }
+        self.handle = statement
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    private static func holdsAnotherStatement(_ tail: String, connection: OpaquePointer) -> Bool {
+        if tail.allSatisfy({ $0.isWhitespace || $0 == ";" }) { return false }
+        var next: OpaquePointer?
+        let code = sqlite3_prepare_v2(connection, tail, -1, &next, nil)
+        defer { sqlite3_finalize(next) }
+        // A tail that fails to prepare still is a second statement.
+        return code != SQLITE_OK || next != nil
+    }
+
+    // MARK: Binding
+
+    public var parameterCount: Int { Int(sqlite3_bind_parameter_count(handle)) }
+
+    /// Binds `value` to the 1-based parameter `index`.
+    public func bind(_ value: some SQLBindable, at index: Int) throws {
+        try check(value.bind(to: handle, at: Int32(index)), connection, sql: sql)
+    }
+
+    /// Binds `value` to a named parameter such as `:id`, `@id` or `$id`.
+    public func bind(_ value: some SQLBindable, named name: String) throws {
+        let index = sqlite3_bind_parameter_index(handle, name)
+        guard index > 0 else {
+            throw SQLiteError(extendedCode: SQLITE_RANGE, message: "no parameter named \(name)", sql: sql)
+        }
+        try check(value.bind(to: handle, at: index), connection, sql: sql)
+    }
+
+    /// Binds values to parameters 1, 2, … in order.
+    public func bind(_ values: [any SQLBindable]) throws {
+        guard values.count == parameterCount else {
+            throw SQLiteError(extendedCode: SQLITE_RANGE,
+                              message: "expected \(parameterCount) arguments, got \(values.count)", sql: sql)
+        }
+        for (offset, value) in values.enumerated() {
+            try check(value.bind(to: handle, at: Int32(offset + 1)), connection, sql: sql)
+        }
+    }
+
+    public func clearBindings() { sqlite3_clear_bindings(handle) }
+
+    // MARK: Stepping
+
+    /// Advances; true when a row is available, false when done.
+    @discardableResult
+    public func step() throws -> Bool {
+        let code = sqlite3_step(handle)
+        switch code {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default:
+            failed = true
+            let error = SQLiteError(code: code, connection: connection, sql: sql)
+            sqlite3_reset(handle)
+            throw error
+        }
+    }
+
+    public func reset() { sqlite3_reset(handle) }
+
+    /// Binds, runs to completion and resets.
+    public func execute(_ values: any SQLBindable...) throws {
+        defer { reset() }
+        if !values.isEmpty { try bind(values) }
+        while try step() {}
+    }
+
+    /// Binds, then calls `body` once per row. The row is only valid inside the call.
+    public func forEachRow(_ values: any SQLBindable..., body: (Row) throws -> Void) throws {
+        defer { reset() }
+        if !values.isEmpty { try bind(values) }
+        let row = Row(statement: self)
+        while try step() { try body(row) }
+    }
+
+    /// Binds, then maps the first row (if any).
+    public func first<T>(_ values: any SQLBindable..., map: (Row) throws -> T) throws -> T? {
+        defer { reset() }
+        if !values.isEmpty { try bind(values) }
+        return try step() ? map(Row(statement: self)) : nil
+    }
+
+    // MARK: Columns
+
+    public var columnCount: Int { Int(sqlite3_column_count(handle)) }
+
+    public func columnName(at index: Int) -> String {
+        String(cString: sqlite3_column_name(handle, Int32(index)))
+    }
+
+    public var columnNames: [String] { (0..<columnCount).map(columnName(at:)) }
+
+    func columnIndex(named name: String) throws -> Int32 {
+        guard let index = indexByColumnName[name] else {
+            throw SQLiteError(extendedCode: SQLITE_RANGE, message: "no column named \(name)", sql: sql)
+        }
+        return index
+    }
+
+    /// True when the statement cannot change the database.
+    public var isReadOnly: Bool { sqlite3_stmt_readonly(handle) != 0 }
+}

@@ -1,0 +1,242 @@
+import Foundation
+import Testing
+@testable import SQLiteCore
+
+@Suite struct DatabaseTests {
+    let folder: TemporaryDirectory
+    let database: Database
+
+    init() throws {
+        folder = try TemporaryDirectory()
+        database = try Database(path: folder.path("test.db"))
+        try database.executeScript("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT UNIQUE, score REAL, data BLOB)")
+    }
+
+    @Test func opensInWALWithForeignKeys() throws {
+        #expect(try database.scalar("PRAGMA journal_mode", as: String.self) == "wal")
+        #expect(try database.scalar("PRAGMA foreign_keys", as: Int.self) == 1)
+        #expect(try database.scalar("PRAGMA synchronous", as: Int.self) == 1)
+    }
+
+    @Test func bindsAndReadsEveryTypeByIndexAndName() throws {
+        let insert = try database.prepare("INSERT INTO t(id, name, score, data) VALUES (:id, :name, :score, :data)")
+        try insert.bind(Int64(7), named: ":id")
+        try insert.bind("seven", named: ":name")
+        try insert.bind(7.5, named: ":score")
+        try insert.bind([UInt8]([0, 1, 2, 255]), named: ":data")
+        try insert.step()
+        try database.execute("INSERT INTO t(id, name, score, data) VALUES (?, ?, ?, ?)", 8, SQLNull(), Optional<Double>.none, [UInt8]())
+        var rows: [(Int64, String?, Double?, [UInt8], Bool)] = []
+        try database.forEachRow("SELECT id, name, score, data FROM t ORDER BY id") { row in
+            rows.append((try row.get("id"), row.optionalString(1), row.optionalDouble(2), row.blob(3), row.isNull(1)))
+        }
+        #expect(rows.count == 2)
+        #expect(rows[0].0 == 7 && rows[0].1 == "seven" && rows[0].2 == 7.5 && rows[0].3 == [0, 1, 2, 255] && !rows[0].4)
+        #expect(rows[1].0 == 8 && rows[1].1 == nil && rows[1].2 == nil && rows[1].3 == [] && rows[1].4)
+        #expect(try database.scalar("SELECT typeof(data) FROM t WHERE id = 8", as: String.self) == "blob")
+        #expect(try database.first("SELECT score FROM t WHERE id = ?", 7) { $0.value(0) } == .real(7.5))
+        #expect(try database.first("SELECT data FROM t WHERE id = ?", 7) { $0.value(0) } == .blob([0, 1, 2, 255]))
+        #expect(try database.first("SELECT id FROM t WHERE id = ?", 7) { $0.value(0) } == .integer(7))
+        #expect(try database.first("SELECT name FROM t WHERE id = ?", 8) { $0.value(0) } == .null)
+    }
+
+    @Test(arguments: [
+        "a\u{0}b\u{0}",
+        "👩‍👩‍👧‍👦 family, 🏳️‍🌈 flag, e\u{301}",
+        "",
+        "large",
+    ])
+    func textRoundTripsExactly(_ sample: String) throws {
+        let text = sample == "large" ? String(repeating: "x€y", count: 210_000) : sample  // 1 MB
+        try database.execute("INSERT INTO t(name) VALUES (?)", text)
+        let id = database.lastInsertedRowID
+        let back = try database.scalar("SELECT name FROM t WHERE id = ?", id, as: String.self)
+        #expect(back == text)
+        #expect(Array(back!.utf8) == Array(text.utf8))
+        #expect(try database.scalar("SELECT length(CAST(name AS BLOB)) FROM t WHERE id = ?", id, as: Int.self) == text.utf8.count)
+        #expect(try database.scalar("SELECT typeof(name) FROM t WHERE id = ?", id, as: String.self) == "text")
+    }
+
+    @Test func bindsRawUTF8BytesAsText() throws {
+        let bytes = Array("caf\u{e9}\u{0}!".utf8)
+        try bytes.withUnsafeBytes { buffer in
+            try database.execute("INSERT INTO t(name) VALUES (?)", UTF8Text(buffer))
+        }
+        #expect(try database.scalar("SELECT name FROM t", as: String.self) == "caf\u{e9}\u{0}!")
+        let read = try database.first("SELECT name FROM t") { row in row.withBytes(0) { Array($0) } }
+        #expect(read == bytes)
+    }
+
+    @Test func constraintViolationCarriesCodesAndSQL() throws {
+        try database.execute("INSERT INTO t(name) VALUES ('dup')")
+        let error = #expect(throws: SQLiteError.self) {
+            try database.execute("INSERT INTO t(name) VALUES ('dup')")
+        }
+        #expect(error?.primaryCode == 19)           // SQLITE_CONSTRAINT
+        #expect(error?.extendedCode == 2067)        // SQLITE_CONSTRAINT_UNIQUE
+        #expect(error?.isConstraintViolation == true)
+        #expect(error?.message.contains("UNIQUE constraint failed: t.name") == true)
+        #expect(error?.sql == "INSERT INTO t(name) VALUES ('dup')")
+    }
+
+    @Test func syntaxErrorNamesTheSQL() throws {
+        let error = #expect(throws: SQLiteError.self) { try database.prepare("SELEC nonsense FROM t") }
+        #expect(error?.primaryCode == 1)
+        #expect(error?.description.contains("SELEC nonsense FROM t") == true)
+        #expect(error?.message.contains("syntax error") == true)
+    }
+
+    @Test func refusesMultipleStatementsWhereOneIsExpected() throws {
+        let error = #expect(throws: SQLiteError.self) { try database.prepare("SELECT 1; DROP TABLE t") }
+        #expect(error?.message.contains("one SQL statement") == true)
+        #expect(try database.scalar("SELECT count(*) FROM sqlite_master WHERE name = 't'", as: Int.self) == 1)
+        // A trailing semicolon or comment is still one statement.
+        _ = try database.prepare("SELECT 1; ")
+        _ = try database.prepare("SELECT 1; -- trailing comment")
+    }
+
+    @Test func argumentCountMismatchIsAnError() throws {
+        #expect(throws: SQLiteError.self) { try database.execute("INSERT INTO t(name) VALUES (?)", "a", "b") }
+        #expect(throws: SQLiteError.self) { try database.prepare("SELECT :x").bind(1, named: ":y") }
+        #expect(throws: SQLiteError.self) { try database.first("SELECT 1 AS one") { try $0.get("two", as: Int.self) } }
+    }
+
+    @Test func statementCacheReusesAndEvictsFailedStatements() throws {
+        let sql = "INSERT INTO t(name) VALUES (?)"
+        let first = try database.cachedStatement(sql)
+        let second = try database.cachedStatement(sql)
+        #expect(first === second)
+        try first.execute("x")
+        #expect(throws: SQLiteError.self) { try first.execute("x") }
+        let third = try database.cachedStatement(sql)
+        #expect(third !== first)
+        try third.execute("y")
+        #expect(try database.scalar("SELECT count(*) FROM t", as: Int.self) == 2)
+    }
+
+    @Test func transactionRollsBackOnThrowAndKeepsTheFirstError() throws {
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try database.transaction {
+                try database.execute("INSERT INTO t(name) VALUES ('a')")
+                throw Boom()
+            }
+        }
+        #expect(database.isAutocommit)
+        #expect(try database.scalar("SELECT count(*) FROM t", as: Int.self) == 0)
+        let error = #expect(throws: SQLiteError.self) {
+            try database.transaction {
+                try database.execute("INSERT INTO t(name) VALUES ('a')")
+                try database.execute("INSERT INTO t(name) VALUES ('a')")
+            }
+        }
+        #expect(error?.isConstraintViolation == true)
+        #expect(try database.scalar("SELECT count(*) FROM t", as: Int.self) == 0)
+        try database.transaction { try database.execute("INSERT INTO t(name) VALUES ('kept')") }
+        #expect(try database.scalar("SELECT count(*) FROM t", as: Int.self) == 1)
+    }
+
+    @Test func nestedSavepointsUndoOnlyTheirOwnWork() throws {
+        struct Boom: Error {}
+        try database.transaction {
+            try database.execute("INSERT INTO t(name) VALUES ('outer')")
+            try database.savepoint {
+                try database.execute("INSERT INTO t(name) VALUES ('middle')")
+                #expect(throws: Boom.self) {
+                    try database.savepoint {
+                        try database.execute("INSERT INTO t(name) VALUES ('inner')")
+                        throw Boom()
+                    }
+                }
+            }
+        }
+        var names: [String] = []
+        try database.forEachRow("SELECT name FROM t ORDER BY id") { names.append($0.string(0)) }
+        #expect(names == ["outer", "middle"])
+    }
+
+    @Test func readOnlyConnectionRefusesWrites() throws {
+        try database.execute("INSERT INTO t(name) VALUES ('a')")
+        let reader = try Database(path: database.path, mode: .readOnly)
+        #expect(try reader.scalar("SELECT count(*) FROM t", as: Int.self) == 1)
+        let error = #expect(throws: SQLiteError.self) { try reader.execute("INSERT INTO t(name) VALUES ('b')") }
+        #expect(error?.isReadOnly == true)
+        #expect(try reader.prepare("SELECT 1").isReadOnly)
+        #expect(try !reader.prepare("DELETE FROM t").isReadOnly)
+    }
+
+    @Test func lockedDatabaseReportsBusy() throws {
+        let other = try Database(path: database.path, busyTimeoutMilliseconds: 50)
+        try database.execute("BEGIN IMMEDIATE")
+        defer { try? database.execute("ROLLBACK") }
+        let error = #expect(throws: SQLiteError.self) {
+            try other.transaction { try other.execute("INSERT INTO t(name) VALUES ('x')") }
+        }
+        #expect(error?.isBusy == true)
+        #expect(other.isAutocommit)
+    }
+
+    @Test func nonDatabaseFileFailsAtOpenNamingThePath() throws {
+        let path = folder.path("not-a-db.db")
+        try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: path))
+        let error = #expect(throws: SQLiteError.self) { try Database(path: path) }
+        #expect(error?.primaryCode == 26)  // SQLITE_NOTADB
+        #expect(error?.message.contains(path) == true)
+    }
+
+    @Test func corruptPagesAreReportedByIntegrityCheck() throws {
+        let path = folder.path("corrupt.db")
+        do {
+            let db = try Database(path: path)
+            try db.executeScript("PRAGMA journal_mode=DELETE; CREATE TABLE big(x TEXT); CREATE INDEX big_x ON big(x);")
+            try db.transaction {
+                for i in 0..<2000 { try db.execute("INSERT INTO big VALUES (?)", "row \(i) " + String(repeating: "z", count: 100)) }
+            }
+        }
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        try handle.seek(toOffset: 4096 * 3)
+        handle.write(Data(repeating: 0xFF, count: 4096 * 4))
+        try handle.close()
+        let opened = try? Database(path: path)
+        let outcome: String
+        if let opened {
+            do {
+                outcome = try opened.scalar("PRAGMA integrity_check", as: String.self) ?? ""
+            } catch let error as SQLiteError {
+                outcome = error.message
+            }
+        } else {
+            outcome = "failed to open"
+        }
+        #expect(outcome != "ok")
+    }
+
+    @Test func missingFileInReadOnlyModeFailsNamingThePath() throws {
+        let path = folder.path("missing.db")
+        let error = #expect(throws: SQLiteError.self) { try Database(path: path, mode: .readOnly) }
+        #expect(error?.message.contains(path) == true)
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test func rowCursorVisitsEveryRowWithoutCollecting() throws {
+        try database.transaction {
+            let insert = try database.cachedStatement("INSERT INTO t(score) VALUES (?)")
+            for i in 0..<1000 { try insert.execute(Double(i)) }
+        }
+        var sum = 0.0, count = 0
+        try database.prepare("SELECT score FROM t").forEachRow { row in
+            sum += row.double(0)
+            count += 1
+        }
+        #expect(count == 1000 && sum == 499_500)
+        #expect(database.changes == 1)
+        #expect(database.totalChanges >= 1000)
+    }
+
+    @Test func columnNamesAndCounts() throws {
+        let statement = try database.prepare("SELECT 1 AS a, 'x' AS b")
+        #expect(statement.columnNames == ["a", "b"])
+        #expect(statement.columnCount == 2)
+        #expect(statement.parameterCount == 0)
+    }
+}
