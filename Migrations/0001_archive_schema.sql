@@ -1,0 +1,137 @@
+-- Archive schema v1. A public interface: documented in README.md.
+-- Times are UTC text, exactly YYYY-MM-DDTHH:MM:SS.ffffffZ.
+
+CREATE TABLE sessions (
+  session_id        TEXT PRIMARY KEY,
+  project_id        TEXT,              -- the project it was synced from; NULL = the key's default project
+  organization_id   TEXT,
+  title             TEXT,              -- the API's generated_title
+  last_updated_at   TEXT NOT NULL,     -- normalised to UTC
+  shared_access     TEXT,
+  index_ids         TEXT,              -- JSON array, or NULL on unbound sessions
+  job_duration_ms   REAL,              -- job_metadata: usage of the most recent run only
+  job_input_tokens  INTEGER,
+  job_output_tokens INTEGER,
+  job_turns         INTEGER,
+  job_is_error      INTEGER,
+  job_error         TEXT,
+  event_count       INTEGER NOT NULL DEFAULT 0,
+  unknown_fields    TEXT,              -- JSON object of top-level fields this schema has no column for, or NULL
+  meta              TEXT NOT NULL,     -- the session JSON exactly as received, without "events"
+  first_synced_at   TEXT NOT NULL,
+  last_synced_at    TEXT NOT NULL,
+  deleted_at        TEXT               -- set when the API no longer has it; NULL while it exists remotely
+);
+CREATE INDEX sessions_by_project ON sessions(project_id, last_updated_at);
+CREATE INDEX sessions_by_updated ON sessions(last_updated_at);
+
+-- One row per event, in history order. Columns plus payload give back the
+-- event exactly: a field is in its column when it is a JSON string, else in payload.
+CREATE TABLE events (
+  event_id   INTEGER PRIMARY KEY,      -- rowid, the key of the search index
+  session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+  seq        INTEGER NOT NULL,         -- 0-based position in the history
+  turn       INTEGER NOT NULL,         -- 0-based run; a run starts at a user_input
+  type       TEXT,                     -- as received; NULL when the event had none
+  kind       TEXT NOT NULL,            -- type, or inferred from the fields (tool_call, tool_result, stop), or 'untyped'
+  content    TEXT,
+  call_id    TEXT,
+  name       TEXT,
+  payload    TEXT,                     -- JSON object of every other field; NULL when there is none
+  UNIQUE (session_id, seq)
+);
+
+-- Which tool_result answers which tool_call (same call_id, first after the call).
+CREATE TABLE tool_call_links (
+  session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+  call_seq   INTEGER NOT NULL,
+  result_seq INTEGER,                  -- NULL when no result arrived
+  PRIMARY KEY (session_id, call_seq)
+) WITHOUT ROWID;
+
+CREATE VIEW tool_calls AS
+SELECT c.session_id,
+       c.call_id,
+       c.turn,
+       c.name,
+       c.payload -> '$.arguments'                        AS arguments,
+       r.payload -> '$.result'                           AS result,
+       l.call_seq,
+       l.result_seq,
+       r.payload ->> '$.image_attachment.attachment_name' AS image_attachment_name,
+       r.payload ->> '$.image_attachment.source_id'       AS image_source_id
+FROM tool_call_links l
+JOIN events c ON c.session_id = l.session_id AND c.seq = l.call_seq
+LEFT JOIN events r ON r.session_id = l.session_id AND r.seq = l.result_seq;
+
+-- One row per stop event: that run's usage.
+CREATE TABLE usage (
+  session_id    TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+  turn          INTEGER NOT NULL,
+  seq           INTEGER NOT NULL,
+  input_tokens  INTEGER,               -- NULL when the API reported none
+  output_tokens INTEGER,
+  duration_ms   REAL,
+  agent_turns   INTEGER,               -- the API's usage.turns
+  is_error      INTEGER NOT NULL,
+  error         TEXT,
+  occurred_at   TEXT NOT NULL,         -- the session's last_updated_at when this stop was first archived
+  PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX usage_by_time ON usage(occurred_at, session_id, input_tokens, output_tokens, is_error);
+
+-- Earlier histories that a later sync found rewritten (not extended).
+CREATE TABLE session_revisions (
+  session_id    TEXT NOT NULL,
+  revision      INTEGER NOT NULL,      -- 1 for the first superseded history
+  superseded_at TEXT NOT NULL,
+  payload       TEXT NOT NULL,         -- the full previous session JSON
+  PRIMARY KEY (session_id, revision)
+);
+
+CREATE TABLE sync_runs (
+  run_id      INTEGER PRIMARY KEY,
+  started_at  TEXT NOT NULL,
+  finished_at TEXT,
+  status      TEXT NOT NULL,           -- running | ok | partial | failed
+  source      TEXT NOT NULL,           -- the API base URL, or 'import'
+  projects    TEXT,                    -- JSON array of project ids synced (null = default project)
+  listed      INTEGER NOT NULL DEFAULT 0,
+  new         INTEGER NOT NULL DEFAULT 0,
+  updated     INTEGER NOT NULL DEFAULT 0,
+  unchanged   INTEGER NOT NULL DEFAULT 0,
+  deleted     INTEGER NOT NULL DEFAULT 0,
+  failed      INTEGER NOT NULL DEFAULT 0,
+  requests    INTEGER NOT NULL DEFAULT 0,
+  message     TEXT
+);
+
+CREATE TABLE sync_failures (
+  run_id      INTEGER NOT NULL REFERENCES sync_runs(run_id),
+  session_id  TEXT NOT NULL,
+  project_id  TEXT,
+  http_status INTEGER,                 -- NULL for failures that were not an HTTP status (bad JSON, network)
+  message     TEXT NOT NULL,
+  failed_at   TEXT NOT NULL
+);
+CREATE INDEX sync_failures_by_session ON sync_failures(session_id);
+
+-- Full-text search over user inputs, final text and thinking blocks, tool
+-- arguments and results. The text is not stored twice: the index reads it
+-- from events through search_source.
+CREATE VIEW search_source(event_id, body) AS
+SELECT event_id,
+       CASE kind
+         WHEN 'tool_call' THEN payload ->> '$.arguments'
+         WHEN 'tool_result' THEN payload -> '$.result'
+         ELSE content
+       END
+FROM events
+WHERE kind IN ('user_input', 'text', 'thinking', 'tool_call', 'tool_result');
+
+CREATE VIRTUAL TABLE search_index USING fts5(
+  body,
+  content = 'search_source',
+  content_rowid = 'event_id',
+  tokenize = 'porter unicode61 remove_diacritics 2'
+);

@@ -1,0 +1,250 @@
+import LosslessJSON
+import SQLiteCore
+
+/// The archive file: opening and migrating it, and writing sessions into it.
+/// One store per connection; not Sendable.
+public final class ArchiveStore {
+    public let database: Database
+    public var path: String { database.path }
+    static let migrator = try! Migrator(EmbeddedMigrations.all)
+
+    public static var schemaVersion: Int { migrator.latestVersion }
+
+    /// Opens the archive, creating and migrating it when needed.
+    public init(path: String) throws {
+        do {
+            try ArchiveLocation.prepare(path: path)
+            database = try Database(path: path)
+            try Self.migrator.migrate(database) { Timestamp.now() }
+        } catch let error as SQLiteError {
+            throw ArchiveError.unusableArchive(path: path, reason: error.message)
+        } catch let error as MigrationError {
+            throw ArchiveError.unusableArchive(path: path, reason: error.description)
+        }
+    }
+
+    /// Opens an existing archive for reading only; refuses a newer schema.
+    public init(readingFrom path: String) throws {
+        do {
+            database = try Database(path: path, mode: .readOnly)
+            try Self.migrator.checkNotNewer(database)
+        } catch let error as SQLiteError {
+            throw ArchiveError.unusableArchive(path: path, reason: error.message)
+        } catch let error as MigrationError {
+            throw ArchiveError.unusableArchive(path: path, reason: error.description)
+        }
+    }
+
+    public func appliedSchemaVersion() throws -> Int {
+        try Self.migrator.appliedVersion(of: database)
+    }
+
+    // MARK: Sessions
+
+    public enum SaveOutcome: Equatable, Sendable {
+        case new
+        case appended(events: Int)
+        case rewritten(revision: Int)
+        case metadataChanged
+        case unchanged
+
+        public var changedAnything: Bool { self != .unchanged }
+    }
+
+    /// The archived `last_updated_at` of a session (normalised), if archived.
+    public func archivedLastUpdated(sessionID: String) throws -> (lastUpdatedAt: String, deleted: Bool)? {
+        try database.first("SELECT last_updated_at, deleted_at IS NOT NULL FROM sessions WHERE session_id = ?", sessionID) {
+            ($0.string(0), $0.get(1, as: Bool.self))
+        }
+    }
+
+    /// Writes one session in one transaction. History that extends the archived
+    /// one only adds the new events; history that does not first saves the old
+    /// session JSON in `session_revisions`.
+    @discardableResult
+    public func save(_ session: NormalizedSession, projectID: String?, organizationID: String?,
+                     syncedAt now: String) throws -> SaveOutcome {
+        try database.transaction {
+            let existing = try database.first(
+                "SELECT event_count, meta, deleted_at IS NOT NULL FROM sessions WHERE session_id = ?", session.sessionID) {
+                (count: $0.int(0), meta: $0.string(1), deleted: $0.get(2, as: Bool.self))
+            }
+            var keep = 0
+            var outcome = SaveOutcome.new
+            if let existing {
+                keep = try commonPrefixLength(session)
+                if keep < existing.count {
+                    let revision = try saveRevision(sessionID: session.sessionID, at: now)
+                    try removeEvents(sessionID: session.sessionID, from: keep)
+                    outcome = .rewritten(revision: revision)
+                } else if keep < session.events.count {
+                    outcome = .appended(events: session.events.count - keep)
+                } else if existing.meta != session.meta || existing.deleted {
+                    outcome = .metadataChanged
+                } else {
+                    outcome = .unchanged
+                }
+            }
+            try upsertSessionRow(session, projectID: projectID, organizationID: organizationID, now: now)
+            if keep < session.events.count {
+                try insertEvents(session, from: keep)
+                try relinkToolCalls(session)
+            }
+            return outcome
+        }
+    }
+
+    /// How many leading events the archive already holds exactly as `session` has them.
+    private func commonPrefixLength(_ session: NormalizedSession) throws -> Int {
+        var count = 0
+        var diverged = false
+        try database.forEachRow(
+            "SELECT type, content, call_id, name, payload FROM events WHERE session_id = ? ORDER BY seq",
+            session.sessionID
+        ) { row in
+            guard !diverged, count < session.events.count,
+                  session.events[count].sameStoredFields(
+                      type: row.optionalString(0), content: row.optionalString(1), callID: row.optionalString(2),
+                      name: row.optionalString(3), payload: row.optionalString(4))
+            else {
+                diverged = true
+                return
+            }
+            count += 1
+        }
+        return count
+    }
+
+    private func saveRevision(sessionID: String, at now: String) throws -> Int {
+        let previous = try sessionJSON(sessionID: sessionID) ?? "{}"
+        let revision = (try database.scalar(
+            "SELECT coalesce(max(revision), 0) + 1 FROM session_revisions WHERE session_id = ?", sessionID, as: Int.self)) ?? 1
+        try database.execute(
+            "INSERT INTO session_revisions(session_id, revision, superseded_at, payload) VALUES (?, ?, ?, ?)",
+            sessionID, revision, now, previous)
+        return revision
+    }
+
+    private func removeEvents(sessionID: String, from seq: Int) throws {
+        try database.execute("""
+            INSERT INTO search_index(search_index, rowid, body)
+            SELECT 'delete', s.event_id, s.body FROM search_source s JOIN events e ON e.event_id = s.event_id
+            WHERE e.session_id = ? AND e.seq >= ?
+            """, sessionID, seq)
+        try database.execute("DELETE FROM usage WHERE session_id = ? AND seq >= ?", sessionID, seq)
+        try database.execute("DELETE FROM events WHERE session_id = ? AND seq >= ?", sessionID, seq)
+    }
+
+    private func upsertSessionRow(_ session: NormalizedSession, projectID: String?, organizationID: String?, now: String) throws {
+        let job = session.job
+        try database.execute("""
+            INSERT INTO sessions(session_id, project_id, organization_id, title, last_updated_at, shared_access,
+              index_ids, job_duration_ms, job_input_tokens, job_output_tokens, job_turns, job_is_error, job_error,
+              event_count, unknown_fields, meta, first_synced_at, last_synced_at, deleted_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
+            ON CONFLICT(session_id) DO UPDATE SET
+              project_id = coalesce(excluded.project_id, sessions.project_id),
+              organization_id = coalesce(excluded.organization_id, sessions.organization_id),
+              title = excluded.title, last_updated_at = excluded.last_updated_at,
+              shared_access = excluded.shared_access, index_ids = excluded.index_ids,
+              job_duration_ms = excluded.job_duration_ms, job_input_tokens = excluded.job_input_tokens,
+              job_output_tokens = excluded.job_output_tokens, job_turns = excluded.job_turns,
+              job_is_error = excluded.job_is_error, job_error = excluded.job_error,
+              event_count = excluded.event_count, unknown_fields = excluded.unknown_fields, meta = excluded.meta,
+              last_synced_at = excluded.last_synced_at, deleted_at = NULL
+            """,
+            session.sessionID, projectID, organizationID, session.title, session.lastUpdatedAt, session.sharedAccess,
+            session.indexIDs, job?.durationMs, job?.inputTokens, job?.outputTokens, job?.turns, job?.isError,
+            job?.error, session.events.count, session.unknownFields, session.meta, now, now)
+    }
+
+    private func insertEvents(_ session: NormalizedSession, from start: Int) throws {
+        let insertEvent = try database.cachedStatement("""
+            INSERT INTO events(session_id, seq, turn, type, kind, content, call_id, name, payload)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let insertUsage = try database.cachedStatement("""
+            INSERT INTO usage(session_id, turn, seq, input_tokens, output_tokens, duration_ms, agent_turns,
+              is_error, error, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for event in session.events[start...] {
+            try insertEvent.execute(session.sessionID, event.seq, event.turn, event.type, event.kind, event.content,
+                                    event.callID, event.name, event.payload)
+            if let usage = event.usage {
+                try insertUsage.execute(session.sessionID, event.turn, event.seq, usage.inputTokens, usage.outputTokens,
+                                        usage.durationMs, usage.agentTurns, usage.isError, usage.error,
+                                        session.lastUpdatedAt)
+            }
+        }
+        try database.execute("""
+            INSERT INTO search_index(rowid, body)
+            SELECT s.event_id, s.body FROM search_source s JOIN events e ON e.event_id = s.event_id
+            WHERE e.session_id = ? AND e.seq >= ?
+            """, session.sessionID, start)
+    }
+
+    private func relinkToolCalls(_ session: NormalizedSession) throws {
+        try database.execute("DELETE FROM tool_call_links WHERE session_id = ?", session.sessionID)
+        let insert = try database.cachedStatement(
+            "INSERT INTO tool_call_links(session_id, call_seq, result_seq) VALUES (?, ?, ?)")
+        for link in session.toolCallLinks {
+            try insert.execute(session.sessionID, link.callSeq, link.resultSeq)
+        }
+    }
+
+    // MARK: Deletion
+
+    /// Marks one session deleted remotely (it answered 404). Keeps its data.
+    @discardableResult
+    public func markDeleted(sessionID: String, at now: String) throws -> Bool {
+        try database.execute("UPDATE sessions SET deleted_at = ? WHERE session_id = ? AND deleted_at IS NULL", now, sessionID)
+        return database.changes > 0
+    }
+
+    /// After a complete listing of a project: marks the live sessions of that
+    /// project that the listing did not contain. Returns how many.
+    public func markMissingDeleted(projectID: String?, listed: Set<String>, at now: String) throws -> Int {
+        try database.transaction {
+            try database.executeScript("CREATE TEMP TABLE IF NOT EXISTS listed_ids(session_id TEXT PRIMARY KEY) WITHOUT ROWID")
+            try database.execute("DELETE FROM temp.listed_ids")
+            let insert = try database.cachedStatement("INSERT OR IGNORE INTO temp.listed_ids VALUES (?)")
+            for id in listed { try insert.execute(id) }
+            try database.execute("""
+                UPDATE sessions SET deleted_at = ?
+                WHERE project_id IS ? AND deleted_at IS NULL
+                  AND session_id NOT IN (SELECT session_id FROM temp.listed_ids)
+                """, now, projectID)
+            let marked = database.changes
+            try database.execute("DELETE FROM temp.listed_ids")
+            return marked
+        }
+    }
+
+    // MARK: Reading back
+
+    /// The session JSON as the retrieve endpoint returned it (same keys and values).
+    public func sessionJSON(sessionID: String) throws -> String? {
+        guard let meta = try database.scalar("SELECT meta FROM sessions WHERE session_id = ?", sessionID, as: String.self) else {
+            return nil
+        }
+        return try SessionJSON.session(meta: meta) { writer in
+            var first = true
+            try database.forEachRow(
+                "SELECT type, content, call_id, name, payload FROM events WHERE session_id = ? ORDER BY seq", sessionID
+            ) { row in
+                if !first { writer.writeRaw(",") }
+                first = false
+                SessionJSON.event(type: row.optionalString(0), content: row.optionalString(1),
+                                  callID: row.optionalString(2), name: row.optionalString(3),
+                                  payload: row.optionalString(4), into: &writer)
+            }
+        }
+    }
+
+    /// Row counts of the main tables, for `status`.
+    public func tableCounts() throws -> [(table: String, rows: Int)] {
+        try ["sessions", "events", "tool_call_links", "usage", "session_revisions", "sync_runs", "sync_failures"].map {
+            ($0, try database.scalar("SELECT count(*) FROM \($0)", as: Int.self) ?? 0)
+        }
+    }
+}

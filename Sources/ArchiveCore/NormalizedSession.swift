@@ -1,0 +1,72 @@
+import LosslessJSON
+
+/// A session as the store writes it: columns for what the schema knows, and
+/// JSON for everything else, so that nothing the API sent is lost.
+public struct NormalizedSession: Sendable {
+    public let sessionID: String
+    public let lastUpdatedAt: String
+    public let title: String?
+    public let sharedAccess: String?
+    public let indexIDs: String?
+    public let job: JobMetadata?
+    public let unknownFields: String?
+    public let meta: String
+    public let events: [NormalizedEvent]
+
+    public struct JobMetadata: Sendable, Equatable {
+        public let durationMs: Double?
+        public let inputTokens: Int64?
+        public let outputTokens: Int64?
+        public let turns: Int64?
+        public let isError: Bool?
+        public let error: String?
+    }
+
+    /// Each tool_call paired with the first later tool_result of the same call_id.
+    public var toolCallLinks: [(callSeq: Int, resultSeq: Int?)] {
+        var links: [(callSeq: Int, resultSeq: Int?)] = []
+        var open: [String: [Int]] = [:]  // call_id -> indexes into links awaiting a result
+        for event in events {
+            switch event.kind {
+            case "tool_call":
+                links.append((event.seq, nil))
+                if let callID = event.callID { open[callID, default: []].append(links.count - 1) }
+            case "tool_result":
+                if let callID = event.callID, var waiting = open[callID], !waiting.isEmpty {
+                    links[waiting.removeFirst()].resultSeq = event.seq
+                    open[callID] = waiting
+                }
+            default:
+                break
+            }
+        }
+        return links
+    }
+}
+
+/// One event: the four string fields the schema has columns for, and the rest as a JSON object.
+public struct NormalizedEvent: Sendable, Equatable {
+    public let seq: Int
+    public let turn: Int
+    public let type: String?
+    public let kind: String
+    public let content: String?
+    public let callID: String?
+    public let name: String?
+    public let payload: String?
+    public let usage: StopUsage?
+
+    /// True when the stored columns are the same (what decides "history extended").
+    func sameStoredFields(type: String?, content: String?, callID: String?, name: String?, payload: String?) -> Bool {
+        self.type == type && self.content == content && self.callID == callID && self.name == name && self.payload == payload
+    }
+}
+
+public struct StopUsage: Sendable, Equatable {
+    public let inputTokens: Int64?
+    public let outputTokens: Int64?
+    public let durationMs: Double?
+    public let agentTurns: Int64?
+    public let isError: Bool
+    public let error: String?
+}

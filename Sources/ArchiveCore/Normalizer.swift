@@ -1,0 +1,127 @@
+import LosslessJSON
+
+public struct NormalizationError: Error, CustomStringConvertible, Equatable, Sendable {
+    public let sessionID: String?
+    public let reason: String
+    public var description: String {
+        sessionID.map { "session \($0): \(reason)" } ?? reason
+    }
+}
+
+/// Turns a session as the retrieve endpoint returns it into rows.
+public enum Normalizer {
+    static let knownSessionKeys: Set<String> = [
+        "session_id", "last_updated_at", "generated_title", "index_ids", "shared_access", "job_metadata", "events",
+    ]
+    static let eventColumnKeys = ["type", "content", "call_id", "name"]
+
+    public static func normalize(_ value: JSONValue) throws(NormalizationError) -> NormalizedSession {
+        guard case .object(let object) = value else {
+            throw NormalizationError(sessionID: nil, reason: "a session must be a JSON object")
+        }
+        guard let sessionID = object["session_id"]?.stringValue, !sessionID.isEmpty else {
+            throw NormalizationError(sessionID: nil, reason: "missing session_id")
+        }
+        guard let rawUpdated = object["last_updated_at"]?.stringValue else {
+            throw NormalizationError(sessionID: sessionID, reason: "missing last_updated_at")
+        }
+        guard let lastUpdatedAt = Timestamp.normalize(rawUpdated) else {
+            throw NormalizationError(sessionID: sessionID, reason: "unreadable last_updated_at \"\(rawUpdated)\"")
+        }
+        let rawEvents: [JSONValue]
+        switch object["events"] {
+        case .array(let list)?: rawEvents = list
+        case nil, .null?: rawEvents = []
+        default: throw NormalizationError(sessionID: sessionID, reason: "events is not an array")
+        }
+
+        var events: [NormalizedEvent] = []
+        events.reserveCapacity(rawEvents.count)
+        var userInputs = 0
+        for (seq, raw) in rawEvents.enumerated() {
+            guard case .object(let fields) = raw else {
+                throw NormalizationError(sessionID: sessionID, reason: "event \(seq) is not a JSON object")
+            }
+            let event = normalizeEvent(fields, seq: seq, userInputsBefore: &userInputs)
+            events.append(event)
+        }
+
+        var meta = object
+        meta["events"] = nil
+        var unknown = JSONObject()
+        for member in object.members where !knownSessionKeys.contains(member.key) {
+            unknown.members.append(member)
+        }
+        let indexIDs: String?
+        switch object["index_ids"] {
+        case nil, .null?: indexIDs = nil
+        case let other?: indexIDs = other.serialized
+        }
+        return NormalizedSession(
+            sessionID: sessionID,
+            lastUpdatedAt: lastUpdatedAt,
+            title: object["generated_title"]?.stringValue,
+            sharedAccess: object["shared_access"]?.stringValue,
+            indexIDs: indexIDs,
+            job: object["job_metadata"]?.objectValue.map(jobMetadata),
+            unknownFields: unknown.isEmpty ? nil : JSONValue.object(unknown).serialized,
+            meta: JSONValue.object(meta).serialized,
+            events: events)
+    }
+
+    private static func jobMetadata(_ job: JSONObject) -> NormalizedSession.JobMetadata {
+        NormalizedSession.JobMetadata(
+            durationMs: job["duration_ms"]?.doubleValue,
+            inputTokens: job["total_input_tokens"]?.int64Value,
+            outputTokens: job["total_output_tokens"]?.int64Value,
+            turns: job["turns"]?.int64Value,
+            isError: job["is_error"]?.boolValue,
+            error: job["error"]?.stringValue)
+    }
+
+    static func normalizeEvent(_ fields: JSONObject, seq: Int, userInputsBefore userInputs: inout Int) -> NormalizedEvent {
+        var columns: [String: String] = [:]
+        var rest = JSONObject()
+        for member in fields.members {
+            if eventColumnKeys.contains(member.key), case .string(let text) = member.value, columns[member.key] == nil {
+                columns[member.key] = text
+            } else {
+                rest.members.append(member)
+            }
+        }
+        let type = columns["type"]
+        let kind = type ?? inferKind(fields)
+        if kind == "user_input" { userInputs += 1 }
+        let usage = kind == "stop" ? stopUsage(fields) : nil
+        return NormalizedEvent(
+            seq: seq,
+            turn: max(0, userInputs - 1),
+            type: type,
+            kind: kind,
+            content: columns["content"],
+            callID: columns["call_id"],
+            name: columns["name"],
+            payload: rest.isEmpty ? nil : JSONValue.object(rest).serialized,
+            usage: usage)
+    }
+
+    /// Events may come without `type`: recognise the shapes that have fields of their own.
+    static func inferKind(_ fields: JSONObject) -> String {
+        let keys = Set(fields.keys)
+        if keys.contains("call_id") && keys.contains("arguments") { return "tool_call" }
+        if keys.contains("call_id") && keys.contains("result") { return "tool_result" }
+        if keys.contains("usage") || keys.contains("is_error") { return "stop" }
+        return "untyped"
+    }
+
+    static func stopUsage(_ fields: JSONObject) -> StopUsage {
+        let usage = fields["usage"]?.objectValue ?? JSONObject()
+        return StopUsage(
+            inputTokens: usage["total_input_tokens"]?.int64Value,
+            outputTokens: usage["total_output_tokens"]?.int64Value,
+            durationMs: usage["duration_ms"]?.doubleValue,
+            agentTurns: usage["turns"]?.int64Value,
+            isError: fields["is_error"]?.boolValue ?? false,
+            error: fields["error"]?.stringValue)
+    }
+}
