@@ -1,0 +1,228 @@
+import Foundation
+import LosslessJSON
+
+/// The state behind the simulated chat API: projects of sessions, the key it
+/// accepts, injected faults, latency and request counts. Tests drive it
+/// directly; the HTTP server only asks it for answers.
+public actor SimulatedChatService {
+    public enum Endpoint: String, Sendable, CaseIterable {
+        case list, retrieve, summary, delete, other
+    }
+
+    /// A canned answer served instead of the real one, `times` times.
+    public struct Fault: Sendable {
+        public enum Target: Sendable, Equatable {
+            case list
+            case retrieve(sessionID: String?)
+        }
+        public var target: Target
+        public var status: Int
+        public var headers: [String: String]
+        public var body: String
+        public var times: Int
+
+        public init(_ target: Target, status: Int, headers: [String: String] = [:],
+                    body: String = #"{"detail":"injected fault"}"#, times: Int = 1) {
+            self.target = target
+            self.status = status
+            self.headers = headers
+            self.body = body
+            self.times = times
+        }
+    }
+
+    public struct Response: Sendable {
+        public let status: Int
+        public let headers: [String: String]
+        public let body: [UInt8]
+    }
+
+    public static let defaultProject = "default"
+
+    public let apiKey: String
+    private var generator: SessionGenerator
+    private var random: SeededRandom
+    private var order: [String: [String]] = [:]          // project -> session ids in creation order
+    private var sessions: [String: JSONObject] = [:]     // id -> full session
+    private var projectOf: [String: String] = [:]
+    private var faults: [Fault] = []
+    private var counts: [Endpoint: Int] = [:]
+    private var clockMicros: Int64 = 1_772_323_200_000_000  // 2026-03-01T00:00:00Z
+    private var timestampStyle = 0
+    public private(set) var latencyMilliseconds = 0
+
+    public init(apiKey: String, seed: UInt64 = 42) {
+        self.apiKey = apiKey
+        generator = SessionGenerator(seed: seed)
+        random = SeededRandom(seed: seed ^ 0xA5A5)
+    }
+
+    // MARK: Controls for tests and the demo
+
+    /// Creates `count` generated sessions in `project` (nil: the key's default project).
+    @discardableResult
+    public func populate(project: String?, count: Int) -> [String] {
+        (0..<count).map { _ in createSession(project: project) }
+    }
+
+    @discardableResult
+    public func createSession(project: String?, runs: Int? = nil) -> String {
+        let id = generator.nextSessionID()
+        let session = generator.session(id: id, updatedAt: tick(), runs: runs)
+        store(session.objectValue!, project: project ?? Self.defaultProject)
+        return id
+    }
+
+    /// Stores a session exactly as given (its own `session_id`).
+    public func put(_ session: JSONValue, project: String?) {
+        store(session.objectValue!, project: project ?? Self.defaultProject)
+    }
+
+    /// Adds a run to the history and moves `last_updated_at` on.
+    public func appendRun(to sessionID: String) {
+        guard var session = sessions[sessionID], case .array(var events)? = session["events"] else { return }
+        events += generator.run()
+        session["events"] = .array(events)
+        session["last_updated_at"] = .string(tick())
+        sessions[sessionID] = session
+    }
+
+    /// Replaces the history with a different one (not an extension of it).
+    public func rewrite(_ sessionID: String) {
+        guard var session = sessions[sessionID] else { return }
+        session["events"] = .array([["type": "user_input", "content": "rewritten question"]] + generator.run().dropFirst())
+        session["last_updated_at"] = .string(tick())
+        sessions[sessionID] = session
+    }
+
+    public func delete(_ sessionID: String) {
+        sessions[sessionID] = nil
+        if let project = projectOf.removeValue(forKey: sessionID) {
+            order[project]?.removeAll { $0 == sessionID }
+        }
+    }
+
+    public func session(_ id: String) -> JSONValue? { sessions[id].map(JSONValue.object) }
+    public func sessionIDs(project: String?) -> [String] { order[project ?? Self.defaultProject] ?? [] }
+
+    public func inject(_ fault: Fault) { faults.append(fault) }
+    public func clearFaults() { faults.removeAll() }
+    public func setLatency(milliseconds: Int) { latencyMilliseconds = milliseconds }
+    public func requestCount(_ endpoint: Endpoint) -> Int { counts[endpoint] ?? 0 }
+    public func resetCounts() { counts.removeAll() }
+
+    // MARK: Answering requests
+
+    /// The answer to one HTTP request.
+    public func respond(method: String, path: String, query: [String: String], authorization: String?) -> Response {
+        let endpoint = Self.endpoint(method: method, path: path)
+        counts[endpoint, default: 0] += 1
+        guard authorization == "Bearer \(apiKey)" else {
+            return json(401, #"{"detail":"Invalid authentication credentials"}"#)
+        }
+        if let fault = takeFault(for: endpoint, path: path) {
+            return Response(status: fault.status, headers: fault.headers.merging(["content-type": "application/json"]) { a, _ in a },
+                            body: Array(fault.body.utf8))
+        }
+        let project = query["project_id"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultProject
+        switch endpoint {
+        case .list:
+            return list(project: project, pageSize: query["page_size"].flatMap(Int.init) ?? 50, token: query["page_token"])
+        case .retrieve, .summary:
+            let id = Self.sessionID(in: path)
+            guard let session = sessions[id], projectOf[id] == project else {
+                return json(404, #"{"detail":"Session not found"}"#)
+            }
+            var body = session
+            if endpoint == .summary { body["events"] = nil }
+            return json(200, JSONValue.object(body).serialized)
+        case .delete:
+            return json(405, #"{"detail":"the simulator does not delete"}"#)
+        case .other:
+            return json(404, #"{"detail":"Not Found"}"#)
+        }
+    }
+
+    private func list(project: String, pageSize: Int, token: String?) -> Response {
+        guard (1...1000).contains(pageSize) else {
+            return json(422, #"{"detail":"page_size must be between 1 and 1000"}"#)
+        }
+        let ids = order[project] ?? []
+        var start = 0
+        if let token, !token.isEmpty {
+            guard let decoded = Data(base64Encoded: token).flatMap({ String(data: $0, encoding: .utf8) }),
+                  decoded.hasPrefix("offset:"), let offset = Int(decoded.dropFirst(7)), offset <= ids.count else {
+                return json(422, #"{"detail":"invalid page_token"}"#)
+            }
+            start = offset
+        }
+        let end = min(ids.count, start + pageSize)
+        var items: [JSONValue] = []
+        for id in ids[start..<end] {
+            var summary = sessions[id]!
+            summary["events"] = nil
+            if summary["shared_access"] != nil, random.chance(0.5) { summary["shared_access"] = nil }
+            items.append(.object(summary))
+        }
+        let next: JSONValue = end < ids.count ? .string(Data("offset:\(end)".utf8).base64EncodedString()) : .null
+        return json(200, JSONValue.object(["items": .array(items), "next_page_token": next]).serialized)
+    }
+
+    private func takeFault(for endpoint: Endpoint, path: String) -> Fault? {
+        let id = Self.sessionID(in: path)
+        guard let index = faults.firstIndex(where: { fault in
+            switch fault.target {
+            case .list: return endpoint == .list
+            case .retrieve(let target): return endpoint == .retrieve && (target == nil || target == id)
+            }
+        }) else { return nil }
+        let fault = faults[index]
+        faults[index].times -= 1
+        if faults[index].times <= 0 { faults.remove(at: index) }
+        return fault
+    }
+
+    private func json(_ status: Int, _ body: String) -> Response {
+        Response(status: status, headers: ["content-type": "application/json"], body: Array(body.utf8))
+    }
+
+    private func store(_ session: JSONObject, project: String) {
+        let id = session["session_id"]!.stringValue!
+        if sessions[id] == nil {
+            order[project, default: []].append(id)
+            projectOf[id] = project
+        }
+        sessions[id] = session
+    }
+
+    static func endpoint(method: String, path: String) -> Endpoint {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        guard parts.count >= 3, parts[0] == "api", parts[1] == "v1", parts[2] == "chat" else { return .other }
+        switch (method, parts.count) {
+        case ("GET", 3): return .list
+        case ("GET", 4): return .retrieve
+        case ("GET", 5) where parts[4] == "summary": return .summary
+        case ("DELETE", 4): return .delete
+        default: return .other
+        }
+    }
+
+    static func sessionID(in path: String) -> String {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        guard parts.count >= 4 else { return "" }
+        return String(parts[3]).removingPercentEncoding ?? String(parts[3])
+    }
+
+    /// Advances the clock and writes the time in one of the formats the API uses.
+    private func tick() -> String {
+        clockMicros += Int64.random(in: 1...600, using: &random) * 1_000_000 + Int64.random(in: 0..<1_000_000, using: &random)
+        timestampStyle = (timestampStyle + 1) % 3
+        var seconds = time_t(clockMicros / 1_000_000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let base = String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                          Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec),
+                          Int(clockMicros % 1_000_000))
+        return base + ["", "+00:00", "Z"][timestampStyle]
+    }
+}
