@@ -17,16 +17,23 @@ public enum ArchiveLocation {
             .appendingPathComponent("archive.db")
     }
 
+    static func prepareFolder(of path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw ArchiveError.unusableArchive(path: path, reason: "cannot create the folder \(folder)")
+            }
+        }
+    }
+
     /// Creates the folder (0700) and an empty file (0600) when they do not exist yet,
     /// so that SQLite never creates the archive readable by others.
     static func prepare(path: String) throws {
-        let manager = FileManager.default
-        let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty, !manager.fileExists(atPath: folder) {
-            try manager.createDirectory(atPath: folder, withIntermediateDirectories: true,
-                                        attributes: [.posixPermissions: 0o700])
-        }
-        if !manager.fileExists(atPath: path) {
+        try prepareFolder(of: path)
+        if !FileManager.default.fileExists(atPath: path) {
             let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
             if descriptor >= 0 {
                 close(descriptor)

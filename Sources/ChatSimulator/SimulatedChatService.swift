@@ -39,7 +39,7 @@ public actor SimulatedChatService {
 
     public static let defaultProject = "default"
 
-    public let apiKey: String
+    public nonisolated let apiKey: String
     private var generator: SessionGenerator
     private var random: SeededRandom
     private var order: [String: [String]] = [:]          // project -> session ids in creation order

@@ -1,0 +1,26 @@
+import SQLiteCore
+
+/// `sync_runs` and `sync_failures`: what each sync (or import) did.
+extension ArchiveStore {
+    public func beginRun(source: String, projects: String?, at now: String) throws -> Int64 {
+        try database.execute("INSERT INTO sync_runs(started_at, status, source, projects) VALUES (?, 'running', ?, ?)",
+                             now, source, projects)
+        return database.lastInsertedRowID
+    }
+
+    public func finishRun(_ runID: Int64, summary: SyncSummary, message: String?, at now: String) throws {
+        try database.execute("""
+            UPDATE sync_runs SET finished_at = ?, status = ?, listed = ?, new = ?, updated = ?, unchanged = ?,
+              deleted = ?, failed = ?, requests = ?, message = ? WHERE run_id = ?
+            """, now, summary.status.rawValue, summary.listed, summary.new, summary.updated, summary.unchanged,
+            summary.deleted, summary.failed, summary.requests, message, runID)
+    }
+
+    public func recordFailure(runID: Int64, sessionID: String, projectID: String?, httpStatus: Int?, message: String,
+                              at now: String) throws {
+        try database.execute("""
+            INSERT INTO sync_failures(run_id, session_id, project_id, http_status, message, failed_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """, runID, sessionID, projectID, httpStatus, message, now)
+    }
+}

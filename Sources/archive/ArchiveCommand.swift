@@ -1,0 +1,37 @@
+import ArgumentParser
+import ArchiveCore
+import Foundation
+
+@main
+struct ArchiveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "archive",
+        abstract: "An offline, queryable SQLite archive of LlamaCloud chat sessions.",
+        discussion: """
+            Exit codes: 0 done; 1 fatal (bad key, unreachable server, unusable archive); \
+            2 some sessions failed (the rest are kept); 64 bad arguments; 75 another sync holds the archive.
+            """,
+        subcommands: [SyncCommand.self, DemoCommand.self, StatusCommand.self])
+}
+
+/// `--db`, shared by every subcommand.
+struct ArchiveLocationOptions: ParsableArguments {
+    @Option(name: .long, help: "The archive file (default: $ARCHIVE_DB, else $XDG_DATA_HOME/llamacloud-archive/archive.db).")
+    var db: String?
+
+    var path: String { ArchiveLocation.resolve(explicit: db) }
+}
+
+/// Exit codes, as documented in the README.
+enum ExitStatus {
+    static let fatal: Int32 = 1
+    static let partial: Int32 = 2
+    static let usage: Int32 = 64
+    static let locked: Int32 = 75
+}
+
+/// Prints `archive: message` on standard error and ends with `code`.
+func fail(_ message: String, code: Int32) -> ExitCode {
+    Terminal.standardError.writeLine("archive: \(message)")
+    return ExitCode(code)
+}

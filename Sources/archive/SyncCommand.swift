@@ -1,0 +1,115 @@
+import ArgumentParser
+import ArchiveCore
+import Foundation
+import LlamaCloudClient
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Fetch new and changed sessions from the chat API into the archive.",
+        discussion: """
+            The key comes from LLAMA_CLOUD_API_KEY (then LLAMA_PARSE_API_KEY) or --api-key-file. \
+            Exit codes: 0 done; 1 fatal; 2 some sessions failed (see `archive status`); 75 another sync is running.
+            """)
+
+    @OptionGroup var location: ArchiveLocationOptions
+
+    @Option(help: "API base URL (default: $LLAMA_CLOUD_BASE_URL, else \(ChatAPIClient.defaultBaseURL)).")
+    var baseURL: String?
+
+    @Option(name: .customLong("project-id"), help: "A project to sync; repeat for several (default: the key's default project).")
+    var projectIDs: [String] = []
+
+    @Option(name: .customLong("organization-id"), help: "The organization to pass to the API.")
+    var organizationID: String?
+
+    @Option(help: "Read the API key from this file instead of the environment.")
+    var apiKeyFile: String?
+
+    @Option(help: "Sessions per list page (1-1000).")
+    var pageSize = 100
+
+    @Option(help: "Sessions retrieved at once.")
+    var concurrency = 8
+
+    @Option(help: "Retries of a failed request (the SDK's rules).")
+    var maxRetries = 5
+
+    @Option(help: "Seconds before one request times out.")
+    var timeout: Double = 60
+
+    @Flag(help: "Retrieve every session, changed or not.")
+    var full = false
+
+    @Flag(help: "Print nothing on success.")
+    var quiet = false
+
+    @Flag(help: "Print the summary as one JSON object.")
+    var json = false
+
+    func validate() throws {
+        guard (1...1000).contains(pageSize) else { throw ValidationError("--page-size must be between 1 and 1000") }
+        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
+        guard (0...20).contains(maxRetries) else { throw ValidationError("--max-retries must be between 0 and 20") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard !(quiet && json) else { throw ValidationError("--quiet and --json exclude each other") }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let key: String
+        do { key = try APIKeySource.resolve(file: apiKeyFile, environment: environment) } catch {
+            throw fail(error.description, code: ExitStatus.fatal)
+        }
+        let base = baseURL ?? environment["LLAMA_CLOUD_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? ChatAPIClient.defaultBaseURL
+        guard let url = URL(string: base), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+            throw fail("invalid base URL \(base)", code: ExitStatus.usage)
+        }
+        var options = SyncOptions()
+        options.projects = projectIDs.isEmpty ? [nil] : projectIDs.map { $0 }
+        options.organizationID = organizationID
+        options.pageSize = pageSize
+        options.concurrency = concurrency
+        options.full = full
+        let client = ChatAPIClient(baseURL: url, apiKey: key, organizationID: organizationID,
+                                   retryPolicy: RetryPolicy(maxRetries: maxRetries), timeout: timeout,
+                                   maxConnections: concurrency)
+        let summary = try await SyncRunner.run(archivePath: location.path, client: client, options: options,
+                                               showProgress: !quiet && !json && Terminal.standardError.isInteractive)
+        if json {
+            Terminal.standardOutput.writeLine(SyncRunner.json(summary))
+        } else if !quiet || summary.status != .ok {
+            let line = SyncRunner.line(summary)
+            if quiet { Terminal.standardError.writeLine(line) } else { Terminal.standardOutput.writeLine(line) }
+        }
+        if summary.status == .partial {
+            Terminal.standardError.writeLine("archive: \(summary.failed) failed; details: archive status --db \(location.path)")
+            throw ExitCode(ExitStatus.partial)
+        }
+    }
+}
+
+/// The API key, from the environment or a file; never printed.
+enum APIKeySource {
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    static func resolve(file: String?, environment: [String: String]) throws(Failure) -> String {
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw Failure(description: "cannot read the API key file \(file)")
+            }
+            if let attributes = try? FileManager.default.attributesOfItem(atPath: file),
+               let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
+                Terminal.standardError.writeLine(
+                    "archive: warning: \(file) is readable by others (mode \(String(mode, radix: 8))); chmod 600 it")
+            }
+            let key = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !key.isEmpty else { throw Failure(description: "the API key file \(file) is empty") }
+            return key
+        }
+        for name in ["LLAMA_CLOUD_API_KEY", "LLAMA_PARSE_API_KEY"] {
+            if let key = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !key.isEmpty { return key }
+        }
+        throw Failure(description: "no API key: set LLAMA_CLOUD_API_KEY or pass --api-key-file")
+    }
+}
