@@ -34,7 +34,7 @@ let package = Package(
         .testTarget(name: "LosslessJSONTests", dependencies: ["LosslessJSON"]),
         .testTarget(name: "ArchiveCoreTests", dependencies: ["ArchiveCore", "SQLiteCore"]),
         .testTarget(name: "SyncTests", dependencies: ["ArchiveCore", "ChatSimulator", "LlamaCloudClient", "SQLiteCore"]),
-        .testTarget(name: "CLITests", dependencies: ["ArchiveCore", "ChatSimulator", "SQLiteCore"]),
+        .testTarget(name: "CLITests", dependencies: ["archive", "ArchiveCore", "ChatSimulator", "LosslessJSON", "SQLiteCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

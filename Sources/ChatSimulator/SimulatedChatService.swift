@@ -20,14 +20,17 @@ public actor SimulatedChatService {
         public var headers: [String: String]
         public var body: String
         public var times: Int
+        /// Matching requests answered normally before the fault applies.
+        public var afterPassing: Int
 
         public init(_ target: Target, status: Int, headers: [String: String] = [:],
-                    body: String = #"{"detail":"injected fault"}"#, times: Int = 1) {
+                    body: String = #"{"detail":"injected fault"}"#, times: Int = 1, afterPassing: Int = 0) {
             self.target = target
             self.status = status
             self.headers = headers
             self.body = body
             self.times = times
+            self.afterPassing = afterPassing
         }
     }
 
@@ -176,6 +179,10 @@ public actor SimulatedChatService {
             case .retrieve(let target): return endpoint == .retrieve && (target == nil || target == id)
             }
         }) else { return nil }
+        if faults[index].afterPassing > 0 {
+            faults[index].afterPassing -= 1
+            return nil
+        }
         let fault = faults[index]
         faults[index].times -= 1
         if faults[index].times <= 0 { faults.remove(at: index) }

@@ -1,0 +1,81 @@
+import Foundation
+
+/// Runs the built `archive` binary as a real subprocess.
+struct ArchiveProcess {
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("archive")
+            .resolvingSymlinksInPath()
+    }
+
+    static func locateBinary() -> URL {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            Bundle.main.bundleURL.deletingLastPathComponent(),
+            Bundle.main.bundleURL,
+        ]
+        for folder in candidates {
+            let url = folder.appendingPathComponent("archive")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return binary
+    }
+
+    /// Starts the process; `wait()` collects its result.
+    final class Running: @unchecked Sendable {
+        let process = Process()
+        private let out = Pipe()
+        private let err = Pipe()
+        private var outData = Data()
+        private var errData = Data()
+        private let group = DispatchGroup()
+
+        init(_ arguments: [String], environment: [String: String], directory: URL?) throws {
+            process.executableURL = ArchiveProcess.locateBinary()
+            process.arguments = arguments
+            process.environment = environment
+            if let directory { process.currentDirectoryURL = directory }
+            process.standardOutput = out
+            process.standardError = err
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            group.enter()
+            DispatchQueue.global().async { self.outData = self.out.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
+            group.enter()
+            DispatchQueue.global().async { self.errData = self.err.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
+        }
+
+        func kill9() { Foundation.kill(process.processIdentifier, SIGKILL) }
+
+        func wait() async -> Result {
+            while process.isRunning { try? await Task.sleep(nanoseconds: 5_000_000) }
+            await withCheckedContinuation { continuation in
+                group.notify(queue: .global()) { continuation.resume() }
+            }
+            return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                          stderr: String(decoding: errData, as: UTF8.self))
+        }
+    }
+
+    static func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["LLAMA_CLOUD_API_KEY", "LLAMA_PARSE_API_KEY", "LLAMA_CLOUD_BASE_URL", "ARCHIVE_DB", "XDG_DATA_HOME"] {
+            environment[name] = nil
+        }
+        environment["NO_COLOR"] = "1"
+        return environment.merging(extra) { _, new in new }
+    }
+
+    static func start(_ arguments: [String], environment extra: [String: String] = [:], directory: URL? = nil) throws -> Running {
+        try Running(arguments, environment: environment(extra), directory: directory)
+    }
+
+    static func run(_ arguments: [String], environment extra: [String: String] = [:], directory: URL? = nil) async throws -> Result {
+        try await start(arguments, environment: extra, directory: directory).wait()
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import SQLiteCore
+import Testing
+
+@Suite struct StatusAndDemoTests {
+    let folder: TemporaryDirectory
+    init() throws { folder = try TemporaryDirectory() }
+
+    @Test func statusCreatesTheDocumentedSchemaFromAnyDirectoryAtTheDefaultPath() async throws {
+        let elsewhere = folder.url.appendingPathComponent("cwd")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        let dataHome = folder.path("xdg")
+        let result = try await ArchiveProcess.run(["status"], environment: ["XDG_DATA_HOME": dataHome], directory: elsewhere)
+        #expect(result.status == 0, "\(result.stderr)")
+        let path = dataHome + "/llamacloud-archive/archive.db"
+        #expect(result.stdout.contains("archive \(path)"))
+        #expect(result.stdout.contains("schema  version 1"))
+        let database = try Database(path: path, mode: .readOnly)
+        var tables: [String] = []
+        try database.forEachRow("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'search_index_%' ORDER BY name") {
+            tables.append($0.string(0))
+        }
+        #expect(tables == ["events", "schema_migrations", "search_index", "search_source", "session_revisions", "sessions",
+                           "sync_failures", "sync_runs", "tool_call_links", "tool_calls", "usage"])
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let viaEnvironment = try await ArchiveProcess.run(["status"], environment: ["ARCHIVE_DB": folder.path("env.db")])
+        #expect(viaEnvironment.stdout.contains("archive \(folder.path("env.db"))"))
+    }
+
+    @Test func statusOnAFileThatIsNotAnArchiveFailsInOneLine() async throws {
+        let path = folder.path("junk.db")
+        try Data(repeating: 0x42, count: 5000).write(to: URL(fileURLWithPath: path))
+        let result = try await ArchiveProcess.run(["status", "--db", path])
+        #expect(result.status == 1)
+        #expect(result.stderr == "archive: cannot use archive \(path): file is not a database: \(path)\n")
+    }
+
+    @Test func demoSyncsTheSimulatorAndSaysWhatToTryNext() async throws {
+        let path = folder.path("demo.db")
+        let result = try await ArchiveProcess.run(["demo", "--db", path, "--sessions", "15"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("first sync:  synced: 30 new"))
+        #expect(result.stdout.contains("second sync: synced: 1 new, 5 updated, 24 unchanged, 1 deleted, 0 failed"))
+        #expect(result.stdout.contains("31 sessions (1 deleted remotely)"))
+        #expect(result.stdout.contains("Try next:"))
+        let database = try Database(path: path, mode: .readOnly)
+        let tokens = try database.scalar("SELECT sum(input_tokens) FROM usage", as: Int.self) ?? 0
+        #expect(tokens > 0)
+        let grouped = tokens.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US")))
+        #expect(result.stdout.contains("\(grouped) input tokens"))
+    }
+}

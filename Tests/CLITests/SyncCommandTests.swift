@@ -1,0 +1,149 @@
+import ArchiveCore
+import ChatSimulator
+import Foundation
+import LosslessJSON
+import SQLiteCore
+import Testing
+
+@Suite struct SyncCommandTests {
+    let folder: TemporaryDirectory
+    let key = "sk-secret-\(UUID().uuidString)"
+    var db: String { folder.path("archive.db") }
+
+    init() throws { folder = try TemporaryDirectory() }
+
+    func simulator(sessions: Int, project: String? = nil) async throws -> ChatSimulatorServer {
+        let service = SimulatedChatService(apiKey: key, seed: 11)
+        await service.populate(project: project, count: sessions)
+        return try await ChatSimulatorServer.start(service: service)
+    }
+
+    func count(_ sql: String) throws -> Int {
+        try Database(path: db, mode: .readOnly).scalar(sql, as: Int.self) ?? -1
+    }
+
+    @Test func syncPrintsOneSummaryLineAndJSONAndNothingWhenQuiet() async throws {
+        let server = try await simulator(sessions: 12)
+        let env = ["LLAMA_CLOUD_API_KEY": key, "LLAMA_CLOUD_BASE_URL": server.baseURL.absoluteString]
+        let first = try await ArchiveProcess.run(["sync", "--db", db], environment: env)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.hasPrefix("synced: 12 new, 0 updated, 0 unchanged, 0 deleted, 0 failed in "))
+        #expect(first.stdout.split(separator: "\n").count == 1)
+        let json = try await ArchiveProcess.run(["sync", "--db", db, "--json"], environment: env)
+        let summary = try JSONParser.parse(json.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(summary["unchanged"] == 12 && summary["retrieved"] == 0 && summary["status"] == "ok")
+        let quiet = try await ArchiveProcess.run(["sync", "--db", db, "--quiet"], environment: env)
+        #expect(quiet.status == 0 && quiet.stdout.isEmpty && quiet.stderr.isEmpty)
+        await server.stop()
+    }
+
+    @Test func failedSessionsExitTwoAndKeepTheRest() async throws {
+        let server = try await simulator(sessions: 6)
+        let ids = await server.service.sessionIDs(project: nil)
+        await server.service.inject(.init(.retrieve(sessionID: ids[2]), status: 200, body: "not json at all"))
+        let env = ["LLAMA_CLOUD_API_KEY": key, "LLAMA_CLOUD_BASE_URL": server.baseURL.absoluteString]
+        let result = try await ArchiveProcess.run(["sync", "--db", db], environment: env)
+        #expect(result.status == 2)
+        #expect(result.stdout.contains("5 new") && result.stdout.contains("1 failed"))
+        #expect(result.stderr.contains("1 failed; details: archive status"))
+        #expect(try count("SELECT count(*) FROM sessions") == 5)
+        let status = try await ArchiveProcess.run(["status", "--db", db])
+        #expect(status.status == 0)
+        #expect(status.stdout.contains("\(ids[2]) (project -): HTTP 200 response is not valid JSON"))
+        await server.stop()
+    }
+
+    @Test func badKeyExitsOneAndTheKeyIsNeverPrintedOrStored() async throws {
+        let server = try await simulator(sessions: 3)
+        let wrong = "sk-wrong-\(UUID().uuidString)"
+        let result = try await ArchiveProcess.run(
+            ["sync", "--db", db, "--base-url", server.baseURL.absoluteString], environment: ["LLAMA_CLOUD_API_KEY": wrong])
+        #expect(result.status == 1)
+        #expect(result.stderr == "archive: authentication failed (HTTP 401): check LLAMA_CLOUD_API_KEY\n")
+        #expect(await server.service.requestCount(.list) == 1)
+        // A good run too, then look for either key anywhere in the output and the archive's files.
+        let good = try await ArchiveProcess.run(
+            ["sync", "--db", db, "--base-url", server.baseURL.absoluteString], environment: ["LLAMA_CLOUD_API_KEY": key])
+        #expect(good.status == 0)
+        for text in [result.stdout, result.stderr, good.stdout, good.stderr] {
+            #expect(!text.contains(wrong) && !text.contains(key))
+        }
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder.url.path) {
+            let bytes = try Data(contentsOf: folder.url.appendingPathComponent(file))
+            #expect(bytes.range(of: Data(key.utf8)) == nil && bytes.range(of: Data(wrong.utf8)) == nil, "key found in \(file)")
+        }
+        await server.stop()
+    }
+
+    @Test func missingKeyAndBadArgumentsAreOneLineErrors() async throws {
+        let noKey = try await ArchiveProcess.run(["sync", "--db", db, "--base-url", "http://127.0.0.1:9"])
+        #expect(noKey.status == 1)
+        #expect(noKey.stderr == "archive: no API key: set LLAMA_CLOUD_API_KEY or pass --api-key-file\n")
+        let badPage = try await ArchiveProcess.run(["sync", "--db", db, "--page-size", "0"], environment: ["LLAMA_CLOUD_API_KEY": "k"])
+        #expect(badPage.status == 64)
+        let unreachable = try await ArchiveProcess.run(
+            ["sync", "--db", db, "--base-url", "http://127.0.0.1:9", "--max-retries", "0"], environment: ["LLAMA_CLOUD_API_KEY": "k"])
+        #expect(unreachable.status == 1)
+        #expect(unreachable.stderr.hasPrefix("archive: cannot reach http://127.0.0.1:9"))
+    }
+
+    @Test func keyFileIsReadAndAWorldReadableOneIsWarnedAbout() async throws {
+        let server = try await simulator(sessions: 2)
+        let keyFile = folder.path("key")
+        try Data((key + "\n").utf8).write(to: URL(fileURLWithPath: keyFile))
+        chmod(keyFile, 0o644)
+        let loose = try await ArchiveProcess.run(["sync", "--db", db, "--api-key-file", keyFile, "--base-url", server.baseURL.absoluteString])
+        #expect(loose.status == 0)
+        #expect(loose.stderr.contains("is readable by others (mode 644)"))
+        chmod(keyFile, 0o600)
+        let tight = try await ArchiveProcess.run(["sync", "--db", db, "--api-key-file", keyFile, "--base-url", server.baseURL.absoluteString])
+        #expect(tight.status == 0 && tight.stderr.isEmpty)
+        await server.stop()
+    }
+
+    @Test func secondConcurrentSyncLeavesAtOnceWithSeventyFive() async throws {
+        let server = try await simulator(sessions: 40)
+        await server.service.setLatency(milliseconds: 50)
+        let env = ["LLAMA_CLOUD_API_KEY": key, "LLAMA_CLOUD_BASE_URL": server.baseURL.absoluteString]
+        let first = try ArchiveProcess.start(["sync", "--db", db, "--concurrency", "1"], environment: env)
+        while try (FileManager.default.fileExists(atPath: db) ? count("SELECT count(*) FROM sessions") : 0) < 1 {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        let second = try await ArchiveProcess.run(["sync", "--db", db], environment: env)
+        #expect(second.status == 75)
+        #expect(second.stderr == "archive: another sync is running on \(db); leaving it be\n")
+        let done = await first.wait()
+        #expect(done.status == 0)
+        #expect(try count("SELECT count(*) FROM sessions") == 40)
+        await server.stop()
+    }
+
+    @Test func killedMidSyncThenRerunLeavesAConsistentCompleteArchive() async throws {
+        let server = try await simulator(sessions: 80)
+        await server.service.setLatency(milliseconds: 15)
+        let env = ["LLAMA_CLOUD_API_KEY": key, "LLAMA_CLOUD_BASE_URL": server.baseURL.absoluteString]
+        let running = try ArchiveProcess.start(["sync", "--db", db, "--concurrency", "2"], environment: env)
+        while try (FileManager.default.fileExists(atPath: db) ? count("SELECT count(*) FROM sessions") : 0) < 10 {
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        running.kill9()
+        let killed = await running.wait()
+        #expect(killed.status == SIGKILL || killed.status == 9 || killed.status != 0)
+        let partial = try count("SELECT count(*) FROM sessions")
+        #expect(partial >= 10 && partial < 80)
+        // Every archived session is whole: its event rows match its event_count.
+        #expect(try count("SELECT count(*) FROM sessions s WHERE event_count != (SELECT count(*) FROM events e WHERE e.session_id = s.session_id)") == 0)
+        await server.service.setLatency(milliseconds: 0)
+        let rerun = try await ArchiveProcess.run(["sync", "--db", db], environment: env)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(rerun.stdout.contains("\(80 - partial) new"))
+        let check = try await ArchiveProcess.run(["status", "--db", db, "--check"])
+        #expect(check.status == 0 && check.stdout.contains("check   ok"))
+        let store = try ArchiveStore(path: db)
+        for id in await server.service.sessionIDs(project: nil) {
+            let archived = try JSONParser.parse(#require(try store.sessionJSON(sessionID: id)))
+            #expect(archived == (await server.service.session(id)))
+        }
+        await server.stop()
+    }
+}
