@@ -10,7 +10,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/swhitty/FlyingFox", exact: "0.27.1"),
     ],
     targets: [
         .systemLibrary(
@@ -21,10 +20,7 @@ let package = Package(
         .target(name: "LosslessJSON"),
         .target(name: "LlamaCloudClient", dependencies: ["LosslessJSON"]),
         .target(name: "ArchiveCore", dependencies: ["SQLiteCore", "LosslessJSON", "LlamaCloudClient"]),
-        .target(name: "ChatSimulator", dependencies: [
-            "LosslessJSON",
-            .product(name: "FlyingFox", package: "FlyingFox"),
-        ]),
+        .target(name: "ChatSimulator", dependencies: ["LosslessJSON"]),
         .executableTarget(name: "archive", dependencies: [
             "ArchiveCore", "ChatSimulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

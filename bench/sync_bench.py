@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Sync benchmark (release build): a first sync of N sessions over a simulator
+with L ms of latency per request, against the official SDK used as a cron
+script would (../shared/peers/sdk_sync.py), in the same run; then the no-op
+re-sync. Each timing is the median of R runs.
+usage: sync_bench.py [--sessions 300] [--latency-ms 40] [--repeat 3] [--concurrency 8 16]"""
+import argparse, json, os, statistics, subprocess, sys, tempfile, time
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ap = argparse.ArgumentParser()
+ap.add_argument("--sessions", type=int, default=300)
+ap.add_argument("--latency-ms", type=int, default=40)
+ap.add_argument("--repeat", type=int, default=3)
+ap.add_argument("--concurrency", type=int, nargs="+", default=[8, 16])
+ap.add_argument("--peer", default=os.path.join(root, "..", "shared", "peers", "sdk_sync.py"))
+args = ap.parse_args()
+
+subprocess.run(["swift", "build", "-c", "release", "--product", "archive"], cwd=root, check=True, stdout=subprocess.DEVNULL)
+subprocess.run(["swift", "build", "-c", "release", "--product", "chat-simulator"], cwd=root, check=True, stdout=subprocess.DEVNULL)
+bindir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=root, check=True,
+                        capture_output=True, text=True).stdout.strip()
+archive, simulator = os.path.join(bindir, "archive"), os.path.join(bindir, "chat-simulator")
+key, project = "bench-key", "bench"
+sim = subprocess.Popen([simulator, "--sessions", str(args.sessions), "--projects", project, "--key", key,
+                        "--latency-ms", str(args.latency_ms)], stdout=subprocess.PIPE, text=True)
+base = sim.stdout.readline().strip()
+env = dict(os.environ, LLAMA_CLOUD_API_KEY=key, LLAMA_CLOUD_BASE_URL=base)
+work = tempfile.mkdtemp(prefix="sync-bench-")
+
+def timed(cmd, **kw):
+    start = time.perf_counter()
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+    return time.perf_counter() - start, out.stdout
+
+try:
+    peer_times = []
+    for i in range(args.repeat):
+        seconds, out = timed([sys.executable, args.peer, base, key, os.path.join(work, f"peer{i}.db"), project])
+        assert out.split()[0] == str(args.sessions), out
+        peer_times.append(seconds)
+    peer = statistics.median(peer_times)
+    print(f"{args.sessions} sessions, {args.latency_ms} ms latency per request, median of {args.repeat}")
+    print(f"  peer (official SDK, sequential): {peer:.2f} s")
+    for concurrency in args.concurrency:
+        firsts, noops, requests = [], [], None
+        for i in range(args.repeat):
+            db = os.path.join(work, f"archive-{concurrency}-{i}.db")
+            cmd = [archive, "sync", "--db", db, "--project-id", project, "--json", "--concurrency", str(concurrency)]
+            seconds, out = timed(cmd, env=env)
+            summary = json.loads(out)
+            assert summary["new"] == args.sessions, summary
+            firsts.append(seconds)
+            seconds, out = timed(cmd, env=env)
+            summary = json.loads(out)
+            assert summary["retrieved"] == 0, summary
+            noops.append(seconds)
+            requests = summary["requests"]
+        first = statistics.median(firsts)
+        print(f"  archive sync --concurrency {concurrency}: first {first:.2f} s (ratio to peer {first / peer:.3f}); "
+              f"no-op re-sync {statistics.median(noops):.2f} s with {requests} requests (0 retrieves)")
+finally:
+    sim.kill()
