@@ -2,7 +2,8 @@
 -- Times are UTC text, exactly YYYY-MM-DDTHH:MM:SS.ffffffZ.
 
 CREATE TABLE sessions (
-  session_id        TEXT PRIMARY KEY,
+  session_key       INTEGER PRIMARY KEY, -- compact internal key; events are stored under it
+  session_id        TEXT NOT NULL UNIQUE,
   project_id        TEXT,              -- the project it was synced from; NULL = the key's default project
   organization_id   TEXT,
   title             TEXT,              -- the API's generated_title
@@ -16,6 +17,10 @@ CREATE TABLE sessions (
   job_is_error      INTEGER,
   job_error         TEXT,
   event_count       INTEGER NOT NULL DEFAULT 0,
+  run_count         INTEGER NOT NULL DEFAULT 0, -- stop events: the usage rows of this session
+  error_run_count   INTEGER NOT NULL DEFAULT 0,
+  input_tokens      INTEGER NOT NULL DEFAULT 0, -- sums over the session's usage rows
+  output_tokens     INTEGER NOT NULL DEFAULT 0,
   unknown_fields    TEXT,              -- JSON object of top-level fields this schema has no column for, or NULL
   meta              TEXT NOT NULL,     -- the session JSON exactly as received, without "events"
   first_synced_at   TEXT NOT NULL,
@@ -25,32 +30,52 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_project ON sessions(project_id, last_updated_at);
 CREATE INDEX sessions_by_updated ON sessions(last_updated_at);
 
+-- Events are stored under one integer key, (session_key << 24) | seq, so a
+-- session's history is one range of the table and needs no second index.
+-- Read them through the view `events`.
+CREATE TABLE event_rows (
+  event_key INTEGER PRIMARY KEY,
+  turn      INTEGER NOT NULL,
+  type      TEXT,
+  content   TEXT,
+  call_id   TEXT,
+  name      TEXT,
+  payload   TEXT
+);
+
 -- One row per event, in history order. Columns plus payload give back the
 -- event exactly: a field is in its column when it is a JSON string, else in payload.
-CREATE TABLE events (
-  event_id   INTEGER PRIMARY KEY,      -- rowid, the key of the search index
-  session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
-  seq        INTEGER NOT NULL,         -- 0-based position in the history
-  turn       INTEGER NOT NULL,         -- 0-based run; a run starts at a user_input
-  type       TEXT,                     -- as received; NULL when the event had none
-  kind       TEXT NOT NULL,            -- type, or inferred from the fields (tool_call, tool_result, stop), or 'untyped'
-  content    TEXT,
-  call_id    TEXT,
-  name       TEXT,
-  payload    TEXT,                     -- JSON object of every other field; NULL when there is none
-  UNIQUE (session_id, seq)
-);
+CREATE VIEW events AS
+SELECT e.event_key                AS event_id,   -- the search index's key
+       s.session_id,
+       e.event_key & 16777215     AS seq,        -- 0-based position in the history
+       e.turn,                                   -- 0-based run; a run starts at a user_input
+       e.type,                                   -- as received; NULL when the event had none
+       coalesce(e.type,
+         CASE
+           WHEN e.call_id IS NOT NULL AND json_type(e.payload, '$.arguments') IS NOT NULL THEN 'tool_call'
+           WHEN e.call_id IS NOT NULL AND json_type(e.payload, '$.result') IS NOT NULL THEN 'tool_result'
+           WHEN json_type(e.payload, '$.usage') IS NOT NULL OR json_type(e.payload, '$.is_error') IS NOT NULL THEN 'stop'
+           ELSE 'untyped'
+         END)                     AS kind,
+       e.content,
+       e.call_id,
+       e.name,
+       e.payload                                 -- JSON object of every other field; NULL when there is none
+FROM event_rows e
+JOIN sessions s ON s.session_key = e.event_key >> 24
+               AND e.event_key BETWEEN s.session_key << 24 AND (s.session_key << 24) | 16777215;
 
 -- Which tool_result answers which tool_call (same call_id, first after the call).
 CREATE TABLE tool_call_links (
-  session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+  session_id TEXT NOT NULL,
   call_seq   INTEGER NOT NULL,
   result_seq INTEGER,                  -- NULL when no result arrived
   PRIMARY KEY (session_id, call_seq)
 ) WITHOUT ROWID;
 
 CREATE VIEW tool_calls AS
-SELECT c.session_id,
+SELECT l.session_id,
        c.call_id,
        c.turn,
        c.name,
@@ -61,12 +86,13 @@ SELECT c.session_id,
        r.payload ->> '$.image_attachment.attachment_name' AS image_attachment_name,
        r.payload ->> '$.image_attachment.source_id'       AS image_source_id
 FROM tool_call_links l
-JOIN events c ON c.session_id = l.session_id AND c.seq = l.call_seq
-LEFT JOIN events r ON r.session_id = l.session_id AND r.seq = l.result_seq;
+JOIN sessions s ON s.session_id = l.session_id
+JOIN event_rows c ON c.event_key = (s.session_key << 24) | l.call_seq
+LEFT JOIN event_rows r ON r.event_key = (s.session_key << 24) | l.result_seq;
 
 -- One row per stop event: that run's usage.
 CREATE TABLE usage (
-  session_id    TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+  session_id    TEXT NOT NULL,
   turn          INTEGER NOT NULL,
   seq           INTEGER NOT NULL,
   input_tokens  INTEGER,               -- NULL when the API reported none

@@ -58,6 +58,10 @@ public final class ArchiveStore {
         }
     }
 
+    /// Events are keyed `(session_key << 24) | seq`: a session's history is one key range.
+    static func eventKey(session: Int64, seq: Int) -> Int64 { session << 24 | Int64(seq) }
+    static func lastEventKey(session: Int64) -> Int64 { session << 24 | 0xFF_FFFF }
+
     /// Writes one session in one transaction. History that extends the archived
     /// one only adds the new events; history that does not first saves the old
     /// session JSON in `session_revisions`.
@@ -66,16 +70,16 @@ public final class ArchiveStore {
                      syncedAt now: String) throws -> SaveOutcome {
         try database.transaction {
             let existing = try database.first(
-                "SELECT event_count, meta, deleted_at IS NOT NULL FROM sessions WHERE session_id = ?", session.sessionID) {
-                (count: $0.int(0), meta: $0.string(1), deleted: $0.get(2, as: Bool.self))
-            }
+                "SELECT session_key, event_count, meta, deleted_at IS NOT NULL FROM sessions WHERE session_id = ?",
+                session.sessionID
+            ) { (key: $0.int64(0), count: $0.int(1), meta: $0.string(2), deleted: $0.get(3, as: Bool.self)) }
             var keep = 0
             var outcome = SaveOutcome.new
             if let existing {
-                keep = try commonPrefixLength(session)
+                keep = try commonPrefixLength(session, sessionKey: existing.key)
                 if keep < existing.count {
                     let revision = try saveRevision(sessionID: session.sessionID, at: now)
-                    try removeEvents(sessionID: session.sessionID, from: keep)
+                    try removeEvents(sessionID: session.sessionID, sessionKey: existing.key, from: keep)
                     outcome = .rewritten(revision: revision)
                 } else if keep < session.events.count {
                     outcome = .appended(events: session.events.count - keep)
@@ -87,7 +91,9 @@ public final class ArchiveStore {
             }
             try upsertSessionRow(session, projectID: projectID, organizationID: organizationID, now: now)
             if keep < session.events.count {
-                try insertEvents(session, from: keep)
+                let sessionKey = try existing?.key
+                    ?? database.scalar("SELECT session_key FROM sessions WHERE session_id = ?", session.sessionID, as: Int64.self)!
+                try insertEvents(session, sessionKey: sessionKey, from: keep)
                 try relinkToolCalls(session)
             }
             return outcome
@@ -95,12 +101,12 @@ public final class ArchiveStore {
     }
 
     /// How many leading events the archive already holds exactly as `session` has them.
-    private func commonPrefixLength(_ session: NormalizedSession) throws -> Int {
+    private func commonPrefixLength(_ session: NormalizedSession, sessionKey: Int64) throws -> Int {
         var count = 0
         var diverged = false
         try database.forEachRow(
-            "SELECT type, content, call_id, name, payload FROM events WHERE session_id = ? ORDER BY seq",
-            session.sessionID
+            "SELECT type, content, call_id, name, payload FROM event_rows WHERE event_key BETWEEN ? AND ? ORDER BY event_key",
+            Self.eventKey(session: sessionKey, seq: 0), Self.lastEventKey(session: sessionKey)
         ) { row in
             guard !diverged, count < session.events.count,
                   session.events[count].sameStoredFields(
@@ -125,23 +131,33 @@ public final class ArchiveStore {
         return revision
     }
 
-    private func removeEvents(sessionID: String, from seq: Int) throws {
+    private func removeEvents(sessionID: String, sessionKey: Int64, from seq: Int) throws {
+        let first = Self.eventKey(session: sessionKey, seq: seq), last = Self.lastEventKey(session: sessionKey)
         try database.execute("""
             INSERT INTO search_index(search_index, rowid, body)
-            SELECT 'delete', s.event_id, s.body FROM search_source s JOIN events e ON e.event_id = s.event_id
-            WHERE e.session_id = ? AND e.seq >= ?
-            """, sessionID, seq)
+            SELECT 'delete', event_id, body FROM search_source WHERE event_id BETWEEN ? AND ?
+            """, first, last)
         try database.execute("DELETE FROM usage WHERE session_id = ? AND seq >= ?", sessionID, seq)
-        try database.execute("DELETE FROM events WHERE session_id = ? AND seq >= ?", sessionID, seq)
+        try database.execute("DELETE FROM event_rows WHERE event_key BETWEEN ? AND ?", first, last)
     }
 
     private func upsertSessionRow(_ session: NormalizedSession, projectID: String?, organizationID: String?, now: String) throws {
         let job = session.job
+        var runs = 0, errorRuns = 0
+        var inputTokens: Int64 = 0, outputTokens: Int64 = 0
+        for event in session.events {
+            guard let usage = event.usage else { continue }
+            runs += 1
+            if usage.isError { errorRuns += 1 }
+            inputTokens += usage.inputTokens ?? 0
+            outputTokens += usage.outputTokens ?? 0
+        }
         try database.execute("""
             INSERT INTO sessions(session_id, project_id, organization_id, title, last_updated_at, shared_access,
               index_ids, job_duration_ms, job_input_tokens, job_output_tokens, job_turns, job_is_error, job_error,
-              event_count, unknown_fields, meta, first_synced_at, last_synced_at, deleted_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
+              event_count, run_count, error_run_count, input_tokens, output_tokens, unknown_fields, meta,
+              first_synced_at, last_synced_at, deleted_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
             ON CONFLICT(session_id) DO UPDATE SET
               project_id = coalesce(excluded.project_id, sessions.project_id),
               organization_id = coalesce(excluded.organization_id, sessions.organization_id),
@@ -150,26 +166,28 @@ public final class ArchiveStore {
               job_duration_ms = excluded.job_duration_ms, job_input_tokens = excluded.job_input_tokens,
               job_output_tokens = excluded.job_output_tokens, job_turns = excluded.job_turns,
               job_is_error = excluded.job_is_error, job_error = excluded.job_error,
-              event_count = excluded.event_count, unknown_fields = excluded.unknown_fields, meta = excluded.meta,
+              event_count = excluded.event_count, run_count = excluded.run_count,
+              error_run_count = excluded.error_run_count, input_tokens = excluded.input_tokens,
+              output_tokens = excluded.output_tokens, unknown_fields = excluded.unknown_fields, meta = excluded.meta,
               last_synced_at = excluded.last_synced_at, deleted_at = NULL
             """,
             session.sessionID, projectID, organizationID, session.title, session.lastUpdatedAt, session.sharedAccess,
             session.indexIDs, job?.durationMs, job?.inputTokens, job?.outputTokens, job?.turns, job?.isError,
-            job?.error, session.events.count, session.unknownFields, session.meta, now, now)
+            job?.error, session.events.count, runs, errorRuns, inputTokens, outputTokens, session.unknownFields,
+            session.meta, now, now)
     }
 
-    private func insertEvents(_ session: NormalizedSession, from start: Int) throws {
+    private func insertEvents(_ session: NormalizedSession, sessionKey: Int64, from start: Int) throws {
         let insertEvent = try database.cachedStatement("""
-            INSERT INTO events(session_id, seq, turn, type, kind, content, call_id, name, payload)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO event_rows(event_key, turn, type, content, call_id, name, payload) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         let insertUsage = try database.cachedStatement("""
             INSERT INTO usage(session_id, turn, seq, input_tokens, output_tokens, duration_ms, agent_turns,
               is_error, error, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for event in session.events[start...] {
-            try insertEvent.execute(session.sessionID, event.seq, event.turn, event.type, event.kind, event.content,
-                                    event.callID, event.name, event.payload)
+            try insertEvent.execute(Self.eventKey(session: sessionKey, seq: event.seq), event.turn, event.type,
+                                    event.content, event.callID, event.name, event.payload)
             if let usage = event.usage {
                 try insertUsage.execute(session.sessionID, event.turn, event.seq, usage.inputTokens, usage.outputTokens,
                                         usage.durationMs, usage.agentTurns, usage.isError, usage.error,
@@ -178,9 +196,8 @@ public final class ArchiveStore {
         }
         try database.execute("""
             INSERT INTO search_index(rowid, body)
-            SELECT s.event_id, s.body FROM search_source s JOIN events e ON e.event_id = s.event_id
-            WHERE e.session_id = ? AND e.seq >= ?
-            """, session.sessionID, start)
+            SELECT event_id, body FROM search_source WHERE event_id BETWEEN ? AND ?
+            """, Self.eventKey(session: sessionKey, seq: start), Self.lastEventKey(session: sessionKey))
     }
 
     private func relinkToolCalls(_ session: NormalizedSession) throws {
@@ -224,13 +241,14 @@ public final class ArchiveStore {
 
     /// The session JSON as the retrieve endpoint returned it (same keys and values).
     public func sessionJSON(sessionID: String) throws -> String? {
-        guard let meta = try database.scalar("SELECT meta FROM sessions WHERE session_id = ?", sessionID, as: String.self) else {
-            return nil
-        }
+        guard let (key, meta) = try database.first(
+            "SELECT session_key, meta FROM sessions WHERE session_id = ?", sessionID, map: { ($0.int64(0), $0.string(1)) })
+        else { return nil }
         return try SessionJSON.session(meta: meta) { writer in
             var first = true
             try database.forEachRow(
-                "SELECT type, content, call_id, name, payload FROM events WHERE session_id = ? ORDER BY seq", sessionID
+                "SELECT type, content, call_id, name, payload FROM event_rows WHERE event_key BETWEEN ? AND ? ORDER BY event_key",
+                Self.eventKey(session: key, seq: 0), Self.lastEventKey(session: key)
             ) { row in
                 if !first { writer.writeRaw(",") }
                 first = false
@@ -243,7 +261,7 @@ public final class ArchiveStore {
 
     /// Row counts of the main tables, for `status`.
     public func tableCounts() throws -> [(table: String, rows: Int)] {
-        try ["sessions", "events", "tool_call_links", "usage", "session_revisions", "sync_runs", "sync_failures"].map {
+        try ["sessions", "event_rows", "tool_call_links", "usage", "session_revisions", "sync_runs", "sync_failures"].map {
             ($0, try database.scalar("SELECT count(*) FROM \($0)", as: Int.self) ?? 0)
         }
     }

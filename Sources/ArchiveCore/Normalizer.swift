@@ -90,7 +90,7 @@ public enum Normalizer {
             }
         }
         let type = columns["type"]
-        let kind = type ?? inferKind(fields)
+        let kind = type ?? inferKind(callID: columns["call_id"], otherKeys: Set(rest.keys))
         if kind == "user_input" { userInputs += 1 }
         let usage = kind == "stop" ? stopUsage(fields) : nil
         return NormalizedEvent(
@@ -105,11 +105,11 @@ public enum Normalizer {
             usage: usage)
     }
 
-    /// Events may come without `type`: recognise the shapes that have fields of their own.
-    static func inferKind(_ fields: JSONObject) -> String {
-        let keys = Set(fields.keys)
-        if keys.contains("call_id") && keys.contains("arguments") { return "tool_call" }
-        if keys.contains("call_id") && keys.contains("result") { return "tool_result" }
+    /// Events may come without `type`: recognise the shapes that have fields of
+    /// their own. The view `events` computes `kind` by the same rule.
+    static func inferKind(callID: String?, otherKeys keys: Set<String>) -> String {
+        if callID != nil && keys.contains("arguments") { return "tool_call" }
+        if callID != nil && keys.contains("result") { return "tool_result" }
         if keys.contains("usage") || keys.contains("is_error") { return "stop" }
         return "untyped"
     }

@@ -9,11 +9,11 @@ public final class ChatSimulatorServer: Sendable {
     public var baseURL: URL { URL(string: "http://127.0.0.1:\(server.port)")! }
 
     /// Starts listening on `port` (0: any free port); it accepts connections on return.
-    public static func start(service: SimulatedChatService, port: UInt16 = 0) async throws -> ChatSimulatorServer {
+    public static func start(service: SimulatedChatService, port: UInt16 = 0) throws -> ChatSimulatorServer {
         let server = try LoopbackHTTPServer(port: port) { request in
-            let latency = await service.latencyMilliseconds
-            if latency > 0 { try? await Task.sleep(nanoseconds: UInt64(latency) * 1_000_000) }
-            let response = await service.respond(method: request.method, path: request.path, query: request.query,
+            let latency = service.latencyMilliseconds
+            if latency > 0 { usleep(useconds_t(latency) * 1000) }
+            let response = service.respond(method: request.method, path: request.path, query: request.query,
                                                  authorization: request.headers["authorization"])
             return LoopbackHTTPServer.Response(status: response.status, headers: response.headers, body: response.body)
         }
@@ -25,5 +25,5 @@ public final class ChatSimulatorServer: Sendable {
         self.server = server
     }
 
-    public func stop() async { server.stop() }
+    public func stop() { server.stop() }
 }

@@ -23,7 +23,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         }
     }
 
-    public typealias Handler = @Sendable (Request) async -> Response
+    public typealias Handler = @Sendable (Request) -> Response
 
     public let port: UInt16
     private let listener: Int32
@@ -112,23 +112,9 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
                 continue
             }
             buffer.removeFirst(consumed)
-            let response = answer(request)
+            let response = handler(request)
             guard send(all: Self.encode(response, keepAlive: keepAlive), to: client), keepAlive else { return }
         }
-    }
-
-    /// Runs the async handler from this connection's own thread.
-    private func answer(_ request: Request) -> Response {
-        final class Box: @unchecked Sendable { var response: Response? }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        let handler = self.handler
-        Task {
-            box.response = await handler(request)
-            done.signal()
-        }
-        done.wait()
-        return box.response!
     }
 
     private func send(all bytes: [UInt8], to client: Int32) -> Bool {

@@ -3,8 +3,9 @@ import LosslessJSON
 
 /// The state behind the simulated chat API: projects of sessions, the key it
 /// accepts, injected faults, latency and request counts. Tests drive it
-/// directly; the HTTP server only asks it for answers.
-public actor SimulatedChatService {
+/// directly; the HTTP server only asks it for answers. A lock guards it, so the
+/// server's connection threads never wait on Swift's task pool.
+public final class SimulatedChatService: @unchecked Sendable {
     public enum Endpoint: String, Sendable, CaseIterable {
         case list, retrieve, summary, delete, other
     }
@@ -42,7 +43,8 @@ public actor SimulatedChatService {
 
     public static let defaultProject = "default"
 
-    public nonisolated let apiKey: String
+    public let apiKey: String
+    private let lock = NSRecursiveLock()
     private var generator: SessionGenerator
     private var random: SeededRandom
     private var order: [String: [String]] = [:]          // project -> session ids in creation order
@@ -52,7 +54,8 @@ public actor SimulatedChatService {
     private var counts: [Endpoint: Int] = [:]
     private var clockMicros: Int64 = 1_772_323_200_000_000  // 2026-03-01T00:00:00Z
     private var timestampStyle = 0
-    public private(set) var latencyMilliseconds = 0
+    private var latency = 0
+    public var latencyMilliseconds: Int { locked { latency } }
 
     public init(apiKey: String, seed: UInt64 = 42) {
         self.apiKey = apiKey
@@ -65,24 +68,28 @@ public actor SimulatedChatService {
     /// Creates `count` generated sessions in `project` (nil: the key's default project).
     @discardableResult
     public func populate(project: String?, count: Int) -> [String] {
-        (0..<count).map { _ in createSession(project: project) }
+        locked { (0..<count).map { _ in createSession(project: project) } }
     }
 
     @discardableResult
     public func createSession(project: String?, runs: Int? = nil) -> String {
-        let id = generator.nextSessionID()
-        let session = generator.session(id: id, updatedAt: tick(), runs: runs)
-        store(session.objectValue!, project: project ?? Self.defaultProject)
-        return id
+        locked {
+            let id = generator.nextSessionID()
+            let session = generator.session(id: id, updatedAt: tick(), runs: runs)
+            store(session.objectValue!, project: project ?? Self.defaultProject)
+            return id
+        }
     }
 
     /// Stores a session exactly as given (its own `session_id`).
     public func put(_ session: JSONValue, project: String?) {
-        store(session.objectValue!, project: project ?? Self.defaultProject)
+        locked { store(session.objectValue!, project: project ?? Self.defaultProject) }
     }
 
     /// Adds a run to the history and moves `last_updated_at` on.
     public func appendRun(to sessionID: String) {
+        lock.lock()
+        defer { lock.unlock() }
         guard var session = sessions[sessionID], case .array(var events)? = session["events"] else { return }
         events += generator.run()
         session["events"] = .array(events)
@@ -92,6 +99,8 @@ public actor SimulatedChatService {
 
     /// Replaces the history with a different one (not an extension of it).
     public func rewrite(_ sessionID: String) {
+        lock.lock()
+        defer { lock.unlock() }
         guard var session = sessions[sessionID] else { return }
         session["events"] = .array([["type": "user_input", "content": "rewritten question"]] + generator.run().dropFirst())
         session["last_updated_at"] = .string(tick())
@@ -99,25 +108,35 @@ public actor SimulatedChatService {
     }
 
     public func delete(_ sessionID: String) {
+        lock.lock()
+        defer { lock.unlock() }
         sessions[sessionID] = nil
         if let project = projectOf.removeValue(forKey: sessionID) {
             order[project]?.removeAll { $0 == sessionID }
         }
     }
 
-    public func session(_ id: String) -> JSONValue? { sessions[id].map(JSONValue.object) }
-    public func sessionIDs(project: String?) -> [String] { order[project ?? Self.defaultProject] ?? [] }
+    public func session(_ id: String) -> JSONValue? { locked { sessions[id].map(JSONValue.object) } }
+    public func sessionIDs(project: String?) -> [String] { locked { order[project ?? Self.defaultProject] ?? [] } }
 
-    public func inject(_ fault: Fault) { faults.append(fault) }
-    public func clearFaults() { faults.removeAll() }
-    public func setLatency(milliseconds: Int) { latencyMilliseconds = milliseconds }
-    public func requestCount(_ endpoint: Endpoint) -> Int { counts[endpoint] ?? 0 }
-    public func resetCounts() { counts.removeAll() }
+    public func inject(_ fault: Fault) { locked { faults.append(fault) } }
+    public func clearFaults() { locked { faults.removeAll() } }
+    public func setLatency(milliseconds: Int) { locked { latency = milliseconds } }
+    public func requestCount(_ endpoint: Endpoint) -> Int { locked { counts[endpoint] ?? 0 } }
+    public func resetCounts() { locked { counts.removeAll() } }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
 
     // MARK: Answering requests
 
     /// The answer to one HTTP request.
     public func respond(method: String, path: String, query: [String: String], authorization: String?) -> Response {
+        lock.lock()
+        defer { lock.unlock() }
         let endpoint = Self.endpoint(method: method, path: path)
         counts[endpoint, default: 0] += 1
         guard authorization == "Bearer \(apiKey)" else {
@@ -222,7 +241,7 @@ public actor SimulatedChatService {
 
     /// Advances the clock and writes the time in one of the formats the API uses.
     private func tick() -> String {
-        clockMicros += Int64.random(in: 1...600, using: &random) * 1_000_000 + Int64.random(in: 0..<1_000_000, using: &random)
+        clockMicros += Int64.random(in: 60...14_400, using: &random) * 1_000_000 + Int64.random(in: 0..<1_000_000, using: &random)
         timestampStyle = (timestampStyle + 1) % 3
         var seconds = time_t(clockMicros / 1_000_000)
         var parts = tm()

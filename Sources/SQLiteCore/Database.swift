@@ -130,9 +130,6 @@ public final class Database {
     public var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
     public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
 
-    /// Interrupts a running query from another thread.
-    public func interrupt() { sqlite3_interrupt(handle) }
-
     // MARK: Transactions
 
     public enum TransactionKind: String, Sendable {

@@ -24,12 +24,12 @@ struct DemoCommand: AsyncParsableCommand {
         let out = Terminal.standardOutput
         let projects = ["proj-research", "proj-support"]
         let service = SimulatedChatService(apiKey: "demo-key-\(UUID().uuidString)", seed: 2026)
-        for project in projects { await service.populate(project: project, count: sessions) }
+        for project in projects { service.populate(project: project, count: sessions) }
         let server: ChatSimulatorServer
-        do { server = try await ChatSimulatorServer.start(service: service) } catch {
+        do { server = try ChatSimulatorServer.start(service: service) } catch {
             throw fail("cannot start the simulator: \(error)", code: ExitStatus.fatal)
         }
-        defer { Task { await server.stop() } }
+        defer { server.stop() }
         out.writeLine(out.bold("Simulated chat API at \(server.baseURL.absoluteString) with \(sessions * projects.count) sessions in \(projects.count) projects."))
 
         var options = SyncOptions()
@@ -40,10 +40,10 @@ struct DemoCommand: AsyncParsableCommand {
         out.writeLine("first sync:  " + SyncRunner.line(first))
 
         // Some activity on the remote side, then the incremental sync that cron would run.
-        let ids = await service.sessionIDs(project: projects[0])
-        for id in ids.prefix(5) { await service.appendRun(to: id) }
-        await service.delete(ids[ids.count - 1])
-        _ = await service.createSession(project: projects[1])
+        let ids = service.sessionIDs(project: projects[0])
+        for id in ids.prefix(5) { service.appendRun(to: id) }
+        service.delete(ids[ids.count - 1])
+        _ = service.createSession(project: projects[1])
         let second = try await SyncRunner.run(archivePath: path, client: ChatAPIClient(baseURL: server.baseURL, apiKey: service.apiKey),
                                               options: options, showProgress: false)
         out.writeLine("second sync: " + SyncRunner.line(second))

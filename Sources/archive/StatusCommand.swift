@@ -26,7 +26,7 @@ struct StatusCommand: ParsableCommand {
             let counts = Dictionary(uniqueKeysWithValues: try store.tableCounts().map { ($0.table, $0.rows) })
             let deleted = try store.database.scalar("SELECT count(*) FROM sessions WHERE deleted_at IS NOT NULL", as: Int.self) ?? 0
             out.writeLine("\(out.bold("rows"))    \(grouped(counts["sessions"] ?? 0)) sessions (\(grouped(deleted)) deleted remotely), "
-                          + "\(grouped(counts["events"] ?? 0)) events, \(grouped(counts["tool_call_links"] ?? 0)) tool calls, "
+                          + "\(grouped(counts["event_rows"] ?? 0)) events, \(grouped(counts["tool_call_links"] ?? 0)) tool calls, "
                           + "\(grouped(counts["usage"] ?? 0)) runs, \(grouped(counts["session_revisions"] ?? 0)) revisions")
             try printRecentRuns(store, out)
             try printOpenFailures(store, out)

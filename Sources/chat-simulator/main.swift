@@ -17,11 +17,11 @@ let service = SimulatedChatService(apiKey: options["key"] ?? "sim-key", seed: UI
 let projects = (options["projects"] ?? "").split(separator: ",").map(String.init)
 let count = Int(options["sessions"] ?? "20") ?? 20
 if projects.isEmpty {
-    await service.populate(project: nil, count: count)
+    service.populate(project: nil, count: count)
 } else {
-    for project in projects { await service.populate(project: project, count: count) }
+    for project in projects { service.populate(project: project, count: count) }
 }
-await service.setLatency(milliseconds: Int(options["latency-ms"] ?? "0") ?? 0)
-let server = try await ChatSimulatorServer.start(service: service, port: UInt16(options["port"] ?? "0") ?? 0)
+service.setLatency(milliseconds: Int(options["latency-ms"] ?? "0") ?? 0)
+let server = try ChatSimulatorServer.start(service: service, port: UInt16(options["port"] ?? "0") ?? 0)
 FileHandle.standardOutput.write(Data((server.baseURL.absoluteString + "\n").utf8))
 while true { try await Task.sleep(nanoseconds: 3_600_000_000_000) }

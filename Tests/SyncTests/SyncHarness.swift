@@ -15,12 +15,12 @@ final class SyncHarness {
     init(seed: UInt64 = 7) async throws {
         folder = try TemporaryDirectory()
         archivePath = folder.path("archive.db")
-        server = try await ChatSimulatorServer.start(service: SimulatedChatService(apiKey: "test-key", seed: seed))
+        server = try ChatSimulatorServer.start(service: SimulatedChatService(apiKey: "test-key", seed: seed))
     }
 
     deinit {
         let server = self.server
-        Task { await server.stop() }
+        server.stop()
     }
 
     func client(key: String = "test-key", maxRetries: Int = 5) -> ChatAPIClient {
