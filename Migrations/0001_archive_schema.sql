@@ -33,10 +33,15 @@ CREATE INDEX sessions_by_updated ON sessions(last_updated_at);
 -- Events are stored under one integer key, (session_key << 24) | seq, so a
 -- session's history is one range of the table and needs no second index.
 -- Read them through the view `events`.
+CREATE TABLE event_types (
+  type_id INTEGER PRIMARY KEY,
+  type    TEXT NOT NULL UNIQUE           -- an event `type` as the API sent it
+);
+
 CREATE TABLE event_rows (
   event_key INTEGER PRIMARY KEY,
   turn      INTEGER NOT NULL,
-  type      TEXT,
+  type_id   INTEGER REFERENCES event_types(type_id),  -- NULL when the event had no type
   content   TEXT,
   call_id   TEXT,
   name      TEXT,
@@ -50,8 +55,8 @@ SELECT e.event_key                AS event_id,   -- the search index's key
        s.session_id,
        e.event_key & 16777215     AS seq,        -- 0-based position in the history
        e.turn,                                   -- 0-based run; a run starts at a user_input
-       e.type,                                   -- as received; NULL when the event had none
-       coalesce(e.type,
+       t.type,                                   -- as received; NULL when the event had none
+       coalesce(t.type,
          CASE
            WHEN e.call_id IS NOT NULL AND json_type(e.payload, '$.arguments') IS NOT NULL THEN 'tool_call'
            WHEN e.call_id IS NOT NULL AND json_type(e.payload, '$.result') IS NOT NULL THEN 'tool_result'
@@ -64,7 +69,8 @@ SELECT e.event_key                AS event_id,   -- the search index's key
        e.payload                                 -- JSON object of every other field; NULL when there is none
 FROM event_rows e
 JOIN sessions s ON s.session_key = e.event_key >> 24
-               AND e.event_key BETWEEN s.session_key << 24 AND (s.session_key << 24) | 16777215;
+               AND e.event_key BETWEEN s.session_key << 24 AND (s.session_key << 24) | 16777215
+LEFT JOIN event_types t ON t.type_id = e.type_id;
 
 -- Which tool_result answers which tool_call (same call_id, first after the call).
 CREATE TABLE tool_call_links (

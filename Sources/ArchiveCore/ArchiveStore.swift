@@ -7,6 +7,8 @@ public final class ArchiveStore {
     public let database: Database
     public var path: String { database.path }
     static let migrator = try! Migrator(EmbeddedMigrations.all)
+    private var typeIDs: [String: Int64] = [:]
+    private var pendingTypeIDs: [String: Int64] = [:]
 
     public static var schemaVersion: Int { migrator.latestVersion }
 
@@ -68,6 +70,14 @@ public final class ArchiveStore {
     @discardableResult
     public func save(_ session: NormalizedSession, projectID: String?, organizationID: String?,
                      syncedAt now: String) throws -> SaveOutcome {
+        defer { pendingTypeIDs.removeAll() }
+        let outcome = try saveInTransaction(session, projectID: projectID, organizationID: organizationID, now: now)
+        typeIDs.merge(pendingTypeIDs) { old, _ in old }
+        return outcome
+    }
+
+    private func saveInTransaction(_ session: NormalizedSession, projectID: String?, organizationID: String?,
+                                   now: String) throws -> SaveOutcome {
         try database.transaction {
             let existing = try database.first(
                 "SELECT session_key, event_count, meta, deleted_at IS NOT NULL FROM sessions WHERE session_id = ?",
@@ -105,7 +115,11 @@ public final class ArchiveStore {
         var count = 0
         var diverged = false
         try database.forEachRow(
-            "SELECT type, content, call_id, name, payload FROM event_rows WHERE event_key BETWEEN ? AND ? ORDER BY event_key",
+            """
+            SELECT t.type, e.content, e.call_id, e.name, e.payload FROM event_rows e
+            LEFT JOIN event_types t ON t.type_id = e.type_id
+            WHERE e.event_key BETWEEN ? AND ? ORDER BY e.event_key
+            """,
             Self.eventKey(session: sessionKey, seq: 0), Self.lastEventKey(session: sessionKey)
         ) { row in
             guard !diverged, count < session.events.count,
@@ -179,15 +193,15 @@ public final class ArchiveStore {
 
     private func insertEvents(_ session: NormalizedSession, sessionKey: Int64, from start: Int) throws {
         let insertEvent = try database.cachedStatement("""
-            INSERT INTO event_rows(event_key, turn, type, content, call_id, name, payload) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO event_rows(event_key, turn, type_id, content, call_id, name, payload) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         let insertUsage = try database.cachedStatement("""
             INSERT INTO usage(session_id, turn, seq, input_tokens, output_tokens, duration_ms, agent_turns,
               is_error, error, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for event in session.events[start...] {
-            try insertEvent.execute(Self.eventKey(session: sessionKey, seq: event.seq), event.turn, event.type,
-                                    event.content, event.callID, event.name, event.payload)
+            try insertEvent.execute(Self.eventKey(session: sessionKey, seq: event.seq), event.turn,
+                                    try event.type.map(typeID), event.content, event.callID, event.name, event.payload)
             if let usage = event.usage {
                 try insertUsage.execute(session.sessionID, event.turn, event.seq, usage.inputTokens, usage.outputTokens,
                                         usage.durationMs, usage.agentTurns, usage.isError, usage.error,
@@ -198,6 +212,16 @@ public final class ArchiveStore {
             INSERT INTO search_index(rowid, body)
             SELECT event_id, body FROM search_source WHERE event_id BETWEEN ? AND ?
             """, Self.eventKey(session: sessionKey, seq: start), Self.lastEventKey(session: sessionKey))
+    }
+
+    /// The code of an event type, adding it on first sight. Codes are cached
+    /// once the transaction that wrote them has committed.
+    private func typeID(_ type: String) throws -> Int64 {
+        if let known = typeIDs[type] ?? pendingTypeIDs[type] { return known }
+        try database.execute("INSERT OR IGNORE INTO event_types(type) VALUES (?)", type)
+        let id = try database.scalar("SELECT type_id FROM event_types WHERE type = ?", type, as: Int64.self)!
+        pendingTypeIDs[type] = id
+        return id
     }
 
     private func relinkToolCalls(_ session: NormalizedSession) throws {
@@ -247,7 +271,11 @@ public final class ArchiveStore {
         return try SessionJSON.session(meta: meta) { writer in
             var first = true
             try database.forEachRow(
-                "SELECT type, content, call_id, name, payload FROM event_rows WHERE event_key BETWEEN ? AND ? ORDER BY event_key",
+                """
+                SELECT t.type, e.content, e.call_id, e.name, e.payload FROM event_rows e
+                LEFT JOIN event_types t ON t.type_id = e.type_id
+                WHERE e.event_key BETWEEN ? AND ? ORDER BY e.event_key
+                """,
                 Self.eventKey(session: key, seq: 0), Self.lastEventKey(session: key)
             ) { row in
                 if !first { writer.writeRaw(",") }
