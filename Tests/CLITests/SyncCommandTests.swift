@@ -153,4 +153,25 @@ import Testing
         }
         server.stop()
     }
+
+    @Test func onATerminalAProgressLineIsRedrawnThenCleared() async throws {
+        let server = try simulator(sessions: 30)
+        server.service.setLatency(milliseconds: 20)
+        let transcript = folder.path("tty.out")
+        // util-linux `script` gives the command a pseudo-terminal.
+        let command = "\(ArchiveProcess.locateBinary().path) sync --db \(db) --concurrency 1 --base-url \(server.baseURL.absoluteString)"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qfec", command, transcript]
+        process.environment = ArchiveProcess.environment(["LLAMA_CLOUD_API_KEY": key, "TERM": "xterm"])
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        while process.isRunning { try await Task.sleep(nanoseconds: 10_000_000) }
+        #expect(process.terminationStatus == 0)
+        let screen = try String(contentsOfFile: transcript, encoding: .utf8)
+        #expect(screen.contains("\r\u{1B}[2Klisting… ") && screen.contains(" · fetched "))
+        #expect(screen.contains("\r\u{1B}[2Ksynced: 30 new"))
+        server.stop()
+    }
 }
