@@ -147,6 +147,9 @@ public struct SessionGenerator: Sendable {
     }
 
     private mutating func resultValue() -> JSONValue {
+        if random.chance(0.04) {
+            return ["error": .string(random.pick(["timeout after 30 s", "index not found", "permission denied"])), "code": 504]
+        }
         switch Int.random(in: 0..<8, using: &random) {
         case 0: return .string(sentence(5...30))
         case 1: return .number(JSONNumber(Int64.random(in: -1000...100_000, using: &random)))

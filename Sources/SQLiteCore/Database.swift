@@ -12,7 +12,9 @@ public final class Database {
     public let path: String
     public let mode: Mode
     let handle: OpaquePointer
-    private var statementCache: [String: Statement] = [:]
+    var statementCache: [String: Statement] = [:]
+    /// Kept alive while SQLite holds a pointer to it.
+    var authorizer: AuthorizerBox?
     private var savepointDepth = 0
 
     /// Opens (or creates) the database at `path`. A file that is not a

@@ -51,12 +51,19 @@ struct DemoCommand: AsyncParsableCommand {
 
         let store = try ArchiveStore(path: path)
         try DemoReport.print(store, out: out)
+        let someSession = try store.database.scalar(
+            "SELECT session_id FROM sessions WHERE deleted_at IS NULL ORDER BY run_count DESC, session_id LIMIT 1", as: String.self) ?? "ID"
         out.writeLine("")
         out.writeLine(out.bold("Try next:"))
-        out.writeLine("  archive status --db \(path)")
-        out.writeLine("  sqlite3 \(path) \"SELECT s.project_id, sum(u.input_tokens), sum(u.output_tokens) FROM usage u JOIN sessions s USING (session_id) GROUP BY 1\"")
-        out.writeLine("  sqlite3 \(path) \"SELECT name, count(*), sum(result IS NULL) FROM tool_calls GROUP BY name ORDER BY 2 DESC\"")
-        out.writeLine("  sqlite3 \(path) \"SELECT session_id, snippet(search_index, 0, '[', ']', '…', 8) FROM search_index JOIN events ON event_id = search_index.rowid WHERE search_index MATCH 'renewal clause' LIMIT 5\"")
+        for command in [
+            "archive sessions --db \(path) --order tokens --limit 10",
+            "archive show --db \(path) \(someSession)",
+            "archive search --db \(path) \"renewal clause\"",
+            "archive tokens --db \(path) --by day --price-input 3 --price-output 15",
+            "archive tools --db \(path)",
+            "archive sql --db \(path) \"SELECT kind, count(*) FROM events GROUP BY kind\"",
+            "archive status --db \(path)",
+        ] { out.writeLine("  " + command) }
     }
 
     static func freshDemoPath() -> String {
@@ -69,13 +76,11 @@ struct DemoCommand: AsyncParsableCommand {
 
 enum DemoReport {
     static func print(_ store: ArchiveStore, out: Terminal) throws {
-        let database = store.database
         out.writeLine("")
         out.writeLine(out.bold("The archive at \(store.path) now holds:"))
-        try database.forEachRow("""
-            SELECT count(*), sum(deleted_at IS NOT NULL), sum(event_count),
-                   (SELECT count(*) FROM usage), (SELECT coalesce(sum(input_tokens), 0) FROM usage),
-                   (SELECT coalesce(sum(output_tokens), 0) FROM usage), (SELECT count(*) FROM tool_call_links)
+        try store.database.forEachRow("""
+            SELECT count(*), sum(deleted_at IS NOT NULL), sum(event_count), sum(run_count),
+                   sum(input_tokens), sum(output_tokens), (SELECT count(*) FROM tool_call_links)
             FROM sessions
             """) { row in
             out.writeLine("  \(grouped(row.int(0))) sessions (\(grouped(row.int(1))) deleted remotely), \(grouped(row.int(2))) events, "
@@ -83,20 +88,8 @@ enum DemoReport {
             out.writeLine("  \(grouped(row.int(4))) input tokens, \(grouped(row.int(5))) output tokens")
         }
         out.writeLine("")
-        out.writeLine(out.bold("Tokens per project:"))
-        out.writeLine("  project          sessions   runs  errors        input     output")
-        try database.forEachRow("""
-            SELECT coalesce(s.project_id, '(default)'), count(DISTINCT u.session_id), count(*), sum(u.is_error),
-                   coalesce(sum(u.input_tokens), 0), coalesce(sum(u.output_tokens), 0)
-            FROM usage u JOIN sessions s USING (session_id) GROUP BY 1 ORDER BY 1
-            """) { row in
-            out.writeLine("  " + row.string(0).padding(toLength: 15, withPad: " ", startingAt: 0)
-                          + pad(grouped(row.int(1)), 10) + pad(grouped(row.int(2)), 7) + pad(grouped(row.int(3)), 8)
-                          + pad(grouped(row.int(4)), 13) + pad(grouped(row.int(5)), 11))
-        }
-    }
-
-    private static func pad(_ text: String, _ width: Int) -> String {
-        text.count >= width ? " " + text : String(repeating: " ", count: width - text.count) + text
+        out.writeLine(out.bold("archive tokens --by project --price-input 3 --price-output 15"))
+        let report = TokensReport(grouping: .project, window: .unbounded, pricing: .flat(input: 3, output: 15))
+        TableRenderer(terminal: out).render(try report.run(on: store.database), as: .table)
     }
 }

@@ -1,0 +1,144 @@
+import Foundation
+import LosslessJSON
+
+/// Token prices in USD per million tokens, which may change over time and
+/// differ per project. A run is priced by the rate of its project (else the
+/// rate without a project) with the latest `from` not after the run.
+public struct Pricing: Sendable, Equatable {
+    public struct Rate: Sendable, Equatable {
+        public var from: String?      // YYYY-MM-DD (UTC), nil: since always
+        public var project: String?   // nil: any project without a rate of its own
+        public var input: Double
+        public var output: Double
+    }
+
+    public struct Failure: Error, CustomStringConvertible, Equatable {
+        public let description: String
+    }
+
+    public let rates: [Rate]
+
+    public init(rates: [Rate]) {
+        self.rates = rates.sorted { ($0.from ?? "") > ($1.from ?? "") }  // latest first
+    }
+
+    public static func flat(input: Double, output: Double) -> Pricing {
+        Pricing(rates: [Rate(from: nil, project: nil, input: input, output: output)])
+    }
+
+    public func rate(project: String?, at occurredAt: String) -> Rate? {
+        if let project, let specific = rates.first(where: { $0.project == project && ($0.from ?? "") <= occurredAt }) {
+            return specific
+        }
+        return rates.first { $0.project == nil && ($0.from ?? "") <= occurredAt }
+    }
+
+    public var hasProjectRates: Bool { rates.contains { $0.project != nil } }
+
+    /// Reads a pricing file: JSON (`{"rates": [{...}]}` or a bare array) or TOML (`[[rates]]` tables).
+    /// Each rate has `input` and `output` (USD per million tokens), optional `from` and `project`.
+    public static func load(path: String) throws(Failure) -> Pricing {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Failure(description: "cannot read the pricing file \(path)")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        let first = text.first { !$0.isWhitespace }
+        if first == "{" || first == "[" { return try fromJSON(text, path: path) }
+        return try fromTOML(text, path: path)
+    }
+
+    static func fromJSON(_ text: String, path: String) throws(Failure) -> Pricing {
+        let value: JSONValue
+        do { value = try JSONParser.parse(text) } catch {
+            throw Failure(description: "\(path):\(error.line): \(error.message)")
+        }
+        guard let list = value.arrayValue ?? value["rates"]?.arrayValue else {
+            throw Failure(description: "\(path): expected {\"rates\": [...]} or an array of rates")
+        }
+        var rates: [Rate] = []
+        for (index, item) in list.enumerated() {
+            guard let object = item.objectValue else { throw Failure(description: "\(path): rate \(index + 1) is not an object") }
+            var fields: [String: PricingValue] = [:]
+            for (key, value) in object.members {
+                switch value {
+                case .string(let text): fields[key] = .text(text)
+                case .number(let number): fields[key] = .number(number.doubleValue ?? .nan)
+                case .null: continue
+                default: throw Failure(description: "\(path): rate \(index + 1): \(key) must be a string or a number")
+                }
+            }
+            rates.append(try rate(fields, where: "\(path): rate \(index + 1)"))
+        }
+        return Pricing(rates: rates)
+    }
+
+    /// The subset of TOML a pricing file needs: `[[rates]]` tables of `key = value` lines.
+    static func fromTOML(_ text: String, path: String) throws(Failure) -> Pricing {
+        var rates: [Rate] = []
+        var current: [String: PricingValue]? = nil
+        var currentLine = 0
+        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let lineNumber = offset + 1
+            let line = stripComment(String(rawLine)).trimmingCharacters(in: .whitespaces)
+            if line.isEmpty { continue }
+            if line == "[[rates]]" {
+                if let current { rates.append(try rate(current, where: "\(path):\(currentLine)")) }
+                current = [:]
+                currentLine = lineNumber
+                continue
+            }
+            guard current != nil else { throw Failure(description: "\(path):\(lineNumber): expected [[rates]] before \(line)") }
+            guard let equals = line.firstIndex(of: "=") else { throw Failure(description: "\(path):\(lineNumber): expected key = value") }
+            let key = line[..<equals].trimmingCharacters(in: .whitespaces)
+            let rawValue = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            if rawValue.hasPrefix("\"") && rawValue.hasSuffix("\"") && rawValue.count >= 2 {
+                current![key] = .text(String(rawValue.dropFirst().dropLast()))
+            } else if let number = Double(rawValue.replacingOccurrences(of: "_", with: "")) {
+                current![key] = .number(number)
+            } else if TimeWindow.dateOnly(rawValue) != nil {
+                current![key] = .text(rawValue)
+            } else {
+                throw Failure(description: "\(path):\(lineNumber): cannot read the value of \(key)")
+            }
+        }
+        if let current { rates.append(try rate(current, where: "\(path):\(currentLine)")) }
+        guard !rates.isEmpty else { throw Failure(description: "\(path): no [[rates]] in the file") }
+        return Pricing(rates: rates)
+    }
+
+    enum PricingValue: Equatable { case text(String), number(Double) }
+
+    private static func stripComment(_ line: String) -> String {
+        var inString = false
+        for (index, character) in line.enumerated() {
+            if character == "\"" { inString.toggle() }
+            if character == "#" && !inString { return String(line.prefix(index)) }
+        }
+        return line
+    }
+
+    private static func rate(_ fields: [String: PricingValue], where place: String) throws(Failure) -> Rate {
+        for key in fields.keys where !["from", "project", "input", "output"].contains(key) {
+            throw Failure(description: "\(place): unknown key \(key) (expected from, project, input, output)")
+        }
+        func price(_ key: String) throws(Failure) -> Double {
+            guard case .number(let value)? = fields[key], value.isFinite, value >= 0 else {
+                throw Failure(description: "\(place): \(key) must be a price in USD per million tokens")
+            }
+            return value
+        }
+        var from: String? = nil
+        if let value = fields["from"] {
+            guard case .text(let text) = value, let (year, month, day) = TimeWindow.dateOnly(text) else {
+                throw Failure(description: "\(place): from must be a date YYYY-MM-DD")
+            }
+            from = String(format: "%04d-%02d-%02d", year, month, day)
+        }
+        var project: String? = nil
+        if let value = fields["project"] {
+            guard case .text(let text) = value else { throw Failure(description: "\(place): project must be a string") }
+            project = text
+        }
+        return Rate(from: from, project: project, input: try price("input"), output: try price("output"))
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import SQLiteCore
+
+/// `archive sql`: one statement over the archive that cannot change it. The
+/// connection is read-only, `query_only` is on, and an authorizer allows only
+/// reading: no writes, no ATTACH, no PRAGMA that sets anything.
+public enum ReadOnlySQL {
+    public struct Failure: Error, CustomStringConvertible, Equatable { public let description: String }
+
+    static let readablePragmas: Set<String> = [
+        "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo", "foreign_key_list",
+        "function_list", "pragma_list", "collation_list", "compile_options", "database_list", "user_version",
+        "schema_version", "data_version", "page_count", "page_size", "freelist_count", "journal_mode", "encoding",
+        "application_id", "quick_check", "integrity_check", "foreign_key_check",
+    ]
+
+    /// Opens `path` for reading only, with every guard in place.
+    public static func open(path: String) throws -> Database {
+        let database = try Database(path: path, mode: .readOnly)
+        try database.execute("PRAGMA query_only = 1")
+        database.setAuthorizer(verdict)
+        return database
+    }
+
+    static func verdict(_ request: AuthorizerRequest) -> AuthorizerVerdict {
+        switch request.action {
+        case AuthorizerRequest.select, AuthorizerRequest.read, AuthorizerRequest.function, AuthorizerRequest.recursive:
+            return .allow
+        case AuthorizerRequest.pragma:
+            guard let name = request.argument1?.lowercased(), readablePragmas.contains(name) else { return .deny }
+            // `PRAGMA x = value` and `PRAGMA x(value)` set state, except where the argument names a table.
+            let takesTableArgument = ["table_info", "table_xinfo", "index_list", "index_info", "index_xinfo",
+                                      "foreign_key_list", "table_list", "quick_check", "integrity_check",
+                                      "foreign_key_check"].contains(name)
+            return request.argument2 == nil || takesTableArgument ? .allow : .deny
+        default:
+            return .deny
+        }
+    }
+
+    /// Binds each parameter as an integer or a real when it reads as one, else as text.
+    public static func run(on database: Database, sql: String, parameters: [String]) throws(Failure) -> QueryTable {
+        let statement: Statement
+        do { statement = try database.prepare(sql) } catch let error as SQLiteError {
+            if error.primaryCode == 23 {  // SQLITE_AUTH
+                throw Failure(description: "refused: the archive is read-only here (\(error.message))")
+            }
+            throw Failure(description: error.message)
+        } catch {
+            throw Failure(description: "\(error)")
+        }
+        guard statement.parameterCount == parameters.count else {
+            throw Failure(description: "the statement has \(statement.parameterCount) parameters; \(parameters.count) given with --param")
+        }
+        var table = QueryTable(columns: [])
+        do {
+            for (offset, text) in parameters.enumerated() {
+                if let integer = Int64(text) {
+                    try statement.bind(integer, at: offset + 1)
+                } else if let real = Double(text), !text.lowercased().contains("n") {
+                    try statement.bind(real, at: offset + 1)
+                } else {
+                    try statement.bind(text, at: offset + 1)
+                }
+            }
+            let names = statement.columnNames
+            try statement.forEachRow { row in
+                table.rows.append((0..<names.count).map { index in
+                    switch row.value(index) {
+                    case .null: return .null
+                    case .integer(let value): return .integer(value)
+                    case .real(let value): return .number(value)
+                    case .text(let value): return .text(value)
+                    case .blob(let bytes): return .text("x'" + bytes.map { String(format: "%02x", $0) }.joined() + "'")
+                    }
+                })
+            }
+            table.columns = names.enumerated().map { index, name in
+                let cells = table.rows.map { $0[index] }.filter { $0 != .null }
+                if !cells.isEmpty, cells.allSatisfy({ if case .integer = $0 { return true } else { return false } }) {
+                    return .init(name, title: name, kind: .integer)
+                }
+                if !cells.isEmpty, cells.allSatisfy({
+                    switch $0 { case .integer, .number: return true; default: return false }
+                }) {
+                    return .init(name, title: name, kind: .number)
+                }
+                return .init(name, title: name)
+            }
+        } catch let error as SQLiteError {
+            throw Failure(description: error.message)
+        } catch {
+            throw Failure(description: "\(error)")
+        }
+        return table
+    }
+}

@@ -1,0 +1,71 @@
+import SQLiteCore
+
+/// `archive search`: full-text search ranked by bm25, with a highlighted snippet.
+public struct SearchQuery {
+    public var text: String
+    /// Raw FTS5 syntax instead of plain words.
+    public var rawFTS = false
+    public var project: String?
+    public var window: TimeWindow = .unbounded
+    public var limit = 20
+    public var highlight: (open: String, close: String) = ("[", "]")
+
+    public struct Failure: Error, CustomStringConvertible, Equatable { public let description: String }
+
+    public init(text: String) { self.text = text }
+
+    /// Plain words become quoted FTS5 terms, all required: quotes, hyphens and
+    /// colons in the query are just text.
+    public static func ftsQuery(plainWords text: String) -> String? {
+        var terms: [String] = []
+        var current = ""
+        for character in text {
+            if character.isLetter || character.isNumber || character == "_" || (character.unicodeScalars.first?.properties.isEmoji ?? false && !character.isASCII) {
+                current.append(character)
+            } else if !current.isEmpty {
+                terms.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { terms.append(current) }
+        guard !terms.isEmpty else { return nil }
+        return terms.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: " ")
+    }
+
+    public func run(on database: Database) throws -> QueryTable {
+        let match: String
+        if rawFTS {
+            match = text
+        } else {
+            guard let query = Self.ftsQuery(plainWords: text) else {
+                throw Failure(description: "nothing to search for in \"\(text)\"")
+            }
+            match = query
+        }
+        var table = QueryTable(columns: [
+            .init("session_id", title: "session"), .init("title", optional: true), .init("turn", title: "run", kind: .integer),
+            .init("kind", title: "event", optional: true), .init("snippet"), .init("rank", kind: .number, optional: true),
+        ])
+        do {
+            try database.forEachRow("""
+                SELECT e.session_id, s.title, e.turn, e.kind,
+                       snippet(search_index, 0, ?1, ?2, '…', 12), bm25(search_index)
+                FROM search_index
+                JOIN events e ON e.event_id = search_index.rowid
+                JOIN sessions s ON s.session_id = e.session_id
+                WHERE search_index MATCH ?3 AND (?4 IS NULL OR s.project_id = ?4)
+                  AND s.last_updated_at >= ?5 AND s.last_updated_at < ?6
+                ORDER BY bm25(search_index) LIMIT ?7
+                """, highlight.open, highlight.close, match, project, window.since ?? "", window.until ?? "9999", limit
+            ) { row in
+                table.rows.append([
+                    .text(row.string(0)), .init(row.optionalString(1)), .integer(row.int64(2)), .text(row.string(3)),
+                    .text(row.string(4).replacingOccurrences(of: "\n", with: " ")), .number(row.double(5)),
+                ])
+            }
+        } catch let error as SQLiteError where rawFTS {
+            throw Failure(description: "invalid search syntax: \(error.message)")
+        }
+        return table
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+
+/// `--since` / `--until` and `--tz`, turned into UTC bounds comparable with the
+/// archive's normalised times.
+public struct TimeWindow: Sendable, Equatable {
+    /// Inclusive lower bound, normalised UTC text; nil for no bound.
+    public let since: String?
+    /// Exclusive upper bound, normalised UTC text; nil for no bound.
+    public let until: String?
+    public let zone: TimeZone
+
+    public struct Failure: Error, CustomStringConvertible, Equatable {
+        public let description: String
+    }
+
+    /// Accepts `YYYY-MM-DD`, `YYYYMMDD`, a full ISO 8601 time, or a span back
+    /// from now (`90m`, `24h`, `7d`, `2w`). Dates are midnights in `zone`; an
+    /// `--until` date includes that whole day.
+    public init(since: String?, until: String?, zone: String?, now: Date = Date()) throws(Failure) {
+        let timeZone: TimeZone
+        if let zone {
+            guard let named = TimeZone(identifier: zone) else { throw Failure(description: "unknown time zone \"\(zone)\" (use an IANA name such as Europe/Berlin)") }
+            timeZone = named
+        } else {
+            timeZone = TimeZone.current
+        }
+        self.zone = timeZone
+        self.since = try since.map { text throws(Failure) in try Self.bound(text, option: "--since", zone: timeZone, now: now, endOfDay: false) }
+        self.until = try until.map { text throws(Failure) in try Self.bound(text, option: "--until", zone: timeZone, now: now, endOfDay: true) }
+        if let start = self.since, let end = self.until, start >= end {
+            throw Failure(description: "--since \(since!) is not before --until \(until!)")
+        }
+    }
+
+    public static let unbounded = try! TimeWindow(since: nil, until: nil, zone: "UTC")
+
+    static func bound(_ text: String, option: String, zone: TimeZone, now: Date, endOfDay: Bool) throws(Failure) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let span = relativeSpan(trimmed) {
+            return Timestamp.format(date: now.addingTimeInterval(-span))
+        }
+        if let (year, month, day) = dateOnly(trimmed) {
+            let days = Timestamp.daysFromCivil(year: year, month: month, day: day) + (endOfDay ? 1 : 0)
+            return Timestamp.format(date: localMidnight(days: days, zone: zone))
+        }
+        // A time with an offset is absolute; one without is local to the zone.
+        if let micros = Timestamp.microseconds(fromISO8601: trimmed) {
+            if hasOffset(trimmed) { return Timestamp.format(microseconds: micros) }
+            let local = Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+            let offset = zone.secondsFromGMT(for: local.addingTimeInterval(-Double(zone.secondsFromGMT(for: local))))
+            return Timestamp.format(date: local.addingTimeInterval(-Double(offset)))
+        }
+        throw Failure(description: "\(option) \"\(text)\" is not a date (YYYY-MM-DD, YYYYMMDD, an ISO 8601 time, or a span such as 7d, 24h, 2w)")
+    }
+
+    static func relativeSpan(_ text: String) -> Double? {
+        guard let unit = text.last, let amount = Double(text.dropLast()), amount >= 0 else { return nil }
+        switch unit {
+        case "m": return amount * 60
+        case "h": return amount * 3600
+        case "d": return amount * 86_400
+        case "w": return amount * 7 * 86_400
+        default: return nil
+        }
+    }
+
+    static func dateOnly(_ text: String) -> (Int, Int, Int)? {
+        let digits = text.replacingOccurrences(of: "-", with: "")
+        guard digits.count == 8, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
+              text.count == 8 || (text.count == 10 && Array(text)[4] == "-" && Array(text)[7] == "-"),
+              let value = Int(digits) else { return nil }
+        let year = value / 10_000, month = value / 100 % 100, day = value % 100
+        guard (1...12).contains(month), (1...Timestamp.daysIn(month: month, year: year)).contains(day) else { return nil }
+        return (year, month, day)
+    }
+
+    static func hasOffset(_ text: String) -> Bool {
+        guard let tIndex = text.firstIndex(where: { $0 == "T" || $0 == "t" || $0 == " " }) else { return false }
+        let time = text[tIndex...]
+        return time.hasSuffix("Z") || time.hasSuffix("z") || time.contains("+") || time.dropFirst().contains("-")
+    }
+
+    /// The instant local midnight starts `days` after the epoch in `zone`
+    /// (on a day that starts with a DST gap, the first instant that exists).
+    static func localMidnight(days: Int, zone: TimeZone) -> Date {
+        let naive = Date(timeIntervalSince1970: Double(days) * 86_400)
+        var guess = naive.addingTimeInterval(-Double(zone.secondsFromGMT(for: naive)))
+        guess = naive.addingTimeInterval(-Double(zone.secondsFromGMT(for: guess)))
+        return guess
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import LosslessJSON
+import SQLiteCore
+
+/// Token accounting from `usage`, bucketed by `occurred_at` in a time zone,
+/// or grouped by session, project or index.
+public struct TokensReport {
+    public enum Grouping: String, Sendable, CaseIterable { case day, week, month, session, project, index }
+    public enum WeekStart: String, Sendable, CaseIterable { case monday, sunday }
+
+    public var grouping: Grouping
+    public var window: TimeWindow
+    public var weekStart: WeekStart = .monday
+    public var pricing: Pricing?
+
+    public init(grouping: Grouping, window: TimeWindow, weekStart: WeekStart = .monday, pricing: Pricing? = nil) {
+        self.grouping = grouping
+        self.window = window
+        self.weekStart = weekStart
+        self.pricing = pricing
+    }
+
+    static let columns: [QueryTable.Column] = [
+        .init("key"), .init("sessions", kind: .integer, optional: true), .init("runs", kind: .integer),
+        .init("error_runs", kind: .integer, optional: true), .init("input_tokens", title: "input", kind: .integer),
+        .init("output_tokens", title: "output", kind: .integer), .init("total_tokens", title: "total", kind: .integer),
+        .init("cost_usd", title: "cost (USD)", kind: .money),
+    ]
+
+    struct Bucket {
+        var sessions = Set<String>()
+        var runs = 0
+        var errorRuns = 0
+        var input: Int64 = 0
+        var output: Int64 = 0
+        var cost = 0.0
+        var pricedRuns = 0
+        var unpricedRuns = 0
+
+        mutating func add(session: String, input: Int64?, output: Int64?, isError: Bool, rate: Pricing.Rate?) {
+            sessions.insert(session)
+            runs += 1
+            if isError { errorRuns += 1 }
+            self.input += input ?? 0
+            self.output += output ?? 0
+            if input == nil && output == nil { return }
+            if let rate {
+                cost += Double(input ?? 0) * rate.input / 1_000_000 + Double(output ?? 0) * rate.output / 1_000_000
+                pricedRuns += 1
+            } else {
+                unpricedRuns += 1
+            }
+        }
+
+        /// Null unless every run with tokens had a price.
+        var costCell: QueryTable.Cell { pricedRuns > 0 && unpricedRuns == 0 ? .number(cost) : .null }
+
+        func cells(key: String) -> [QueryTable.Cell] {
+            [.text(key), .integer(Int64(sessions.count)), .integer(Int64(runs)), .integer(Int64(errorRuns)),
+             .integer(input), .integer(output), .integer(input + output), costCell]
+        }
+    }
+
+    public func run(on database: Database) throws -> QueryTable {
+        var buckets: [String: Bucket] = [:]
+        var totals = Bucket()
+        var localDayCache: [Int64: Int] = [:]
+        var indexCache: [String: [String]] = [:]
+        let needsSession = grouping == .project || grouping == .index || (pricing?.hasProjectRates ?? false)
+        let sql = needsSession
+            ? """
+              SELECT u.occurred_at, u.session_id, u.input_tokens, u.output_tokens, u.is_error, s.project_id, s.index_ids
+              FROM usage u JOIN sessions s ON s.session_id = u.session_id
+              WHERE u.occurred_at >= ? AND u.occurred_at < ?
+              """
+            : """
+              SELECT occurred_at, session_id, input_tokens, output_tokens, is_error, NULL, NULL
+              FROM usage WHERE occurred_at >= ? AND occurred_at < ?
+              """
+        try database.forEachRow(sql, window.since ?? "", window.until ?? "9999") { row in
+            let occurredAt = row.string(0)
+            let session = row.string(1)
+            let input = row.optionalInt64(2), output = row.optionalInt64(3)
+            let isError = row.get(4, as: Bool.self)
+            let project = row.optionalString(5)
+            let rate = pricing?.rate(project: project, at: occurredAt)
+            totals.add(session: session, input: input, output: output, isError: isError, rate: rate)
+            let keys: [String]
+            switch grouping {
+            case .day, .week, .month:
+                keys = [timeKey(occurredAt, cache: &localDayCache)]
+            case .session:
+                keys = [session]
+            case .project:
+                keys = [project ?? "(default)"]
+            case .index:
+                let text = row.optionalString(6) ?? "null"
+                if indexCache[text] == nil {
+                    let ids = (try? JSONParser.parse(text))?.arrayValue?.compactMap(\.stringValue) ?? []
+                    indexCache[text] = ids.isEmpty ? ["(no index)"] : Array(Set(ids)).sorted()
+                }
+                keys = indexCache[text]!
+            }
+            for key in keys {
+                buckets[key, default: Bucket()].add(session: session, input: input, output: output, isError: isError, rate: rate)
+            }
+        }
+        let ordered: [(String, Bucket)]
+        switch grouping {
+        case .day, .week, .month: ordered = buckets.sorted { $0.key < $1.key }
+        default: ordered = buckets.sorted { ($0.value.input + $0.value.output, $1.key) > ($1.value.input + $1.value.output, $0.key) }
+        }
+        return QueryTable(
+            columns: Self.columns,
+            rows: ordered.map { $0.1.cells(key: $0.0) },
+            totals: totals.cells(key: "total"),
+            note: grouping == .index ? "A run counts toward each index its session is bound to; the total counts it once." : nil)
+    }
+
+    /// The local day, week or month of a normalised UTC time.
+    private func timeKey(_ occurredAt: String, cache: inout [Int64: Int]) -> String {
+        let micros = Timestamp.microseconds(fromISO8601: occurredAt) ?? 0
+        let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
+        let slot = seconds >= 0 ? seconds / 900 : (seconds - 899) / 900  // offsets change on quarter hours at most
+        let offset: Int
+        if let known = cache[slot] {
+            offset = known
+        } else {
+            offset = window.zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(seconds)))
+            cache[slot] = offset
+        }
+        let local = seconds + Int64(offset)
+        var day = Int(local >= 0 ? local / 86_400 : (local - 86_399) / 86_400)
+        switch grouping {
+        case .week:
+            let weekday = ((day + 3) % 7 + 7) % 7  // 0 = Monday (1970-01-01 was a Thursday)
+            day -= weekStart == .monday ? weekday : (weekday + 1) % 7
+            let (y, m, d) = Timestamp.civilFromDays(day)
+            return String(format: "%04d-%02d-%02d", y, m, d)
+        case .month:
+            let (y, m, _) = Timestamp.civilFromDays(day)
+            return String(format: "%04d-%02d", y, m)
+        default:
+            let (y, m, d) = Timestamp.civilFromDays(day)
+            return String(format: "%04d-%02d-%02d", y, m, d)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import SQLiteCore
+
+/// `archive tools`: per tool name, how often it is called and how often it fails.
+/// A call's time is its run's `occurred_at` (the session's `last_updated_at`
+/// for a run that has not stopped). An error result is an object with a
+/// non-null `error` or a true `is_error`, or a string starting with "error".
+public struct ToolsReport {
+    public var window: TimeWindow
+
+    public init(window: TimeWindow) { self.window = window }
+
+    public func run(on database: Database) throws -> QueryTable {
+        let totalRuns = try database.scalar(
+            "SELECT count(*) FROM usage WHERE occurred_at >= ? AND occurred_at < ?",
+            window.since ?? "", window.until ?? "9999", as: Int.self) ?? 0
+        var table = QueryTable(columns: [
+            .init("name", title: "tool"), .init("calls", kind: .integer), .init("no_result", title: "no result", kind: .integer),
+            .init("error_results", title: "errors", kind: .integer), .init("runs_using", title: "runs using", kind: .integer, optional: true),
+            .init("share_of_runs", title: "share of runs", kind: .number), .init("calls_per_run", title: "calls/run", kind: .number),
+        ])
+        try database.forEachRow("""
+            WITH calls AS (
+              SELECT t.session_id, t.turn, t.name, t.result,
+                     coalesce(u.occurred_at, s.last_updated_at) AS at
+              FROM tool_calls t
+              JOIN sessions s ON s.session_id = t.session_id
+              LEFT JOIN usage u ON u.session_id = t.session_id AND u.turn = t.turn
+            )
+            SELECT coalesce(name, '(unnamed)'), count(*),
+                   sum(result IS NULL),
+                   sum(CASE
+                         WHEN json_type(result) = 'object'
+                           THEN coalesce(json_type(result, '$.error') NOT IN ('null'), 0) OR coalesce(result ->> '$.is_error', 0) = 1
+                         WHEN json_type(result) = 'text' THEN lower(result ->> '$') LIKE 'error%'
+                         ELSE 0 END),
+                   count(DISTINCT session_id || char(0) || turn)
+            FROM calls WHERE at >= ? AND at < ?
+            GROUP BY 1 ORDER BY 2 DESC, 1
+            """, window.since ?? "", window.until ?? "9999"
+        ) { row in
+            let calls = row.int64(1), runsUsing = row.int64(4)
+            table.rows.append([
+                .text(row.string(0)), .integer(calls), .integer(row.int64(2)), .integer(row.int64(3)), .integer(runsUsing),
+                totalRuns > 0 ? .number(Double(runsUsing) / Double(totalRuns)) : .null,
+                runsUsing > 0 ? .number(Double(calls) / Double(runsUsing)) : .null,
+            ])
+        }
+        table.note = "\(totalRuns) runs in range; share of runs = runs calling the tool / all runs."
+        return table
+    }
+}

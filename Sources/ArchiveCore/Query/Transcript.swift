@@ -1,0 +1,97 @@
+import LosslessJSON
+import SQLiteCore
+
+/// `archive show`: a session's history grouped into runs, deltas coalesced
+/// (a final `text` or `thinking` block is preferred over its deltas).
+public struct Transcript: Sendable {
+    public struct ToolCall: Sendable {
+        public let name: String?
+        public let arguments: String?
+        public let result: String?
+        public let imageAttachment: String?
+    }
+
+    public struct Run: Sendable {
+        public let index: Int
+        public var userInput: String?
+        public var thinking: String?
+        public var answer: String?
+        public var toolCalls: [ToolCall] = []
+        /// Events of other kinds (unknown types, untyped), as `kind: JSON`.
+        public var otherEvents: [String] = []
+        public var usage: StopUsage?
+    }
+
+    public let sessionID: String
+    public let title: String?
+    public let projectID: String?
+    public let lastUpdatedAt: String
+    public let deletedAt: String?
+    public let runs: [Run]
+
+    public static func load(sessionID: String, from database: Database) throws -> Transcript? {
+        guard let header = try database.first(
+            "SELECT title, project_id, last_updated_at, deleted_at FROM sessions WHERE session_id = ?", sessionID,
+            map: { ($0.optionalString(0), $0.optionalString(1), $0.string(2), $0.optionalString(3)) })
+        else { return nil }
+
+        struct Pieces { var thinkingBlocks: [String] = [], thinkingDeltas = "", textBlocks: [String] = [], textDeltas = "" }
+        var runs: [Int: Run] = [:]
+        var pieces: [Int: Pieces] = [:]
+        var calls: [Int: [(callID: String?, name: String?, arguments: String?)]] = [:]
+        var results: [Int: [String: (result: String?, image: String?)]] = [:]
+        try database.forEachRow(
+            "SELECT turn, kind, content, call_id, name, payload FROM events WHERE session_id = ? ORDER BY seq", sessionID
+        ) { row in
+            let turn = row.int(0), kind = row.string(1), content = row.optionalString(2)
+            let payload = row.optionalString(5).flatMap { try? JSONParser.parse($0) }
+            if runs[turn] == nil { runs[turn] = Run(index: turn) }
+            switch kind {
+            case "user_input":
+                runs[turn]!.userInput = [runs[turn]!.userInput, content].compactMap { $0 }.joined(separator: "\n\n")
+            case "thinking": pieces[turn, default: Pieces()].thinkingBlocks.append(content ?? "")
+            case "thinking_delta": pieces[turn, default: Pieces()].thinkingDeltas += content ?? ""
+            case "text": pieces[turn, default: Pieces()].textBlocks.append(content ?? "")
+            case "text_delta": pieces[turn, default: Pieces()].textDeltas += content ?? ""
+            case "tool_call":
+                calls[turn, default: []].append((row.optionalString(3), row.optionalString(4), payload?["arguments"]?.serialized))
+            case "tool_result":
+                let image = payload?["image_attachment"]?["attachment_name"]?.stringValue
+                let callID = row.optionalString(3) ?? ""
+                if results[turn, default: [:]][callID] == nil {
+                    results[turn, default: [:]][callID] = (payload?["result"]?.serialized, image)
+                }
+            case "stop":
+                break
+            default:
+                var text = content.map { JSONValue.string($0).serialized } ?? ""
+                if let payload { text += (text.isEmpty ? "" : " ") + payload.serialized }
+                runs[turn]!.otherEvents.append("\(kind): \(text)")
+            }
+        }
+        try database.forEachRow(
+            "SELECT turn, input_tokens, output_tokens, duration_ms, agent_turns, is_error, error FROM usage WHERE session_id = ? ORDER BY seq",
+            sessionID
+        ) { row in
+            let turn = row.int(0)
+            if runs[turn] == nil { runs[turn] = Run(index: turn) }
+            runs[turn]!.usage = StopUsage(inputTokens: row.optionalInt64(1), outputTokens: row.optionalInt64(2),
+                                          durationMs: row.optionalDouble(3), agentTurns: row.optionalInt64(4),
+                                          isError: row.get(5, as: Bool.self), error: row.optionalString(6))
+        }
+        for (turn, piece) in pieces {
+            let thinking = piece.thinkingBlocks.isEmpty ? piece.thinkingDeltas : piece.thinkingBlocks.joined(separator: "\n\n")
+            let answer = piece.textBlocks.isEmpty ? piece.textDeltas : piece.textBlocks.joined(separator: "\n\n")
+            runs[turn]!.thinking = thinking.isEmpty ? nil : thinking
+            runs[turn]!.answer = answer.isEmpty ? nil : answer
+        }
+        for (turn, list) in calls {
+            runs[turn]!.toolCalls = list.map { call in
+                let answered = call.callID.flatMap { results[turn]?[$0] }
+                return ToolCall(name: call.name, arguments: call.arguments, result: answered?.result, imageAttachment: answered?.image)
+            }
+        }
+        return Transcript(sessionID: sessionID, title: header.0, projectID: header.1, lastUpdatedAt: header.2,
+                          deletedAt: header.3, runs: runs.keys.sorted().map { runs[$0]! })
+    }
+}

@@ -1,0 +1,86 @@
+import ArchiveCore
+import ArgumentParser
+import Foundation
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import sessions saved from the API: JSON files (one object or an array), JSONL, folders, or - for stdin.",
+        discussion: "Exit codes: 0 all imported; 2 some records failed (reported as file:line: reason, the rest kept); 1 fatal.")
+
+    @OptionGroup var location: ArchiveLocationOptions
+    @Argument(help: "Files, folders (their .json, .jsonl, .ndjson files) or - for standard input.") var paths: [String]
+    @Flag(help: "Print the summary as one JSON object.") var json = false
+
+    func validate() throws {
+        guard !paths.isEmpty else { throw ValidationError("name at least one file, folder or -") }
+    }
+
+    func run() throws {
+        let path = location.path
+        let lock: ArchiveLock
+        do { lock = try ArchiveLock(archivePath: path) } catch {
+            if case .held = error { throw fail(error.description, code: ExitStatus.locked) }
+            throw fail(error.description, code: ExitStatus.fatal)
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let store: ArchiveStore
+        do { store = try ArchiveStore(path: path) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
+        let importer = Importer(store: store) { Terminal.standardError.writeLine($0) }
+        let report = try answer { try importer.run(paths: paths) }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            Terminal.standardOutput.writeLine(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            Terminal.standardOutput.writeLine(
+                "imported: \(report.new) new, \(report.updated) updated, \(report.unchanged) unchanged, \(report.failed) failed "
+                + "from \(report.records) records in \(report.files) file\(report.files == 1 ? "" : "s") "
+                + "in \(String(format: "%.2f", report.seconds)) s")
+        }
+        if report.failed > 0 { throw ExitCode(ExitStatus.partial) }
+    }
+}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Write sessions as JSONL, one session a line exactly as the API returned it.")
+
+    @OptionGroup var location: ArchiveLocationOptions
+    @Option(help: "Write to this file instead of standard output.") var out: String?
+    @Option(help: "Only this project.") var project: String?
+    @Option(help: "Only sessions updated since: a date, an ISO 8601 time or a span (7d).") var since: String?
+    @Option(help: "IANA time zone for --since dates.") var tz: String?
+    @Option(name: .customLong("session"), help: "Only this session; repeat for several.") var sessions: [String] = []
+
+    func run() throws {
+        let window: TimeWindow
+        do { window = try TimeWindow(since: since, until: nil, zone: tz) } catch {
+            throw fail(error.description, code: ExitStatus.usage)
+        }
+        let store = try openArchiveForReading(location, allowEmpty: true)
+        var exporter = Exporter()
+        exporter.project = project
+        exporter.window = window
+        exporter.sessionIDs = sessions
+        let sink: FileHandle
+        if let out {
+            guard FileManager.default.createFile(atPath: out, contents: nil) , let handle = FileHandle(forWritingAtPath: out) else {
+                throw fail("cannot write \(out)", code: ExitStatus.fatal)
+            }
+            sink = handle
+        } else {
+            sink = FileHandle.standardOutput
+        }
+        var buffer = Data()
+        try answer {
+            try exporter.run(store: store) { line in
+                buffer.append(contentsOf: line.utf8)
+                buffer.append(0x0A)
+                if buffer.count > 1 << 20 { sink.write(buffer); buffer.removeAll(keepingCapacity: true) }
+            }
+        }
+        sink.write(buffer)
+        if out != nil { try? sink.close() }
+    }
+}

@@ -1,0 +1,55 @@
+import ArchiveCore
+import ArgumentParser
+import Foundation
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json, csv
+}
+
+/// `--format` and the time zone used to show times, shared by query commands.
+struct OutputOptions: ParsableArguments {
+    @Option(help: "Output format: table, json or csv (default: table).")
+    var format: OutputFormat = .table
+}
+
+/// `--since`, `--until` and `--tz`.
+struct TimeOptions: ParsableArguments {
+    @Option(help: "From this time: YYYY-MM-DD, YYYYMMDD, an ISO 8601 time, or a span back from now (7d, 24h, 2w).")
+    var since: String?
+
+    @Option(help: "Up to this time (a date includes that whole day); same forms as --since.")
+    var until: String?
+
+    @Option(help: "IANA time zone for dates and buckets (default: the system's).")
+    var tz: String?
+
+    func window() throws -> TimeWindow {
+        do { return try TimeWindow(since: since, until: until, zone: tz) } catch {
+            throw fail(error.description, code: ExitStatus.usage)
+        }
+    }
+}
+
+/// Opens an existing archive for reading; a missing or empty one is a clear error.
+func openArchiveForReading(_ location: ArchiveLocationOptions, allowEmpty: Bool = false) throws -> ArchiveStore {
+    let path = location.path
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw fail("no archive at \(path): run `archive sync` or `archive import` first", code: ExitStatus.fatal)
+    }
+    let store: ArchiveStore
+    do { store = try ArchiveStore(readingFrom: path) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
+    if !allowEmpty, (try? store.database.scalar("SELECT count(*) FROM sessions", as: Int.self)) ?? 0 == 0 {
+        throw fail(ArchiveError.emptyArchive(path: path).description, code: ExitStatus.fatal)
+    }
+    return store
+}
+
+/// Runs a query, turning its failures into one line and exit 1.
+@discardableResult
+func answer<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        throw fail("\(error)", code: ExitStatus.fatal)
+    }
+}

@@ -1,0 +1,155 @@
+import ArchiveCore
+import ArgumentParser
+import Foundation
+
+struct SessionsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sessions", abstract: "List sessions with their runs, tokens and errors.")
+
+    @OptionGroup var location: ArchiveLocationOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var time: TimeOptions
+    @Option(help: "Only this project.") var project: String?
+    @Flag(help: "Only sessions deleted remotely (kept here).") var deleted = false
+    @Option(help: "At most this many sessions.") var limit = 50
+    @Option(help: "Order: updated (newest first), tokens (most first) or title.") var order: SessionsQuery.Order = .updated
+
+    func validate() throws {
+        guard limit > 0 else { throw ValidationError("--limit must be positive") }
+    }
+
+    func run() throws {
+        let window = try time.window()
+        let store = try openArchiveForReading(location)
+        var query = SessionsQuery()
+        query.project = project
+        query.window = window
+        query.onlyDeleted = deleted
+        query.limit = limit
+        query.order = order
+        let table = try answer { try query.run(on: store.database) }
+        TableRenderer(zone: window.zone).render(table, as: output.format)
+    }
+}
+
+extension SessionsQuery.Order: ExpressibleByArgument {}
+extension TokensReport.Grouping: ExpressibleByArgument {}
+extension TokensReport.WeekStart: ExpressibleByArgument {}
+
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search", abstract: "Full-text search over questions, answers, thinking and tool data, ranked.")
+
+    @OptionGroup var location: ArchiveLocationOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "Words to find (all of them). With --fts, an FTS5 query.") var query: String
+    @Option(help: "Only this project.") var project: String?
+    @Option(help: "Only sessions updated since: a date, an ISO 8601 time or a span (7d).") var since: String?
+    @Option(help: "IANA time zone for --since dates.") var tz: String?
+    @Option(help: "At most this many results.") var limit = 20
+    @Flag(help: "Take QUERY as raw FTS5 syntax (phrases, OR, NEAR, prefix*).") var fts = false
+
+    func validate() throws {
+        guard limit > 0 else { throw ValidationError("--limit must be positive") }
+    }
+
+    func run() throws {
+        let window: TimeWindow
+        do { window = try TimeWindow(since: since, until: nil, zone: tz) } catch {
+            throw fail(error.description, code: ExitStatus.usage)
+        }
+        let store = try openArchiveForReading(location)
+        var search = SearchQuery(text: query)
+        search.rawFTS = fts
+        search.project = project
+        search.window = window
+        search.limit = limit
+        let terminal = Terminal.standardOutput
+        if output.format == .table && terminal.usesColor { search.highlight = ("\u{1B}[1;33m", "\u{1B}[0m") }
+        let table = try answer { try search.run(on: store.database) }
+        TableRenderer(zone: window.zone).render(table, as: output.format)
+    }
+}
+
+struct TokensCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokens",
+        abstract: "Token accounting: runs, errors, input, output and cost by day, week, month, session, project or index.",
+        discussion: """
+            Prices are USD per million tokens: --price-input and --price-output, or --pricing FILE (JSON or TOML) \
+            with rates that change over time and per project. Cost is empty when a run with tokens has no price.
+            """)
+
+    @OptionGroup var location: ArchiveLocationOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var time: TimeOptions
+    @Option(help: "Group by day, week, month, session, project or index.") var by: TokensReport.Grouping = .day
+    @Option(help: "First day of a week: monday or sunday.") var weekStart: TokensReport.WeekStart = .monday
+    @Option(help: "USD per million input tokens.") var priceInput: Double?
+    @Option(help: "USD per million output tokens.") var priceOutput: Double?
+    @Option(help: "A pricing file (JSON or TOML) with dated, per-project rates.") var pricing: String?
+
+    func validate() throws {
+        if (priceInput == nil) != (priceOutput == nil) {
+            throw ValidationError("--price-input and --price-output go together")
+        }
+        if pricing != nil && priceInput != nil {
+            throw ValidationError("use either --pricing or --price-input/--price-output")
+        }
+        if let priceInput, priceInput < 0 { throw ValidationError("--price-input must not be negative") }
+        if let priceOutput, priceOutput < 0 { throw ValidationError("--price-output must not be negative") }
+    }
+
+    func run() throws {
+        let window = try time.window()
+        var prices: Pricing?
+        if let priceInput, let priceOutput { prices = .flat(input: priceInput, output: priceOutput) }
+        if let pricing {
+            do { prices = try Pricing.load(path: pricing) } catch { throw fail(error.description, code: ExitStatus.usage) }
+        }
+        let store = try openArchiveForReading(location)
+        let report = TokensReport(grouping: by, window: window, weekStart: weekStart, pricing: prices)
+        let table = try answer { try report.run(on: store.database) }
+        TableRenderer(zone: window.zone).render(table, as: output.format)
+    }
+}
+
+struct ToolsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tools", abstract: "Per tool: calls, calls with no result, error results, share of runs, calls per run.")
+
+    @OptionGroup var location: ArchiveLocationOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var time: TimeOptions
+
+    func run() throws {
+        let window = try time.window()
+        let store = try openArchiveForReading(location)
+        let table = try answer { try ToolsReport(window: window).run(on: store.database) }
+        TableRenderer(zone: window.zone).render(table, as: output.format)
+    }
+}
+
+struct SQLCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sql",
+        abstract: "Run one read-only SQL statement over the archive.",
+        discussion: "The archive is opened read-only: writes, ATTACH and PRAGMAs that set state are refused.")
+
+    @OptionGroup var location: ArchiveLocationOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "One SQL statement; ? placeholders take --param values in order.") var query: String
+    @Option(name: .customLong("param"), help: "A value for the next ? placeholder.") var parameters: [String] = []
+
+    func run() throws {
+        let path = location.path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw fail("no archive at \(path): run `archive sync` or `archive import` first", code: ExitStatus.fatal)
+        }
+        let table = try answer {
+            let database = try ReadOnlySQL.open(path: path)
+            return try ReadOnlySQL.run(on: database, sql: query, parameters: parameters)
+        }
+        TableRenderer().render(table, as: output.format)
+    }
+}

@@ -1,0 +1,115 @@
+import ArchiveCore
+import ArgumentParser
+import Foundation
+
+struct ShowCommand: ParsableCommand {
+    enum Format: String, ExpressibleByArgument { case text, markdown, json }
+
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Print one session's transcript (text, markdown, or the JSON the API sent).")
+
+    @OptionGroup var location: ArchiveLocationOptions
+    @Argument(help: "The session id.") var sessionID: String
+    @Option(help: "text, markdown or json.") var format: Format = .text
+    @Flag(help: "Include the model's thinking.") var thinking = false
+    @Option(help: "IANA time zone for times shown.") var tz: String?
+
+    func run() throws {
+        let store = try openArchiveForReading(location, allowEmpty: true)
+        let out = Terminal.standardOutput
+        if format == .json {
+            guard let json = try answer({ try store.sessionJSON(sessionID: sessionID) }) else {
+                throw fail(ArchiveError.unknownSession(sessionID).description, code: ExitStatus.fatal)
+            }
+            out.writeLine(json)
+            return
+        }
+        guard let transcript = try answer({ try Transcript.load(sessionID: sessionID, from: store.database) }) else {
+            throw fail(ArchiveError.unknownSession(sessionID).description, code: ExitStatus.fatal)
+        }
+        let zone = tz.flatMap(TimeZone.init(identifier:)) ?? .current
+        if tz != nil && TimeZone(identifier: tz!) == nil { throw fail("unknown time zone \"\(tz!)\"", code: ExitStatus.usage) }
+        let renderer = TranscriptRenderer(terminal: out, zone: zone, showThinking: thinking)
+        out.write(format == .markdown ? renderer.markdown(transcript) : renderer.text(transcript))
+    }
+}
+
+struct TranscriptRenderer {
+    let terminal: Terminal
+    let zone: TimeZone
+    let showThinking: Bool
+
+    static let resultLimit = 300
+
+    func when(_ normalized: String) -> String {
+        guard let date = Timestamp.date(fromNormalized: normalized) else { return normalized }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone
+        formatter.dateFormat = "yyyy-MM-dd HH:mm zzz"
+        return formatter.string(from: date)
+    }
+
+    func shortened(_ text: String, _ limit: Int = resultLimit) -> String {
+        text.count <= limit ? text : String(text.prefix(limit)) + "… (\(text.count - limit) more characters)"
+    }
+
+    func usageLine(_ usage: StopUsage) -> String {
+        var parts: [String] = []
+        parts.append("\(usage.inputTokens.map { grouped(Int($0)) } ?? "–") in / \(usage.outputTokens.map { grouped(Int($0)) } ?? "–") out tokens")
+        if let duration = usage.durationMs { parts.append(String(format: "%.1f s", duration / 1000)) }
+        if let turns = usage.agentTurns { parts.append("\(turns) agent turn\(turns == 1 ? "" : "s")") }
+        if usage.isError { parts.append("error: \(usage.error ?? "unknown")") }
+        return parts.joined(separator: " · ")
+    }
+
+    func header(_ t: Transcript) -> String {
+        var line = "\(t.runs.count) run\(t.runs.count == 1 ? "" : "s") · updated \(when(t.lastUpdatedAt))"
+        if let project = t.projectID { line = "project \(project) · " + line }
+        if let deleted = t.deletedAt { line += " · deleted remotely \(when(deleted))" }
+        return line
+    }
+
+    func text(_ t: Transcript) -> String {
+        var out = terminal.bold("\(t.title ?? "(untitled)")") + "\n" + terminal.dim("\(t.sessionID) · " + header(t)) + "\n"
+        for run in t.runs {
+            out += "\n" + terminal.bold("── Run \(run.index + 1) ") + "\n"
+            if let input = run.userInput { out += terminal.bold("> ") + input.replacingOccurrences(of: "\n", with: "\n> ") + "\n" }
+            if showThinking, let thinking = run.thinking { out += terminal.dim("[thinking] " + thinking) + "\n" }
+            for call in run.toolCalls {
+                out += "→ \(call.name ?? "tool") \(call.arguments ?? "")\n"
+                if let result = call.result {
+                    out += "  ← " + shortened(result) + (call.imageAttachment.map { " [image \($0)]" } ?? "") + "\n"
+                } else {
+                    out += terminal.red("  ← (no result)") + "\n"
+                }
+            }
+            for other in run.otherEvents { out += terminal.dim("· " + shortened(other)) + "\n" }
+            if let answer = run.answer { out += answer + "\n" }
+            if let usage = run.usage {
+                let line = "· " + usageLine(usage)
+                out += (usage.isError ? terminal.red(line) : terminal.dim(line)) + "\n"
+            }
+        }
+        return out
+    }
+
+    func markdown(_ t: Transcript) -> String {
+        var out = "# \(t.title ?? "(untitled)")\n\n`\(t.sessionID)` · \(header(t))\n"
+        for run in t.runs {
+            out += "\n## Run \(run.index + 1)\n\n"
+            if let input = run.userInput { out += "**User:** \(input)\n\n" }
+            if showThinking, let thinking = run.thinking {
+                out += "<details><summary>Thinking</summary>\n\n\(thinking)\n\n</details>\n\n"
+            }
+            for call in run.toolCalls {
+                out += "**Tool call** `\(call.name ?? "tool")`\n\n```json\n\(call.arguments ?? "{}")\n```\n\n"
+                out += call.result.map { "Result:\n\n```json\n\(shortened($0, 1000))\n```\n\n" } ?? "*No result.*\n\n"
+            }
+            for other in run.otherEvents { out += "> \(shortened(other))\n\n" }
+            if let answer = run.answer { out += "**Answer:** \(answer)\n\n" }
+            if let usage = run.usage { out += "*\(usageLine(usage))*\n" }
+        }
+        return out
+    }
+}
