@@ -76,6 +76,7 @@ public final class Importer {
             while let next = reader.nextLine() {
                 if next.line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
                 do { try record(try parse(next.line), file: name, line: next.number) } catch let error as JSONParseError {
+                    report.records += 1
                     fail("\(name):\(next.number): \(error.message)")
                 }
             }
@@ -92,6 +93,7 @@ public final class Importer {
                 try record(try JSONParser.parse(whole), file: name, line: first.number)
             }
         } catch let error as JSONParseError {
+            report.records += 1
             fail("\(name):\(error.line): \(error.message)")
         }
     }

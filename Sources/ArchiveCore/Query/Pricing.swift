@@ -42,8 +42,8 @@ public struct Pricing: Sendable, Equatable {
             throw Failure(description: "cannot read the pricing file \(path)")
         }
         let text = String(decoding: data, as: UTF8.self)
-        let first = text.first { !$0.isWhitespace }
-        if first == "{" || first == "[" { return try fromJSON(text, path: path) }
+        let start = text.drop { $0.isWhitespace }
+        if start.hasPrefix("{") || (start.hasPrefix("[") && !start.hasPrefix("[[")) { return try fromJSON(text, path: path) }
         return try fromTOML(text, path: path)
     }
 

@@ -18,6 +18,8 @@ public enum ReadOnlySQL {
     public static func open(path: String) throws -> Database {
         let database = try Database(path: path, mode: .readOnly)
         try database.execute("PRAGMA query_only = 1")
+        // Connect the search index first: its constructor's own bookkeeping would be refused below.
+        try database.execute("SELECT count(*) FROM (SELECT rowid FROM search_index LIMIT 0)")
         database.setAuthorizer(verdict)
         return database
     }
