@@ -1,0 +1,145 @@
+import ArchiveCore
+import Foundation
+import LosslessJSON
+import SQLiteCore
+import Testing
+
+/// The query commands through the real binary: formats, exit codes, one-line errors.
+@Suite struct QueryCommandTests {
+    let folder: TemporaryDirectory
+    var db: String { folder.path("q.db") }
+    let corpus: [String]
+
+    init() throws {
+        folder = try TemporaryDirectory()
+        func session(_ id: String, _ updated: String, _ project: String, _ title: String, _ input: Int, _ output: Int) -> String {
+            #"{"session_id":"\#(id)","last_updated_at":"\#(updated)","generated_title":"\#(title)","index_ids":["idx-1"],"shared_access":"query","job_metadata":null,"events":[{"type":"user_input","content":"What about the Q3 renewal clause for \#(id)?"},{"type":"tool_call","call_id":"c","name":"search","arguments":{"q":"renewal"}},{"type":"tool_result","call_id":"c","name":"search","result":{"error":"timeout"}},{"type":"text","content":"It renews, \"quoted\", with commas."},{"type":"stop","error":null,"is_error":false,"usage":{"duration_ms":1500,"total_input_tokens":\#(input),"total_output_tokens":\#(output),"turns":1}}]}"#
+        }
+        corpus = [
+            session("s-1", "2026-03-01T09:00:00Z", "p1", "First, with a comma", 1000, 100),
+            session("s-2", "2026-03-02T09:00:00Z", "p1", #"Second \"quoted\""#, 2000, 200),
+            session("s-3", "2026-03-02T23:30:00Z", "p2", "Third", 4000, 400),
+        ]
+    }
+
+    func importCorpus() async throws {
+        try corpus.joined(separator: "\n").write(toFile: folder.path("corpus.jsonl"), atomically: true, encoding: .utf8)
+        let result = try await ArchiveProcess.run(["import", "--db", db, folder.path("corpus.jsonl")])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    @Test func importFromStdinReportsBadLinesAndExitsTwo() async throws {
+        let input = folder.path("stdin.jsonl")
+        try (corpus[0] + "\n{\"session_id\": 3}\n" + corpus[1] + "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = ArchiveProcess.locateBinary()
+        process.arguments = ["import", "--db", db, "-"]
+        process.environment = ArchiveProcess.environment()
+        process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: input))
+        let err = Pipe(), out = Pipe()
+        process.standardError = err
+        process.standardOutput = out
+        try process.run()
+        process.waitUntilExit()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 2)
+        #expect(stderr == "<stdin>:2: missing session_id\n")
+        #expect(stdout.hasPrefix("imported: 2 new, 0 updated, 0 unchanged, 1 failed from 3 records in 1 file"))
+        let missing = try await ArchiveProcess.run(["import", "--db", db, folder.path("nope.jsonl")])
+        #expect(missing.status == 1 && missing.stderr == "archive: \(folder.path("nope.jsonl")): no such file or folder\n")
+    }
+
+    @Test func exportAfterImportReproducesTheInput() async throws {
+        try await importCorpus()
+        let exported = try await ArchiveProcess.run(["export", "--db", db])
+        #expect(exported.status == 0)
+        let lines = exported.stdout.split(separator: "\n").map(String.init)
+        #expect(try lines.map { try JSONParser.parse($0) } == corpus.map { try JSONParser.parse($0) })
+        let toFile = try await ArchiveProcess.run(["export", "--db", db, "--project", "p2", "--out", folder.path("p2.jsonl")])
+        #expect(toFile.status == 0 && toFile.stdout.isEmpty)
+        // Imported sessions have no project: the filter finds none.
+        #expect(try String(contentsOfFile: folder.path("p2.jsonl"), encoding: .utf8).isEmpty)
+        let one = try await ArchiveProcess.run(["export", "--db", db, "--session", "s-2"])
+        #expect(try JSONParser.parse(one.stdout.trimmingCharacters(in: .newlines)) == JSONParser.parse(corpus[1]))
+        let unknown = try await ArchiveProcess.run(["export", "--db", db, "--session", "zzz"])
+        #expect(unknown.status == 1 && unknown.stderr == "archive: no session zzz in the archive\n")
+    }
+
+    @Test func tokensInEveryFormat() async throws {
+        try await importCorpus()
+        let json = try await ArchiveProcess.run(["tokens", "--db", db, "--by", "day", "--tz", "UTC", "--format", "json",
+                                                 "--price-input", "3", "--price-output", "15"])
+        #expect(json.status == 0)
+        let value = try JSONParser.parse(json.stdout.trimmingCharacters(in: .newlines))
+        #expect(value["rows"]?.arrayValue?.map { $0["key"] } == ["2026-03-01", "2026-03-02"])
+        #expect(value["totals"]?["input_tokens"] == 7000 && value["totals"]?["output_tokens"] == 700)
+        #expect(value["totals"]?["total_tokens"] == 7700 && value["totals"]?["runs"] == 3 && value["totals"]?["sessions"] == 3)
+        #expect(value["totals"]?["cost_usd"]?.doubleValue.map { abs($0 - 0.0315) < 1e-9 } == true)
+        let tokyo = try await ArchiveProcess.run(["tokens", "--db", db, "--by", "day", "--tz", "Asia/Tokyo", "--format", "csv"])
+        #expect(tokyo.stdout.hasPrefix("key,sessions,runs,error_runs,input_tokens,output_tokens,total_tokens,cost_usd\r\n"))
+        #expect(tokyo.stdout.contains("\r\n2026-03-03,1,1,0,4000,400,4400,\r\n"))
+        let table = try await ArchiveProcess.run(["tokens", "--db", db, "--by", "month"])
+        #expect(table.stdout.contains("2026-03") && table.stdout.contains("7,000") && table.stdout.contains("total"))
+        #expect(!table.stdout.contains("\u{1B}["))  // no colour when not on a terminal
+        let bad = try await ArchiveProcess.run(["tokens", "--db", db, "--since", "last tuesday"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr == "archive: --since \"last tuesday\" is not a date (YYYY-MM-DD, YYYYMMDD, an ISO 8601 time, or a span such as 7d, 24h, 2w)\n")
+        let zone = try await ArchiveProcess.run(["tokens", "--db", db, "--tz", "Nowhere/City"])
+        #expect(zone.status == 64 && zone.stderr.contains("unknown time zone \"Nowhere/City\""))
+        let pricing = try await ArchiveProcess.run(["tokens", "--db", db, "--pricing", folder.path("none.toml")])
+        #expect(pricing.status == 64 && pricing.stderr == "archive: cannot read the pricing file \(folder.path("none.toml"))\n")
+    }
+
+    @Test func sessionsSearchToolsShowAndCSVQuoting() async throws {
+        try await importCorpus()
+        let csv = try await ArchiveProcess.run(["sessions", "--db", db, "--format", "csv", "--order", "title"])
+        let lines = csv.stdout.components(separatedBy: "\r\n")
+        #expect(lines[0] == "session_id,title,project_id,last_updated_at,runs,input_tokens,output_tokens,error_runs,deleted")
+        #expect(lines[1] == "s-1,\"First, with a comma\",,2026-03-01T09:00:00.000000Z,1,1000,100,0,false")
+        #expect(lines[2] == "s-2,\"Second \"\"quoted\"\"\",,2026-03-02T09:00:00.000000Z,1,2000,200,0,false")
+        let search = try await ArchiveProcess.run(["search", "--db", db, "renewal-clause: \"Q3\"", "--format", "json"])
+        #expect(search.status == 0)
+        let hits = try JSONParser.parse(search.stdout.trimmingCharacters(in: .newlines)).arrayValue ?? []
+        #expect(hits.count == 3 && hits.allSatisfy { $0["kind"] == "user_input" })
+        let badFTS = try await ArchiveProcess.run(["search", "--db", db, "--fts", "\"unclosed"])
+        #expect(badFTS.status == 1 && badFTS.stderr.hasPrefix("archive: invalid search syntax:"))
+        let tools = try await ArchiveProcess.run(["tools", "--db", db, "--format", "json"])
+        let tool = try JSONParser.parse(tools.stdout.trimmingCharacters(in: .newlines)).arrayValue?.first
+        #expect(tool?["name"] == "search" && tool?["calls"] == 3 && tool?["error_results"] == 3 && tool?["share_of_runs"]?.doubleValue == 1)
+        let show = try await ArchiveProcess.run(["show", "--db", db, "s-2"])
+        #expect(show.stdout.contains("── Run 1") && show.stdout.contains("> What about the Q3 renewal clause for s-2?"))
+        #expect(show.stdout.contains("→ search {\"q\":\"renewal\"}") && show.stdout.contains("It renews"))
+        let markdown = try await ArchiveProcess.run(["show", "--db", db, "s-2", "--format", "markdown"])
+        #expect(markdown.stdout.hasPrefix("# Second \"quoted\"\n") && markdown.stdout.contains("## Run 1"))
+        let json = try await ArchiveProcess.run(["show", "--db", db, "s-2", "--format", "json"])
+        #expect(try JSONParser.parse(json.stdout.trimmingCharacters(in: .newlines)) == JSONParser.parse(corpus[1]))
+        let unknown = try await ArchiveProcess.run(["show", "--db", db, "nope"])
+        #expect(unknown.status == 1 && unknown.stderr == "archive: no session nope in the archive\n")
+    }
+
+    @Test func sqlIsReadOnlyAndOneStatement() async throws {
+        try await importCorpus()
+        let ok = try await ArchiveProcess.run(["sql", "--db", db, "SELECT session_id, input_tokens FROM sessions WHERE input_tokens > ? ORDER BY 1", "--param", "1500", "--format", "csv"])
+        #expect(ok.stdout == "session_id,input_tokens\r\ns-2,2000\r\ns-3,4000\r\n")
+        let before = try Data(contentsOf: URL(fileURLWithPath: db))
+        for sql in ["DELETE FROM sessions", "SELECT 1; SELECT 2", "ATTACH 'x.db' AS x", "PRAGMA user_version=3"] {
+            let refused = try await ArchiveProcess.run(["sql", "--db", db, sql])
+            #expect(refused.status == 1, "\(sql)")
+            #expect(refused.stderr.hasPrefix("archive: ") && refused.stderr.split(separator: "\n").count == 1)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
+        let syntax = try await ArchiveProcess.run(["sql", "--db", db, "SELEKT 1"])
+        #expect(syntax.status == 1 && syntax.stderr == "archive: near \"SELEKT\": syntax error\n")
+    }
+
+    @Test func emptyAndMissingArchivesAreOneLineErrors() async throws {
+        let missing = try await ArchiveProcess.run(["sessions", "--db", db])
+        #expect(missing.status == 1 && missing.stderr == "archive: no archive at \(db): run `archive sync` or `archive import` first\n")
+        #expect(!FileManager.default.fileExists(atPath: db))
+        _ = try await ArchiveProcess.run(["status", "--db", db])
+        let empty = try await ArchiveProcess.run(["tokens", "--db", db])
+        #expect(empty.status == 1)
+        #expect(empty.stderr == "archive: the archive \(db) holds no sessions yet: run `archive sync` or `archive import` first\n")
+    }
+}
