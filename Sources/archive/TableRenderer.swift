@@ -91,9 +91,9 @@ struct TableRenderer {
                 columns.removeAll { $0 == drop }
             }
             while total() > available {
-                guard let widest = columns.filter({ !table.columns[$0].alignsRight && widths[$0] > 12 })
+                guard let widest = columns.filter({ table.columns[$0].kind == .text && widths[$0] > 8 })
                     .max(by: { widths[$0] < widths[$1] }) else { break }
-                widths[widest] = max(12, widths[widest] - (total() - available))
+                widths[widest] = max(8, widths[widest] - (total() - available))
             }
         }
         func line(_ cells: [String], style: (String) -> String = { $0 }) -> String {

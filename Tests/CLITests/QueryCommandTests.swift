@@ -143,3 +143,43 @@ import Testing
         #expect(empty.stderr == "archive: the archive \(db) holds no sessions yet: run `archive sync` or `archive import` first\n")
     }
 }
+
+@Suite struct TerminalRenderingTests {
+    /// Runs `archive ARGS` on a pseudo-terminal (util-linux `script`) and returns what it drew.
+    func onTerminal(_ arguments: [String], environment: [String: String]) async throws -> String {
+        let folder = try TemporaryDirectory()
+        let transcript = folder.path("tty.out")
+        let command = ([ArchiveProcess.locateBinary().path] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qfec", "stty cols 64 2>/dev/null; " + command, transcript]
+        process.environment = ArchiveProcess.environment(environment).filter { $0.key != "NO_COLOR" || environment["NO_COLOR"] != nil }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        while process.isRunning { try await Task.sleep(nanoseconds: 10_000_000) }
+        let text = try String(contentsOfFile: transcript, encoding: .utf8)
+        // The transcript opens and closes with a line of its own.
+        return text.split(whereSeparator: \.isNewline).dropFirst().dropLast().joined(separator: "\n")
+    }
+
+    @Test func tablesFitTheTerminalWithColourUnlessNoColor() async throws {
+        let folder = try TemporaryDirectory()
+        let db = folder.path("t.db")
+        let long = String(repeating: "A very long title that goes on ", count: 4)
+        let session = #"{"session_id":"ses-long-title","last_updated_at":"2026-03-01T09:00:00Z","generated_title":"\#(long)","events":[{"type":"user_input","content":"x"},{"type":"stop","error":null,"is_error":false,"usage":{"total_input_tokens":1234567,"total_output_tokens":1,"turns":1}}]}"#
+        try session.write(toFile: folder.path("s.json"), atomically: true, encoding: .utf8)
+        _ = try await ArchiveProcess.run(["import", "--db", db, folder.path("s.json")])
+        var environment = ["TERM": "xterm", "TZ": "UTC"]
+        let coloured = try await onTerminal(["sessions", "--db", db], environment: environment)
+        #expect(coloured.contains("\u{1B}[1m"))
+        environment["NO_COLOR"] = "1"
+        let plain = try await onTerminal(["sessions", "--db", db], environment: environment)
+        #expect(!plain.contains("\u{1B}["))
+        let lines = plain.split(whereSeparator: \.isNewline).map(String.init)
+        #expect(lines.count == 2, "\(lines)")
+        #expect(lines.allSatisfy { $0.count <= 64 }, "\(lines)")
+        #expect(lines[1].contains("…") && lines[1].contains("1,234,567"))
+        #expect(!lines[0].contains("deleted"))  // optional columns give way on a narrow terminal
+    }
+}
