@@ -9,6 +9,46 @@ public final class ArchiveStore {
     static let migrator = try! Migrator(EmbeddedMigrations.all)
     private var typeIDs: [String: Int64] = [:]
     private var pendingTypeIDs: [String: Int64] = [:]
+    private var batchTypeIDs: [String: Int64] = [:]
+
+    /// Runs `body` in one transaction that holds many `save`s: the search index
+    /// and the WAL are written once per batch instead of once per session, and a
+    /// crash leaves every session of the batch as it was. If it throws, nothing
+    /// of the batch is kept (callers retry its sessions one by one).
+    public func batch<T>(_ body: () throws -> T) throws -> T {
+        inBatch = true
+        defer {
+            inBatch = false
+            batchTypeIDs.removeAll()
+            unindexedRanges.removeAll()
+        }
+        let result = try database.transaction(.immediate) {
+            let result = try body()
+            try indexPendingRanges()
+            return result
+        }
+        typeIDs.merge(batchTypeIDs) { old, _ in old }
+        return result
+    }
+
+    private var inBatch = false
+    /// Event key ranges written in this batch and not yet in the search index.
+    private var unindexedRanges: [(first: Int64, last: Int64)] = []
+
+    /// One statement for the whole batch: FTS5 flushes its pending terms at
+    /// every statement that writes it, so per-session statements cost a segment each.
+    private func indexPendingRanges() throws {
+        guard !unindexedRanges.isEmpty else { return }
+        try database.executeScript("CREATE TEMP TABLE IF NOT EXISTS unindexed(first INTEGER, last INTEGER)")
+        let insert = try database.cachedStatement("INSERT INTO temp.unindexed(first, last) VALUES (?, ?)")
+        for range in unindexedRanges { try insert.execute(range.first, range.last) }
+        try database.execute("""
+            INSERT INTO search_index(rowid, body)
+            SELECT s.event_id, s.body FROM temp.unindexed u JOIN search_source s ON s.event_id BETWEEN u.first AND u.last
+            """)
+        try database.execute("DELETE FROM temp.unindexed")
+        unindexedRanges.removeAll()
+    }
 
     public static var schemaVersion: Int { migrator.latestVersion }
 
@@ -72,13 +112,18 @@ public final class ArchiveStore {
                      syncedAt now: String) throws -> SaveOutcome {
         defer { pendingTypeIDs.removeAll() }
         let outcome = try saveInTransaction(session, projectID: projectID, organizationID: organizationID, now: now)
-        typeIDs.merge(pendingTypeIDs) { old, _ in old }
+        if database.isAutocommit {
+            typeIDs.merge(pendingTypeIDs) { old, _ in old }
+        } else {
+            batchTypeIDs.merge(pendingTypeIDs) { old, _ in old }
+        }
         return outcome
     }
 
+    /// Its own transaction, or part of the caller's batch (see `batch`).
     private func saveInTransaction(_ session: NormalizedSession, projectID: String?, organizationID: String?,
                                    now: String) throws -> SaveOutcome {
-        try database.transaction {
+        try atomically {
             let existing = try database.first(
                 "SELECT session_key, event_count, meta, deleted_at IS NOT NULL FROM sessions WHERE session_id = ?",
                 session.sessionID
@@ -108,6 +153,12 @@ public final class ArchiveStore {
             }
             return outcome
         }
+    }
+
+    /// A savepoint per session inside a batch would make the search index flush
+    /// at every one (FTS5 syncs on savepoints): a batch is all or nothing instead.
+    private func atomically<T>(_ body: () throws -> T) throws -> T {
+        database.isAutocommit ? try database.transaction(.immediate, body) : try body()
     }
 
     /// How many leading events the archive already holds exactly as `session` has them.
@@ -146,6 +197,7 @@ public final class ArchiveStore {
     }
 
     private func removeEvents(sessionID: String, sessionKey: Int64, from seq: Int) throws {
+        try indexPendingRanges()  // the index must hold what is about to be deleted from it
         let first = Self.eventKey(session: sessionKey, seq: seq), last = Self.lastEventKey(session: sessionKey)
         try database.execute("""
             INSERT INTO search_index(search_index, rowid, body)
@@ -208,16 +260,15 @@ public final class ArchiveStore {
                                         session.lastUpdatedAt)
             }
         }
-        try database.execute("""
-            INSERT INTO search_index(rowid, body)
-            SELECT event_id, body FROM search_source WHERE event_id BETWEEN ? AND ?
-            """, Self.eventKey(session: sessionKey, seq: start), Self.lastEventKey(session: sessionKey))
+        let range = (first: Self.eventKey(session: sessionKey, seq: start), last: Self.lastEventKey(session: sessionKey))
+        unindexedRanges.append(range)
+        if !inBatch { try indexPendingRanges() }
     }
 
     /// The code of an event type, adding it on first sight. Codes are cached
     /// once the transaction that wrote them has committed.
     private func typeID(_ type: String) throws -> Int64 {
-        if let known = typeIDs[type] ?? pendingTypeIDs[type] { return known }
+        if let known = typeIDs[type] ?? batchTypeIDs[type] ?? pendingTypeIDs[type] { return known }
         try database.execute("INSERT OR IGNORE INTO event_types(type) VALUES (?)", type)
         let id = try database.scalar("SELECT type_id FROM event_types WHERE type = ?", type, as: Int64.self)!
         pendingTypeIDs[type] = id

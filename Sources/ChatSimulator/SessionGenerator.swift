@@ -125,7 +125,7 @@ public struct SessionGenerator: Sendable {
         var pieces: [String] = []
         var start = 0
         while start < characters.count {
-            let length = Int.random(in: 8...40, using: &random)
+            let length = Int.random(in: 24...120, using: &random)
             let end = min(characters.count, start + length)
             pieces.append(String(characters[start..<end]))
             start = end

@@ -116,6 +116,16 @@ public final class SimulatedChatService: @unchecked Sendable {
         }
     }
 
+    /// Writes `count` generated sessions as JSONL (the retrieve endpoint's shape) without serving them.
+    public static func writeCorpus(count: Int, seed: UInt64, to write: (String) -> Void) {
+        let service = SimulatedChatService(apiKey: "", seed: seed)
+        for _ in 0..<count {
+            let id = service.createSession(project: nil)
+            write(JSONValue.object(service.sessions[id]!).serialized)
+            service.delete(id)
+        }
+    }
+
     public func session(_ id: String) -> JSONValue? { locked { sessions[id].map(JSONValue.object) } }
     public func sessionIDs(project: String?) -> [String] { locked { order[project ?? Self.defaultProject] ?? [] } }
 

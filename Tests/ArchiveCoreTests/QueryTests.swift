@@ -362,6 +362,20 @@ extension QueryTable {
         #expect(throws: Importer.Failure.self) { try Importer(store: fixture.store) { _ in }.run(paths: [folder.path("missing")]) }
     }
 
+    @Test func aSessionRewrittenWithinOneBatchKeepsTheSearchIndexWhole() throws {
+        let fixture = try QueryFixture()
+        let first = Fixtures.session(id: "r", updated: "2026-01-01T00:00:00Z", events: [Fixtures.userInput("zebras everywhere")])
+        let second = Fixtures.session(id: "r", updated: "2026-01-02T00:00:00Z", events: [Fixtures.userInput("lions instead")])
+        let third = Fixtures.session(id: "r", updated: "2026-01-03T00:00:00Z", events: [Fixtures.userInput("lions instead"), Fixtures.text("and tigers")])
+        try [first, second, third].joined(separator: "\n").write(toFile: fixture.folder.path("r.jsonl"), atomically: true, encoding: .utf8)
+        let report = try Importer(store: fixture.store) { _ in }.run(paths: [fixture.folder.path("r.jsonl")])
+        #expect(report.new == 1 && report.updated == 2)
+        try fixture.database.execute("INSERT INTO search_index(search_index) VALUES ('integrity-check')")
+        #expect(try fixture.database.scalar("SELECT count(*) FROM search_index WHERE search_index MATCH 'zebras'", as: Int.self) == 0)
+        #expect(try fixture.database.scalar("SELECT count(*) FROM search_index WHERE search_index MATCH 'lions OR tigers'", as: Int.self) == 2)
+        #expect(try fixture.database.scalar("SELECT count(*) FROM session_revisions", as: Int.self) == 1)
+    }
+
     @Test func exportAfterImportEqualsTheInput() throws {
         let fixture = try QueryFixture()
         let lines = [Fixtures.richSession.replacingOccurrences(of: "\n", with: ""),

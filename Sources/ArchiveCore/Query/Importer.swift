@@ -42,9 +42,9 @@ public final class Importer {
             summary.failed = report.failed
             try? store.finishRun(runID, summary: summary, message: nil, at: Timestamp.now())
         }
-        for path in paths {
-            for file in try expand(path) { try importFile(file) }
-        }
+        let files = try paths.flatMap(expand)
+        for file in files { try importFile(file) }
+        try commitBatch()
         report.seconds = Date().timeIntervalSince(started)
         return report
     }
@@ -100,6 +100,37 @@ public final class Importer {
 
     private func parse(_ line: [UInt8]) throws(JSONParseError) -> JSONValue { try JSONParser.parse(line) }
 
+    /// Sessions are committed in batches: one transaction per `batchSize` sessions.
+    static let batchSize = 500
+    private var batch: [(NormalizedSession, file: String, line: Int)] = []
+
+    private func commitBatch() throws {
+        guard !batch.isEmpty else { return }
+        let pending = batch
+        batch.removeAll(keepingCapacity: true)
+        do {
+            let outcomes = try store.batch {
+                try pending.map { try store.save($0.0, projectID: nil, organizationID: nil, syncedAt: Timestamp.now()) }
+            }
+            outcomes.forEach(count)
+        } catch {
+            // Find the session that failed: the others go in one by one.
+            for (session, file, line) in pending {
+                do { count(try store.save(session, projectID: nil, organizationID: nil, syncedAt: Timestamp.now())) } catch {
+                    fail("\(file):\(line): session \(session.sessionID): \(error)")
+                }
+            }
+        }
+    }
+
+    private func count(_ outcome: ArchiveStore.SaveOutcome) {
+        switch outcome {
+        case .new: report.new += 1
+        case .unchanged: report.unchanged += 1
+        case .appended, .rewritten, .metadataChanged: report.updated += 1
+        }
+    }
+
     private func record(_ value: JSONValue, file: String, line: Int) throws {
         report.records += 1
         let session: NormalizedSession
@@ -107,11 +138,8 @@ public final class Importer {
             fail("\(file):\(line): \(error.description)")
             return
         }
-        switch try store.save(session, projectID: nil, organizationID: nil, syncedAt: Timestamp.now()) {
-        case .new: report.new += 1
-        case .unchanged: report.unchanged += 1
-        case .appended, .rewritten, .metadataChanged: report.updated += 1
-        }
+        batch.append((session, file, line))
+        if batch.count >= Self.batchSize { try commitBatch() }
     }
 
     private func fail(_ message: String) {
