@@ -23,12 +23,14 @@ CREATE TABLE sessions (
   output_tokens     INTEGER NOT NULL DEFAULT 0,
   unknown_fields    TEXT,              -- JSON object of top-level fields this schema has no column for, or NULL
   meta              TEXT NOT NULL,     -- the session JSON exactly as received, without "events"
+  source_hash       INTEGER,           -- FNV-1a 64 of the session JSON bytes last stored (sync or JSONL import)
   first_synced_at   TEXT NOT NULL,
   last_synced_at    TEXT NOT NULL,
   deleted_at        TEXT               -- set when the API no longer has it; NULL while it exists remotely
 );
 CREATE INDEX sessions_by_project ON sessions(project_id, last_updated_at);
 CREATE INDEX sessions_by_updated ON sessions(last_updated_at);
+CREATE INDEX sessions_by_source_hash ON sessions(source_hash);
 
 -- Events are stored under one integer key, (session_key << 24) | seq, so a
 -- session's history is one range of the table and needs no second index.

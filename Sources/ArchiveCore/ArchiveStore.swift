@@ -222,8 +222,8 @@ public final class ArchiveStore {
             INSERT INTO sessions(session_id, project_id, organization_id, title, last_updated_at, shared_access,
               index_ids, job_duration_ms, job_input_tokens, job_output_tokens, job_turns, job_is_error, job_error,
               event_count, run_count, error_run_count, input_tokens, output_tokens, unknown_fields, meta,
-              first_synced_at, last_synced_at, deleted_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
+              source_hash, first_synced_at, last_synced_at, deleted_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
             ON CONFLICT(session_id) DO UPDATE SET
               project_id = coalesce(excluded.project_id, sessions.project_id),
               organization_id = coalesce(excluded.organization_id, sessions.organization_id),
@@ -235,12 +235,12 @@ public final class ArchiveStore {
               event_count = excluded.event_count, run_count = excluded.run_count,
               error_run_count = excluded.error_run_count, input_tokens = excluded.input_tokens,
               output_tokens = excluded.output_tokens, unknown_fields = excluded.unknown_fields, meta = excluded.meta,
-              last_synced_at = excluded.last_synced_at, deleted_at = NULL
+              source_hash = excluded.source_hash, last_synced_at = excluded.last_synced_at, deleted_at = NULL
             """,
             session.sessionID, projectID, organizationID, session.title, session.lastUpdatedAt, session.sharedAccess,
             session.indexIDs, job?.durationMs, job?.inputTokens, job?.outputTokens, job?.turns, job?.isError,
             job?.error, session.events.count, runs, errorRuns, inputTokens, outputTokens, session.unknownFields,
-            session.meta, now, now)
+            session.meta, session.sourceHash, now, now)
     }
 
     private func insertEvents(_ session: NormalizedSession, sessionKey: Int64, from start: Int) throws {
@@ -252,8 +252,16 @@ public final class ArchiveStore {
               is_error, error, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for event in session.events[start...] {
-            try insertEvent.execute(Self.eventKey(session: sessionKey, seq: event.seq), event.turn,
-                                    try event.type.map(typeID), event.content, event.callID, event.name, event.payload)
+            // Bound one by one: no array of values per row on the hottest path.
+            try insertEvent.bind(Self.eventKey(session: sessionKey, seq: event.seq), at: 1)
+            try insertEvent.bind(event.turn, at: 2)
+            try insertEvent.bind(try event.type.map(typeID), at: 3)
+            try insertEvent.bind(event.content, at: 4)
+            try insertEvent.bind(event.callID, at: 5)
+            try insertEvent.bind(event.name, at: 6)
+            try insertEvent.bind(event.payload, at: 7)
+            try insertEvent.step()
+            insertEvent.reset()
             if let usage = event.usage {
                 try insertUsage.execute(session.sessionID, event.turn, event.seq, usage.inputTokens, usage.outputTokens,
                                         usage.durationMs, usage.agentTurns, usage.isError, usage.error,
@@ -282,6 +290,20 @@ public final class ArchiveStore {
         for link in session.toolCallLinks {
             try insert.execute(session.sessionID, link.callSeq, link.resultSeq)
         }
+    }
+
+    /// True when a live archived session was stored from exactly these bytes:
+    /// storing them again would change nothing, so they need not even be parsed.
+    public func holdsUnchanged(sourceHash: Int64, bytes: [UInt8]) throws -> Bool {
+        var found = false
+        try database.forEachRow(
+            "SELECT session_id FROM sessions WHERE source_hash = ? AND deleted_at IS NULL", sourceHash
+        ) { row in
+            // Guard against a hash collision: the bytes must name that session.
+            let needle = Array(JSONValue.string(row.string(0)).serialized.utf8)
+            if !found, bytes.firstRange(of: needle) != nil { found = true }
+        }
+        return found
     }
 
     // MARK: Deletion

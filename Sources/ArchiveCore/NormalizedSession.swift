@@ -12,6 +12,8 @@ public struct NormalizedSession: Sendable {
     public let unknownFields: String?
     public let meta: String
     public let events: [NormalizedEvent]
+    /// `SourceHash` of the JSON bytes this came from, when the caller had them.
+    public var sourceHash: Int64?
 
     public struct JobMetadata: Sendable, Equatable {
         public let durationMs: Double?

@@ -13,9 +13,8 @@ public enum Normalizer {
     static let knownSessionKeys: Set<String> = [
         "session_id", "last_updated_at", "generated_title", "index_ids", "shared_access", "job_metadata", "events",
     ]
-    static let eventColumnKeys = ["type", "content", "call_id", "name"]
 
-    public static func normalize(_ value: JSONValue) throws(NormalizationError) -> NormalizedSession {
+    public static func normalize(_ value: JSONValue, sourceHash: Int64? = nil) throws(NormalizationError) -> NormalizedSession {
         guard case .object(let object) = value else {
             throw NormalizationError(sessionID: nil, reason: "a session must be a JSON object")
         }
@@ -66,7 +65,8 @@ public enum Normalizer {
             job: object["job_metadata"]?.objectValue.map(jobMetadata),
             unknownFields: unknown.isEmpty ? nil : JSONValue.object(unknown).serialized,
             meta: JSONValue.object(meta).serialized,
-            events: events)
+            events: events,
+            sourceHash: sourceHash)
     }
 
     private static func jobMetadata(_ job: JSONObject) -> NormalizedSession.JobMetadata {
@@ -80,29 +80,33 @@ public enum Normalizer {
     }
 
     static func normalizeEvent(_ fields: JSONObject, seq: Int, userInputsBefore userInputs: inout Int) -> NormalizedEvent {
-        var columns: [String: String] = [:]
-        var rest = JSONObject()
+        var type: String?, content: String?, callID: String?, name: String?
+        var rest: [(key: String, value: JSONValue)] = []
         for member in fields.members {
-            if eventColumnKeys.contains(member.key), case .string(let text) = member.value, columns[member.key] == nil {
-                columns[member.key] = text
-            } else {
-                rest.members.append(member)
+            // A field has a column only when it is a string (and the first of its name).
+            if case .string(let text) = member.value {
+                switch member.key {
+                case "type" where type == nil: type = text; continue
+                case "content" where content == nil: content = text; continue
+                case "call_id" where callID == nil: callID = text; continue
+                case "name" where name == nil: name = text; continue
+                default: break
+                }
             }
+            rest.append(member)
         }
-        let type = columns["type"]
-        let kind = type ?? inferKind(callID: columns["call_id"], otherKeys: Set(rest.keys))
+        let kind = type ?? inferKind(callID: callID, otherKeys: Set(rest.map(\.key)))
         if kind == "user_input" { userInputs += 1 }
-        let usage = kind == "stop" ? stopUsage(fields) : nil
         return NormalizedEvent(
             seq: seq,
             turn: max(0, userInputs - 1),
             type: type,
             kind: kind,
-            content: columns["content"],
-            callID: columns["call_id"],
-            name: columns["name"],
-            payload: rest.isEmpty ? nil : JSONValue.object(rest).serialized,
-            usage: usage)
+            content: content,
+            callID: callID,
+            name: name,
+            payload: rest.isEmpty ? nil : JSONValue.object(JSONObject(rest)).serialized,
+            usage: kind == "stop" ? stopUsage(fields) : nil)
     }
 
     /// Events may come without `type`: recognise the shapes that have fields of

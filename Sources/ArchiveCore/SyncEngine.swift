@@ -210,7 +210,7 @@ public final class SyncEngine {
             }
         }
         do {
-            let session = try Normalizer.normalize(try JSONParser.parse(body))
+            let session = try Normalizer.normalize(try JSONParser.parse(body), sourceHash: SourceHash.of(body))
             guard session.sessionID == sessionID else {
                 return .failed(sessionID: sessionID, project: project, status: 200,
                                message: "the response is for session \(session.sessionID)")

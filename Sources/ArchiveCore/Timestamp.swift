@@ -65,6 +65,25 @@ public enum Timestamp {
         return seconds * 1_000_000 + fractionMicros
     }
 
+    /// Seconds since the epoch of a time in the archive's own format
+    /// (`YYYY-MM-DDTHH:MM:SS.ffffffZ`), read straight from its bytes; nil otherwise.
+    public static func epochSeconds(normalized bytes: UnsafeRawBufferPointer) -> Int64? {
+        guard bytes.count >= 19 else { return nil }
+        func number(_ start: Int, _ count: Int) -> Int? {
+            var value = 0
+            for index in start..<(start + count) {
+                let digit = Int(bytes[index]) - 48
+                guard (0...9).contains(digit) else { return nil }
+                value = value * 10 + digit
+            }
+            return value
+        }
+        guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
+              (1...12).contains(month) else { return nil }
+        return Int64(daysFromCivil(year: year, month: month, day: day)) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+    }
+
     public static func format(microseconds: Int64) -> String {
         let seconds = floorDivide(microseconds, 1_000_000)
         let micros = microseconds - seconds * 1_000_000

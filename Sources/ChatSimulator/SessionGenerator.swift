@@ -10,13 +10,31 @@ public struct SessionGenerator: Sendable {
 
     public init(seed: UInt64) { random = SeededRandom(seed: seed) }
 
-    static let words = [
+    static let functionWords = ["the", "of", "and", "a", "to", "in", "for", "with", "on", "is", "was", "which", "what",
+                                "how", "does", "say", "about", "this", "that", "by"]
+    static let domainWords = [
         "renewal", "clause", "contract", "revenue", "quarter", "Q3", "forecast", "margin", "customer", "churn",
         "pipeline", "invoice", "liability", "termination", "notice", "period", "pricing", "discount", "region", "EMEA",
         "growth", "report", "summary", "findings", "index", "document", "page", "table", "policy", "compliance",
-        "café", "naïve", "résumé", "日本語", "données", "Straße", "🚀", "👩‍💻", "🏳️‍🌈", "∑", "the", "of", "and", "a", "to", "in",
-        "for", "with", "on", "is", "was", "which", "what", "how", "does", "say", "about",
+        "café", "naïve", "résumé", "日本語", "données", "Straße", "🚀", "👩‍💻", "🏳️‍🌈", "∑",
     ]
+    /// A vocabulary shaped like text: a few very common words, domain words in
+    /// the middle ranks, and a long tail of rare ones, drawn by Zipf's law.
+    static let words: [String] = {
+        let syllables = ["ka", "lo", "mi", "ren", "tor", "va", "sel", "qui", "dra", "ne", "po", "lis", "ham", "ber", "gu", "tes"]
+        var tail: [String] = []
+        for a in syllables { for b in syllables { for c in ["", "n", "r", "s", "t", "x"] { tail.append(a + b + c) } } }
+        var vocabulary = functionWords
+        for (index, word) in tail.enumerated() {
+            vocabulary.append(word)
+            if index % 12 == 5, (index / 12) < domainWords.count { vocabulary.append(domainWords[index / 12]) }
+        }
+        return vocabulary
+    }()
+    static let cumulativeWeights: [Double] = {
+        var total = 0.0
+        return words.indices.map { rank in total += 1 / Double(rank + 1); return total }
+    }()
     static let tools = ["search_index", "read_page", "lookup_table", "summarize", "calculator"]
 
     public mutating func nextSessionID() -> String {
@@ -25,9 +43,20 @@ public struct SessionGenerator: Sendable {
         return "ses-\(sessionCounter)-\(suffix)"
     }
 
+    mutating func word() -> String {
+        let weights = Self.cumulativeWeights
+        let target = Double.random(in: 0..<weights[weights.count - 1], using: &random)
+        var low = 0, high = weights.count - 1
+        while low < high {
+            let middle = (low + high) / 2
+            if weights[middle] <= target { low = middle + 1 } else { high = middle }
+        }
+        return Self.words[low]
+    }
+
     mutating func sentence(_ count: ClosedRange<Int>) -> String {
         let length = Int.random(in: count, using: &random)
-        var text = (0..<length).map { _ in random.pick(Self.words) }.joined(separator: " ")
+        var text = (0..<length).map { _ in word() }.joined(separator: " ")
         if random.chance(0.02) { text += " \u{0}nul" }
         if random.chance(0.05) { text += "\n\n- \"quoted\" \\ backslash\ttab" }
         return text.prefix(1).uppercased() + text.dropFirst() + "."
@@ -71,8 +100,8 @@ public struct SessionGenerator: Sendable {
     /// One run: a question, thinking, tool calls, an answer and a stop.
     public mutating func run() -> [JSONValue] {
         var events: [JSONValue] = []
-        events.append(["type": "user_input", "content": .string(sentence(6...24))])
-        let thinking = sentence(10...40)
+        events.append(["type": "user_input", "content": .string(sentence(8...30))])
+        let thinking = sentence(12...48)
         for piece in chunks(of: thinking) { events.append(["type": "thinking_delta", "content": .string(piece)]) }
         events.append(["type": "thinking", "content": .string(thinking)])
         let isError = random.chance(0.06)
@@ -96,7 +125,7 @@ public struct SessionGenerator: Sendable {
             events.append(["type": "citation", "source_id": "src-1", "content": .string(sentence(3...6)), "score": 0.87])
         }
         if !isError {
-            let answer = sentence(20...80)
+            let answer = sentence(24...96)
             for piece in chunks(of: answer) { events.append(["type": "text_delta", "content": .string(piece)]) }
             events.append(["type": "text", "content": .string(answer)])
         }
@@ -159,7 +188,7 @@ public struct SessionGenerator: Sendable {
         default:
             return .array((0..<Int.random(in: 1...4, using: &random)).map { _ in
                 [
-                    "text": .string(sentence(15...60)),
+                    "text": .string(sentence(18...72)),
                     "score": .number(JSONNumber(Double(Int.random(in: 1...999, using: &random)) / 1000)),
                     "metadata": ["page": .number(JSONNumber(Int64.random(in: 1...300, using: &random))),
                                  "file": .string("report-\(Int.random(in: 1...50, using: &random)).pdf"),

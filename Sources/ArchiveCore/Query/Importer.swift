@@ -72,10 +72,16 @@ public final class Importer {
         guard var first = reader.nextLine() else { return }
         while first.line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }), let next = reader.nextLine() { first = next }
         if let value = try? parse(first.line) {
-            try record(value, file: name, line: first.number)
+            try record(value, file: name, line: first.number, sourceHash: SourceHash.of(first.line))
             while let next = reader.nextLine() {
                 if next.line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-                do { try record(try parse(next.line), file: name, line: next.number) } catch let error as JSONParseError {
+                let hash = SourceHash.of(next.line)
+                if try store.holdsUnchanged(sourceHash: hash, bytes: next.line) {
+                    report.records += 1
+                    report.unchanged += 1
+                    continue
+                }
+                do { try record(try parse(next.line), file: name, line: next.number, sourceHash: hash) } catch let error as JSONParseError {
                     report.records += 1
                     fail("\(name):\(next.number): \(error.message)")
                 }
@@ -131,10 +137,10 @@ public final class Importer {
         }
     }
 
-    private func record(_ value: JSONValue, file: String, line: Int) throws {
+    private func record(_ value: JSONValue, file: String, line: Int, sourceHash: Int64? = nil) throws {
         report.records += 1
         let session: NormalizedSession
-        do { session = try Normalizer.normalize(value) } catch {
+        do { session = try Normalizer.normalize(value, sourceHash: sourceHash) } catch {
             fail("\(file):\(line): \(error.description)")
             return
         }

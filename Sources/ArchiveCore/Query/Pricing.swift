@@ -26,6 +26,26 @@ public struct Pricing: Sendable, Equatable {
         Pricing(rates: [Rate(from: nil, project: nil, input: input, output: output)])
     }
 
+    /// The rates' start dates as epoch seconds (UTC midnights), in `rates` order.
+    private var fromSeconds: [Int64] {
+        rates.map { rate in
+            guard let from = rate.from, let (y, m, d) = TimeWindow.dateOnly(from) else { return Int64.min }
+            return Int64(Timestamp.daysFromCivil(year: y, month: m, day: d)) * 86_400
+        }
+    }
+
+    /// A lookup for many runs: start dates read once.
+    public func resolver() -> (String?, Int64) -> Rate? {
+        let starts = fromSeconds
+        let rates = self.rates
+        return { project, seconds in
+            if let project, let index = rates.indices.first(where: { rates[$0].project == project && starts[$0] <= seconds }) {
+                return rates[index]
+            }
+            return rates.indices.first { rates[$0].project == nil && starts[$0] <= seconds }.map { rates[$0] }
+        }
+    }
+
     public func rate(project: String?, at occurredAt: String) -> Rate? {
         if let project, let specific = rates.first(where: { $0.project == project && ($0.from ?? "") <= occurredAt }) {
             return specific

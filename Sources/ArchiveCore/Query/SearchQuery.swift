@@ -47,21 +47,31 @@ public struct SearchQuery {
             .init("kind", title: "event", optional: true), .init("snippet"), .init("rank", kind: .number, optional: true),
         ])
         do {
+            // First the best matches, filtered through the session's key alone;
+            // then snippets and event details for those few rows only.
+            var hits: [(rowid: Int64, rank: Double)] = []
             try database.forEachRow("""
-                SELECT e.session_id, s.title, e.turn, e.kind,
-                       snippet(search_index, 0, ?1, ?2, '…', 12), bm25(search_index)
+                SELECT f.rowid, f.rank FROM search_index f
+                JOIN sessions s ON s.session_key = f.rowid >> 24
+                WHERE search_index MATCH ?1 AND (?2 IS NULL OR s.project_id = ?2)
+                  AND s.last_updated_at >= ?3 AND s.last_updated_at < ?4
+                ORDER BY f.rank LIMIT ?5
+                """, match, project, window.since ?? "", window.until ?? "9999", limit
+            ) { hits.append(($0.int64(0), $0.double(1))) }
+            let detail = try database.cachedStatement("""
+                SELECT e.session_id, s.title, e.turn, e.kind, snippet(search_index, 0, ?1, ?2, '…', 12)
                 FROM search_index
                 JOIN events e ON e.event_id = search_index.rowid
                 JOIN sessions s ON s.session_id = e.session_id
-                WHERE search_index MATCH ?3 AND (?4 IS NULL OR s.project_id = ?4)
-                  AND s.last_updated_at >= ?5 AND s.last_updated_at < ?6
-                ORDER BY bm25(search_index) LIMIT ?7
-                """, highlight.open, highlight.close, match, project, window.since ?? "", window.until ?? "9999", limit
-            ) { row in
-                table.rows.append([
-                    .text(row.string(0)), .init(row.optionalString(1)), .integer(row.int64(2)), .text(row.string(3)),
-                    .text(row.string(4).replacingOccurrences(of: "\n", with: " ")), .number(row.double(5)),
-                ])
+                WHERE search_index MATCH ?3 AND search_index.rowid = ?4
+                """)
+            for hit in hits {
+                try detail.forEachRow(highlight.open, highlight.close, match, hit.rowid) { row in
+                    table.rows.append([
+                        .text(row.string(0)), .init(row.optionalString(1)), .integer(row.int64(2)), .text(row.string(3)),
+                        .text(row.string(4).replacingOccurrences(of: "\n", with: " ")), .number(hit.rank),
+                    ])
+                }
             }
         } catch let error as SQLiteError where rawFTS {
             throw Failure(description: "invalid search syntax: \(error.message)")

@@ -28,7 +28,8 @@ public struct TokensReport {
     ]
 
     struct Bucket {
-        var sessions = Set<String>()
+        /// Sessions told apart by a 64-bit hash of their id: no string per row.
+        var sessions = Set<Int64>()
         var runs = 0
         var errorRuns = 0
         var input: Int64 = 0
@@ -37,7 +38,7 @@ public struct TokensReport {
         var pricedRuns = 0
         var unpricedRuns = 0
 
-        mutating func add(session: String, input: Int64?, output: Int64?, isError: Bool, rate: Pricing.Rate?) {
+        mutating func add(session: Int64, input: Int64?, output: Int64?, isError: Bool, rate: Pricing.Rate?) {
             sessions.insert(session)
             runs += 1
             if isError { errorRuns += 1 }
@@ -63,9 +64,11 @@ public struct TokensReport {
 
     public func run(on database: Database) throws -> QueryTable {
         var buckets: [String: Bucket] = [:]
+        var timeBuckets: [Int: Bucket] = [:]  // keyed by local day, week start or month number
         var totals = Bucket()
-        var localDayCache: [Int64: Int] = [:]
+        var offsets: [Int64: Int] = [:]
         var indexCache: [String: [String]] = [:]
+        let rateFor = pricing?.resolver()
         let needsSession = grouping == .project || grouping == .index || (pricing?.hasProjectRates ?? false)
         let sql = needsSession
             ? """
@@ -78,37 +81,42 @@ public struct TokensReport {
               FROM usage WHERE occurred_at >= ? AND occurred_at < ?
               """
         try database.forEachRow(sql, window.since ?? "", window.until ?? "9999") { row in
-            let occurredAt = row.string(0)
-            let session = row.string(1)
+            let seconds = row.withBytes(0) { Timestamp.epochSeconds(normalized: $0) } ?? 0
+            let session = row.withBytes(1) { SourceHash.of($0) }
             let input = row.optionalInt64(2), output = row.optionalInt64(3)
             let isError = row.get(4, as: Bool.self)
-            let project = row.optionalString(5)
-            let rate = pricing?.rate(project: project, at: occurredAt)
+            let project = needsSession ? row.optionalString(5) : nil
+            let rate = rateFor?(project, seconds)
             totals.add(session: session, input: input, output: output, isError: isError, rate: rate)
-            let keys: [String]
             switch grouping {
             case .day, .week, .month:
-                keys = [timeKey(occurredAt, cache: &localDayCache)]
-            case .session:
-                keys = [session]
-            case .project:
-                keys = [project ?? "(default)"]
-            case .index:
-                let text = row.optionalString(6) ?? "null"
-                if indexCache[text] == nil {
-                    let ids = (try? JSONParser.parse(text))?.arrayValue?.compactMap(\.stringValue) ?? []
-                    indexCache[text] = ids.isEmpty ? ["(no index)"] : Array(Set(ids)).sorted()
+                timeBuckets[timeKey(seconds, offsets: &offsets), default: Bucket()]
+                    .add(session: session, input: input, output: output, isError: isError, rate: rate)
+            case .session, .project, .index:
+                let keys: [String]
+                if grouping == .session {
+                    keys = [row.string(1)]
+                } else if grouping == .project {
+                    keys = [project ?? "(default)"]
+                } else {
+                    let text = row.optionalString(6) ?? "null"
+                    if indexCache[text] == nil {
+                        let ids = (try? JSONParser.parse(text))?.arrayValue?.compactMap(\.stringValue) ?? []
+                        indexCache[text] = ids.isEmpty ? ["(no index)"] : Array(Set(ids)).sorted()
+                    }
+                    keys = indexCache[text]!
                 }
-                keys = indexCache[text]!
-            }
-            for key in keys {
-                buckets[key, default: Bucket()].add(session: session, input: input, output: output, isError: isError, rate: rate)
+                for key in keys {
+                    buckets[key, default: Bucket()].add(session: session, input: input, output: output, isError: isError, rate: rate)
+                }
             }
         }
         let ordered: [(String, Bucket)]
         switch grouping {
-        case .day, .week, .month: ordered = buckets.sorted { $0.key < $1.key }
-        default: ordered = buckets.sorted { ($0.value.input + $0.value.output, $1.key) > ($1.value.input + $1.value.output, $0.key) }
+        case .day, .week, .month:
+            ordered = timeBuckets.sorted { $0.key < $1.key }.map { (label(forTimeKey: $0.key), $0.value) }
+        default:
+            ordered = buckets.sorted { ($0.value.input + $0.value.output, $1.key) > ($1.value.input + $1.value.output, $0.key) }
         }
         return QueryTable(
             columns: Self.columns,
@@ -117,32 +125,34 @@ public struct TokensReport {
             note: grouping == .index ? "A run counts toward each index its session is bound to; the total counts it once." : nil)
     }
 
-    /// The local day, week or month of a normalised UTC time.
-    private func timeKey(_ occurredAt: String, cache: inout [Int64: Int]) -> String {
-        let micros = Timestamp.microseconds(fromISO8601: occurredAt) ?? 0
-        let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
+    /// The bucket of a UTC time in the report's zone: a day number, the day
+    /// number a week starts on, or year * 12 + month.
+    private func timeKey(_ seconds: Int64, offsets: inout [Int64: Int]) -> Int {
         let slot = seconds >= 0 ? seconds / 900 : (seconds - 899) / 900  // offsets change on quarter hours at most
         let offset: Int
-        if let known = cache[slot] {
+        if let known = offsets[slot] {
             offset = known
         } else {
             offset = window.zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(seconds)))
-            cache[slot] = offset
+            offsets[slot] = offset
         }
         let local = seconds + Int64(offset)
-        var day = Int(local >= 0 ? local / 86_400 : (local - 86_399) / 86_400)
+        let day = Int(local >= 0 ? local / 86_400 : (local - 86_399) / 86_400)
         switch grouping {
         case .week:
             let weekday = ((day + 3) % 7 + 7) % 7  // 0 = Monday (1970-01-01 was a Thursday)
-            day -= weekStart == .monday ? weekday : (weekday + 1) % 7
-            let (y, m, d) = Timestamp.civilFromDays(day)
-            return String(format: "%04d-%02d-%02d", y, m, d)
+            return day - (weekStart == .monday ? weekday : (weekday + 1) % 7)
         case .month:
             let (y, m, _) = Timestamp.civilFromDays(day)
-            return String(format: "%04d-%02d", y, m)
+            return y * 12 + (m - 1)
         default:
-            let (y, m, d) = Timestamp.civilFromDays(day)
-            return String(format: "%04d-%02d-%02d", y, m, d)
+            return day
         }
+    }
+
+    private func label(forTimeKey key: Int) -> String {
+        if grouping == .month { return String(format: "%04d-%02d", key / 12, key % 12 + 1) }
+        let (y, m, d) = Timestamp.civilFromDays(key)
+        return String(format: "%04d-%02d-%02d", y, m, d)
     }
 }

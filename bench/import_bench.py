@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""The import benchmark (release build). Generates the corpus once, then times
+in the same run: `archive import` into a new archive, the Python peer
+(../shared/peers/python_import.py), and the C floor (bench/floor.c); a re-import
+of the unchanged corpus; archive size against the JSONL; peak memory at two
+corpus sizes; and the query commands on the archive. Medians of --repeat runs.
+usage: import_bench.py [--sessions 20000] [--small 5000] [--repeat 3] [--query-sessions 50000]"""
+import argparse, os, re, shutil, statistics, struct, subprocess, sys, tempfile, time, json
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ap = argparse.ArgumentParser()
+ap.add_argument("--sessions", type=int, default=20000)
+ap.add_argument("--small", type=int, default=5000)
+ap.add_argument("--repeat", type=int, default=3)
+ap.add_argument("--query-sessions", type=int, default=0, help="also time the queries on an archive of this many sessions")
+ap.add_argument("--peer", default=os.path.join(root, "..", "shared", "peers", "python_import.py"))
+ap.add_argument("--work", default=os.path.join(root, "bench-out"))
+args = ap.parse_args()
+os.makedirs(args.work, exist_ok=True)
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+run(["swift", "build", "-c", "release"], cwd=root)
+bindir = run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=root).stdout.strip()
+archive, simulator = os.path.join(bindir, "archive"), os.path.join(bindir, "chat-simulator")
+floor = os.path.join(args.work, "floor")
+run(["cc", "-O2", "-o", floor, os.path.join(root, "bench", "floor.c"), "-lsqlite3"])
+
+def corpus(n):
+    path = os.path.join(args.work, f"corpus-v2-{n}.jsonl")
+    if not os.path.exists(path):
+        run([simulator, "--corpus", path, "--sessions", str(n), "--seed", "2026"])
+    return path
+
+def rows_file(jsonl):
+    """The floor's input: the event rows, extracted untimed."""
+    path = jsonl + ".rows"
+    if os.path.exists(path):
+        return path
+    with open(jsonl, encoding="utf-8") as src, open(path, "wb") as out:
+        def field(value):
+            if value is None:
+                out.write(struct.pack("<I", 0xFFFFFFFF))
+            else:
+                data = str(value).encode("utf-8")
+                out.write(struct.pack("<I", len(data)) + data)
+        for line in src:
+            s = json.loads(line)
+            turn = -1
+            for seq, e in enumerate(s["events"]):
+                if e.get("type") == "user_input":
+                    turn += 1
+                rest = {k: v for k, v in e.items() if k not in ("type", "content", "call_id", "name")}
+                for v in (s["session_id"], seq, max(turn, 0), e.get("type"), e.get("content"), e.get("call_id"), e.get("name"),
+                          json.dumps(rest, ensure_ascii=False, separators=(",", ":")) if rest else None):
+                    field(v)
+    return path
+
+def timed(cmd, db=None):
+    if db:
+        for suffix in ("", "-wal", "-shm", ".lock"):
+            if os.path.exists(db + suffix):
+                os.remove(db + suffix)
+    start = time.perf_counter()
+    result = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{result.stderr}")
+    peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1))
+    return seconds, peak_kb
+
+def median_run(cmd, db=None, repeat=None):
+    runs = [timed(cmd, db) for _ in range(repeat or args.repeat)]
+    return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+
+big = corpus(args.sessions)
+events = sum(len(json.loads(l)["events"]) for l in open(big, encoding="utf-8"))
+jsonl_bytes = os.path.getsize(big)
+db = os.path.join(args.work, "archive.db")
+peer_db = os.path.join(args.work, "peer.db")
+floor_db = os.path.join(args.work, "floor.db")
+rows = rows_file(big)
+
+archive_s, archive_kb = median_run([archive, "import", "--db", db, big], db)
+peer_s, peer_kb = median_run([sys.executable, args.peer, big, peer_db], peer_db)
+floor_s, floor_kb = median_run([floor, rows, floor_db], floor_db)
+reimport_s, _ = median_run([archive, "import", "--db", db, big])
+run(["sqlite3", db, "PRAGMA wal_checkpoint(TRUNCATE)"])
+archive_bytes = os.path.getsize(db)
+
+small = corpus(args.small)
+small_db = os.path.join(args.work, "small.db")
+small_s, small_kb = median_run([archive, "import", "--db", small_db, small], small_db, repeat=1)
+
+print(f"corpus: {args.sessions} sessions, {events} events, {jsonl_bytes / 1e6:.1f} MB of JSONL; median of {args.repeat}")
+print(f"  archive import   {archive_s:6.2f} s  {events / archive_s:9.0f} events/s  peak {archive_kb / 1024:5.0f} MB")
+print(f"  python peer      {peer_s:6.2f} s  {events / peer_s:9.0f} events/s  peak {peer_kb / 1024:5.0f} MB")
+print(f"  C floor          {floor_s:6.2f} s  {events / floor_s:9.0f} events/s  peak {floor_kb / 1024:5.0f} MB")
+print(f"  archive / peer   {archive_s / peer_s:.2f}x      archive / floor {archive_s / floor_s:.2f}x")
+print(f"  re-import (unchanged) {reimport_s:.2f} s = {reimport_s / archive_s:.2f}x of the first import")
+print(f"  archive size     {archive_bytes / 1e6:.1f} MB = {archive_bytes / jsonl_bytes:.2f}x the JSONL (search index included)")
+print(f"  peak memory      {small_kb / 1024:.0f} MB at {args.small} sessions, {archive_kb / 1024:.0f} MB at {args.sessions}")
+
+def query_times(path, label):
+    queries = [
+        ("tokens --by day", ["tokens", "--by", "day", "--tz", "Europe/Berlin"]),
+        ("search \"renewal clause\"", ["search", "renewal clause"]),
+        ("sessions --limit 50", ["sessions", "--limit", "50"]),
+    ]
+    print(f"queries on {label} (whole process, median of 5):")
+    for name, extra in queries:
+        runs = []
+        for _ in range(5):
+            start = time.perf_counter()
+            run([archive] + extra + ["--db", path, "--format", "json"])
+            runs.append(time.perf_counter() - start)
+        print(f"  {name:28s} {statistics.median(runs) * 1000:7.1f} ms")
+
+query_times(db, f"the {args.sessions}-session archive")
+if args.query_sessions:
+    qdb = os.path.join(args.work, f"query-{args.query_sessions}.db")
+    if not os.path.exists(qdb):
+        run([archive, "import", "--db", qdb, corpus(args.query_sessions)])
+    query_times(qdb, f"a {args.query_sessions}-session archive")
