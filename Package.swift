@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "ArchiveCore", dependencies: ["SQLiteCore", "LosslessJSON", "LlamaCloudClient"]),
         .target(name: "ChatSimulator", dependencies: ["LosslessJSON"]),
         .executableTarget(name: "archive", dependencies: [
-            "ArchiveCore", "ChatSimulator",
+            "ArchiveCore", "ChatSimulator", "LosslessJSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "chat-simulator", dependencies: ["ChatSimulator"]),

@@ -248,8 +248,8 @@ public final class ArchiveStore {
             INSERT INTO event_rows(event_key, turn, type_id, content, call_id, name, payload) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         let insertUsage = try database.cachedStatement("""
-            INSERT INTO usage(session_id, turn, seq, input_tokens, output_tokens, duration_ms, agent_turns,
-              is_error, error, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO usage(session_id, session_key, turn, seq, input_tokens, output_tokens, duration_ms, agent_turns,
+              is_error, error, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for event in session.events[start...] {
             // Bound one by one: no array of values per row on the hottest path.
@@ -263,7 +263,7 @@ public final class ArchiveStore {
             try insertEvent.step()
             insertEvent.reset()
             if let usage = event.usage {
-                try insertUsage.execute(session.sessionID, event.turn, event.seq, usage.inputTokens, usage.outputTokens,
+                try insertUsage.execute(session.sessionID, sessionKey, event.turn, event.seq, usage.inputTokens, usage.outputTokens,
                                         usage.durationMs, usage.agentTurns, usage.isError, usage.error,
                                         session.lastUpdatedAt)
             }
@@ -292,18 +292,19 @@ public final class ArchiveStore {
         }
     }
 
-    /// True when a live archived session was stored from exactly these bytes:
-    /// storing them again would change nothing, so they need not even be parsed.
-    public func holdsUnchanged(sourceHash: Int64, bytes: [UInt8]) throws -> Bool {
-        var found = false
-        try database.forEachRow(
-            "SELECT session_id FROM sessions WHERE source_hash = ? AND deleted_at IS NULL", sourceHash
-        ) { row in
-            // Guard against a hash collision: the bytes must name that session.
-            let needle = Array(JSONValue.string(row.string(0)).serialized.utf8)
-            if !found, bytes.firstRange(of: needle) != nil { found = true }
+    /// The source hashes of the live sessions, for an import to skip records it already holds.
+    public func liveSourceHashes() throws -> [Int64: String] {
+        var hashes: [Int64: String] = [:]
+        try database.forEachRow("SELECT source_hash, session_id FROM sessions WHERE source_hash IS NOT NULL AND deleted_at IS NULL") {
+            hashes[$0.int64(0)] = $0.string(1)
         }
-        return found
+        return hashes
+    }
+
+    /// Fewer checkpoints (each one syncs to disk) while a bulk write runs; the
+    /// WAL then grows to about 32 MB before it is copied back.
+    public func prepareForBulkWrites() throws {
+        try database.execute("PRAGMA wal_autocheckpoint = 8192")
     }
 
     // MARK: Deletion

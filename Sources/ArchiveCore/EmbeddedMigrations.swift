@@ -107,6 +107,7 @@ LEFT JOIN event_rows r ON r.event_key = (s.session_key << 24) | l.result_seq;
 -- One row per stop event: that run's usage.
 CREATE TABLE usage (
   session_id    TEXT NOT NULL,
+  session_key   INTEGER NOT NULL,      -- sessions.session_key, for compact indexes
   turn          INTEGER NOT NULL,
   seq           INTEGER NOT NULL,
   input_tokens  INTEGER,               -- NULL when the API reported none
@@ -118,7 +119,7 @@ CREATE TABLE usage (
   occurred_at   TEXT NOT NULL,         -- the session's last_updated_at when this stop was first archived
   PRIMARY KEY (session_id, seq)
 ) WITHOUT ROWID;
-CREATE INDEX usage_by_time ON usage(occurred_at, session_id, input_tokens, output_tokens, is_error);
+CREATE INDEX usage_by_time ON usage(occurred_at, session_key, input_tokens, output_tokens, is_error);
 
 -- Earlier histories that a later sync found rewritten (not extended).
 CREATE TABLE session_revisions (

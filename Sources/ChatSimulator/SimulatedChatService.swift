@@ -251,7 +251,7 @@ public final class SimulatedChatService: @unchecked Sendable {
 
     /// Advances the clock and writes the time in one of the formats the API uses.
     private func tick() -> String {
-        clockMicros += Int64.random(in: 60...14_400, using: &random) * 1_000_000 + Int64.random(in: 0..<1_000_000, using: &random)
+        clockMicros += Int64.random(in: 60...3_000, using: &random) * 1_000_000  // ~20k sessions a year + Int64.random(in: 0..<1_000_000, using: &random)
         timestampStyle = (timestampStyle + 1) % 3
         var seconds = time_t(clockMicros / 1_000_000)
         var parts = tm()

@@ -1,4 +1,5 @@
 import ArchiveCore
+import LosslessJSON
 import Foundation
 
 /// Renders a `QueryTable` as an aligned table, JSON or CSV.
@@ -36,19 +37,9 @@ struct TableRenderer {
     }
 
     private func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var writer = JSONWriter(reservingCapacity: text.utf8.count + 2)
+        writer.writeString(text)
+        return writer.string
     }
 
     // MARK: CSV (RFC 4180: CRLF line ends, fields quoted when they need it)

@@ -6,6 +6,10 @@ import LosslessJSON
 /// .jsonl and .ndjson files) or `-` for standard input. Each session goes
 /// through the same store path as sync. A bad record is reported as
 /// `file:line: reason` and the others are kept.
+///
+/// Reading and parsing run on a thread of their own, ahead of the writer
+/// (this thread), through a bounded queue: memory stays flat, and the two
+/// halves of the work overlap on two cores.
 public final class Importer {
     public struct Report: Sendable, Codable, Equatable {
         public var files = 0
@@ -19,10 +23,14 @@ public final class Importer {
 
     public struct Failure: Error, CustomStringConvertible { public let description: String }
 
+    /// Sessions are committed in batches: one transaction per `batchSize` sessions.
+    static let batchSize = 500
+
     private let store: ArchiveStore
     private let onFailure: (String) -> Void
     private var report = Report()
     private var runID: Int64 = 0
+    private var batch: [(session: NormalizedSession, file: String, line: Int)] = []
 
     public init(store: ArchiveStore, onFailure: @escaping (String) -> Void) {
         self.store = store
@@ -31,6 +39,7 @@ public final class Importer {
 
     public func run(paths: [String]) throws -> Report {
         let started = Date()
+        let files = try paths.flatMap(Self.expand)
         runID = try store.beginRun(source: "import", projects: nil, at: Timestamp.now())
         defer {
             var summary = SyncSummary()
@@ -42,14 +51,38 @@ public final class Importer {
             summary.failed = report.failed
             try? store.finishRun(runID, summary: summary, message: nil, at: Timestamp.now())
         }
-        let files = try paths.flatMap(expand)
-        for file in files { try importFile(file) }
+        try store.prepareForBulkWrites()
+        let queue = BoundedQueue<ImportReader.Item>(capacity: 2 * Self.batchSize)
+        let reader = ImportReader(files: files, knownHashes: try store.liveSourceHashes(), queue: queue)
+        let thread = Thread { reader.run() }
+        thread.stackSize = 8 << 20  // deep JSON recursion stays within the parser's limit, not the stack's
+        thread.start()
+        defer { queue.cancel() }
+        while let item = queue.pop() {
+            switch item {
+            case .file:
+                report.files += 1
+            case let .session(session, file, line):
+                report.records += 1
+                batch.append((session, file, line))
+                if batch.count >= Self.batchSize { try commitBatch() }
+            case .unchanged:
+                report.records += 1
+                report.unchanged += 1
+            case .failed(let message):
+                report.records += 1
+                fail(message)
+            case .fatal(let message):
+                try commitBatch()
+                throw Failure(description: message)
+            }
+        }
         try commitBatch()
         report.seconds = Date().timeIntervalSince(started)
         return report
     }
 
-    private func expand(_ path: String) throws -> [String] {
+    static func expand(_ path: String) throws -> [String] {
         if path == "-" { return ["-"] }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -64,59 +97,13 @@ public final class Importer {
         return files.sorted()
     }
 
-    private func importFile(_ path: String) throws {
-        report.files += 1
-        let name = path == "-" ? "<stdin>" : path
-        guard let reader = LineReader(path: path) else { throw Failure(description: "\(name): cannot be read") }
-        // JSONL when the first line is a whole JSON value; otherwise the file is one object or one array.
-        guard var first = reader.nextLine() else { return }
-        while first.line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }), let next = reader.nextLine() { first = next }
-        if let value = try? parse(first.line) {
-            try record(value, file: name, line: first.number, sourceHash: SourceHash.of(first.line))
-            while let next = reader.nextLine() {
-                if next.line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-                let hash = SourceHash.of(next.line)
-                if try store.holdsUnchanged(sourceHash: hash, bytes: next.line) {
-                    report.records += 1
-                    report.unchanged += 1
-                    continue
-                }
-                do { try record(try parse(next.line), file: name, line: next.number, sourceHash: hash) } catch let error as JSONParseError {
-                    report.records += 1
-                    fail("\(name):\(next.number): \(error.message)")
-                }
-            }
-            return
-        }
-        var whole = Array(repeating: UInt8(ascii: "\n"), count: first.number - 1) + first.line + [UInt8(ascii: "\n")]
-        while let next = reader.nextLine() { whole += next.line; whole.append(UInt8(ascii: "\n")) }
-        let firstByte = whole.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
-        do {
-            if firstByte == UInt8(ascii: "[") {
-                let elements = try whole.withUnsafeBufferPointer { buffer throws(JSONParseError) in try JSONParser.parseArrayElements(buffer) }
-                for element in elements { try record(element.value, file: name, line: element.line) }
-            } else {
-                try record(try JSONParser.parse(whole), file: name, line: first.number)
-            }
-        } catch let error as JSONParseError {
-            report.records += 1
-            fail("\(name):\(error.line): \(error.message)")
-        }
-    }
-
-    private func parse(_ line: [UInt8]) throws(JSONParseError) -> JSONValue { try JSONParser.parse(line) }
-
-    /// Sessions are committed in batches: one transaction per `batchSize` sessions.
-    static let batchSize = 500
-    private var batch: [(NormalizedSession, file: String, line: Int)] = []
-
     private func commitBatch() throws {
         guard !batch.isEmpty else { return }
         let pending = batch
         batch.removeAll(keepingCapacity: true)
         do {
             let outcomes = try store.batch {
-                try pending.map { try store.save($0.0, projectID: nil, organizationID: nil, syncedAt: Timestamp.now()) }
+                try pending.map { try store.save($0.session, projectID: nil, organizationID: nil, syncedAt: Timestamp.now()) }
             }
             outcomes.forEach(count)
         } catch {
@@ -137,22 +124,151 @@ public final class Importer {
         }
     }
 
-    private func record(_ value: JSONValue, file: String, line: Int, sourceHash: Int64? = nil) throws {
-        report.records += 1
-        let session: NormalizedSession
-        do { session = try Normalizer.normalize(value, sourceHash: sourceHash) } catch {
-            fail("\(file):\(line): \(error.description)")
-            return
-        }
-        batch.append((session, file, line))
-        if batch.count >= Self.batchSize { try commitBatch() }
-    }
-
     private func fail(_ message: String) {
         report.failed += 1
         onFailure(message)
         try? store.recordFailure(runID: runID, sessionID: "(import)", projectID: nil, httpStatus: nil, message: message,
                                  at: Timestamp.now())
+    }
+}
+
+/// The reading half of an import: files to parsed, normalised sessions.
+final class ImportReader: Sendable {
+    enum Item: Sendable {
+        case file
+        case session(NormalizedSession, file: String, line: Int)
+        /// A record whose bytes the archive already holds for a live session.
+        case unchanged
+        case failed(String)
+        case fatal(String)
+    }
+
+    let files: [String]
+    let knownHashes: [Int64: String]
+    let queue: BoundedQueue<Item>
+
+    init(files: [String], knownHashes: [Int64: String], queue: BoundedQueue<Item>) {
+        self.files = files
+        self.knownHashes = knownHashes
+        self.queue = queue
+    }
+
+    func run() {
+        defer { queue.finish() }
+        for path in files {
+            guard queue.push(.file) else { return }
+            let name = path == "-" ? "<stdin>" : path
+            guard let reader = LineReader(path: path) else {
+                _ = queue.push(.fatal("\(name): cannot be read"))
+                return
+            }
+            if !read(reader, name: name) { return }
+        }
+    }
+
+    private static func isBlank(_ line: [UInt8]) -> Bool {
+        line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+    }
+
+    /// JSONL when the first line is a whole JSON value; otherwise the file is
+    /// one object or one array. False when the writer has stopped listening.
+    private func read(_ reader: LineReader, name: String) -> Bool {
+        guard var first = reader.nextLine() else { return true }
+        while Self.isBlank(first.line), let next = reader.nextLine() { first = next }
+        if let value = try? JSONParser.parse(first.line) {
+            guard queue.push(item(value, file: name, line: first.number, hash: SourceHash.of(first.line))) else { return false }
+            while let next = reader.nextLine() {
+                if Self.isBlank(next.line) { continue }
+                guard queue.push(item(bytes: next.line, file: name, line: next.number)) else { return false }
+            }
+            return true
+        }
+        var whole = Array(repeating: UInt8(ascii: "\n"), count: first.number - 1) + first.line + [UInt8(ascii: "\n")]
+        while let next = reader.nextLine() { whole += next.line; whole.append(UInt8(ascii: "\n")) }
+        let firstByte = whole.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        do throws(JSONParseError) {
+            if firstByte == UInt8(ascii: "[") {
+                let elements = try whole.withUnsafeBufferPointer { buffer throws(JSONParseError) in try JSONParser.parseArrayElements(buffer) }
+                for element in elements {
+                    guard queue.push(item(element.value, file: name, line: element.line, hash: nil)) else { return false }
+                }
+                return true
+            }
+            return queue.push(item(try JSONParser.parse(whole), file: name, line: first.number, hash: nil))
+        } catch {
+            return queue.push(.failed("\(name):\(error.line): \(error.message)"))
+        }
+    }
+
+    private func item(bytes: [UInt8], file: String, line: Int) -> Item {
+        let hash = SourceHash.of(bytes)
+        // Guard against a hash collision: the bytes must name that session.
+        if let id = knownHashes[hash], bytes.firstRange(of: Array(JSONValue.string(id).serialized.utf8)) != nil {
+            return .unchanged
+        }
+        do { return item(try JSONParser.parse(bytes), file: file, line: line, hash: hash) } catch {
+            return .failed("\(file):\(line): \(error.message)")
+        }
+    }
+
+    private func item(_ value: JSONValue, file: String, line: Int, hash: Int64?) -> Item {
+        do { return .session(try Normalizer.normalize(value, sourceHash: hash), file: file, line: line) } catch {
+            return .failed("\(file):\(line): \(error.description)")
+        }
+    }
+}
+
+/// A queue between one producer thread and one consumer that blocks the
+/// producer when full and the consumer when empty.
+final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [Element] = []
+    private var head = 0
+    private var finished = false
+    private var cancelled = false
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// False once the consumer has gone away: the producer should stop.
+    func push(_ element: Element) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count - head >= capacity && !cancelled { condition.wait() }
+        if cancelled { return false }
+        items.append(element)
+        condition.broadcast()
+        return true
+    }
+
+    /// The next element; nil when the producer has finished and all is taken.
+    func pop() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == items.count && !finished { condition.wait() }
+        guard head < items.count else { return nil }
+        let element = items[head]
+        head += 1
+        if head > 4096 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        condition.broadcast()
+        return element
+    }
+
+    func finish() {
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
     }
 }
 

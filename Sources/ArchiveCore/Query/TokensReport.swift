@@ -28,7 +28,7 @@ public struct TokensReport {
     ]
 
     struct Bucket {
-        /// Sessions told apart by a 64-bit hash of their id: no string per row.
+        /// Sessions by their integer key: no string per row.
         var sessions = Set<Int64>()
         var runs = 0
         var errorRuns = 0
@@ -64,25 +64,30 @@ public struct TokensReport {
 
     public func run(on database: Database) throws -> QueryTable {
         var buckets: [String: Bucket] = [:]
-        var timeBuckets: [Int: Bucket] = [:]  // keyed by local day, week start or month number
+        var timeKeys: [Int] = []       // local day, week start or month number, in order of first sight
+        var timeBuckets: [Bucket] = []
+        var indexOfTimeKey: [Int: Int] = [:]
+        var last = (key: Int.min, index: -1)  // rows come in time order: most share the previous row's bucket
         var totals = Bucket()
-        var offsets: [Int64: Int] = [:]
+        var offsets = ZoneOffsets(zone: window.zone)
         var indexCache: [String: [String]] = [:]
         let rateFor = pricing?.resolver()
-        let needsSession = grouping == .project || grouping == .index || (pricing?.hasProjectRates ?? false)
+        let needsSession = grouping == .project || grouping == .index || grouping == .session
+            || (pricing?.hasProjectRates ?? false)
         let sql = needsSession
             ? """
-              SELECT u.occurred_at, u.session_id, u.input_tokens, u.output_tokens, u.is_error, s.project_id, s.index_ids
-              FROM usage u JOIN sessions s ON s.session_id = u.session_id
+              SELECT u.occurred_at, u.session_key, u.input_tokens, u.output_tokens, u.is_error, s.project_id, s.index_ids,
+                     s.session_id
+              FROM usage u JOIN sessions s ON s.session_key = u.session_key
               WHERE u.occurred_at >= ? AND u.occurred_at < ?
               """
             : """
-              SELECT occurred_at, session_id, input_tokens, output_tokens, is_error, NULL, NULL
+              SELECT occurred_at, session_key, input_tokens, output_tokens, is_error, NULL, NULL, NULL
               FROM usage WHERE occurred_at >= ? AND occurred_at < ?
               """
         try database.forEachRow(sql, window.since ?? "", window.until ?? "9999") { row in
             let seconds = row.withBytes(0) { Timestamp.epochSeconds(normalized: $0) } ?? 0
-            let session = row.withBytes(1) { SourceHash.of($0) }
+            let session = row.int64(1)
             let input = row.optionalInt64(2), output = row.optionalInt64(3)
             let isError = row.get(4, as: Bool.self)
             let project = needsSession ? row.optionalString(5) : nil
@@ -90,12 +95,22 @@ public struct TokensReport {
             totals.add(session: session, input: input, output: output, isError: isError, rate: rate)
             switch grouping {
             case .day, .week, .month:
-                timeBuckets[timeKey(seconds, offsets: &offsets), default: Bucket()]
-                    .add(session: session, input: input, output: output, isError: isError, rate: rate)
+                let key = timeKey(seconds, offsets: &offsets)
+                if key != last.key {
+                    if let known = indexOfTimeKey[key] {
+                        last = (key, known)
+                    } else {
+                        timeKeys.append(key)
+                        timeBuckets.append(Bucket())
+                        indexOfTimeKey[key] = timeBuckets.count - 1
+                        last = (key, timeBuckets.count - 1)
+                    }
+                }
+                timeBuckets[last.index].add(session: session, input: input, output: output, isError: isError, rate: rate)
             case .session, .project, .index:
                 let keys: [String]
                 if grouping == .session {
-                    keys = [row.string(1)]
+                    keys = [row.string(7)]
                 } else if grouping == .project {
                     keys = [project ?? "(default)"]
                 } else {
@@ -114,7 +129,7 @@ public struct TokensReport {
         let ordered: [(String, Bucket)]
         switch grouping {
         case .day, .week, .month:
-            ordered = timeBuckets.sorted { $0.key < $1.key }.map { (label(forTimeKey: $0.key), $0.value) }
+            ordered = zip(timeKeys, timeBuckets).sorted { $0.0 < $1.0 }.map { (label(forTimeKey: $0.0), $0.1) }
         default:
             ordered = buckets.sorted { ($0.value.input + $0.value.output, $1.key) > ($1.value.input + $1.value.output, $0.key) }
         }
@@ -127,16 +142,8 @@ public struct TokensReport {
 
     /// The bucket of a UTC time in the report's zone: a day number, the day
     /// number a week starts on, or year * 12 + month.
-    private func timeKey(_ seconds: Int64, offsets: inout [Int64: Int]) -> Int {
-        let slot = seconds >= 0 ? seconds / 900 : (seconds - 899) / 900  // offsets change on quarter hours at most
-        let offset: Int
-        if let known = offsets[slot] {
-            offset = known
-        } else {
-            offset = window.zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(seconds)))
-            offsets[slot] = offset
-        }
-        let local = seconds + Int64(offset)
+    private func timeKey(_ seconds: Int64, offsets: inout ZoneOffsets) -> Int {
+        let local = seconds + Int64(offsets.offset(at: seconds))
         let day = Int(local >= 0 ? local / 86_400 : (local - 86_399) / 86_400)
         switch grouping {
         case .week:
@@ -147,6 +154,28 @@ public struct TokensReport {
             return y * 12 + (m - 1)
         default:
             return day
+        }
+    }
+
+    /// A zone's UTC offsets, asked of Foundation once per quarter hour seen
+    /// (offsets change on quarter hours at most) and once per run of rows in it.
+    struct ZoneOffsets {
+        let zone: TimeZone
+        var cache: [Int64: Int] = [:]
+        var last = (slot: Int64.min, offset: 0)
+
+        mutating func offset(at seconds: Int64) -> Int {
+            let slot = seconds >= 0 ? seconds / 900 : (seconds - 899) / 900
+            if slot == last.slot { return last.offset }
+            let offset: Int
+            if let known = cache[slot] {
+                offset = known
+            } else {
+                offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(seconds)))
+                cache[slot] = offset
+            }
+            last = (slot, offset)
+            return offset
         }
     }
 
