@@ -56,6 +56,26 @@ CREATE TABLE event_rows (
   payload   TEXT
 );
 
+-- Events with their type decoded and their kind: the type, or for an untyped
+-- event the one its fields show.
+CREATE VIEW typed_events AS
+SELECT e.event_key,
+       e.turn,
+       t.type,
+       coalesce(t.type,
+         CASE
+           WHEN e.call_id IS NOT NULL AND json_type(e.payload, '$.arguments') IS NOT NULL THEN 'tool_call'
+           WHEN e.call_id IS NOT NULL AND json_type(e.payload, '$.result') IS NOT NULL THEN 'tool_result'
+           WHEN json_type(e.payload, '$.usage') IS NOT NULL OR json_type(e.payload, '$.is_error') IS NOT NULL THEN 'stop'
+           ELSE 'untyped'
+         END) AS kind,
+       e.content,
+       e.call_id,
+       e.name,
+       e.payload
+FROM event_rows e
+LEFT JOIN event_types t ON t.type_id = e.type_id;
+
 -- One row per event, in history order. Columns plus payload give back the
 -- event exactly: a field is in its column when it is a JSON string, else in payload.
 CREATE VIEW events AS
@@ -63,22 +83,15 @@ SELECT e.event_key                AS event_id,   -- the search index's key
        s.session_id,
        e.event_key & 16777215     AS seq,        -- 0-based position in the history
        e.turn,                                   -- 0-based run; a run starts at a user_input
-       t.type,                                   -- as received; NULL when the event had none
-       coalesce(t.type,
-         CASE
-           WHEN e.call_id IS NOT NULL AND json_type(e.payload, '$.arguments') IS NOT NULL THEN 'tool_call'
-           WHEN e.call_id IS NOT NULL AND json_type(e.payload, '$.result') IS NOT NULL THEN 'tool_result'
-           WHEN json_type(e.payload, '$.usage') IS NOT NULL OR json_type(e.payload, '$.is_error') IS NOT NULL THEN 'stop'
-           ELSE 'untyped'
-         END)                     AS kind,
+       e.type,                                   -- as received; NULL when the event had none
+       e.kind,
        e.content,
        e.call_id,
        e.name,
        e.payload                                 -- JSON object of every other field; NULL when there is none
-FROM event_rows e
+FROM typed_events e
 JOIN sessions s ON s.session_key = e.event_key >> 24
-               AND e.event_key BETWEEN s.session_key << 24 AND (s.session_key << 24) | 16777215
-LEFT JOIN event_types t ON t.type_id = e.type_id;
+               AND e.event_key BETWEEN s.session_key << 24 AND (s.session_key << 24) | 16777215;
 
 -- Which tool_result answers which tool_call (same call_id, first after the call).
 CREATE TABLE tool_call_links (
@@ -161,13 +174,13 @@ CREATE INDEX sync_failures_by_session ON sync_failures(session_id);
 -- arguments and results. The text is not stored twice: the index reads it
 -- from events through search_source.
 CREATE VIEW search_source(event_id, body) AS
-SELECT event_id,
+SELECT event_key,
        CASE kind
          WHEN 'tool_call' THEN payload ->> '$.arguments'
          WHEN 'tool_result' THEN payload -> '$.result'
          ELSE content
        END
-FROM events
+FROM typed_events
 WHERE kind IN ('user_input', 'text', 'thinking', 'tool_call', 'tool_result');
 
 CREATE VIRTUAL TABLE search_index USING fts5(
