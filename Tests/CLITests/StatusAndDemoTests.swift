@@ -21,7 +21,7 @@ import Testing
             tables.append($0.string(0))
         }
         #expect(tables == ["event_rows", "event_types", "events", "schema_migrations", "search_index", "search_source", "session_revisions", "sessions",
-                           "sync_failures", "sync_runs", "tool_call_links", "tool_calls", "usage"])
+                           "sync_failures", "sync_runs", "tool_call_links", "tool_calls", "typed_events", "usage"])
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         let viaEnvironment = try await ArchiveProcess.run(["status"], environment: ["ARCHIVE_DB": folder.path("env.db")])

@@ -157,24 +157,18 @@ public struct TokensReport {
         }
     }
 
-    /// A zone's UTC offsets, asked of Foundation once per quarter hour seen
-    /// (offsets change on quarter hours at most) and once per run of rows in it.
+    /// A zone's UTC offset, asked of Foundation again only when a time falls
+    /// outside the span the last answer holds for (up to the next transition).
     struct ZoneOffsets {
         let zone: TimeZone
-        var cache: [Int64: Int] = [:]
-        var last = (slot: Int64.min, offset: 0)
+        var span = (from: Int64.max, until: Int64.min, offset: 0)
 
         mutating func offset(at seconds: Int64) -> Int {
-            let slot = seconds >= 0 ? seconds / 900 : (seconds - 899) / 900
-            if slot == last.slot { return last.offset }
-            let offset: Int
-            if let known = cache[slot] {
-                offset = known
-            } else {
-                offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(seconds)))
-                cache[slot] = offset
-            }
-            last = (slot, offset)
+            if seconds >= span.from && seconds < span.until { return span.offset }
+            let date = Date(timeIntervalSince1970: Double(seconds))
+            let offset = zone.secondsFromGMT(for: date)
+            let next = zone.nextDaylightSavingTimeTransition(after: date).map { Int64($0.timeIntervalSince1970) } ?? Int64.max
+            span = (seconds, next, offset)
             return offset
         }
     }
