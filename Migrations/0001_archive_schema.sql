@@ -92,6 +92,7 @@ CREATE TABLE tool_call_links (
   session_id TEXT NOT NULL,
   call_seq   INTEGER NOT NULL,
   result_seq INTEGER,                  -- NULL when no result arrived
+  error_result INTEGER NOT NULL DEFAULT 0, -- 1 when the result reads as an error (see README)
   PRIMARY KEY (session_id, call_seq)
 ) WITHOUT ROWID;
 
@@ -105,7 +106,8 @@ SELECT l.session_id,
        l.call_seq,
        l.result_seq,
        r.payload ->> '$.image_attachment.attachment_name' AS image_attachment_name,
-       r.payload ->> '$.image_attachment.source_id'       AS image_source_id
+       r.payload ->> '$.image_attachment.source_id'       AS image_source_id,
+       l.error_result
 FROM tool_call_links l
 JOIN sessions s ON s.session_id = l.session_id
 JOIN event_rows c ON c.event_key = (s.session_key << 24) | l.call_seq

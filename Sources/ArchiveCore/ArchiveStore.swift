@@ -286,9 +286,9 @@ public final class ArchiveStore {
     private func relinkToolCalls(_ session: NormalizedSession) throws {
         try database.execute("DELETE FROM tool_call_links WHERE session_id = ?", session.sessionID)
         let insert = try database.cachedStatement(
-            "INSERT INTO tool_call_links(session_id, call_seq, result_seq) VALUES (?, ?, ?)")
+            "INSERT INTO tool_call_links(session_id, call_seq, result_seq, error_result) VALUES (?, ?, ?, ?)")
         for link in session.toolCallLinks {
-            try insert.execute(session.sessionID, link.callSeq, link.resultSeq)
+            try insert.execute(session.sessionID, link.callSeq, link.resultSeq, link.errorResult)
         }
     }
 

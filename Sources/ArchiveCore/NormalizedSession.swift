@@ -25,17 +25,19 @@ public struct NormalizedSession: Sendable {
     }
 
     /// Each tool_call paired with the first later tool_result of the same call_id.
-    public var toolCallLinks: [(callSeq: Int, resultSeq: Int?)] {
-        var links: [(callSeq: Int, resultSeq: Int?)] = []
+    public var toolCallLinks: [(callSeq: Int, resultSeq: Int?, errorResult: Bool)] {
+        var links: [(callSeq: Int, resultSeq: Int?, errorResult: Bool)] = []
         var open: [String: [Int]] = [:]  // call_id -> indexes into links awaiting a result
         for event in events {
             switch event.kind {
             case "tool_call":
-                links.append((event.seq, nil))
+                links.append((event.seq, nil, false))
                 if let callID = event.callID { open[callID, default: []].append(links.count - 1) }
             case "tool_result":
                 if let callID = event.callID, var waiting = open[callID], !waiting.isEmpty {
-                    links[waiting.removeFirst()].resultSeq = event.seq
+                    let index = waiting.removeFirst()
+                    links[index].resultSeq = event.seq
+                    links[index].errorResult = event.errorResult
                     open[callID] = waiting
                 }
             default:
@@ -57,6 +59,9 @@ public struct NormalizedEvent: Sendable, Equatable {
     public let name: String?
     public let payload: String?
     public let usage: StopUsage?
+    /// For a tool_result: its result reads as an error (an object with a
+    /// non-null `error` or a true `is_error`, or a string starting with "error").
+    public var errorResult = false
 
     /// True when the stored columns are the same (what decides "history extended").
     func sameStoredFields(type: String?, content: String?, callID: String?, name: String?, payload: String?) -> Bool {

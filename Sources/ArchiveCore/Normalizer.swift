@@ -97,7 +97,7 @@ public enum Normalizer {
         }
         let kind = type ?? inferKind(callID: callID, otherKeys: Set(rest.map(\.key)))
         if kind == "user_input" { userInputs += 1 }
-        return NormalizedEvent(
+        var event = NormalizedEvent(
             seq: seq,
             turn: max(0, userInputs - 1),
             type: type,
@@ -107,6 +107,20 @@ public enum Normalizer {
             name: name,
             payload: rest.isEmpty ? nil : JSONValue.object(JSONObject(rest)).serialized,
             usage: kind == "stop" ? stopUsage(fields) : nil)
+        if kind == "tool_result", let result = fields["result"] { event.errorResult = readsAsError(result) }
+        return event
+    }
+
+    static func readsAsError(_ result: JSONValue) -> Bool {
+        switch result {
+        case .object(let object):
+            if let error = object["error"], error != .null { return true }
+            return object["is_error"] == .bool(true)
+        case .string(let text):
+            return text.lowercased().hasPrefix("error")
+        default:
+            return false
+        }
     }
 
     /// Events may come without `type`: recognise the shapes that have fields of

@@ -18,21 +18,17 @@ public struct ToolsReport {
             .init("error_results", title: "errors", kind: .integer), .init("runs_using", title: "runs using", kind: .integer, optional: true),
             .init("share_of_runs", title: "share of runs", kind: .number), .init("calls_per_run", title: "calls/run", kind: .number),
         ])
+        // Classified when stored (tool_call_links.error_result): no JSON is read here.
         try database.forEachRow("""
             WITH calls AS (
-              SELECT t.session_id, t.turn, t.name, t.result,
-                     coalesce(u.occurred_at, s.last_updated_at) AS at
-              FROM tool_calls t
-              JOIN sessions s ON s.session_id = t.session_id
-              LEFT JOIN usage u ON u.session_id = t.session_id AND u.turn = t.turn
+              SELECT l.session_id, c.turn, c.name, l.result_seq, l.error_result,
+                     coalesce((SELECT u.occurred_at FROM usage u WHERE u.session_id = l.session_id AND u.turn = c.turn),
+                              s.last_updated_at) AS at
+              FROM tool_call_links l
+              JOIN sessions s ON s.session_id = l.session_id
+              JOIN event_rows c ON c.event_key = (s.session_key << 24) | l.call_seq
             )
-            SELECT coalesce(name, '(unnamed)'), count(*),
-                   sum(result IS NULL),
-                   sum(CASE
-                         WHEN json_type(result) = 'object'
-                           THEN coalesce(json_type(result, '$.error') NOT IN ('null'), 0) OR coalesce(result ->> '$.is_error', 0) = 1
-                         WHEN json_type(result) = 'text' THEN lower(result ->> '$') LIKE 'error%'
-                         ELSE 0 END),
+            SELECT coalesce(name, '(unnamed)'), count(*), sum(result_seq IS NULL), sum(error_result),
                    count(DISTINCT session_id || char(0) || turn)
             FROM calls WHERE at >= ? AND at < ?
             GROUP BY 1 ORDER BY 2 DESC, 1
