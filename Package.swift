@@ -26,11 +26,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "chat-simulator", dependencies: ["ChatSimulator"]),
-        .testTarget(name: "SQLiteCoreTests", dependencies: ["SQLiteCore"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SQLiteCoreTests", dependencies: ["SQLiteCore", "TestSupport"]),
         .testTarget(name: "LosslessJSONTests", dependencies: ["LosslessJSON"]),
-        .testTarget(name: "ArchiveCoreTests", dependencies: ["ArchiveCore", "SQLiteCore"]),
-        .testTarget(name: "SyncTests", dependencies: ["ArchiveCore", "ChatSimulator", "LlamaCloudClient", "SQLiteCore"]),
-        .testTarget(name: "CLITests", dependencies: ["archive", "ArchiveCore", "ChatSimulator", "LosslessJSON", "SQLiteCore"]),
+        .testTarget(name: "ArchiveCoreTests", dependencies: ["ArchiveCore", "SQLiteCore", "TestSupport"]),
+        .testTarget(name: "SyncTests", dependencies: ["ArchiveCore", "ChatSimulator", "LlamaCloudClient", "SQLiteCore", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["archive", "ArchiveCore", "ChatSimulator", "LosslessJSON", "SQLiteCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

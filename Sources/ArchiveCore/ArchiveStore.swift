@@ -101,6 +101,12 @@ public final class ArchiveStore {
     }
 
     /// Events are keyed `(session_key << 24) | seq`: a session's history is one key range.
+    /// A session's stored events in order, as the columns the API's fields went to.
+    static let historySQL = """
+        SELECT type, content, call_id, name, payload FROM typed_events
+        WHERE event_key BETWEEN ? AND ? ORDER BY event_key
+        """
+
     static func eventKey(session: Int64, seq: Int) -> Int64 { session << 24 | Int64(seq) }
     static func lastEventKey(session: Int64) -> Int64 { session << 24 | 0xFF_FFFF }
 
@@ -166,12 +172,7 @@ public final class ArchiveStore {
         var count = 0
         var diverged = false
         try database.forEachRow(
-            """
-            SELECT t.type, e.content, e.call_id, e.name, e.payload FROM event_rows e
-            LEFT JOIN event_types t ON t.type_id = e.type_id
-            WHERE e.event_key BETWEEN ? AND ? ORDER BY e.event_key
-            """,
-            Self.eventKey(session: sessionKey, seq: 0), Self.lastEventKey(session: sessionKey)
+            Self.historySQL, Self.eventKey(session: sessionKey, seq: 0), Self.lastEventKey(session: sessionKey)
         ) { row in
             guard !diverged, count < session.events.count,
                   session.events[count].sameStoredFields(
@@ -345,12 +346,7 @@ public final class ArchiveStore {
         return try SessionJSON.session(meta: meta) { writer in
             var first = true
             try database.forEachRow(
-                """
-                SELECT t.type, e.content, e.call_id, e.name, e.payload FROM event_rows e
-                LEFT JOIN event_types t ON t.type_id = e.type_id
-                WHERE e.event_key BETWEEN ? AND ? ORDER BY e.event_key
-                """,
-                Self.eventKey(session: key, seq: 0), Self.lastEventKey(session: key)
+                Self.historySQL, Self.eventKey(session: key, seq: 0), Self.lastEventKey(session: key)
             ) { row in
                 if !first { writer.writeRaw(",") }
                 first = false

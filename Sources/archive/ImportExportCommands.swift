@@ -18,11 +18,7 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         let path = location.path
-        let lock: ArchiveLock
-        do { lock = try ArchiveLock(archivePath: path) } catch {
-            if case .held = error { throw fail(error.description, code: ExitStatus.locked) }
-            throw fail(error.description, code: ExitStatus.fatal)
-        }
+        let lock = try lockArchive(path)
         defer { withExtendedLifetime(lock) {} }
         let store: ArchiveStore
         do { store = try ArchiveStore(path: path) } catch { throw fail("\(error)", code: ExitStatus.fatal) }

@@ -7,11 +7,7 @@ import LlamaCloudClient
 /// Shared by `sync` and `demo`.
 enum SyncRunner {
     static func run(archivePath: String, client: ChatAPIClient, options: SyncOptions, showProgress: Bool) async throws -> SyncSummary {
-        let lock: ArchiveLock
-        do { lock = try ArchiveLock(archivePath: archivePath) } catch {
-            if case .held = error { throw fail(error.description, code: ExitStatus.locked) }
-            throw fail(error.description, code: ExitStatus.fatal)
-        }
+        let lock = try lockArchive(archivePath)
         defer { withExtendedLifetime(lock) {} }
         let store: ArchiveStore
         do { store = try ArchiveStore(path: archivePath) } catch {
@@ -40,6 +36,14 @@ enum SyncRunner {
         encoder.outputFormatting = [.sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         return String(decoding: (try? encoder.encode(summary)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}
+
+/// The writers' lock on an archive; exit 75 when another holds it.
+func lockArchive(_ path: String) throws -> ArchiveLock {
+    do { return try ArchiveLock(archivePath: path) } catch {
+        if case .held = error { throw fail(error.description, code: ExitStatus.locked) }
+        throw fail(error.description, code: ExitStatus.fatal)
     }
 }
 

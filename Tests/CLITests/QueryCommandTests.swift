@@ -1,3 +1,4 @@
+import TestSupport
 import ArchiveCore
 import Foundation
 import LosslessJSON
