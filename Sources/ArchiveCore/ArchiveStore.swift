@@ -204,6 +204,12 @@ public final class ArchiveStore {
             INSERT INTO search_index(search_index, rowid, body)
             SELECT 'delete', event_id, body FROM search_source WHERE event_id BETWEEN ? AND ?
             """, first, last)
+        // Kept deltas whose text lives in a block about to go get their text back.
+        try database.execute("""
+            UPDATE event_rows SET content = (SELECT t.content FROM typed_events t WHERE t.event_key = event_rows.event_key),
+                                  content_ref = NULL
+            WHERE event_key BETWEEN ? AND ? AND content_ref IS NOT NULL AND (content_ref >> 40) >= ?
+            """, Self.eventKey(session: sessionKey, seq: 0), first - 1, seq)
         try database.execute("DELETE FROM usage WHERE session_id = ? AND seq >= ?", sessionID, seq)
         try database.execute("DELETE FROM event_rows WHERE event_key BETWEEN ? AND ?", first, last)
     }
@@ -246,7 +252,8 @@ public final class ArchiveStore {
 
     private func insertEvents(_ session: NormalizedSession, sessionKey: Int64, from start: Int) throws {
         let insertEvent = try database.cachedStatement("""
-            INSERT INTO event_rows(event_key, turn, type_id, content, call_id, name, payload) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO event_rows(event_key, turn, type_id, content, content_ref, call_id, name, payload)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertUsage = try database.cachedStatement("""
             INSERT INTO usage(session_id, session_key, turn, seq, input_tokens, output_tokens, duration_ms, agent_turns,
@@ -257,10 +264,11 @@ public final class ArchiveStore {
             try insertEvent.bind(Self.eventKey(session: sessionKey, seq: event.seq), at: 1)
             try insertEvent.bind(event.turn, at: 2)
             try insertEvent.bind(try event.type.map(typeID), at: 3)
-            try insertEvent.bind(event.content, at: 4)
-            try insertEvent.bind(event.callID, at: 5)
-            try insertEvent.bind(event.name, at: 6)
-            try insertEvent.bind(event.payload, at: 7)
+            try insertEvent.bind(event.contentRef == nil ? event.content : nil, at: 4)
+            try insertEvent.bind(event.contentRef, at: 5)
+            try insertEvent.bind(event.callID, at: 6)
+            try insertEvent.bind(event.name, at: 7)
+            try insertEvent.bind(event.payload, at: 8)
             try insertEvent.step()
             insertEvent.reset()
             if let usage = event.usage {

@@ -50,14 +50,17 @@ CREATE TABLE event_rows (
   event_key INTEGER PRIMARY KEY,
   turn      INTEGER NOT NULL,
   type_id   INTEGER REFERENCES event_types(type_id),  -- NULL when the event had no type
-  content   TEXT,
+  content   TEXT,                      -- NULL when content_ref points at the text instead
+  content_ref INTEGER,                 -- a delta whose text is a slice of a later block of its session:
+                                       -- (block seq << 40) | (byte offset << 20) | byte length
   call_id   TEXT,
   name      TEXT,
   payload   TEXT
 );
 
--- Events with their type decoded and their kind: the type, or for an untyped
--- event the one its fields show.
+-- Events with their type decoded, their kind (the type, or for an untyped
+-- event the one its fields show) and their text (a streamed delta's text is
+-- stored once, as a slice of the block that completes it).
 CREATE VIEW typed_events AS
 SELECT e.event_key,
        e.turn,
@@ -69,12 +72,16 @@ SELECT e.event_key,
            WHEN json_type(e.payload, '$.usage') IS NOT NULL OR json_type(e.payload, '$.is_error') IS NOT NULL THEN 'stop'
            ELSE 'untyped'
          END) AS kind,
-       e.content,
+       CASE WHEN e.content_ref IS NULL THEN e.content
+            ELSE CAST(substr(CAST(b.content AS BLOB), ((e.content_ref >> 20) & 1048575) + 1, e.content_ref & 1048575) AS TEXT)
+       END AS content,
        e.call_id,
        e.name,
        e.payload
 FROM event_rows e
-LEFT JOIN event_types t ON t.type_id = e.type_id;
+LEFT JOIN event_types t ON t.type_id = e.type_id
+LEFT JOIN event_rows b ON e.content_ref IS NOT NULL
+                      AND b.event_key = ((e.event_key >> 24) << 24) | (e.content_ref >> 40);
 
 -- One row per event, in history order. Columns plus payload give back the
 -- event exactly: a field is in its column when it is a JSON string, else in payload.

@@ -59,6 +59,9 @@ public struct NormalizedEvent: Sendable, Equatable {
     public let name: String?
     public let payload: String?
     public let usage: StopUsage?
+    /// For a delta whose text is a slice of a later block of the same kind:
+    /// `(block seq << 40) | (byte offset << 20) | byte length`, stored instead of the text.
+    public var contentRef: Int64?
     /// For a tool_result: its result reads as an error (an object with a
     /// non-null `error` or a true `is_error`, or a string starting with "error").
     public var errorResult = false

@@ -45,6 +45,8 @@ public enum Normalizer {
             events.append(event)
         }
 
+        linkDeltasToBlocks(&events)
+
         var meta = object
         meta["events"] = nil
         var unknown = JSONObject()
@@ -109,6 +111,41 @@ public enum Normalizer {
             usage: kind == "stop" ? stopUsage(fields) : nil)
         if kind == "tool_result", let result = fields["result"] { event.errorResult = readsAsError(result) }
         return event
+    }
+
+    /// Streamed deltas repeat the block that completes them: when the deltas
+    /// since the last block (or run start) join up to exactly the next block's
+    /// text, each delta is stored as a slice of that block.
+    static func linkDeltasToBlocks(_ events: inout [NormalizedEvent]) {
+        var pending: [String: [Int]] = [:]  // delta kind -> indexes since its last block
+        for index in events.indices {
+            let event = events[index]
+            switch event.kind {
+            case "user_input":
+                pending.removeAll()
+            case "text_delta", "thinking_delta":
+                if event.content != nil { pending[event.kind, default: []].append(index) }
+            case "text", "thinking":
+                let deltaKind = event.kind + "_delta"
+                defer { pending[deltaKind] = nil }
+                guard let block = event.content, let deltas = pending[deltaKind], !deltas.isEmpty,
+                      event.seq < 1 << 23 else { continue }
+                let blockBytes = Array(block.utf8)
+                var offset = 0
+                var refs: [(Int, Int64)] = []
+                for deltaIndex in deltas {
+                    let piece = Array(events[deltaIndex].content!.utf8)
+                    guard offset + piece.count <= blockBytes.count, piece.count < 1 << 20, offset < 1 << 20,
+                          blockBytes[offset..<(offset + piece.count)].elementsEqual(piece) else { refs = []; break }
+                    refs.append((deltaIndex, Int64(event.seq) << 40 | Int64(offset) << 20 | Int64(piece.count)))
+                    offset += piece.count
+                }
+                guard offset == blockBytes.count else { continue }
+                for (deltaIndex, ref) in refs { events[deltaIndex].contentRef = ref }
+            default:
+                break
+            }
+        }
     }
 
     static func readsAsError(_ result: JSONValue) -> Bool {

@@ -164,4 +164,36 @@ import SQLiteCore
         #expect(error?.description.contains("newer than this binary knows") == true)
         #expect(error?.description.contains(store.path) == true)
     }
+
+    @Test func deltasAreStoredOnceAsSlicesOfTheirBlock() throws {
+        let delta = { (text: String) in #"{"type":"text_delta","content":"\#(text)"}"# }
+        let deltas = [delta("Hé"), delta("llo 👩‍👩‍👧 wo"), delta("rld\\u0000!")]
+        let json = Fixtures.session(id: "d", updated: "2026-05-01T10:00:00Z",
+                                    events: [Fixtures.userInput("q")] + deltas + [Fixtures.text("Héllo 👩‍👩‍👧 world\\u0000!"),
+                                             Fixtures.userInput("again"), delta("no block follows")])
+        try save(json)
+        #expect(try strings("SELECT event_key & 16777215, coalesce(content, '∅'), coalesce(content_ref, '∅') FROM event_rows WHERE content_ref IS NOT NULL ORDER BY event_key").count == 3)
+        #expect(try strings("SELECT content FROM events WHERE session_id = 'd' AND kind = 'text_delta' ORDER BY seq")
+                == ["Hé", "llo 👩‍👩‍👧 wo", "rld\u{0}!", "no block follows"])
+        #expect(try JSONParser.parse(#require(try store.sessionJSON(sessionID: "d"))) == JSONParser.parse(json))
+        // The block changes while the deltas stay: the kept deltas get their text back.
+        let rewritten = Fixtures.session(id: "d", updated: "2026-05-02T10:00:00Z",
+                                         events: [Fixtures.userInput("q")] + deltas + [Fixtures.text("something else")])
+        #expect(try save(rewritten) == .rewritten(revision: 1))
+        #expect(try strings("SELECT count(*) FROM event_rows WHERE content_ref IS NOT NULL") == ["0"])
+        #expect(try JSONParser.parse(#require(try store.sessionJSON(sessionID: "d"))) == JSONParser.parse(rewritten))
+        let revision = try #require(try store.database.scalar("SELECT payload FROM session_revisions", as: String.self))
+        #expect(try JSONParser.parse(revision) == JSONParser.parse(json))
+    }
+
+    @Test func deltasThatDoNotSpellTheirBlockKeepTheirText() throws {
+        let json = Fixtures.session(id: "m", updated: "2026-05-01T10:00:00Z", events: [
+            Fixtures.userInput("q"), #"{"type":"text_delta","content":"abc"}"#, Fixtures.text("abx"),
+            #"{"type":"thinking_delta","content":"th"}"#, #"{"type":"thinking_delta","content":"ink"}"#,
+            #"{"type":"thinking","content":"think"}"#,
+        ])
+        try save(json)
+        #expect(try strings("SELECT event_key & 16777215 FROM event_rows WHERE content_ref IS NOT NULL ORDER BY event_key") == ["3", "4"])
+        #expect(try JSONParser.parse(#require(try store.sessionJSON(sessionID: "m"))) == JSONParser.parse(json))
+    }
 }
