@@ -77,8 +77,6 @@ public final class Database {
         return statement
     }
 
-    public var cachedStatementCount: Int { statementCache.count }
-
     /// Runs one statement with positional arguments, through the cache.
     public func execute(_ sql: String, _ values: any SQLBindable...) throws {
         let statement = try cachedStatement(sql)

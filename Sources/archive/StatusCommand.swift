@@ -39,13 +39,18 @@ struct StatusCommand: ParsableCommand {
     }
 
     private func printRecentRuns(_ store: ArchiveStore, _ out: Terminal) throws {
+        let syncIsRunning: Bool
+        do { _ = try ArchiveLock(archivePath: store.path); syncIsRunning = false } catch {
+            if case .held = error { syncIsRunning = true } else { syncIsRunning = false }
+        }
         var lines: [String] = []
         try store.database.forEachRow("""
             SELECT run_id, started_at, status, source, new, updated, unchanged, deleted, failed, requests,
                    coalesce(message, ''), finished_at
             FROM sync_runs ORDER BY run_id DESC LIMIT 5
             """) { row in
-            let status = row.string(2) == "running" && !row.isNull(11) ? "interrupted" : row.string(2)
+            // A run still "running" whose sync no longer holds the lock was killed.
+            let status = row.string(2) == "running" && row.isNull(11) && !syncIsRunning ? "interrupted" : row.string(2)
             var line = "  #\(row.int(0)) \(row.string(1).prefix(19)) \(status.padding(toLength: 8, withPad: " ", startingAt: 0)) "
                 + "\(row.int(4)) new, \(row.int(5)) updated, \(row.int(6)) unchanged, \(row.int(7)) deleted, "
                 + "\(row.int(8)) failed, \(row.int(9)) requests"

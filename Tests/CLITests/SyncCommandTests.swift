@@ -141,6 +141,8 @@ import Testing
         #expect(partial >= 10 && partial < 200)
         // Every archived session is whole: its event rows match its event_count.
         #expect(try count("SELECT count(*) FROM sessions s WHERE event_count != (SELECT count(*) FROM events e WHERE e.session_id = s.session_id)") == 0)
+        let afterKill = try await ArchiveProcess.run(["status", "--db", db])
+        #expect(afterKill.stdout.contains(" interrupted "), "\(afterKill.stdout)")
         server.service.setLatency(milliseconds: 0)
         let rerun = try await ArchiveProcess.run(["sync", "--db", db], environment: env)
         #expect(rerun.status == 0, "\(rerun.stderr)")

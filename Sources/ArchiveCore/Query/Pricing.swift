@@ -46,11 +46,10 @@ public struct Pricing: Sendable, Equatable {
         }
     }
 
+    /// The rate for one run at a normalised UTC time.
     public func rate(project: String?, at occurredAt: String) -> Rate? {
-        if let project, let specific = rates.first(where: { $0.project == project && ($0.from ?? "") <= occurredAt }) {
-            return specific
-        }
-        return rates.first { $0.project == nil && ($0.from ?? "") <= occurredAt }
+        let seconds = (Timestamp.microseconds(fromISO8601: occurredAt) ?? 0) / 1_000_000
+        return resolver()(project, seconds)
     }
 
     public var hasProjectRates: Bool { rates.contains { $0.project != nil } }
