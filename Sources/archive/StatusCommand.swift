@@ -51,9 +51,14 @@ struct StatusCommand: ParsableCommand {
             """) { row in
             // A run still "running" whose sync no longer holds the lock was killed.
             let status = row.string(2) == "running" && row.isNull(11) && !syncIsRunning ? "interrupted" : row.string(2)
-            var line = "  #\(row.int(0)) \(row.string(1).prefix(19)) \(status.padding(toLength: 8, withPad: " ", startingAt: 0)) "
-                + "\(row.int(4)) new, \(row.int(5)) updated, \(row.int(6)) unchanged, \(row.int(7)) deleted, "
-                + "\(row.int(8)) failed, \(row.int(9)) requests"
+            var line = "  #\(row.int(0)) \(row.string(1).prefix(19)) \(status.padding(toLength: 11, withPad: " ", startingAt: 0)) "
+            switch status {
+            case "interrupted": line += "stopped before it finished; the next sync completes its work"
+            case "running": line += "in progress"
+            default:
+                line += "\(row.int(4)) new, \(row.int(5)) updated, \(row.int(6)) unchanged, \(row.int(7)) deleted, "
+                    + "\(row.int(8)) failed, \(row.int(9)) requests"
+            }
             if !row.string(10).isEmpty { line += " — \(row.string(10))" }
             lines.append(line)
         }
