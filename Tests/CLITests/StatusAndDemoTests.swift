@@ -1,5 +1,6 @@
 import TestSupport
 import Foundation
+import LosslessJSON
 import SQLiteCore
 import Testing
 
@@ -27,6 +28,10 @@ import Testing
         #expect(mode == 0o600)
         let viaEnvironment = try await ArchiveProcess.run(["status"], environment: ["ARCHIVE_DB": folder.path("env.db")])
         #expect(viaEnvironment.stdout.contains("archive \(folder.path("env.db"))"))
+        let json = try await ArchiveProcess.run(["status", "--format", "json", "--check"], environment: ["ARCHIVE_DB": folder.path("env.db")])
+        let value = try JSONParser.parse(json.stdout.trimmingCharacters(in: .newlines))
+        #expect(value["schema_version"] == 1 && value["sessions"] == 0 && value["path"] == .string(folder.path("env.db")))
+        #expect(value["recent_runs"] == [] && value["open_failures"] == [])
     }
 
     @Test func statusOnAFileThatIsNotAnArchiveFailsInOneLine() async throws {

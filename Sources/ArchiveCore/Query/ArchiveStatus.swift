@@ -1,0 +1,90 @@
+import Foundation
+import SQLiteCore
+
+/// `archive status`: what the archive holds and how its last syncs went.
+public struct ArchiveStatus: Sendable, Codable, Equatable {
+    public struct Run: Sendable, Codable, Equatable {
+        public let runID: Int64
+        public let startedAt: String
+        public let finishedAt: String?
+        /// ok, partial, failed, running, or interrupted (left "running" by a sync that was killed).
+        public let status: String
+        public let source: String
+        public let new, updated, unchanged, deleted, failed, requests: Int
+        public let message: String?
+    }
+
+    public struct Failure: Sendable, Codable, Equatable {
+        public let sessionID: String
+        public let projectID: String?
+        public let httpStatus: Int?
+        public let message: String
+    }
+
+    public let path: String
+    public let bytes: Int
+    public let schemaVersion: Int
+    public let sqliteVersion: String
+    public let sessions, deletedSessions, events, toolCalls, runs, revisions: Int
+    /// The last five syncs and imports, latest first.
+    public let recentRuns: [Run]
+    /// The failures of the last finished run.
+    public let openFailures: [Failure]
+
+    public init(store: ArchiveStore) throws {
+        let database = store.database
+        path = store.path
+        bytes = ["", "-wal"].compactMap { try? FileManager.default.attributesOfItem(atPath: store.path + $0)[.size] as? Int }
+            .reduce(0, +)
+        schemaVersion = try store.appliedSchemaVersion()
+        sqliteVersion = Database.libraryVersion
+        let counts = Dictionary(uniqueKeysWithValues: try store.tableCounts().map { ($0.table, $0.rows) })
+        sessions = counts["sessions"] ?? 0
+        events = counts["event_rows"] ?? 0
+        toolCalls = counts["tool_call_links"] ?? 0
+        runs = counts["usage"] ?? 0
+        revisions = counts["session_revisions"] ?? 0
+        deletedSessions = try database.scalar("SELECT count(*) FROM sessions WHERE deleted_at IS NOT NULL", as: Int.self) ?? 0
+
+        let syncIsRunning: Bool
+        do { _ = try ArchiveLock(archivePath: store.path); syncIsRunning = false } catch {
+            if case .held = error { syncIsRunning = true } else { syncIsRunning = false }
+        }
+        var recent: [Run] = []
+        try database.forEachRow("""
+            SELECT run_id, started_at, finished_at, status, source, new, updated, unchanged, deleted, failed, requests, message
+            FROM sync_runs ORDER BY run_id DESC LIMIT 5
+            """) { row in
+            // A run still "running" when no sync holds the lock was stopped before it finished.
+            let status = row.string(3) == "running" && row.isNull(2) && !syncIsRunning ? "interrupted" : row.string(3)
+            recent.append(Run(runID: row.int64(0), startedAt: row.string(1), finishedAt: row.optionalString(2), status: status,
+                              source: row.string(4), new: row.int(5), updated: row.int(6), unchanged: row.int(7),
+                              deleted: row.int(8), failed: row.int(9), requests: row.int(10), message: row.optionalString(11)))
+        }
+        recentRuns = recent
+        var failures: [Failure] = []
+        try database.forEachRow("""
+            SELECT session_id, project_id, http_status, message FROM sync_failures
+            WHERE run_id = (SELECT max(run_id) FROM sync_runs WHERE status IN ('ok', 'partial'))
+            ORDER BY rowid
+            """) { row in
+            failures.append(Failure(sessionID: row.string(0), projectID: row.optionalString(1),
+                                    httpStatus: row.isNull(2) ? nil : row.int(2), message: row.string(3)))
+        }
+        openFailures = failures
+    }
+
+    /// SQLite's integrity check and the search index's own; the problems found.
+    public static func integrityProblems(of store: ArchiveStore) throws -> [String] {
+        var problems: [String] = []
+        try store.database.forEachRow("PRAGMA integrity_check") { row in
+            if row.string(0) != "ok" { problems.append(row.string(0)) }
+        }
+        do {
+            try store.database.execute("INSERT INTO search_index(search_index) VALUES ('integrity-check')")
+        } catch let error as SQLiteError {
+            problems.append("search index: \(error.message)")
+        }
+        return problems
+    }
+}
