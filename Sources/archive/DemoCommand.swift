@@ -55,15 +55,26 @@ struct DemoCommand: AsyncParsableCommand {
             "SELECT session_id FROM sessions WHERE deleted_at IS NULL ORDER BY run_count DESC, session_id LIMIT 1", as: String.self) ?? "ID"
         out.writeLine("")
         out.writeLine(out.bold("Try next:"))
+        let archive = Self.invocationName()
         for command in [
-            "archive sessions --db \(path) --order tokens --limit 10",
-            "archive show --db \(path) \(someSession)",
-            "archive search --db \(path) \"renewal clause\"",
-            "archive tokens --db \(path) --by day --price-input 3 --price-output 15",
-            "archive tools --db \(path)",
-            "archive sql --db \(path) \"SELECT kind, count(*) FROM events GROUP BY kind\"",
-            "archive status --db \(path)",
+            "\(archive) sessions --db \(path) --order tokens --limit 10",
+            "\(archive) show --db \(path) \(someSession)",
+            "\(archive) search --db \(path) \"renewal clause\"",
+            "\(archive) tokens --db \(path) --by day --price-input 3 --price-output 15",
+            "\(archive) tools --db \(path)",
+            "\(archive) sql --db \(path) \"SELECT kind, count(*) FROM events GROUP BY kind\"",
+            "\(archive) status --db \(path)",
         ] { out.writeLine("  " + command) }
+    }
+
+    /// How to run this binary again: `archive` when that is what was typed,
+    /// else its path (after `swift run`, the build folder's), relative when shorter.
+    static func invocationName() -> String {
+        let typed = CommandLine.arguments[0]
+        guard typed.contains("/") else { return typed }
+        let absolute = URL(fileURLWithPath: typed).standardizedFileURL.path
+        let here = FileManager.default.currentDirectoryPath + "/"
+        return absolute.hasPrefix(here) ? String(absolute.dropFirst(here.count)) : absolute
     }
 
     static func freshDemoPath() -> String {
