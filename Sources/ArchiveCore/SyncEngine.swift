@@ -105,6 +105,7 @@ public final class SyncEngine {
         try await withThrowingTaskGroup(of: Fetched.self) { group in
             var inFlight = 0
             var pageToken: String? = nil
+            var tokensSeen = Set<String>()
             listing: repeat {
                 let page: SessionPage
                 do throws(APIError) {
@@ -138,6 +139,13 @@ public final class SyncEngine {
                 }
                 report()
                 pageToken = page.nextPageToken
+                if let token = pageToken, !token.isEmpty, !tokensSeen.insert(token).inserted {
+                    // A cursor that comes round again would page forever.
+                    listingComplete = false
+                    try record(failure: "(listing)", project: project, status: nil,
+                               message: "the API gave page token \(token) a second time; listing stopped after \(listed.count) sessions")
+                    break listing
+                }
             } while !(pageToken ?? "").isEmpty
             progress.listingFinished = true
             while let fetched = try await group.next() {

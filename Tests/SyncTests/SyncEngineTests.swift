@@ -100,6 +100,17 @@ import Testing
         #expect(try harness.strings("SELECT session_id, http_status FROM sync_failures") == ["(listing)|500"])
     }
 
+    @Test func aCursorThatComesRoundAgainEndsTheListing() async throws {
+        let harness = try await SyncHarness()
+        harness.service.populate(project: nil, count: 3)
+        _ = try await harness.sync()
+        harness.service.inject(.init(.list, status: 200, body: #"{"items":[],"next_page_token":"again"}"#, times: 5))
+        let summary = try await harness.sync()
+        #expect(summary.status == .partial && summary.deleted == 0)
+        #expect(harness.service.requestCount(.list) == 2 + 1)  // the first sync's one page, then two
+        #expect(try harness.strings("SELECT session_id FROM sync_failures") == ["(listing)"])
+    }
+
     @Test func retriesFollowRetryAfterAndStopOnShouldRetryFalse() async throws {
         let harness = try await SyncHarness()
         let ids = harness.service.populate(project: nil, count: 4)
