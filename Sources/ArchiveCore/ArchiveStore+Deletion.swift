@@ -1,0 +1,30 @@
+import SQLiteCore
+
+/// Sessions the API no longer has: marked, never removed.
+extension ArchiveStore {
+    /// Marks one session deleted remotely (it answered 404). Keeps its data.
+    @discardableResult
+    public func markDeleted(sessionID: String, at now: String) throws -> Bool {
+        try database.execute("UPDATE sessions SET deleted_at = ? WHERE session_id = ? AND deleted_at IS NULL", now, sessionID)
+        return database.changes > 0
+    }
+
+    /// After a complete listing of a project: marks the live sessions of that
+    /// project that the listing did not contain. Returns how many.
+    public func markMissingDeleted(projectID: String?, listed: Set<String>, at now: String) throws -> Int {
+        try database.transaction {
+            try database.executeScript("CREATE TEMP TABLE IF NOT EXISTS listed_ids(session_id TEXT PRIMARY KEY) WITHOUT ROWID")
+            try database.execute("DELETE FROM temp.listed_ids")
+            let insert = try database.cachedStatement("INSERT OR IGNORE INTO temp.listed_ids VALUES (?)")
+            for id in listed { try insert.execute(id) }
+            try database.execute("""
+                UPDATE sessions SET deleted_at = ?
+                WHERE project_id IS ? AND deleted_at IS NULL
+                  AND session_id NOT IN (SELECT session_id FROM temp.listed_ids)
+                """, now, projectID)
+            let marked = database.changes
+            try database.execute("DELETE FROM temp.listed_ids")
+            return marked
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import LosslessJSON
+import SQLiteCore
+
+/// Reading sessions back as the API sent them, and counting rows.
+extension ArchiveStore {
+    /// The session JSON as the retrieve endpoint returned it (same keys and values).
+    public func sessionJSON(sessionID: String) throws -> String? {
+        guard let (key, meta) = try database.first(
+            "SELECT session_key, meta FROM sessions WHERE session_id = ?", sessionID, map: { ($0.int64(0), $0.string(1)) })
+        else { return nil }
+        return try SessionJSON.session(meta: meta) { writer in
+            var first = true
+            try database.forEachRow(
+                Self.historySQL, Self.eventKey(session: key, seq: 0), Self.lastEventKey(session: key)
+            ) { row in
+                if !first { writer.writeRaw(",") }
+                first = false
+                SessionJSON.event(type: row.optionalString(0), content: row.optionalString(1),
+                                  callID: row.optionalString(2), name: row.optionalString(3),
+                                  payload: row.optionalString(4), into: &writer)
+            }
+        }
+    }
+
+    /// Row counts of the main tables, for `status`.
+    public func tableCounts() throws -> [(table: String, rows: Int)] {
+        try ["sessions", "event_rows", "tool_call_links", "usage", "session_revisions", "sync_runs", "sync_failures"].map {
+            ($0, try database.scalar("SELECT count(*) FROM \($0)", as: Int.self) ?? 0)
+        }
+    }}

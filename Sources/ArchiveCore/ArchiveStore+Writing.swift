@@ -1,0 +1,275 @@
+import LosslessJSON
+import SQLiteCore
+
+/// Writing sessions: one transaction each, or many in a batch.
+extension ArchiveStore {
+    public enum SaveOutcome: Equatable, Sendable {
+        case new
+        case appended(events: Int)
+        case rewritten(revision: Int)
+        case metadataChanged
+        case unchanged
+
+        public var changedAnything: Bool { self != .unchanged }
+    }
+
+    /// The archived `last_updated_at` of a session (normalised), if archived.
+    public func archivedLastUpdated(sessionID: String) throws -> (lastUpdatedAt: String, deleted: Bool)? {
+        try database.first("SELECT last_updated_at, deleted_at IS NOT NULL FROM sessions WHERE session_id = ?", sessionID) {
+            ($0.string(0), $0.get(1, as: Bool.self))
+        }
+    }
+
+    /// Events are keyed `(session_key << 24) | seq`: a session's history is one key range.
+    /// A session's stored events in order, as the columns the API's fields went to.
+    static let historySQL = """
+        SELECT type, content, call_id, name, payload FROM typed_events
+        WHERE event_key BETWEEN ? AND ? ORDER BY event_key
+        """
+
+    static func eventKey(session: Int64, seq: Int) -> Int64 { session << 24 | Int64(seq) }
+    static func lastEventKey(session: Int64) -> Int64 { session << 24 | 0xFF_FFFF }
+
+    /// Writes one session in one transaction. History that extends the archived
+    /// one only adds the new events; history that does not first saves the old
+    /// session JSON in `session_revisions`.
+    @discardableResult
+    public func save(_ session: NormalizedSession, projectID: String?, organizationID: String?,
+                     syncedAt now: String) throws -> SaveOutcome {
+        defer { pendingTypeIDs.removeAll() }
+        let outcome = try saveInTransaction(session, projectID: projectID, organizationID: organizationID, now: now)
+        if database.isAutocommit {
+            typeIDs.merge(pendingTypeIDs) { old, _ in old }
+        } else {
+            batchTypeIDs.merge(pendingTypeIDs) { old, _ in old }
+        }
+        return outcome
+    }
+
+    /// Its own transaction, or part of the caller's batch (see `batch`).
+    func saveInTransaction(_ session: NormalizedSession, projectID: String?, organizationID: String?,
+                                   now: String) throws -> SaveOutcome {
+        try atomically {
+            let existing = try database.first(
+                "SELECT session_key, event_count, meta, deleted_at IS NOT NULL FROM sessions WHERE session_id = ?",
+                session.sessionID
+            ) { (key: $0.int64(0), count: $0.int(1), meta: $0.string(2), deleted: $0.get(3, as: Bool.self)) }
+            var keep = 0
+            var outcome = SaveOutcome.new
+            if let existing {
+                keep = try commonPrefixLength(session, sessionKey: existing.key)
+                if keep < existing.count {
+                    let revision = try saveRevision(sessionID: session.sessionID, at: now)
+                    try removeEvents(sessionID: session.sessionID, sessionKey: existing.key, from: keep)
+                    outcome = .rewritten(revision: revision)
+                } else if keep < session.events.count {
+                    outcome = .appended(events: session.events.count - keep)
+                } else if existing.meta != session.meta || existing.deleted {
+                    outcome = .metadataChanged
+                } else {
+                    outcome = .unchanged
+                }
+            }
+            try upsertSessionRow(session, projectID: projectID, organizationID: organizationID, now: now)
+            if keep < session.events.count {
+                let sessionKey = try existing?.key
+                    ?? database.scalar("SELECT session_key FROM sessions WHERE session_id = ?", session.sessionID, as: Int64.self)!
+                try insertEvents(session, sessionKey: sessionKey, from: keep)
+                try relinkToolCalls(session)
+            }
+            return outcome
+        }
+    }
+
+    /// A savepoint per session inside a batch would make the search index flush
+    /// at every one (FTS5 syncs on savepoints): a batch is all or nothing instead.
+    func atomically<T>(_ body: () throws -> T) throws -> T {
+        database.isAutocommit ? try database.transaction(.immediate, body) : try body()
+    }
+
+    /// How many leading events the archive already holds exactly as `session` has them.
+    func commonPrefixLength(_ session: NormalizedSession, sessionKey: Int64) throws -> Int {
+        var count = 0
+        var diverged = false
+        try database.forEachRow(
+            Self.historySQL, Self.eventKey(session: sessionKey, seq: 0), Self.lastEventKey(session: sessionKey)
+        ) { row in
+            guard !diverged, count < session.events.count,
+                  session.events[count].sameStoredFields(
+                      type: row.optionalString(0), content: row.optionalString(1), callID: row.optionalString(2),
+                      name: row.optionalString(3), payload: row.optionalString(4))
+            else {
+                diverged = true
+                return
+            }
+            count += 1
+        }
+        return count
+    }
+
+    func saveRevision(sessionID: String, at now: String) throws -> Int {
+        let previous = try sessionJSON(sessionID: sessionID) ?? "{}"
+        let revision = (try database.scalar(
+            "SELECT coalesce(max(revision), 0) + 1 FROM session_revisions WHERE session_id = ?", sessionID, as: Int.self)) ?? 1
+        try database.execute(
+            "INSERT INTO session_revisions(session_id, revision, superseded_at, payload) VALUES (?, ?, ?, ?)",
+            sessionID, revision, now, previous)
+        return revision
+    }
+
+    func removeEvents(sessionID: String, sessionKey: Int64, from seq: Int) throws {
+        try indexPendingRanges()  // the index must hold what is about to be deleted from it
+        let first = Self.eventKey(session: sessionKey, seq: seq), last = Self.lastEventKey(session: sessionKey)
+        try database.execute("""
+            INSERT INTO search_index(search_index, rowid, body)
+            SELECT 'delete', event_id, body FROM search_source WHERE event_id BETWEEN ? AND ?
+            """, first, last)
+        // Kept deltas whose text lives in a block about to go get their text back.
+        try database.execute("""
+            UPDATE event_rows SET content = (SELECT t.content FROM typed_events t WHERE t.event_key = event_rows.event_key),
+                                  content_ref = NULL
+            WHERE event_key BETWEEN ? AND ? AND content_ref IS NOT NULL AND (content_ref >> 40) >= ?
+            """, Self.eventKey(session: sessionKey, seq: 0), first - 1, seq)
+        try database.execute("DELETE FROM usage WHERE session_id = ? AND seq >= ?", sessionID, seq)
+        try database.execute("DELETE FROM event_rows WHERE event_key BETWEEN ? AND ?", first, last)
+    }
+
+    func upsertSessionRow(_ session: NormalizedSession, projectID: String?, organizationID: String?, now: String) throws {
+        let job = session.job
+        var runs = 0, errorRuns = 0
+        var inputTokens: Int64 = 0, outputTokens: Int64 = 0
+        for event in session.events {
+            guard let usage = event.usage else { continue }
+            runs += 1
+            if usage.isError { errorRuns += 1 }
+            inputTokens += usage.inputTokens ?? 0
+            outputTokens += usage.outputTokens ?? 0
+        }
+        try database.execute("""
+            INSERT INTO sessions(session_id, project_id, organization_id, title, last_updated_at, shared_access,
+              index_ids, job_duration_ms, job_input_tokens, job_output_tokens, job_turns, job_is_error, job_error,
+              event_count, run_count, error_run_count, input_tokens, output_tokens, unknown_fields, meta,
+              source_hash, first_synced_at, last_synced_at, deleted_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
+            ON CONFLICT(session_id) DO UPDATE SET
+              project_id = coalesce(excluded.project_id, sessions.project_id),
+              organization_id = coalesce(excluded.organization_id, sessions.organization_id),
+              title = excluded.title, last_updated_at = excluded.last_updated_at,
+              shared_access = excluded.shared_access, index_ids = excluded.index_ids,
+              job_duration_ms = excluded.job_duration_ms, job_input_tokens = excluded.job_input_tokens,
+              job_output_tokens = excluded.job_output_tokens, job_turns = excluded.job_turns,
+              job_is_error = excluded.job_is_error, job_error = excluded.job_error,
+              event_count = excluded.event_count, run_count = excluded.run_count,
+              error_run_count = excluded.error_run_count, input_tokens = excluded.input_tokens,
+              output_tokens = excluded.output_tokens, unknown_fields = excluded.unknown_fields, meta = excluded.meta,
+              source_hash = excluded.source_hash, last_synced_at = excluded.last_synced_at, deleted_at = NULL
+            """,
+            session.sessionID, projectID, organizationID, session.title, session.lastUpdatedAt, session.sharedAccess,
+            session.indexIDs, job?.durationMs, job?.inputTokens, job?.outputTokens, job?.turns, job?.isError,
+            job?.error, session.events.count, runs, errorRuns, inputTokens, outputTokens, session.unknownFields,
+            session.meta, session.sourceHash, now, now)
+    }
+
+    func insertEvents(_ session: NormalizedSession, sessionKey: Int64, from start: Int) throws {
+        let insertEvent = try database.cachedStatement("""
+            INSERT INTO event_rows(event_key, turn, type_id, content, content_ref, call_id, name, payload)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let insertUsage = try database.cachedStatement("""
+            INSERT INTO usage(session_id, session_key, turn, seq, input_tokens, output_tokens, duration_ms, agent_turns,
+              is_error, error, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for event in session.events[start...] {
+            // Bound one by one: no array of values per row on the hottest path.
+            try insertEvent.bind(Self.eventKey(session: sessionKey, seq: event.seq), at: 1)
+            try insertEvent.bind(event.turn, at: 2)
+            try insertEvent.bind(try event.type.map(typeID), at: 3)
+            try insertEvent.bind(event.contentRef == nil ? event.content : nil, at: 4)
+            try insertEvent.bind(event.contentRef, at: 5)
+            try insertEvent.bind(event.callID, at: 6)
+            try insertEvent.bind(event.name, at: 7)
+            try insertEvent.bind(event.payload, at: 8)
+            try insertEvent.step()
+            insertEvent.reset()
+            if let usage = event.usage {
+                try insertUsage.execute(session.sessionID, sessionKey, event.turn, event.seq, usage.inputTokens, usage.outputTokens,
+                                        usage.durationMs, usage.agentTurns, usage.isError, usage.error,
+                                        session.lastUpdatedAt)
+            }
+        }
+        let range = (first: Self.eventKey(session: sessionKey, seq: start), last: Self.lastEventKey(session: sessionKey))
+        unindexedRanges.append(range)
+        if !inBatch { try indexPendingRanges() }
+    }
+
+    /// The code of an event type, adding it on first sight. Codes are cached
+    /// once the transaction that wrote them has committed.
+    func typeID(_ type: String) throws -> Int64 {
+        if let known = typeIDs[type] ?? batchTypeIDs[type] ?? pendingTypeIDs[type] { return known }
+        try database.execute("INSERT OR IGNORE INTO event_types(type) VALUES (?)", type)
+        let id = try database.scalar("SELECT type_id FROM event_types WHERE type = ?", type, as: Int64.self)!
+        pendingTypeIDs[type] = id
+        return id
+    }
+
+    func relinkToolCalls(_ session: NormalizedSession) throws {
+        try database.execute("DELETE FROM tool_call_links WHERE session_id = ?", session.sessionID)
+        let insert = try database.cachedStatement(
+            "INSERT INTO tool_call_links(session_id, call_seq, result_seq, error_result) VALUES (?, ?, ?, ?)")
+        for link in session.toolCallLinks {
+            try insert.execute(session.sessionID, link.callSeq, link.resultSeq, link.errorResult)
+        }
+    }
+
+    /// The source hashes of the live sessions, for an import to skip records it already holds.
+    public func liveSourceHashes() throws -> [Int64: String] {
+        var hashes: [Int64: String] = [:]
+        try database.forEachRow("SELECT source_hash, session_id FROM sessions WHERE source_hash IS NOT NULL AND deleted_at IS NULL") {
+            hashes[$0.int64(0)] = $0.string(1)
+        }
+        return hashes
+    }
+
+    /// Fewer checkpoints (each one syncs to disk) while a bulk write runs; the
+    /// WAL then grows to about 32 MB before it is copied back.
+    public func prepareForBulkWrites() throws {
+        try database.execute("PRAGMA wal_autocheckpoint = 8192")
+    }
+
+
+    /// Runs `body` in one transaction that holds many `save`s: the search index
+    /// and the WAL are written once per batch instead of once per session, and a
+    /// crash leaves every session of the batch as it was. If it throws, nothing
+    /// of the batch is kept (callers retry its sessions one by one).
+    public func batch<T>(_ body: () throws -> T) throws -> T {
+        inBatch = true
+        defer {
+            inBatch = false
+            batchTypeIDs.removeAll()
+            unindexedRanges.removeAll()
+        }
+        let result = try database.transaction(.immediate) {
+            let result = try body()
+            try indexPendingRanges()
+            return result
+        }
+        typeIDs.merge(batchTypeIDs) { old, _ in old }
+        return result
+    }
+
+
+    /// One statement for the whole batch: FTS5 flushes its pending terms at
+    /// every statement that writes it, so per-session statements cost a segment each.
+    func indexPendingRanges() throws {
+        guard !unindexedRanges.isEmpty else { return }
+        try database.executeScript("CREATE TEMP TABLE IF NOT EXISTS unindexed(first INTEGER, last INTEGER)")
+        let insert = try database.cachedStatement("INSERT INTO temp.unindexed(first, last) VALUES (?, ?)")
+        for range in unindexedRanges { try insert.execute(range.first, range.last) }
+        try database.execute("""
+            INSERT INTO search_index(rowid, body)
+            SELECT s.event_id, s.body FROM temp.unindexed u JOIN search_source s ON s.event_id BETWEEN u.first AND u.last
+            """)
+        try database.execute("DELETE FROM temp.unindexed")
+        unindexedRanges.removeAll()
+    }
+}
