@@ -23,7 +23,7 @@ CREATE TABLE sessions (
   output_tokens     INTEGER NOT NULL DEFAULT 0,
   unknown_fields    TEXT,              -- JSON object of top-level fields this schema has no column for, or NULL
   meta              TEXT NOT NULL,     -- the session JSON exactly as received, without "events"
-  source_hash       INTEGER,           -- FNV-1a 64 of the session JSON bytes last stored (sync or JSONL import)
+  source_hash       INTEGER,           -- 64-bit hash of the session JSON bytes last stored (sync or JSONL import)
   first_synced_at   TEXT NOT NULL,
   last_synced_at    TEXT NOT NULL,
   deleted_at        TEXT               -- set when the API no longer has it; NULL while it exists remotely
