@@ -3,14 +3,12 @@ public enum ArchiveError: Error, CustomStringConvertible, Equatable {
     case unusableArchive(path: String, reason: String)
     case emptyArchive(path: String)
     case unknownSession(String)
-    case invalidArgument(String)
 
     public var description: String {
         switch self {
         case let .unusableArchive(path, reason): return "cannot use archive \(path): \(reason)"
         case let .emptyArchive(path): return "the archive \(path) holds no sessions yet: run `archive sync` or `archive import` first"
         case let .unknownSession(id): return "no session \(id) in the archive"
-        case let .invalidArgument(text): return text
         }
     }
 }

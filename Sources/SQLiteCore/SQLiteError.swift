@@ -25,8 +25,6 @@ public struct SQLiteError: Error, CustomStringConvertible, Equatable, Sendable {
         self.init(extendedCode: code, message: message, sql: sql)
     }
 
-    public var codeName: String { String(cString: sqlite3_errstr(extendedCode)) }
-
     public var description: String {
         var text = "SQLite error \(extendedCode): \(message)"
         if let sql { text += " (in SQL: \(sql))" }
