@@ -118,7 +118,6 @@ extension ArchiveStore {
     }
 
     func removeEvents(sessionID: String, sessionKey: Int64, from seq: Int) throws {
-        try indexPendingRanges()  // the index must hold what is about to be deleted from it
         let first = Self.eventKey(session: sessionKey, seq: seq), last = Self.lastEventKey(session: sessionKey)
         try database.execute("""
             INSERT INTO search_index(search_index, rowid, body)
@@ -175,6 +174,9 @@ extension ArchiveStore {
             INSERT INTO event_rows(event_key, turn, type_id, content, content_ref, call_id, name, payload)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
+        // One row at a time: a single-row INSERT opens no statement savepoint, so
+        // FTS5 keeps gathering terms in memory until the transaction commits.
+        let indexEvent = try database.cachedStatement("INSERT INTO search_index(rowid, body) VALUES (?, ?)")
         let insertUsage = try database.cachedStatement("""
             INSERT INTO usage(session_id, session_key, turn, seq, input_tokens, output_tokens, duration_ms, agent_turns,
               is_error, error, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -191,15 +193,15 @@ extension ArchiveStore {
             try insertEvent.bind(event.payload, at: 8)
             try insertEvent.step()
             insertEvent.reset()
+            if case .indexed(let text) = event.search {
+                try indexEvent.execute(Self.eventKey(session: sessionKey, seq: event.seq), text)
+            }
             if let usage = event.usage {
                 try insertUsage.execute(session.sessionID, sessionKey, event.turn, event.seq, usage.inputTokens, usage.outputTokens,
                                         usage.durationMs, usage.agentTurns, usage.isError, usage.error,
                                         session.lastUpdatedAt)
             }
         }
-        let range = (first: Self.eventKey(session: sessionKey, seq: start), last: Self.lastEventKey(session: sessionKey))
-        unindexedRanges.append(range)
-        if !inBatch { try indexPendingRanges() }
     }
 
     /// The code of an event type, adding it on first sight. Codes are cached
@@ -244,34 +246,9 @@ extension ArchiveStore {
     /// crash leaves every session of the batch as it was. If it throws, nothing
     /// of the batch is kept (callers retry its sessions one by one).
     public func batch<T>(_ body: () throws -> T) throws -> T {
-        inBatch = true
-        defer {
-            inBatch = false
-            batchTypeIDs.removeAll()
-            unindexedRanges.removeAll()
-        }
-        let result = try database.transaction(.immediate) {
-            let result = try body()
-            try indexPendingRanges()
-            return result
-        }
+        defer { batchTypeIDs.removeAll() }
+        let result = try database.transaction(.immediate, body)
         typeIDs.merge(batchTypeIDs) { old, _ in old }
         return result
-    }
-
-
-    /// One statement for the whole batch: FTS5 flushes its pending terms at
-    /// every statement that writes it, so per-session statements cost a segment each.
-    func indexPendingRanges() throws {
-        guard !unindexedRanges.isEmpty else { return }
-        try database.executeScript("CREATE TEMP TABLE IF NOT EXISTS unindexed(first INTEGER, last INTEGER)")
-        let insert = try database.cachedStatement("INSERT INTO temp.unindexed(first, last) VALUES (?, ?)")
-        for range in unindexedRanges { try insert.execute(range.first, range.last) }
-        try database.execute("""
-            INSERT INTO search_index(rowid, body)
-            SELECT s.event_id, s.body FROM temp.unindexed u JOIN search_source s ON s.event_id BETWEEN u.first AND u.last
-            """)
-        try database.execute("DELETE FROM temp.unindexed")
-        unindexedRanges.removeAll()
     }
 }

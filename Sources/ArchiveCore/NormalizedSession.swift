@@ -59,6 +59,8 @@ public struct NormalizedEvent: Sendable, Equatable {
     public let name: String?
     public let payload: String?
     public let usage: StopUsage?
+    /// Whether and with what text the event goes into the search index.
+    public let search: SearchEntry
     /// For a delta whose text is a slice of a later block of the same kind:
     /// `(block seq << 40) | (byte offset << 20) | byte length`, stored instead of the text.
     public var contentRef: Int64?
@@ -70,6 +72,12 @@ public struct NormalizedEvent: Sendable, Equatable {
     func sameStoredFields(type: String?, content: String?, callID: String?, name: String?, payload: String?) -> Bool {
         self.type == type && self.content == content && self.callID == callID && self.name == name && self.payload == payload
     }
+}
+
+public enum SearchEntry: Sendable, Equatable {
+    case notIndexed
+    /// Indexed with this text; nil indexes an empty document (the event is searchable but says nothing).
+    case indexed(String?)
 }
 
 public struct StopUsage: Sendable, Equatable {

@@ -108,7 +108,8 @@ public enum Normalizer {
             callID: callID,
             name: name,
             payload: rest.isEmpty ? nil : JSONValue.object(JSONObject(rest)).serialized,
-            usage: kind == "stop" ? stopUsage(fields) : nil)
+            usage: kind == "stop" ? stopUsage(fields) : nil,
+            search: searchEntry(kind: kind, content: content, rest: JSONObject(rest)))
         if kind == "tool_result", let result = fields["result"] { event.errorResult = readsAsError(result) }
         return event
     }
@@ -145,6 +146,19 @@ public enum Normalizer {
             default:
                 break
             }
+        }
+    }
+
+    /// What the search index holds for an event; the view `search_source`
+    /// computes the same from the stored row (a test holds the two together).
+    static func searchEntry(kind: String, content: String?, rest: JSONObject) -> SearchEntry {
+        switch kind {
+        case "user_input", "text", "thinking": return .indexed(content)
+        case "tool_call":
+            guard let arguments = rest["arguments"] else { return .indexed(nil) }
+            return .indexed(arguments.stringValue ?? arguments.serialized)
+        case "tool_result": return .indexed(rest["result"]?.serialized)
+        default: return .notIndexed
         }
     }
 

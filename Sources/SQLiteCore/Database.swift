@@ -19,7 +19,10 @@ public final class Database {
 
     /// Opens (or creates) the database at `path`. A file that is not a
     /// database fails here, naming the path, rather than at the first query.
-    public init(path: String, mode: Mode = .readWriteCreate, busyTimeoutMilliseconds: Int32 = 5_000) throws {
+    /// `pageSize` applies only when this creates the database; an existing
+    /// one keeps its own.
+    public init(path: String, mode: Mode = .readWriteCreate, pageSize: Int? = nil,
+                busyTimeoutMilliseconds: Int32 = 5_000) throws {
         self.path = path
         self.mode = mode
         var connection: OpaquePointer?
@@ -41,6 +44,7 @@ public final class Database {
         do {
             try execute("SELECT count(*) FROM sqlite_master")
             if mode != .readOnly {
+                if let pageSize { try execute("PRAGMA page_size=\(pageSize)") }
                 try execute("PRAGMA journal_mode=WAL")
                 try execute("PRAGMA synchronous=NORMAL")
             }

@@ -36,6 +36,26 @@ import SQLiteCore
         #expect((dir[.posixPermissions] as? Int) == 0o700)
         #expect(try store.appliedSchemaVersion() == ArchiveStore.schemaVersion)
         #expect(ArchiveStore.schemaVersion >= 1)
+        #expect(try store.database.scalar("PRAGMA page_size", as: Int.self) == ArchiveStore.pageSize)
+    }
+
+    /// Migration 2 changed what the index holds for non-string tool arguments:
+    /// an archive indexed by version 1 must come out of it consistent.
+    @Test func searchIndexOfAVersion1ArchiveIsRebuilt() throws {
+        let path = folder.path("v1.db")
+        do {
+            let database = try Database(path: path)
+            try Migrator([EmbeddedMigrations.all[0]]).migrate(database) { "2026-05-01T00:00:00.000000Z" }
+            try database.execute("INSERT INTO sessions(session_key, session_id, last_updated_at, meta, first_synced_at, last_synced_at) VALUES (1, 'old', '2026-05-01T00:00:00.000000Z', '{}', '', '')")
+            try database.execute("INSERT INTO event_types(type_id, type) VALUES (1, 'tool_call')")
+            try database.execute(#"INSERT INTO event_rows(event_key, turn, type_id, call_id, payload) VALUES (16777216, 0, 1, 'c', '{"arguments":1.50}')"#)
+            try database.execute("INSERT INTO search_index(rowid, body) SELECT event_id, body FROM search_source")
+            #expect(try database.scalar("SELECT body FROM search_source", as: String.self) == "1.5")
+        }
+        let migrated = try ArchiveStore(path: path)
+        #expect(try migrated.database.scalar("SELECT body FROM search_source", as: String.self) == "1.50")
+        try migrated.database.execute("INSERT INTO search_index(search_index) VALUES ('integrity-check')")
+        #expect(try migrated.database.scalar("SELECT count(*) FROM search_index WHERE search_index MATCH '50'", as: Int.self) == 1)
     }
 
     @Test func embeddedMigrationsEqualTheFilesInMigrations() throws {
@@ -124,6 +144,46 @@ import SQLiteCore
         #expect(try strings("SELECT count(*) FROM search_index WHERE search_index MATCH 'auto'") == ["2"])  // not the text_delta
         #expect(try strings("SELECT count(*) FROM search_index WHERE search_index MATCH 'termination'") == ["2"])
         try store.database.execute("INSERT INTO search_index(search_index) VALUES ('integrity-check')")
+    }
+
+    /// The writer indexes the text it computes; FTS5 deletes and checks with the
+    /// text the view computes. Any difference would corrupt the index silently.
+    @Test func writerSearchTextIsWhatTheViewGivesBack() throws {
+        let events = [
+            #"{"type":"user_input","content":"caf\u00e9 \ud83d\ude00 tab\tend"}"#,
+            #"{"type":"user_input","content":42}"#,
+            #"{"type":"tool_call","call_id":"c1","name":"f","arguments":"plain \"quoted\" string"}"#,
+            #"{"type":"tool_call","call_id":"c2","name":"f","arguments":{"q":"caf\u00e9","n":9007199254740993,"big":1e400,"r":1.50,"neg":-0,"z":null,"t":true,"a":["x",{"y":"\u2028"}]}}"#,
+            #"{"type":"tool_call","call_id":"c3","name":"f","arguments":1.50}"#,
+            #"{"type":"tool_call","call_id":"c4","name":"f","arguments":true}"#,
+            #"{"type":"tool_call","call_id":"c5","name":"f","arguments":null}"#,
+            #"{"type":"tool_call","call_id":"c6","name":"f"}"#,
+            #"{"type":"tool_result","call_id":"c1","result":"error: \u00e9"}"#,
+            #"{"type":"tool_result","call_id":"c2","result":{"rows":[1,2.0,"three"],"dup":1,"dup":2}}"#,
+            #"{"type":"tool_result","call_id":"c3","result":null}"#,
+            #"{"type":"tool_result","call_id":"c4"}"#,
+            #"{"call_id":"c5","arguments":{"untyped":"call"}}"#,
+            #"{"call_id":"c5","result":["untyped result"]}"#,
+            #"{"type":"thinking","content":""}"#,
+            #"{"type":"text_delta","delta":"not indexed"}"#,
+            #"{"type":"text","content":"done"}"#,
+        ]
+        let json = #"{"session_id":"edge","last_updated_at":"2026-05-01T10:00:00Z","events":["# + events.joined(separator: ",") + "]}"
+        let session = try Normalizer.normalize(JSONParser.parse(json))
+        try store.save(session, projectID: nil, organizationID: nil, syncedAt: "2026-05-01T10:00:00.000000Z")
+        var written: [String] = []
+        for event in session.events {
+            guard case .indexed(let text) = event.search else { continue }
+            written.append("\(event.seq)|\(text ?? "∅")")
+        }
+        #expect(written.count == 16)
+        #expect(try strings("SELECT event_id & 16777215, body FROM search_source ORDER BY event_id") == written)
+        try store.database.execute("INSERT INTO search_index(search_index) VALUES ('integrity-check')")
+        // A rewritten history deletes these entries through the view, then the index must still check out.
+        try save(Fixtures.session(id: "edge", updated: "2026-05-02T10:00:00Z", events: [Fixtures.userInput("fresh start")]))
+        try store.database.execute("INSERT INTO search_index(search_index) VALUES ('integrity-check')")
+        #expect(try strings("SELECT count(*) FROM search_index WHERE search_index MATCH 'untyped OR quoted OR three OR café'") == ["0"])
+        #expect(try strings("SELECT count(*) FROM search_index WHERE search_index MATCH 'fresh'") == ["1"])
     }
 
     @Test func deletedSessionsKeepTheirDataAndComeBack() throws {

@@ -16,7 +16,7 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         let path = dataHome + "/llamacloud-archive/archive.db"
         #expect(result.stdout.contains("archive \(path)"))
-        #expect(result.stdout.contains("schema  version 1"))
+        #expect(result.stdout.contains("schema  version 2"))
         let database = try Database(path: path, mode: .readOnly)
         var tables: [String] = []
         try database.forEachRow("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'search_index_%' ORDER BY name") {
@@ -30,7 +30,7 @@ import Testing
         #expect(viaEnvironment.stdout.contains("archive \(folder.path("env.db"))"))
         let json = try await ArchiveProcess.run(["status", "--format", "json", "--check"], environment: ["ARCHIVE_DB": folder.path("env.db")])
         let value = try JSONParser.parse(json.stdout.trimmingCharacters(in: .newlines))
-        #expect(value["schema_version"] == 1 && value["sessions"] == 0 && value["path"] == .string(folder.path("env.db")))
+        #expect(value["schema_version"] == 2 && value["sessions"] == 0 && value["path"] == .string(folder.path("env.db")))
         #expect(value["recent_runs"] == [] && value["open_failures"] == [])
     }
 
