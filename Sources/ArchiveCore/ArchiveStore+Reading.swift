@@ -24,7 +24,7 @@ extension ArchiveStore {
 
     /// Row counts of the main tables, for `status`.
     public func tableCounts() throws -> [(table: String, rows: Int)] {
-        try ["sessions", "event_rows", "tool_call_links", "usage", "session_revisions", "sync_runs", "sync_failures"].map {
+        try ["sessions", "event_rows", "tool_call_rows", "usage_rows", "session_revisions", "sync_runs", "sync_failures"].map {
             ($0, try database.scalar("SELECT count(*) FROM \($0)", as: Int.self) ?? 0)
         }
     }}

@@ -75,7 +75,7 @@ extension ArchiveStore {
                 let sessionKey = try existing?.key
                     ?? database.scalar("SELECT session_key FROM sessions WHERE session_id = ?", session.sessionID, as: Int64.self)!
                 try insertEvents(session, sessionKey: sessionKey, from: keep)
-                try relinkToolCalls(session)
+                try relinkToolCalls(session, sessionKey: sessionKey)
             }
             return outcome
         }
@@ -129,7 +129,7 @@ extension ArchiveStore {
                                   content_ref = NULL
             WHERE event_key BETWEEN ? AND ? AND content_ref IS NOT NULL AND (content_ref >> 40) >= ?
             """, Self.eventKey(session: sessionKey, seq: 0), first - 1, seq)
-        try database.execute("DELETE FROM usage WHERE session_id = ? AND seq >= ?", sessionID, seq)
+        try database.execute("DELETE FROM usage_rows WHERE run_key BETWEEN ? AND ?", first, last)
         try database.execute("DELETE FROM event_rows WHERE event_key BETWEEN ? AND ?", first, last)
     }
 
@@ -178,8 +178,8 @@ extension ArchiveStore {
         // FTS5 keeps gathering terms in memory until the transaction commits.
         let indexEvent = try database.cachedStatement("INSERT INTO search_index(rowid, body) VALUES (?, ?)")
         let insertUsage = try database.cachedStatement("""
-            INSERT INTO usage(session_id, session_key, turn, seq, input_tokens, output_tokens, duration_ms, agent_turns,
-              is_error, error, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO usage_rows(run_key, turn, input_tokens, output_tokens, duration_ms, agent_turns, is_error, error,
+              occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for event in session.events[start...] {
             // Bound one by one: no array of values per row on the hottest path.
@@ -197,7 +197,7 @@ extension ArchiveStore {
                 try indexEvent.execute(Self.eventKey(session: sessionKey, seq: event.seq), text)
             }
             if let usage = event.usage {
-                try insertUsage.execute(session.sessionID, sessionKey, event.turn, event.seq, usage.inputTokens, usage.outputTokens,
+                try insertUsage.execute(Self.eventKey(session: sessionKey, seq: event.seq), event.turn, usage.inputTokens, usage.outputTokens,
                                         usage.durationMs, usage.agentTurns, usage.isError, usage.error,
                                         session.lastUpdatedAt)
             }
@@ -214,12 +214,12 @@ extension ArchiveStore {
         return id
     }
 
-    func relinkToolCalls(_ session: NormalizedSession) throws {
-        try database.execute("DELETE FROM tool_call_links WHERE session_id = ?", session.sessionID)
-        let insert = try database.cachedStatement(
-            "INSERT INTO tool_call_links(session_id, call_seq, result_seq, error_result) VALUES (?, ?, ?, ?)")
+    func relinkToolCalls(_ session: NormalizedSession, sessionKey: Int64) throws {
+        try database.execute("DELETE FROM tool_call_rows WHERE call_key BETWEEN ? AND ?",
+                             Self.eventKey(session: sessionKey, seq: 0), Self.lastEventKey(session: sessionKey))
+        let insert = try database.cachedStatement("INSERT INTO tool_call_rows(call_key, result_seq, error_result) VALUES (?, ?, ?)")
         for link in session.toolCallLinks {
-            try insert.execute(session.sessionID, link.callSeq, link.resultSeq, link.errorResult)
+            try insert.execute(Self.eventKey(session: sessionKey, seq: link.callSeq), link.resultSeq, link.errorResult)
         }
     }
 
@@ -236,7 +236,8 @@ extension ArchiveStore {
     /// grows to about 32 MB before it is copied back) and a 32 MB page cache,
     /// so that index pages are not read again and again.
     public func prepareForBulkWrites() throws {
-        try database.execute("PRAGMA wal_autocheckpoint = 8192")
+        let pageSize = try database.scalar("PRAGMA page_size", as: Int.self) ?? 4096
+        try database.execute("PRAGMA wal_autocheckpoint = \((32 << 20) / pageSize)")
         try database.execute("PRAGMA cache_size = -32768")
     }
 

@@ -39,9 +39,10 @@ import SQLiteCore
         #expect(try store.database.scalar("PRAGMA page_size", as: Int.self) == ArchiveStore.pageSize)
     }
 
-    /// Migration 2 changed what the index holds for non-string tool arguments:
-    /// an archive indexed by version 1 must come out of it consistent.
-    @Test func searchIndexOfAVersion1ArchiveIsRebuilt() throws {
+    /// An archive written by version 1 of the schema comes out of the later
+    /// migrations with the same rows: migration 2 changed what the index holds
+    /// for non-string tool arguments, migration 3 re-keyed usage and tool call links.
+    @Test func aVersion1ArchiveIsMigratedWithNothingLost() throws {
         let path = folder.path("v1.db")
         do {
             let database = try Database(path: path)
@@ -51,8 +52,19 @@ import SQLiteCore
             try database.execute(#"INSERT INTO event_rows(event_key, turn, type_id, call_id, payload) VALUES (16777216, 0, 1, 'c', '{"arguments":1.50}')"#)
             try database.execute("INSERT INTO search_index(rowid, body) SELECT event_id, body FROM search_source")
             #expect(try database.scalar("SELECT body FROM search_source", as: String.self) == "1.5")
+            try database.execute("""
+                INSERT INTO usage(session_id, session_key, turn, seq, input_tokens, output_tokens, duration_ms, agent_turns,
+                  is_error, error, occurred_at) VALUES ('old', 1, 0, 1, 10, NULL, 1.5, 2, 1, 'boom', '2026-05-01T00:00:00.000000Z')
+                """)
+            try database.execute("INSERT INTO tool_call_links(session_id, call_seq, result_seq, error_result) VALUES ('old', 0, NULL, 0)")
         }
         let migrated = try ArchiveStore(path: path)
+        #expect(try migrated.database.first("SELECT * FROM usage") { row in (0..<row.count).map { row.isNull($0) ? "∅" : row.string($0) } }
+                == ["old", "1", "0", "1", "10", "∅", "1.5", "2", "1", "boom", "2026-05-01T00:00:00.000000Z"])
+        #expect(try migrated.database.first("SELECT * FROM tool_call_links") { row in (0..<row.count).map { row.isNull($0) ? "∅" : row.string($0) } }
+                == ["old", "0", "∅", "0"])
+        #expect(try migrated.database.first("SELECT session_id, call_id, arguments, call_seq FROM tool_calls") {
+            row in (0..<row.count).map { row.string($0) } } == ["old", "c", "1.50", "0"])
         #expect(try migrated.database.scalar("SELECT body FROM search_source", as: String.self) == "1.50")
         try migrated.database.execute("INSERT INTO search_index(search_index) VALUES ('integrity-check')")
         #expect(try migrated.database.scalar("SELECT count(*) FROM search_index WHERE search_index MATCH '50'", as: Int.self) == 1)

@@ -16,21 +16,22 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         let path = dataHome + "/llamacloud-archive/archive.db"
         #expect(result.stdout.contains("archive \(path)"))
-        #expect(result.stdout.contains("schema  version 2"))
+        #expect(result.stdout.contains("schema  version 3"))
         let database = try Database(path: path, mode: .readOnly)
         var tables: [String] = []
         try database.forEachRow("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'search_index_%' ORDER BY name") {
             tables.append($0.string(0))
         }
         #expect(tables == ["event_rows", "event_types", "events", "schema_migrations", "search_index", "search_source", "session_revisions", "sessions",
-                           "sync_failures", "sync_runs", "tool_call_links", "tool_calls", "typed_events", "usage"])
+                           "sync_failures", "sync_runs", "tool_call_links", "tool_call_rows", "tool_calls", "typed_events", "usage",
+                           "usage_rows"])
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         let viaEnvironment = try await ArchiveProcess.run(["status"], environment: ["ARCHIVE_DB": folder.path("env.db")])
         #expect(viaEnvironment.stdout.contains("archive \(folder.path("env.db"))"))
         let json = try await ArchiveProcess.run(["status", "--format", "json", "--check"], environment: ["ARCHIVE_DB": folder.path("env.db")])
         let value = try JSONParser.parse(json.stdout.trimmingCharacters(in: .newlines))
-        #expect(value["schema_version"] == 2 && value["sessions"] == 0 && value["path"] == .string(folder.path("env.db")))
+        #expect(value["schema_version"] == 3 && value["sessions"] == 0 && value["path"] == .string(folder.path("env.db")))
         #expect(value["recent_runs"] == [] && value["open_failures"] == [])
     }
 

@@ -41,8 +41,8 @@ public struct ArchiveStatus: Sendable, Codable, Equatable {
         let counts = Dictionary(uniqueKeysWithValues: try store.tableCounts().map { ($0.table, $0.rows) })
         sessions = counts["sessions"] ?? 0
         events = counts["event_rows"] ?? 0
-        toolCalls = counts["tool_call_links"] ?? 0
-        runs = counts["usage"] ?? 0
+        toolCalls = counts["tool_call_rows"] ?? 0
+        runs = counts["usage_rows"] ?? 0
         revisions = counts["session_revisions"] ?? 0
         deletedSessions = try database.scalar("SELECT count(*) FROM sessions WHERE deleted_at IS NOT NULL", as: Int.self) ?? 0
 

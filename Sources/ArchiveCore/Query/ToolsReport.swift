@@ -11,25 +11,27 @@ public struct ToolsReport {
 
     public func run(on database: Database) throws -> QueryTable {
         let totalRuns = try database.scalar(
-            "SELECT count(*) FROM usage WHERE occurred_at >= ? AND occurred_at < ?",
+            "SELECT count(*) FROM usage_rows WHERE occurred_at >= ? AND occurred_at < ?",
             window.since ?? "", window.until ?? "9999", as: Int.self) ?? 0
         var table = QueryTable(columns: [
             .init("name", title: "tool"), .init("calls", kind: .integer), .init("no_result", title: "no result", kind: .integer),
             .init("error_results", title: "errors", kind: .integer), .init("runs_using", title: "runs using", kind: .integer, optional: true),
             .init("share_of_runs", title: "share of runs", kind: .number), .init("calls_per_run", title: "calls/run", kind: .number),
         ])
-        // Classified when stored (tool_call_links.error_result): no JSON is read here.
+        // Classified when stored (tool_call_rows.error_result): no JSON is read here.
         try database.forEachRow("""
             WITH calls AS (
-              SELECT l.session_id, c.turn, c.name, l.result_seq, l.error_result,
-                     coalesce((SELECT u.occurred_at FROM usage u WHERE u.session_id = l.session_id AND u.turn = c.turn),
+              SELECT l.call_key >> 24 AS session_key, c.turn, c.name, l.result_seq, l.error_result,
+                     coalesce((SELECT u.occurred_at FROM usage_rows u
+                               WHERE u.run_key BETWEEN (l.call_key >> 24) << 24 AND ((l.call_key >> 24) << 24) | 16777215
+                                 AND u.turn = c.turn),
                               s.last_updated_at) AS at
-              FROM tool_call_links l
-              JOIN sessions s ON s.session_id = l.session_id
-              JOIN event_rows c ON c.event_key = (s.session_key << 24) | l.call_seq
+              FROM tool_call_rows l
+              JOIN sessions s ON s.session_key = l.call_key >> 24
+              JOIN event_rows c ON c.event_key = l.call_key
             )
             SELECT coalesce(name, '(unnamed)'), count(*), sum(result_seq IS NULL), sum(error_result),
-                   count(DISTINCT session_id || char(0) || turn)
+                   count(DISTINCT (session_key << 24) | turn)
             FROM calls WHERE at >= ? AND at < ?
             GROUP BY 1 ORDER BY 2 DESC, 1
             """, window.since ?? "", window.until ?? "9999"
