@@ -119,10 +119,7 @@ extension ArchiveStore {
 
     func removeEvents(sessionID: String, sessionKey: Int64, from seq: Int) throws {
         let first = Self.eventKey(session: sessionKey, seq: seq), last = Self.lastEventKey(session: sessionKey)
-        try database.execute("""
-            INSERT INTO search_index(search_index, rowid, body)
-            SELECT 'delete', event_id, body FROM search_source WHERE event_id BETWEEN ? AND ?
-            """, first, last)
+        try unindexEvents(first: first, last: last)
         // Kept deltas whose text lives in a block about to go get their text back.
         try database.execute("""
             UPDATE event_rows SET content = (SELECT t.content FROM typed_events t WHERE t.event_key = event_rows.event_key),
@@ -131,6 +128,20 @@ extension ArchiveStore {
             """, Self.eventKey(session: sessionKey, seq: 0), first - 1, seq)
         try database.execute("DELETE FROM usage_rows WHERE run_key BETWEEN ? AND ?", first, last)
         try database.execute("DELETE FROM event_rows WHERE event_key BETWEEN ? AND ?", first, last)
+    }
+
+    /// The index keeps no copy of the text: deleting an entry takes the text it
+    /// was made from, computed again from the stored row as the writer did.
+    func unindexEvents(first: Int64, last: Int64) throws {
+        let delete = try database.cachedStatement("INSERT INTO search_index(search_index, rowid, body) VALUES ('delete', ?, ?)")
+        try database.forEachRow(
+            "SELECT event_key, kind, content, payload FROM typed_events WHERE event_key BETWEEN ? AND ?", first, last
+        ) { row in
+            let rest = row.optionalString(3).flatMap { try? JSONParser.parse($0).objectValue } ?? JSONObject()
+            guard case .indexed(let text) = Normalizer.searchEntry(kind: row.string(1), content: row.optionalString(2), rest: rest)
+            else { return }
+            try delete.execute(row.int64(0), text)
+        }
     }
 
     func upsertSessionRow(_ session: NormalizedSession, projectID: String?, organizationID: String?, now: String) throws {

@@ -149,17 +149,41 @@ public enum Normalizer {
         }
     }
 
-    /// What the search index holds for an event; the view `search_source`
-    /// computes the same from the stored row (a test holds the two together).
+    /// What the search index holds for an event. The index keeps no copy of
+    /// it: deleting the entry computes it again from the stored row, and the
+    /// view `search_source` computes the same (a test holds the three together).
     static func searchEntry(kind: String, content: String?, rest: JSONObject) -> SearchEntry {
         switch kind {
         case "user_input", "text", "thinking": return .indexed(content)
-        case "tool_call":
-            guard let arguments = rest["arguments"] else { return .indexed(nil) }
-            return .indexed(arguments.stringValue ?? arguments.serialized)
-        case "tool_result": return .indexed(rest["result"]?.serialized)
+        case "tool_call": return .indexed(rest["arguments"].flatMap(searchableLeaves))
+        case "tool_result": return .indexed(rest["result"].flatMap(searchableLeaves))
         default: return .notIndexed
         }
+    }
+
+    /// A tool's JSON as search text: its string leaves and its integer leaves
+    /// (those within 64 bits) in document order, space-separated; nil when it
+    /// has none. Other numbers are left out because SQLite's JSON functions,
+    /// which the view uses, render them differently from their literal.
+    static func searchableLeaves(_ value: JSONValue) -> String? {
+        var text = ""
+        var any = false
+        func append(_ leaf: String) {
+            if any { text += " " }
+            text += leaf
+            any = true
+        }
+        func visit(_ value: JSONValue) {
+            switch value {
+            case .string(let leaf): append(leaf)
+            case .number(let number): if let integer = Int64(number.literal) { append(String(integer)) }
+            case .array(let elements): elements.forEach(visit)
+            case .object(let object): object.members.forEach { visit($0.value) }
+            case .null, .bool: break
+            }
+        }
+        visit(value)
+        return any ? text : nil
     }
 
     static func readsAsError(_ result: JSONValue) -> Bool {

@@ -40,8 +40,8 @@ import SQLiteCore
     }
 
     /// An archive written by version 1 of the schema comes out of the later
-    /// migrations with the same rows: migration 2 changed what the index holds
-    /// for non-string tool arguments, migration 3 re-keyed usage and tool call links.
+    /// migrations with the same rows: migration 2 re-made the search index from
+    /// leaf text, migration 3 re-keyed usage and tool call links.
     @Test func aVersion1ArchiveIsMigratedWithNothingLost() throws {
         let path = folder.path("v1.db")
         do {
@@ -49,9 +49,9 @@ import SQLiteCore
             try Migrator([EmbeddedMigrations.all[0]]).migrate(database) { "2026-05-01T00:00:00.000000Z" }
             try database.execute("INSERT INTO sessions(session_key, session_id, last_updated_at, meta, first_synced_at, last_synced_at) VALUES (1, 'old', '2026-05-01T00:00:00.000000Z', '{}', '', '')")
             try database.execute("INSERT INTO event_types(type_id, type) VALUES (1, 'tool_call')")
-            try database.execute(#"INSERT INTO event_rows(event_key, turn, type_id, call_id, payload) VALUES (16777216, 0, 1, 'c', '{"arguments":1.50}')"#)
+            try database.execute(#"INSERT INTO event_rows(event_key, turn, type_id, call_id, payload) VALUES (16777216, 0, 1, 'c', '{"arguments":{"query":"renewal","top_k":150}}')"#)
             try database.execute("INSERT INTO search_index(rowid, body) SELECT event_id, body FROM search_source")
-            #expect(try database.scalar("SELECT body FROM search_source", as: String.self) == "1.5")
+            #expect(try database.scalar("SELECT count(*) FROM search_index WHERE search_index MATCH 'query'", as: Int.self) == 1)
             try database.execute("""
                 INSERT INTO usage(session_id, session_key, turn, seq, input_tokens, output_tokens, duration_ms, agent_turns,
                   is_error, error, occurred_at) VALUES ('old', 1, 0, 1, 10, NULL, 1.5, 2, 1, 'boom', '2026-05-01T00:00:00.000000Z')
@@ -64,10 +64,11 @@ import SQLiteCore
         #expect(try migrated.database.first("SELECT * FROM tool_call_links") { row in (0..<row.count).map { row.isNull($0) ? "∅" : row.string($0) } }
                 == ["old", "0", "∅", "0"])
         #expect(try migrated.database.first("SELECT session_id, call_id, arguments, call_seq FROM tool_calls") {
-            row in (0..<row.count).map { row.string($0) } } == ["old", "c", "1.50", "0"])
-        #expect(try migrated.database.scalar("SELECT body FROM search_source", as: String.self) == "1.50")
+            row in (0..<row.count).map { row.string($0) } } == ["old", "c", #"{"query":"renewal","top_k":150}"#, "0"])
+        #expect(try migrated.database.scalar("SELECT body FROM search_source", as: String.self) == "renewal 150")
         try migrated.database.execute("INSERT INTO search_index(search_index) VALUES ('integrity-check')")
-        #expect(try migrated.database.scalar("SELECT count(*) FROM search_index WHERE search_index MATCH '50'", as: Int.self) == 1)
+        #expect(try migrated.database.scalar("SELECT count(*) FROM search_index WHERE search_index MATCH 'query'", as: Int.self) == 0)
+        #expect(try migrated.database.scalar("SELECT count(*) FROM search_index WHERE search_index MATCH 'renewal 150'", as: Int.self) == 1)
     }
 
     @Test func embeddedMigrationsEqualTheFilesInMigrations() throws {

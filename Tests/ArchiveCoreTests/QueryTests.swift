@@ -216,6 +216,12 @@ extension QueryTable {
 }
 
 @Suite struct SearchAndSQLTests {
+    @Test func snippetsUseTheTokenizerOfTheIndex() throws {
+        let fixture = try QueryFixture()
+        let schema = try fixture.database.scalar("SELECT sql FROM sqlite_master WHERE name = 'search_index'", as: String.self)
+        #expect(schema?.contains("tokenize = '\(SearchQuery.tokenizer)'") == true)
+    }
+
     @Test func plainWordsJustWork() throws {
         #expect(SearchQuery.ftsQuery(plainWords: #"renewal-clause: "Q3" OR NEAR(x)"#) == #""renewal" "clause" "Q3" "OR" "NEAR" "x""#)
         #expect(SearchQuery.ftsQuery(plainWords: "-- : \"") == nil)
@@ -225,6 +231,12 @@ extension QueryTable {
         #expect(found.column("session_id") == [.text("ses-rich")])
         #expect(found.column("kind") == [.text("user_input")])
         #expect(found.column("snippet").first == .text("What does the [Q3] [renewal] [clause] say?"))
+        // Tool JSON is searched by its values: the snippet is the leaf text, and keys are not terms.
+        let inResult = try SearchQuery(text: "clause auto-renews").run(on: fixture.database)
+        #expect(inResult.column("kind") == [.text("tool_result")])
+        #expect(inResult.column("snippet") == [.text("The [renewal] [clause] [auto]-[renews].")])
+        #expect(try SearchQuery(text: "score").run(on: fixture.database).rows.isEmpty)
+        #expect(try SearchQuery(text: "2026").run(on: fixture.database).column("kind") == [.text("tool_call")])
         var other = SearchQuery(text: "renewal")
         other.project = "elsewhere"
         #expect(try other.run(on: fixture.database).rows.isEmpty)

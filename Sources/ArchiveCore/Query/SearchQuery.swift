@@ -14,6 +14,9 @@ public struct SearchQuery {
 
     public init(text: String) { self.text = text }
 
+    /// The tokenizer of `search_index` (Migrations/0002), which snippets must share.
+    static let tokenizer = "porter unicode61 remove_diacritics 2"
+
     /// Plain words become quoted FTS5 terms, all required: quotes, hyphens and
     /// colons in the query are just text.
     public static func ftsQuery(plainWords text: String) -> String? {
@@ -48,7 +51,9 @@ public struct SearchQuery {
         ])
         do {
             // First the best matches, filtered through the session's key alone;
-            // then snippets and event details for those few rows only.
+            // then snippets and event details for those few rows only. The
+            // index keeps no text, so the hits' text goes into a temporary
+            // index of the same kind, where FTS5 can cut and mark the snippet.
             var hits: [(rowid: Int64, rank: Double)] = []
             try database.forEachRow("""
                 SELECT f.rowid, f.rank FROM search_index f
@@ -58,12 +63,17 @@ public struct SearchQuery {
                 ORDER BY f.rank LIMIT ?5
                 """, match, project, window.since ?? "", window.until ?? "9999", limit
             ) { hits.append(($0.int64(0), $0.double(1))) }
+            try database.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_hits USING fts5(body, tokenize = '\(Self.tokenizer)')")
+            try database.execute("DELETE FROM temp.search_hits")
+            let copy = try database.cachedStatement(
+                "INSERT INTO temp.search_hits(rowid, body) SELECT event_id, body FROM search_source WHERE event_id = ?")
+            for hit in hits { try copy.execute(hit.rowid) }
             let detail = try database.cachedStatement("""
-                SELECT e.session_id, s.title, e.turn, e.kind, snippet(search_index, 0, ?1, ?2, '…', 12)
-                FROM search_index
-                JOIN events e ON e.event_id = search_index.rowid
+                SELECT e.session_id, s.title, e.turn, e.kind, snippet(search_hits, 0, ?1, ?2, '…', 12)
+                FROM temp.search_hits
+                JOIN events e ON e.event_id = search_hits.rowid
                 JOIN sessions s ON s.session_id = e.session_id
-                WHERE search_index MATCH ?3 AND search_index.rowid = ?4
+                WHERE search_hits MATCH ?3 AND search_hits.rowid = ?4
                 """)
             for hit in hits {
                 try detail.forEachRow(highlight.open, highlight.close, match, hit.rowid) { row in
