@@ -33,11 +33,19 @@ public final class ArchiveStore {
         }
     }
 
-    /// Opens an existing archive for reading only; refuses a newer schema.
+    /// Opens an existing archive for reading only; refuses a newer schema. An
+    /// archive of an earlier schema is first brought up to date, which takes
+    /// a moment of writing the first time only.
     public init(readingFrom path: String) throws {
         do {
-            database = try Database(path: path, mode: .readOnly)
+            var database = try Database(path: path, mode: .readOnly)
+            let applied = try Self.migrator.appliedVersion(of: database)
+            if applied > 0 && applied < Self.migrator.latestVersion {
+                _ = try ArchiveStore(path: path)
+                database = try Database(path: path, mode: .readOnly)
+            }
             try Self.migrator.checkNotNewer(database)
+            self.database = database
         } catch let error as SQLiteError {
             throw ArchiveError.unusableArchive(path: path, reason: error.message)
         } catch let error as MigrationError {

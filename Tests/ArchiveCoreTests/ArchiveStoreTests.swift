@@ -58,7 +58,9 @@ import SQLiteCore
                 """)
             try database.execute("INSERT INTO tool_call_links(session_id, call_seq, result_seq, error_result) VALUES ('old', 0, NULL, 0)")
         }
-        let migrated = try ArchiveStore(path: path)
+        // A read-only command on it is the first to notice; it brings the schema up to date first.
+        let migrated = try ArchiveStore(readingFrom: path)
+        #expect(try migrated.appliedSchemaVersion() == ArchiveStore.schemaVersion)
         #expect(try migrated.database.first("SELECT * FROM usage") { row in (0..<row.count).map { row.isNull($0) ? "∅" : row.string($0) } }
                 == ["old", "1", "0", "1", "10", "∅", "1.5", "2", "1", "boom", "2026-05-01T00:00:00.000000Z"])
         #expect(try migrated.database.first("SELECT * FROM tool_call_links") { row in (0..<row.count).map { row.isNull($0) ? "∅" : row.string($0) } }
@@ -66,7 +68,7 @@ import SQLiteCore
         #expect(try migrated.database.first("SELECT session_id, call_id, arguments, call_seq FROM tool_calls") {
             row in (0..<row.count).map { row.string($0) } } == ["old", "c", #"{"query":"renewal","top_k":150}"#, "0"])
         #expect(try migrated.database.scalar("SELECT body FROM search_source", as: String.self) == "renewal 150")
-        try migrated.database.execute("INSERT INTO search_index(search_index) VALUES ('integrity-check')")
+        try ArchiveStore(path: path).database.execute("INSERT INTO search_index(search_index) VALUES ('integrity-check')")
         #expect(try migrated.database.scalar("SELECT count(*) FROM search_index WHERE search_index MATCH 'query'", as: Int.self) == 0)
         #expect(try migrated.database.scalar("SELECT count(*) FROM search_index WHERE search_index MATCH 'renewal 150'", as: Int.self) == 1)
     }
