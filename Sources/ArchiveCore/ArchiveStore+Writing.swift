@@ -243,12 +243,12 @@ extension ArchiveStore {
         return hashes
     }
 
-    /// For a bulk write: fewer checkpoints (each one syncs to disk; the WAL
-    /// grows to about 32 MB before it is copied back) and a 32 MB page cache,
-    /// so that index pages are not read again and again.
+    /// For a bulk write: a 32 MB page cache, so that index pages are not read
+    /// again and again, and the writer's own checkpoints only once the WAL
+    /// reaches 128 MB (a `WALCheckpointer` beside it copies the log back sooner).
     public func prepareForBulkWrites() throws {
         let pageSize = try database.scalar("PRAGMA page_size", as: Int.self) ?? 4096
-        try database.execute("PRAGMA wal_autocheckpoint = \((32 << 20) / pageSize)")
+        try database.execute("PRAGMA wal_autocheckpoint = \((128 << 20) / pageSize)")
         try database.execute("PRAGMA cache_size = -32768")
     }
 

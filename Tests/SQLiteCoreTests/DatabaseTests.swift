@@ -19,6 +19,22 @@ import Testing
         #expect(try database.scalar("PRAGMA synchronous", as: Int.self) == 1)
     }
 
+    @Test func checkpointerCopiesTheLogBackOnItsOwnConnection() throws {
+        try database.execute("PRAGMA wal_autocheckpoint = 0")
+        let path = folder.path("test.db")
+        let before = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+        try database.transaction(.immediate) {
+            for id in 1...2000 { try database.execute("INSERT INTO t(id, name) VALUES (?, ?)", id, String(repeating: "x", count: 100) + "\(id)") }
+        }
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int == before)  // all of it still in the log
+        let checkpointer = WALCheckpointer(path: path)
+        checkpointer.request()
+        checkpointer.finish()
+        let after = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+        #expect(after > before + 200_000)
+        #expect(try database.scalar("SELECT count(*) FROM t", as: Int.self) == 2000)
+    }
+
     @Test func bindsAndReadsEveryTypeByIndexAndName() throws {
         let insert = try database.prepare("INSERT INTO t(id, name, score, data) VALUES (:id, :name, :score, :data)")
         try insert.bind(Int64(7), named: ":id")

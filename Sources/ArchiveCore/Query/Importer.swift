@@ -1,5 +1,6 @@
 import Foundation
 import LosslessJSON
+import SQLiteCore
 
 /// `archive import`: sessions as the retrieve endpoint returns them, one
 /// object per file, a JSON array, or JSONL; files, folders (their .json,
@@ -31,6 +32,7 @@ public final class Importer {
     private var report = Report()
     private var runID: Int64 = 0
     private var batch: [(session: NormalizedSession, file: String, line: Int)] = []
+    private var checkpointer: WALCheckpointer?
 
     public init(store: ArchiveStore, onFailure: @escaping (String) -> Void) {
         self.store = store
@@ -52,6 +54,9 @@ public final class Importer {
             try? store.finishRun(runID, summary: summary, message: nil, at: Timestamp.now())
         }
         try store.prepareForBulkWrites()
+        let checkpointer = WALCheckpointer(path: store.path)
+        defer { checkpointer.finish() }
+        self.checkpointer = checkpointer
         let queue = BoundedQueue<ImportReader.Item>(capacity: 2 * Self.batchSize)
         let reader = ImportReader(files: files, knownHashes: try store.liveSourceHashes(), queue: queue)
         let thread = Thread { reader.run() }
@@ -106,6 +111,7 @@ public final class Importer {
                 try pending.map { try store.save($0.session, projectID: nil, organizationID: nil, syncedAt: Timestamp.now()) }
             }
             outcomes.forEach(count)
+            checkpointer?.request()
         } catch {
             // Find the session that failed: the others go in one by one.
             for (session, file, line) in pending {
