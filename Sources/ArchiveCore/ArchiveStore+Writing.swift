@@ -192,6 +192,7 @@ extension ArchiveStore {
             INSERT INTO usage_rows(run_key, turn, input_tokens, output_tokens, duration_ms, agent_turns, is_error, error,
               occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
+        var searchDocument = session.searchTokens == nil ? 0 : session.searchDocumentIndex(before: start)
         for event in session.events[start...] {
             // Bound one by one: no array of values per row on the hottest path.
             try insertEvent.bind(Self.eventKey(session: sessionKey, seq: event.seq), at: 1)
@@ -205,6 +206,11 @@ extension ArchiveStore {
             try insertEvent.step()
             insertEvent.reset()
             if case .indexed(let text) = event.search {
+                if text != nil, let tokens = session.searchTokens {
+                    searchTokenReplay?.next = (tokens, searchDocument)
+                    searchDocument += 1
+                }
+                defer { searchTokenReplay?.next = nil }
                 try indexEvent.execute(Self.eventKey(session: sessionKey, seq: event.seq), text)
             }
             if let usage = event.usage {

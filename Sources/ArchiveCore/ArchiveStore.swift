@@ -18,6 +18,12 @@ public final class ArchiveStore {
     /// fill them with less waste (about 3% of the file) and bulk writes touch fewer pages.
     static let pageSize = 16384
 
+    /// The tokenizer of `search_index` (Migrations/0002): snippets and tokens
+    /// made ahead of the writer must use the same.
+    public static let searchTokenizer = "porter unicode61 remove_diacritics 2"
+    /// Takes the tokens of `NormalizedSession.searchTokens` instead of tokenizing again.
+    let searchTokenReplay: FTS5TokenReplay?
+
     public static var schemaVersion: Int { migrator.latestVersion }
 
     /// Opens the archive, creating and migrating it when needed.
@@ -25,6 +31,7 @@ public final class ArchiveStore {
         do {
             try ArchiveLocation.prepare(path: path)
             database = try Database(path: path, pageSize: Self.pageSize)
+            searchTokenReplay = try FTS5TokenReplay(database: database, name: String(Self.searchTokenizer.prefix { $0 != " " }))
             try Self.migrator.migrate(database) { Timestamp.now() }
         } catch let error as SQLiteError {
             throw ArchiveError.unusableArchive(path: path, reason: error.message)
@@ -46,6 +53,7 @@ public final class ArchiveStore {
             }
             try Self.migrator.checkNotNewer(database)
             self.database = database
+            searchTokenReplay = nil
         } catch let error as SQLiteError {
             throw ArchiveError.unusableArchive(path: path, reason: error.message)
         } catch let error as MigrationError {

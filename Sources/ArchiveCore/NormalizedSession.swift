@@ -1,4 +1,5 @@
 import LosslessJSON
+import SQLiteCore
 
 /// A session as the store writes it: columns for what the schema knows, and
 /// JSON for everything else, so that nothing the API sent is lost.
@@ -14,6 +15,10 @@ public struct NormalizedSession: Sendable {
     public let events: [NormalizedEvent]
     /// `SourceHash` of the JSON bytes this came from, when the caller had them.
     public var sourceHash: Int64?
+    /// The tokens of each indexed event's search text, in event order, when
+    /// made ahead of the writer (`withSearchTokens`); else the writer's
+    /// connection tokenizes as it indexes.
+    public var searchTokens: FTS5Tokens?
 
     public struct JobMetadata: Sendable, Equatable {
         public let durationMs: Double?

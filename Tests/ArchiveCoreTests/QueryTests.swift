@@ -375,6 +375,46 @@ extension QueryTable {
         #expect(throws: Importer.Failure.self) { try Importer(store: fixture.store) { _ in }.run(paths: [folder.path("missing")]) }
     }
 
+    /// An import hands the index tokens made on its reading thread; saving
+    /// without them lets SQLite tokenize. Both must give the same index,
+    /// for new sessions and for histories that grow by a few events.
+    @Test func importedTokensIndexAsSQLiteWould() throws {
+        let rich = Fixtures.richSession.replacingOccurrences(of: "\n", with: " ")
+        let short = Fixtures.session(id: "grow", updated: "2026-01-01T00:00:00Z", events: [Fixtures.userInput("renewal terms"), Fixtures.text("Ça va")])
+        let grown = Fixtures.session(id: "grow", updated: "2026-01-02T00:00:00Z", events: [
+            Fixtures.userInput("renewal terms"), Fixtures.text("Ça va"), #"{"type":"text","content":""}"#,
+            #"{"type":"tool_call","call_id":"k","name":"f","arguments":{"q":"naïve café 42"}}"#, Fixtures.userInput("second run"),
+        ])
+        let imported = try QueryFixture()
+        try [rich, short].joined(separator: "\n").write(toFile: imported.folder.path("a.jsonl"), atomically: true, encoding: .utf8)
+        try grown.write(toFile: imported.folder.path("b.jsonl"), atomically: true, encoding: .utf8)
+        _ = try Importer(store: imported.store) { _ in }.run(paths: [imported.folder.path("a.jsonl")])
+        let replayedBefore = try #require(imported.store.searchTokenReplay?.replayedDocuments)
+        #expect(replayedBefore >= 9)
+        let report = try Importer(store: imported.store) { _ in }.run(paths: [imported.folder.path("b.jsonl")])
+        #expect(report.updated == 1)
+        // The three new texts (one of them empty) took the tokens made for them.
+        #expect(imported.store.searchTokenReplay?.replayedDocuments == replayedBefore + 3)
+        #expect(try Normalizer.normalize(JSONParser.parse(grown)).withSearchTokens(
+            from: FTS5Tokenizer(database: Database(path: ":memory:"), spec: ArchiveStore.searchTokenizer)).searchTokens?.documentCount == 5)
+
+        let saved = try QueryFixture()
+        for json in [rich, short, grown] {
+            try saved.store.save(Normalizer.normalize(JSONParser.parse(json)), projectID: nil, organizationID: nil, syncedAt: "x")
+        }
+        func instances(_ database: Database) throws -> [String] {
+            try database.executeScript("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, search_index, 'instance')")
+            var rows: [String] = []
+            try database.forEachRow("SELECT term, doc, offset FROM vocab ORDER BY term, doc, offset") {
+                rows.append("\($0.string(0)) \($0.int64(1)) \($0.int(2))")
+            }
+            return rows
+        }
+        let fromImport = try instances(imported.database)
+        #expect(fromImport.count > 40)
+        #expect(fromImport == (try instances(saved.database)))
+    }
+
     @Test func aSessionRewrittenWithinOneBatchKeepsTheSearchIndexWhole() throws {
         let fixture = try QueryFixture()
         let first = Fixtures.session(id: "r", updated: "2026-01-01T00:00:00Z", events: [Fixtures.userInput("zebras everywhere")])

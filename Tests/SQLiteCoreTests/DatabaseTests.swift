@@ -257,3 +257,56 @@ import Testing
         #expect(statement.parameterCount == 0)
     }
 }
+
+@Suite struct FTS5TokenReplayTests {
+    static let spec = "porter unicode61 remove_diacritics 2"
+    static let documents = ["Renewals are renewing: the café's Q3 clause", "ÀB 123 x-y", "", "one two one"]
+
+    func instances(_ database: Database, _ table: String) throws -> [String] {
+        try database.executeScript("CREATE VIRTUAL TABLE temp.\(table)_vocab USING fts5vocab(main, \(table), 'instance')")
+        var rows: [String] = []
+        try database.forEachRow("SELECT term, doc, col, offset FROM \(table)_vocab ORDER BY term, doc, offset") {
+            rows.append("\($0.string(0)) \($0.int(1)) \($0.int(3))")
+        }
+        return rows
+    }
+
+    @Test func replayedTokensIndexExactlyAsTheTokenizerWould() throws {
+        let folder = try TemporaryDirectory()
+        let database = try Database(path: folder.path("fts.db"))
+        let replay = try FTS5TokenReplay(database: database, name: "porter")
+        try database.executeScript("""
+            CREATE VIRTUAL TABLE replayed USING fts5(body, content = '', tokenize = '\(Self.spec)');
+            CREATE VIRTUAL TABLE direct USING fts5(body, content = '', tokenize = '\(Self.spec)');
+            """)
+        let tokenizer = try FTS5Tokenizer(database: Database(path: ":memory:"), spec: Self.spec)
+        var tokens = FTS5Tokens()
+        for document in Self.documents { try tokenizer.tokenize(document, into: &tokens) }
+        #expect(tokens.documentCount == Self.documents.count)
+        for (index, document) in Self.documents.enumerated() {
+            replay.next = (tokens, index)
+            try database.execute("INSERT INTO replayed(rowid, body) VALUES (?, ?)", index + 1, document)
+            #expect(replay.next == nil || document.isEmpty)
+            replay.next = nil
+            try database.execute("INSERT INTO direct(rowid, body) VALUES (?, ?)", index + 1, document)
+        }
+        let replayed = try instances(database, "replayed")
+        #expect(replayed.count == 15)
+        #expect(replayed == (try instances(database, "direct")))
+        #expect(try database.scalar("SELECT count(*) FROM replayed WHERE replayed MATCH 'renew café'", as: Int.self) == 1)
+
+        // The index takes the tokens handed to it, not the text's (this is how they must agree).
+        var other = FTS5Tokens()
+        try tokenizer.tokenize("abcde", into: &other)
+        replay.next = (other, 0)
+        try database.execute("INSERT INTO replayed(rowid, body) VALUES (8, 'zzzzz')")
+        #expect(try database.scalar("SELECT rowid FROM replayed WHERE replayed MATCH 'abcde'", as: Int.self) == 8)
+        #expect(try database.scalar("SELECT count(*) FROM replayed WHERE replayed MATCH 'zzzzz'", as: Int.self) == 0)
+
+        // Tokens of another length are not used: the original tokenizer does the work.
+        replay.next = (tokens, 1)
+        try database.execute("INSERT INTO replayed(rowid, body) VALUES (9, 'zebra')")
+        #expect(replay.next == nil)
+        #expect(try database.scalar("SELECT count(*) FROM replayed WHERE replayed MATCH 'zebra'", as: Int.self) == 1)
+    }
+}

@@ -161,6 +161,8 @@ final class ImportReader: Sendable {
 
     func run() {
         defer { queue.finish() }
+        // The search index's tokenizer on a connection of this thread's own: tokens made here are not made by the writer.
+        let tokenizer = try? FTS5Tokenizer(database: Database(path: ":memory:"), spec: ArchiveStore.searchTokenizer)
         for path in files {
             guard queue.push(.file) else { return }
             let name = path == "-" ? "<stdin>" : path
@@ -168,7 +170,7 @@ final class ImportReader: Sendable {
                 _ = queue.push(.fatal("\(name): cannot be read"))
                 return
             }
-            if !read(reader, name: name) { return }
+            if !read(reader, name: name, tokenizer: tokenizer) { return }
         }
     }
 
@@ -178,14 +180,14 @@ final class ImportReader: Sendable {
 
     /// JSONL when the first line is a whole JSON value; otherwise the file is
     /// one object or one array. False when the writer has stopped listening.
-    private func read(_ reader: LineReader, name: String) -> Bool {
+    private func read(_ reader: LineReader, name: String, tokenizer: FTS5Tokenizer?) -> Bool {
         guard var first = reader.nextLine() else { return true }
         while Self.isBlank(first.line), let next = reader.nextLine() { first = next }
         if let value = try? JSONParser.parse(first.line) {
-            guard queue.push(item(value, file: name, line: first.number, hash: SourceHash.of(first.line))) else { return false }
+            guard queue.push(item(value, file: name, line: first.number, hash: SourceHash.of(first.line), tokenizer: tokenizer)) else { return false }
             while let next = reader.nextLine() {
                 if Self.isBlank(next.line) { continue }
-                guard queue.push(item(bytes: next.line, file: name, line: next.number)) else { return false }
+                guard queue.push(item(bytes: next.line, file: name, line: next.number, tokenizer: tokenizer)) else { return false }
             }
             return true
         }
@@ -196,29 +198,32 @@ final class ImportReader: Sendable {
             if firstByte == UInt8(ascii: "[") {
                 let elements = try whole.withUnsafeBufferPointer { buffer throws(JSONParseError) in try JSONParser.parseArrayElements(buffer) }
                 for element in elements {
-                    guard queue.push(item(element.value, file: name, line: element.line, hash: nil)) else { return false }
+                    guard queue.push(item(element.value, file: name, line: element.line, hash: nil, tokenizer: tokenizer)) else { return false }
                 }
                 return true
             }
-            return queue.push(item(try JSONParser.parse(whole), file: name, line: first.number, hash: nil))
+            return queue.push(item(try JSONParser.parse(whole), file: name, line: first.number, hash: nil, tokenizer: tokenizer))
         } catch {
             return queue.push(.failed("\(name):\(error.line): \(error.message)"))
         }
     }
 
-    private func item(bytes: [UInt8], file: String, line: Int) -> Item {
+    private func item(bytes: [UInt8], file: String, line: Int, tokenizer: FTS5Tokenizer?) -> Item {
         let hash = SourceHash.of(bytes)
         // Guard against a hash collision: the bytes must name that session.
         if let id = knownHashes[hash], bytes.firstRange(of: Array(JSONValue.string(id).serialized.utf8)) != nil {
             return .unchanged
         }
-        do { return item(try JSONParser.parse(bytes), file: file, line: line, hash: hash) } catch {
+        do { return item(try JSONParser.parse(bytes), file: file, line: line, hash: hash, tokenizer: tokenizer) } catch {
             return .failed("\(file):\(line): \(error.message)")
         }
     }
 
-    private func item(_ value: JSONValue, file: String, line: Int, hash: Int64?) -> Item {
-        do { return .session(try Normalizer.normalize(value, sourceHash: hash), file: file, line: line) } catch {
+    private func item(_ value: JSONValue, file: String, line: Int, hash: Int64?, tokenizer: FTS5Tokenizer?) -> Item {
+        do {
+            let session = try Normalizer.normalize(value, sourceHash: hash)
+            return .session(tokenizer.map(session.withSearchTokens) ?? session, file: file, line: line)
+        } catch {
             return .failed("\(file):\(line): \(error.description)")
         }
     }

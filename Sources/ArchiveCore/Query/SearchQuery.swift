@@ -14,8 +14,7 @@ public struct SearchQuery {
 
     public init(text: String) { self.text = text }
 
-    /// The tokenizer of `search_index` (Migrations/0002), which snippets must share.
-    static let tokenizer = "porter unicode61 remove_diacritics 2"
+    static var tokenizer: String { ArchiveStore.searchTokenizer }
 
     /// Plain words become quoted FTS5 terms, all required: quotes, hyphens and
     /// colons in the query are just text.

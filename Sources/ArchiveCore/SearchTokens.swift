@@ -1,0 +1,34 @@
+import SQLiteCore
+
+extension NormalizedSession {
+    /// This session with the tokens of its search texts made now, by `tokenizer`
+    /// (the search index's own, on another connection): the writer then hands
+    /// them to the index instead of tokenizing under its lock. Unchanged if
+    /// tokenizing fails; the writer's connection tokenizes instead.
+    public func withSearchTokens(from tokenizer: FTS5Tokenizer) -> NormalizedSession {
+        var tokens = FTS5Tokens()
+        var bytes = 0, count = 0
+        for event in events {
+            if case .indexed(let text?) = event.search { bytes += text.utf8.count; count += 1 }
+        }
+        tokens.reserveCapacity(textBytes: bytes, documents: count)
+        do {
+            for event in events {
+                if case .indexed(let text?) = event.search { try tokenizer.tokenize(text, into: &tokens) }
+            }
+        } catch {
+            return self
+        }
+        var session = self
+        session.searchTokens = tokens
+        return session
+    }
+
+    /// The index in `searchTokens` of the first document at or after event `seq`.
+    func searchDocumentIndex(before seq: Int) -> Int {
+        events[..<seq].reduce(0) { count, event in
+            if case .indexed(_?) = event.search { return count + 1 }
+            return count
+        }
+    }
+}
