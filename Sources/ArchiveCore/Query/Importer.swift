@@ -233,7 +233,9 @@ final class ImportReader: Sendable {
 /// producer when full and the consumer when empty.
 final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var items: [Element] = []
+    /// Taken elements are set to nil at once: the array is compacted only now
+    /// and then, and must not keep them (and their memory) alive till then.
+    private var items: [Element?] = []
     private var head = 0
     private var finished = false
     private var cancelled = false
@@ -259,6 +261,7 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         while head == items.count && !finished { condition.wait() }
         guard head < items.count else { return nil }
         let element = items[head]
+        items[head] = nil
         head += 1
         if head > 4096 && head * 2 > items.count {
             items.removeFirst(head)
