@@ -350,7 +350,24 @@ extension QueryTable {
     }
 }
 
+final class Payload: Sendable {}
+
 @Suite struct ImportExportTests {
+    /// The queue must not keep what the writer has taken: an import's memory
+    /// would grow with thousands of parsed sessions.
+    @Test func importQueueReleasesWhatWasTaken() throws {
+        let queue = BoundedQueue<Payload>(capacity: 4)
+        weak var taken: Payload?
+        do {
+            let payload = Payload()
+            taken = payload
+            #expect(queue.push(payload))
+            #expect(queue.push(Payload()))
+            _ = queue.pop()
+        }
+        #expect(taken == nil)
+    }
+
     @Test func importsObjectsArraysJSONLAndFoldersReportingBadRecordsByLine() throws {
         let fixture = try QueryFixture()
         let folder = fixture.folder
