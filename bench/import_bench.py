@@ -82,9 +82,19 @@ peer_db = os.path.join(args.work, "peer.db")
 floor_db = os.path.join(args.work, "floor.db")
 rows = rows_file(big)
 
-archive_s, archive_kb = median_run([archive, "import", "--db", db, big], db)
-peer_s, peer_kb = median_run([sys.executable, args.peer, big, peer_db], peer_db)
-floor_s, floor_kb = median_run([floor, rows, floor_db], floor_db)
+# Interleaved rounds (archive, peer, floor, archive, ...): the machines are
+# noisy, and a busy minute then weighs on all three alike.
+rounds = {"archive": [], "peer": [], "floor": []}
+for _ in range(args.repeat):
+    rounds["archive"].append(timed([archive, "import", "--db", db, big], db))
+    rounds["peer"].append(timed([sys.executable, args.peer, big, peer_db], peer_db))
+    rounds["floor"].append(timed([floor, rows, floor_db], floor_db))
+def summary(runs):
+    return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+archive_s, archive_kb = summary(rounds["archive"])
+peer_s, peer_kb = summary(rounds["peer"])
+floor_s, floor_kb = summary(rounds["floor"])
+ratios = [a[0] / p[0] for a, p in zip(rounds["archive"], rounds["peer"])]
 reimport_s, _ = median_run([archive, "import", "--db", db, big])
 run(["sqlite3", db, "PRAGMA wal_checkpoint(TRUNCATE)"])
 archive_bytes = os.path.getsize(db)
@@ -98,6 +108,7 @@ print(f"  archive import   {archive_s:6.2f} s  {events / archive_s:9.0f} events/
 print(f"  python peer      {peer_s:6.2f} s  {events / peer_s:9.0f} events/s  peak {peer_kb / 1024:5.0f} MB")
 print(f"  C floor          {floor_s:6.2f} s  {events / floor_s:9.0f} events/s  peak {floor_kb / 1024:5.0f} MB")
 print(f"  archive / peer   {archive_s / peer_s:.2f}x      archive / floor {archive_s / floor_s:.2f}x")
+print(f"  archive / peer, round by round: {' '.join(f'{r:.2f}' for r in ratios)}")
 print(f"  re-import (unchanged) {reimport_s:.2f} s = {reimport_s / archive_s:.2f}x of the first import")
 print(f"  archive size     {archive_bytes / 1e6:.1f} MB = {archive_bytes / jsonl_bytes:.2f}x the JSONL (search index included)")
 print(f"  peak memory      {small_kb / 1024:.0f} MB at {args.small} sessions, {archive_kb / 1024:.0f} MB at {args.sessions}")

@@ -241,7 +241,9 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     private var cancelled = false
     private let capacity: Int
 
-    init(capacity: Int) { self.capacity = capacity }
+    static var wakeAfter: Int { 32 }
+
+    init(capacity: Int) { self.capacity = max(capacity, Self.wakeAfter) }
 
     /// False once the consumer has gone away: the producer should stop.
     func push(_ element: Element) -> Bool {
@@ -250,7 +252,10 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         while items.count - head >= capacity && !cancelled { condition.wait() }
         if cancelled { return false }
         items.append(element)
-        condition.broadcast()
+        // The consumer is woken for a run of elements, not for each one: a
+        // re-import pushes thousands of small "unchanged" items, and a wake-up
+        // apiece cost more than the reading. `finish` wakes it for the rest.
+        if items.count - head >= Self.wakeAfter { condition.broadcast() }
         return true
     }
 
@@ -308,9 +313,16 @@ final class LineReader {
 
     deinit { if ownsDescriptor { close(descriptor) } }
 
+    private func nextNewline() -> Int? {
+        buffer.withUnsafeBytes { bytes -> Int? in
+            guard start < bytes.count, let found = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) else { return nil }
+            return UnsafeRawPointer(found) - bytes.baseAddress!
+        }
+    }
+
     func nextLine() -> (line: [UInt8], number: Int)? {
         while true {
-            if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            if let newline = nextNewline() {
                 let line = Array(buffer[start..<newline])
                 start = newline + 1
                 lineNumber += 1
