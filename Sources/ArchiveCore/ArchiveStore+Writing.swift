@@ -60,7 +60,7 @@ extension ArchiveStore {
                 keep = try commonPrefixLength(session, sessionKey: existing.key)
                 if keep < existing.count {
                     let revision = try saveRevision(sessionID: session.sessionID, at: now)
-                    try removeEvents(sessionID: session.sessionID, sessionKey: existing.key, from: keep)
+                    try removeEvents(sessionKey: existing.key, from: keep)
                     outcome = .rewritten(revision: revision)
                 } else if keep < session.events.count {
                     outcome = .appended(events: session.events.count - keep)
@@ -117,7 +117,7 @@ extension ArchiveStore {
         return revision
     }
 
-    func removeEvents(sessionID: String, sessionKey: Int64, from seq: Int) throws {
+    func removeEvents(sessionKey: Int64, from seq: Int) throws {
         let first = Self.eventKey(session: sessionKey, seq: seq), last = Self.lastEventKey(session: sessionKey)
         try unindexEvents(first: first, last: last)
         // Kept deltas whose text lives in a block about to go get their text back.

@@ -219,7 +219,7 @@ extension QueryTable {
     @Test func snippetsUseTheTokenizerOfTheIndex() throws {
         let fixture = try QueryFixture()
         let schema = try fixture.database.scalar("SELECT sql FROM sqlite_master WHERE name = 'search_index'", as: String.self)
-        #expect(schema?.contains("tokenize = '\(SearchQuery.tokenizer)'") == true)
+        #expect(schema?.contains("tokenize = '\(ArchiveStore.searchTokenizer)'") == true)
     }
 
     @Test func plainWordsJustWork() throws {

@@ -14,8 +14,6 @@ public struct SearchQuery {
 
     public init(text: String) { self.text = text }
 
-    static var tokenizer: String { ArchiveStore.searchTokenizer }
-
     /// Plain words become quoted FTS5 terms, all required: quotes, hyphens and
     /// colons in the query are just text.
     public static func ftsQuery(plainWords text: String) -> String? {
@@ -62,7 +60,7 @@ public struct SearchQuery {
                 ORDER BY f.rank LIMIT ?5
                 """, match, project, window.since ?? "", window.until ?? "9999", limit
             ) { hits.append(($0.int64(0), $0.double(1))) }
-            try database.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_hits USING fts5(body, tokenize = '\(Self.tokenizer)')")
+            try database.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_hits USING fts5(body, tokenize = '\(ArchiveStore.searchTokenizer)')")
             try database.execute("DELETE FROM temp.search_hits")
             let copy = try database.cachedStatement(
                 "INSERT INTO temp.search_hits(rowid, body) SELECT event_id, body FROM search_source WHERE event_id = ?")
