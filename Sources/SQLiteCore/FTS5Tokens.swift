@@ -2,7 +2,7 @@ import CSQLite
 import Foundation
 
 /// The tokens of some documents as an FTS5 tokenizer produced them, kept in
-/// two flat arrays (one allocation each however many documents).
+/// three flat arrays however many documents and tokens there are.
 public struct FTS5Tokens: Sendable {
     /// Per token: flags, byte offset in `text`, length, start and end in its document.
     var fields: [Int32] = []
