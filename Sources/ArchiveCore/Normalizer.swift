@@ -1,3 +1,4 @@
+import Foundation
 import LosslessJSON
 
 public struct NormalizationError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -131,17 +132,24 @@ public enum Normalizer {
                 defer { pending[deltaKind] = nil }
                 guard let block = event.content, let deltas = pending[deltaKind], !deltas.isEmpty,
                       event.seq < 1 << 23 else { continue }
-                let blockBytes = Array(block.utf8)
+                var blockText = block
                 var offset = 0
                 var refs: [(Int, Int64)] = []
-                for deltaIndex in deltas {
-                    let piece = Array(events[deltaIndex].content!.utf8)
-                    guard offset + piece.count <= blockBytes.count, piece.count < 1 << 20, offset < 1 << 20,
-                          blockBytes[offset..<(offset + piece.count)].elementsEqual(piece) else { refs = []; break }
-                    refs.append((deltaIndex, Int64(event.seq) << 40 | Int64(offset) << 20 | Int64(piece.count)))
-                    offset += piece.count
+                let blockLength = blockText.withUTF8 { blockBytes in
+                    for deltaIndex in deltas {
+                        var piece = events[deltaIndex].content!
+                        let matches = piece.withUTF8 { pieceBytes in
+                            offset + pieceBytes.count <= blockBytes.count && pieceBytes.count < 1 << 20 && offset < 1 << 20
+                                && (pieceBytes.isEmpty || memcmp(blockBytes.baseAddress! + offset, pieceBytes.baseAddress!, pieceBytes.count) == 0)
+                        }
+                        guard matches else { refs = []; break }
+                        let length = piece.utf8.count
+                        refs.append((deltaIndex, Int64(event.seq) << 40 | Int64(offset) << 20 | Int64(length)))
+                        offset += length
+                    }
+                    return blockBytes.count
                 }
-                guard offset == blockBytes.count else { continue }
+                guard offset == blockLength, !refs.isEmpty else { continue }
                 for (deltaIndex, ref) in refs { events[deltaIndex].contentRef = ref }
             default:
                 break
