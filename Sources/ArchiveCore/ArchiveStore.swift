@@ -26,12 +26,16 @@ public final class ArchiveStore {
 
     public static var schemaVersion: Int { migrator.latestVersion }
 
-    /// Opens the archive, creating and migrating it when needed.
-    public init(path: String) throws {
+    /// Opens the archive, creating and migrating it when needed. `onUpgrade`
+    /// hears of an archive of an earlier schema (its version, the new one)
+    /// before it is upgraded, which can take seconds for a large one.
+    public init(path: String, onUpgrade: (_ from: Int, _ to: Int) -> Void = { _, _ in }) throws {
         do {
             try ArchiveLocation.prepare(path: path)
             database = try Database(path: path, pageSize: Self.pageSize)
             searchTokenReplay = try FTS5TokenReplay(database: database, name: String(Self.searchTokenizer.prefix { $0 != " " }))
+            let applied = try Self.migrator.appliedVersion(of: database)
+            if applied > 0 && applied < Self.migrator.latestVersion { onUpgrade(applied, Self.migrator.latestVersion) }
             try Self.migrator.migrate(database) { Timestamp.now() }
         } catch let error as SQLiteError {
             throw ArchiveError.unusableArchive(path: path, reason: error.message)
@@ -43,12 +47,12 @@ public final class ArchiveStore {
     /// Opens an existing archive for reading only; refuses a newer schema. An
     /// archive of an earlier schema is first brought up to date, which takes
     /// a moment of writing the first time only.
-    public init(readingFrom path: String) throws {
+    public init(readingFrom path: String, onUpgrade: (_ from: Int, _ to: Int) -> Void = { _, _ in }) throws {
         do {
             var database = try Database(path: path, mode: .readOnly)
             let applied = try Self.migrator.appliedVersion(of: database)
             if applied > 0 && applied < Self.migrator.latestVersion {
-                _ = try ArchiveStore(path: path)
+                _ = try ArchiveStore(path: path, onUpgrade: onUpgrade)
                 database = try Database(path: path, mode: .readOnly)
             }
             try Self.migrator.checkNotNewer(database)

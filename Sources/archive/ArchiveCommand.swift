@@ -32,6 +32,14 @@ enum ExitStatus {
     static let locked: Int32 = 75
 }
 
+/// Says on standard error that an archive of an earlier schema is being
+/// upgraded, so that a pause of a few seconds is not a mystery.
+func noteUpgrade(of path: String) -> (Int, Int) -> Void {
+    { from, to in
+        Terminal.standardError.writeLine("archive: upgrading \(path) from schema version \(from) to \(to) (once)")
+    }
+}
+
 /// Prints `archive: message` on standard error and ends with `code`.
 func fail(_ message: String, code: Int32) -> ExitCode {
     Terminal.standardError.writeLine("archive: \(message)")

@@ -21,7 +21,7 @@ struct ImportCommand: ParsableCommand {
         let lock = try lockArchive(path)
         defer { withExtendedLifetime(lock) {} }
         let store: ArchiveStore
-        do { store = try ArchiveStore(path: path) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
+        do { store = try ArchiveStore(path: path, onUpgrade: noteUpgrade(of: path)) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
         let importer = Importer(store: store) { Terminal.standardError.writeLine($0) }
         let report = try answer { try importer.run(paths: paths) }
         if json {

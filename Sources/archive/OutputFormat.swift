@@ -37,7 +37,7 @@ func openArchiveForReading(_ location: ArchiveLocationOptions, allowEmpty: Bool 
         throw fail("no archive at \(path): run `archive sync` or `archive import` first", code: ExitStatus.fatal)
     }
     let store: ArchiveStore
-    do { store = try ArchiveStore(readingFrom: path) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
+    do { store = try ArchiveStore(readingFrom: path, onUpgrade: noteUpgrade(of: path)) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
     if !allowEmpty, (try? store.database.scalar("SELECT EXISTS (SELECT 1 FROM sessions)", as: Int.self)) ?? 0 == 0 {
         throw fail(ArchiveError.emptyArchive(path: path).description, code: ExitStatus.fatal)
     }

@@ -20,7 +20,7 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let path = location.path
         let store: ArchiveStore
-        do { store = try ArchiveStore(path: path) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
+        do { store = try ArchiveStore(path: path, onUpgrade: noteUpgrade(of: path)) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
         let status = try answer { try ArchiveStatus(store: store) }
         let problems = check ? try answer { try ArchiveStatus.integrityProblems(of: store) } : []
         let out = Terminal.standardOutput

@@ -10,7 +10,8 @@ enum SyncRunner {
         let lock = try lockArchive(archivePath)
         defer { withExtendedLifetime(lock) {} }
         let store: ArchiveStore
-        do { store = try ArchiveStore(path: archivePath) } catch {
+        // Quiet from cron (no progress line): the upgrade note is for a person watching.
+        do { store = try ArchiveStore(path: archivePath, onUpgrade: showProgress ? noteUpgrade(of: archivePath) : { _, _ in }) } catch {
             throw fail("\(error)", code: ExitStatus.fatal)
         }
         let progressLine = ProgressLine(enabled: showProgress)

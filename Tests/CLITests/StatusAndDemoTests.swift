@@ -35,6 +35,27 @@ import Testing
         #expect(value["recent_runs"] == [] && value["open_failures"] == [])
     }
 
+    @Test func aQueryOnAnArchiveOfAnEarlierSchemaUpgradesItOnceAndSaysSo() async throws {
+        let path = folder.path("old.db")
+        let first = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Migrations/0001_archive_schema.sql")
+        do {
+            let database = try Database(path: path)
+            try Migrator([Migration(version: 1, name: "archive_schema", sql: String(contentsOf: first, encoding: .utf8))])
+                .migrate(database) { "2026-05-01T00:00:00.000000Z" }
+            try database.execute("""
+                INSERT INTO sessions(session_key, session_id, last_updated_at, meta, first_synced_at, last_synced_at)
+                VALUES (1, 'old-1', '2026-05-01T00:00:00.000000Z', '{}', '', '')
+                """)
+        }
+        let upgraded = try await ArchiveProcess.run(["sessions", "--db", path, "--format", "csv"])
+        #expect(upgraded.status == 0, "\(upgraded.stderr)")
+        #expect(upgraded.stderr == "archive: upgrading \(path) from schema version 1 to 3 (once)\n")
+        #expect(upgraded.stdout.contains("old-1"))
+        let again = try await ArchiveProcess.run(["sessions", "--db", path, "--format", "csv"])
+        #expect(again.status == 0 && again.stderr.isEmpty)
+    }
+
     @Test func statusOnAFileThatIsNotAnArchiveFailsInOneLine() async throws {
         let path = folder.path("junk.db")
         try Data(repeating: 0x42, count: 5000).write(to: URL(fileURLWithPath: path))
