@@ -229,14 +229,11 @@ INSERT INTO search_index(search_index, rank) VALUES ('hashsize', 16777216);
 DROP VIEW search_source;
 CREATE VIEW search_source(event_id, body) AS
 SELECT event_key,
-       CASE kind
-         WHEN 'tool_call' THEN
-           (SELECT group_concat(atom, ' ') FROM json_tree(payload, '$.arguments')
-            WHERE type = 'text' OR (type = 'integer' AND typeof(atom) = 'integer'))
-         WHEN 'tool_result' THEN
-           (SELECT group_concat(atom, ' ') FROM json_tree(payload, '$.result')
-            WHERE type = 'text' OR (type = 'integer' AND typeof(atom) = 'integer'))
-         ELSE content
+       CASE WHEN kind IN ('tool_call', 'tool_result') THEN
+              (SELECT group_concat(atom, ' ')
+               FROM json_tree(payload, CASE kind WHEN 'tool_call' THEN '$.arguments' ELSE '$.result' END)
+               WHERE type = 'text' OR (type = 'integer' AND typeof(atom) = 'integer'))
+            ELSE content
        END
 FROM typed_events
 WHERE kind IN ('user_input', 'text', 'thinking', 'tool_call', 'tool_result');
