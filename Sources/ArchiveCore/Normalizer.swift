@@ -100,6 +100,7 @@ public enum Normalizer {
         }
         let kind = type ?? inferKind(callID: callID, otherKeys: Set(rest.map(\.key)))
         if kind == "user_input" { userInputs += 1 }
+        let others = JSONObject(rest)
         var event = NormalizedEvent(
             seq: seq,
             turn: max(0, userInputs - 1),
@@ -108,9 +109,9 @@ public enum Normalizer {
             content: content,
             callID: callID,
             name: name,
-            payload: rest.isEmpty ? nil : JSONValue.object(JSONObject(rest)).serialized,
+            payload: rest.isEmpty ? nil : JSONValue.object(others).serialized,
             usage: kind == "stop" ? stopUsage(fields) : nil,
-            search: searchEntry(kind: kind, content: content, rest: JSONObject(rest)))
+            search: searchEntry(kind: kind, content: content, rest: others))
         if kind == "tool_result", let result = fields["result"] { event.errorResult = readsAsError(result) }
         return event
     }
