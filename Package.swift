@@ -16,9 +16,13 @@ let package = Package(
             name: "CSQLite",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        .systemLibrary(
+            name: "CCurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
         .target(name: "SQLiteCore", dependencies: ["CSQLite"]),
         .target(name: "LosslessJSON"),
-        .target(name: "LlamaCloudClient", dependencies: ["LosslessJSON"]),
+        .target(name: "LlamaCloudClient", dependencies: ["CCurl", "LosslessJSON"]),
         .target(name: "ArchiveCore", dependencies: ["SQLiteCore", "LosslessJSON", "LlamaCloudClient"]),
         .target(name: "ChatSimulator", dependencies: ["LosslessJSON"]),
         .executableTarget(name: "archive", dependencies: [

@@ -11,7 +11,7 @@ extension ArchiveStore {
 
     /// After a complete listing of a project: marks the live sessions of that
     /// project that the listing did not contain. Returns how many.
-    public func markMissingDeleted(projectID: String?, listed: Set<String>, at now: String) throws -> Int {
+    public func markMissingDeleted(projectID: String?, listed: [String], at now: String) throws -> Int {
         try database.transaction {
             try database.executeScript("CREATE TEMP TABLE IF NOT EXISTS listed_ids(session_id TEXT PRIMARY KEY) WITHOUT ROWID")
             try database.execute("DELETE FROM temp.listed_ids")

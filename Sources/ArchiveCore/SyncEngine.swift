@@ -10,6 +10,11 @@ public struct SyncOptions: Sendable {
     public var concurrency = 8
     /// Retrieve every listed session, changed or not.
     public var full = false
+    /// A listing of more pages than this is taken for an endless cursor.
+    public var maxPages = 100_000
+    /// A listing that hands out this many empty pages in a row, each with a
+    /// new token, is taken for an endless cursor.
+    public var maxEmptyPagesInARow = 10
 
     public init() {}
 }
@@ -28,6 +33,8 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var requests = 0
     public var seconds = 0.0
     public var runID: Int64 = 0
+    /// Why a failed run ended.
+    public var message: String?
 
     public init() {}
 }
@@ -42,14 +49,19 @@ public struct SyncProgress: Sendable {
 }
 
 /// A failure that ends the whole run: the key was refused, the server cannot
-/// be reached, or the archive cannot be written.
+/// be reached or redirects, or the archive cannot be written. `summary` is the
+/// run as recorded (status `failed`).
 public struct SyncFatalError: Error, CustomStringConvertible {
     public let message: String
+    public var summary = SyncSummary()
     public var description: String { message }
 }
 
-/// Lists every page of each project, retrieves the sessions that are new or
-/// changed (concurrently), and writes them through one writer: this task.
+/// Lists every page of each project and retrieves the sessions that are new
+/// or changed, keeping `concurrency` requests in flight; a `SyncWriter` thread
+/// commits what they bring. A fatal error stops the scheduling: requests in
+/// flight are never cancelled but run out (within the client's timeout, with
+/// no more retries), what they brought is still written, then the run ends.
 public final class SyncEngine {
     private let store: ArchiveStore
     private let client: ChatAPIClient
@@ -58,6 +70,7 @@ public final class SyncEngine {
     private var summary = SyncSummary()
     private var progress = SyncProgress()
     private let started = Date()
+    private var fatal: String?
 
     public init(store: ArchiveStore, client: ChatAPIClient, options: SyncOptions,
                 onProgress: @escaping (SyncProgress) -> Void = { _ in }) {
@@ -69,136 +82,153 @@ public final class SyncEngine {
 
     private enum Fetched: Sendable {
         case session(NormalizedSession, project: String?)
-        case gone(sessionID: String, project: String?)
+        case gone(sessionID: String)
         case failed(sessionID: String, project: String?, status: Int?, message: String)
         case fatal(String)
     }
 
     public func run() async throws -> SyncSummary {
         let projects = options.projects.map { $0.map { JSONValue.string($0) } ?? .null }
-        summary.runID = try store.beginRun(source: client.baseURL.absoluteString,
-                                           projects: JSONValue.array(projects).serialized, at: Timestamp.now())
         do {
-            for project in options.projects { try await sync(project: project) }
-            summary.status = summary.failed > 0 ? .partial : .ok
-            finish(message: nil)
-        } catch let error as SyncFatalError {
-            summary.status = .failed
-            finish(message: error.message)
-            throw error
+            summary.runID = try store.beginRun(source: client.baseURL.absoluteString,
+                                               projects: JSONValue.array(projects).serialized, at: Timestamp.now())
+        } catch {
+            throw SyncFatalError(message: "cannot write the archive \(store.path): \(error)")
         }
+        let lookup: ArchiveStore
+        do { lookup = try ArchiveStore(readingFrom: store.path) } catch {
+            throw SyncFatalError(message: "\(error)")
+        }
+        let writer = SyncWriter(store: store, runID: summary.runID, organizationID: options.organizationID,
+                                capacity: max(1, options.concurrency))
+        for project in options.projects where fatal == nil {
+            await sync(project: project, writer: writer, lookup: lookup)
+        }
+        let counts = await writer.finish()
+        if fatal == nil, let failure = writer.failureMessage { fatal = failure }
+        summary.retrieved = counts.retrieved
+        summary.new = counts.new
+        summary.updated = counts.updated
+        summary.unchanged += counts.unchanged
+        summary.deleted = counts.deleted
+        summary.failed = counts.failed
+        summary.requests = client.requestCount
+        summary.seconds = Date().timeIntervalSince(started)
+        summary.status = fatal != nil ? .failed : summary.failed > 0 ? .partial : .ok
+        summary.message = fatal
+        try? store.finishRun(summary.runID, summary: summary, message: fatal, at: Timestamp.now())
+        report()
+        if let fatal { throw SyncFatalError(message: fatal, summary: summary) }
         return summary
     }
 
-    private func finish(message: String?) {
-        summary.requests = client.requestCount
-        summary.seconds = Date().timeIntervalSince(started)
-        try? store.finishRun(summary.runID, summary: summary, message: message, at: Timestamp.now())
+    /// Ends the run at the first fatal error: nothing more is scheduled or retried.
+    private func stop(_ message: String) {
+        if fatal == nil { fatal = message }
+        client.stopRetrying()
     }
 
-    private func sync(project: String?) async throws {
-        var listed = Set<String>()
+    private var stopping: Bool { fatal != nil }
+
+    private func sync(project: String?, writer: SyncWriter, lookup: ArchiveStore) async {
+        var listed = Set<ExactText>()
         var listingComplete = true
         let client = self.client
         let full = options.full
 
-        try await withThrowingTaskGroup(of: Fetched.self) { group in
+        await withTaskGroup(of: Fetched.self) { group in
             var inFlight = 0
             var pageToken: String? = nil
-            var tokensSeen = Set<String>()
+            var tokensSeen = Set<ExactText>()
+            var pages = 0
+            var emptyInARow = 0
+
+            func take(_ fetched: Fetched) {
+                inFlight -= 1
+                progress.done += 1
+                switch fetched {
+                case let .session(session, project): submit(.session(session, project: project), to: writer)
+                case .gone(let id): submit(.gone(sessionID: id), to: writer)
+                case let .failed(id, project, status, message):
+                    submit(.failure(sessionID: id, project: project, status: status, message: message), to: writer)
+                case .fatal(let message): stop(message)
+                }
+                report()
+            }
+
+            func listingFailed(_ message: String, status: Int? = nil) {
+                listingComplete = false
+                submit(.failure(sessionID: "(listing)", project: project, status: status, message: message), to: writer)
+            }
+
             listing: repeat {
                 let page: SessionPage
                 do throws(APIError) {
                     page = try await client.listPage(projectID: project, pageSize: options.pageSize, pageToken: pageToken)
                 } catch {
-                    if case .authentication = error { throw SyncFatalError(message: error.description) }
-                    if case .transport = error, summary.listed == 0 {
-                        throw SyncFatalError(message: "cannot reach \(client.baseURL.absoluteString): \(error.description)")
+                    switch error {
+                    case .authentication, .redirect, .invalidRequest:
+                        stop(error.description)
+                    case .notFound:
+                        stop("the API answered 404 to the listing at \(client.baseURL.absoluteString): is --base-url right?")
+                    case .transport where summary.listed == 0:
+                        stop("cannot reach \(client.baseURL.absoluteString): \(error.description)")
+                    default:
+                        listingFailed("listing stopped after \(listed.count) sessions: \(error.description)",
+                                      status: error.httpStatus)
                     }
-                    listingComplete = false
-                    try record(failure: "(listing)", project: project, status: error.httpStatus,
-                               message: "listing stopped after \(listed.count) sessions: \(error.description)")
                     break listing
                 }
+                pages += 1
                 progress.pagesListed += 1
-                for item in page.items where listed.insert(item.sessionID).inserted {
+                emptyInARow = page.items.isEmpty ? emptyInARow + 1 : 0
+                for item in page.items where listed.insert(ExactText(item.sessionID)).inserted {
                     summary.listed += 1
                     progress.listed += 1
-                    guard try full || needsRetrieve(item) else {
+                    guard full || needsRetrieve(item, lookup: lookup) else {
                         summary.unchanged += 1
                         continue
                     }
-                    while inFlight >= max(1, options.concurrency) {
-                        try await handle(try await group.next()!)
-                        inFlight -= 1
-                    }
+                    while inFlight >= max(1, options.concurrency), let fetched = await group.next() { take(fetched) }
+                    if stopping { break listing }
                     let id = item.sessionID
                     group.addTask { await Self.fetch(id, project: project, client: client) }
                     inFlight += 1
                     progress.queued += 1
                 }
                 report()
+                if stopping { break listing }
                 pageToken = page.nextPageToken
-                if let token = pageToken, !token.isEmpty, !tokensSeen.insert(token).inserted {
-                    // A cursor that comes round again would page forever.
-                    listingComplete = false
-                    try record(failure: "(listing)", project: project, status: nil,
-                               message: "the API gave page token \(token) a second time; listing stopped after \(listed.count) sessions")
+                guard let token = pageToken, !token.isEmpty else { break listing }
+                if !tokensSeen.insert(ExactText(token)).inserted {
+                    listingFailed("the API gave page token \(Printable.clean(token, limit: 80)) a second time; "
+                                  + "listing stopped after \(listed.count) sessions")
                     break listing
                 }
-            } while !(pageToken ?? "").isEmpty
+                if emptyInARow >= options.maxEmptyPagesInARow || pages >= options.maxPages {
+                    let why = pages >= options.maxPages ? "\(pages) pages" : "\(emptyInARow) empty pages in a row"
+                    listingFailed("the API kept handing out page tokens (\(why)); listing stopped after \(listed.count) sessions")
+                    break listing
+                }
+            } while true
             progress.listingFinished = true
-            while let fetched = try await group.next() {
-                try await handle(fetched)
-            }
+            // Requests in flight run out by themselves, even after a fatal error.
+            while let fetched = await group.next() { take(fetched) }
         }
-        if listingComplete {
-            summary.deleted += try writing { try store.markMissingDeleted(projectID: project, listed: listed, at: Timestamp.now()) }
+        if listingComplete && !stopping {
+            submit(.markMissingDeleted(project: project, listed: listed.map(\.text)), to: writer)
         }
         report()
     }
 
-    private func needsRetrieve(_ item: SessionSummary) throws -> Bool {
-        guard let archived = try writing({ try store.archivedLastUpdated(sessionID: item.sessionID) }) else { return true }
+    private func submit(_ item: SyncWriter.Item, to writer: SyncWriter) {
+        if let failure = writer.failureMessage { stop(failure); return }
+        if !writer.submit(item) { stop(writer.failureMessage ?? "the archive writer stopped") }
+    }
+
+    private func needsRetrieve(_ item: SessionSummary, lookup: ArchiveStore) -> Bool {
+        guard let archived = try? lookup.archivedLastUpdated(sessionID: item.sessionID) else { return true }
         return archived.deleted || archived.lastUpdatedAt != Timestamp.normalize(item.lastUpdatedAt)
-    }
-
-    private func handle(_ fetched: Fetched) async throws {
-        progress.done += 1
-        defer { report() }
-        switch fetched {
-        case let .session(session, project):
-            summary.retrieved += 1
-            let outcome = try writing {
-                try store.save(session, projectID: project, organizationID: options.organizationID, syncedAt: Timestamp.now())
-            }
-            switch outcome {
-            case .new: summary.new += 1
-            case .unchanged: summary.unchanged += 1
-            case .appended, .rewritten, .metadataChanged: summary.updated += 1
-            }
-        case let .gone(id, _):
-            if try writing({ try store.markDeleted(sessionID: id, at: Timestamp.now()) }) { summary.deleted += 1 }
-        case let .failed(id, project, status, message):
-            try record(failure: id, project: project, status: status, message: message)
-        case .fatal(let message):
-            throw SyncFatalError(message: message)
-        }
-    }
-
-    private func record(failure sessionID: String, project: String?, status: Int?, message: String) throws {
-        summary.failed += 1
-        try writing {
-            try store.recordFailure(runID: summary.runID, sessionID: sessionID, projectID: project, httpStatus: status,
-                                    message: message, at: Timestamp.now())
-        }
-    }
-
-    /// Archive errors end the run: nothing more can be kept safely.
-    private func writing<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch {
-            throw SyncFatalError(message: "cannot write the archive \(store.path): \(error)")
-        }
     }
 
     private func report() {
@@ -207,27 +237,43 @@ public final class SyncEngine {
     }
 
     private static func fetch(_ sessionID: String, project: String?, client: ChatAPIClient) async -> Fetched {
-        let body: [UInt8]
+        let body: RetrievedBody
         do throws(APIError) {
             body = try await client.retrieve(sessionID: sessionID, projectID: project)
         } catch {
             switch error {
             case .authentication: return .fatal(error.description)
-            case .notFound: return .gone(sessionID: sessionID, project: project)
+            case .notFound: return .gone(sessionID: sessionID)
             default: return .failed(sessionID: sessionID, project: project, status: error.httpStatus, message: error.description)
             }
         }
+        if body.bytes.isEmpty {
+            return .failed(sessionID: sessionID, project: project, status: body.status,
+                           message: "HTTP \(body.status) with an empty body where a session was expected")
+        }
         do {
-            let session = try Normalizer.normalize(try JSONParser.parse(body), sourceHash: SourceHash.of(body))
-            guard session.sessionID == sessionID else {
-                return .failed(sessionID: sessionID, project: project, status: 200,
-                               message: "the response is for session \(session.sessionID)")
+            let session = try Normalizer.normalize(try JSONParser.parse(body.bytes), sourceHash: SourceHash.of(body.bytes))
+            guard session.sessionID.utf8.elementsEqual(sessionID.utf8) else {
+                return .failed(sessionID: sessionID, project: project, status: body.status,
+                               message: "the response is for session \(Printable.clean(session.sessionID))")
             }
             return .session(session, project: project)
         } catch let error as JSONParseError {
-            return .failed(sessionID: sessionID, project: project, status: 200, message: "response is not valid JSON: \(error)")
+            return .failed(sessionID: sessionID, project: project, status: body.status, message: "response is not valid JSON: \(error)")
         } catch {
-            return .failed(sessionID: sessionID, project: project, status: 200, message: "\(error)")
+            return .failed(sessionID: sessionID, project: project, status: body.status, message: "\(error)")
         }
+    }
+}
+
+/// Text compared and hashed by its UTF-8 bytes, as SQLite compares it: Swift's
+/// `String` equality would take the NFC and NFD forms of an id for one.
+struct ExactText: Hashable, Sendable {
+    let text: String
+    init(_ text: String) { self.text = text }
+    static func == (lhs: ExactText, rhs: ExactText) -> Bool { lhs.text.utf8.elementsEqual(rhs.text.utf8) }
+    func hash(into hasher: inout Hasher) {
+        var text = self.text
+        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 }

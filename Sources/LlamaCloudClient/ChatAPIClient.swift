@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import LosslessJSON
 
 /// One item of a list page: the session without its events.
@@ -15,46 +12,60 @@ public struct SessionPage: Sendable {
     public let nextPageToken: String?
 }
 
+/// The body of a successful retrieve, with the status it came with (a 204 has none).
+public struct RetrievedBody: Sendable {
+    public let status: Int
+    public let bytes: [UInt8]
+}
+
 /// A read-only client of the LlamaCloud chat API: list and retrieve, with the
-/// SDK's retry rules. It has no call that writes or deletes.
+/// SDK's retry rules and its encoding of requests. It has no call that writes
+/// or deletes, follows no redirect, and sends the key to `baseURL` only.
 public final class ChatAPIClient: Sendable {
     public static let defaultBaseURL = "https://api.cloud.llamaindex.ai"
+    public static let defaultMaxResponseBytes = 256 * 1_000_000
 
     public let baseURL: URL
-    private let apiKey: String
+    private let authorization: String
+    private let keySource: String
     private let organizationID: String?
     private let retryPolicy: RetryPolicy
-    private let session: URLSession
+    private let transport: CurlTransport
     private let counter = RequestCounter()
+    private let stopped = StopFlag()
 
-    public init(baseURL: URL, apiKey: String, organizationID: String? = nil, retryPolicy: RetryPolicy = RetryPolicy(),
-                timeout: TimeInterval = 60, maxConnections: Int = 8) {
+    /// `keySource` names where the key came from, for the message when it is refused.
+    public init(baseURL: URL, apiKey: String, keySource: String = "LLAMA_CLOUD_API_KEY", organizationID: String? = nil,
+                retryPolicy: RetryPolicy = RetryPolicy(), timeout: TimeInterval = 60, maxConnections: Int = 8,
+                maxResponseBytes: Int = ChatAPIClient.defaultMaxResponseBytes) {
         self.baseURL = baseURL
-        self.apiKey = apiKey
+        // A key with a line break would smuggle headers into every request.
+        authorization = "Authorization: Bearer " + apiKey.filter { !$0.isNewline && $0 != "\0" }
+        self.keySource = keySource
         self.organizationID = organizationID
         self.retryPolicy = retryPolicy
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.httpMaximumConnectionsPerHost = max(1, maxConnections)
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.urlCache = nil
-        configuration.httpCookieStorage = nil
-        session = URLSession(configuration: configuration)
+        // One more worker than retrieves at once, so that listing never waits behind them.
+        transport = CurlTransport(workers: max(1, maxConnections) + 1,
+                                  limits: .init(timeout: timeout, connectTimeout: 5, maxResponseBytes: maxResponseBytes))
     }
 
-    deinit { session.finishTasksAndInvalidate() }
+    deinit { transport.close() }
 
     /// HTTP requests sent so far (retries included).
     public var requestCount: Int { counter.value }
 
+    /// From now on, failed requests are not tried again and waits end at once:
+    /// the run is ending, and requests in flight finish by themselves.
+    public func stopRetrying() { stopped.set() }
+
     /// One page of `GET /api/v1/chat`.
     public func listPage(projectID: String?, pageSize: Int, pageToken: String?) async throws(APIError) -> SessionPage {
-        var query = [URLQueryItem(name: "page_size", value: String(pageSize))]
-        if let pageToken, !pageToken.isEmpty { query.append(URLQueryItem(name: "page_token", value: pageToken)) }
+        var query = [("page_size", String(pageSize))]
+        if let pageToken, !pageToken.isEmpty { query.append(("page_token", pageToken)) }
         let path = "/api/v1/chat"
-        let body = try await get(path: path, query: query, projectID: projectID)
+        let response = try await get(path: path, query: query, projectID: projectID)
         let value: JSONValue
-        do { value = try JSONParser.parse(body) } catch {
+        do { value = try JSONParser.parse(response.body) } catch {
             throw .invalidResponse(path: path, reason: error.description)
         }
         guard case .array(let items)? = value["items"] else {
@@ -73,83 +84,80 @@ public final class ChatAPIClient: Sendable {
 
     /// The raw body of `GET /api/v1/chat/{id}`: parsing is the caller's, so a
     /// body that is not JSON can be reported against its session.
-    public func retrieve(sessionID: String, projectID: String?) async throws(APIError) -> [UInt8] {
-        let escaped = sessionID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? sessionID
-        return try await get(path: "/api/v1/chat/\(escaped)", query: [], projectID: projectID)
+    public func retrieve(sessionID: String, projectID: String?) async throws(APIError) -> RetrievedBody {
+        guard !sessionID.isEmpty, sessionID != ".", sessionID != ".." else {
+            throw .invalidRequest(reason: "session id \"\(Printable.clean(sessionID))\" cannot be sent as one path segment")
+        }
+        let response = try await get(path: "/api/v1/chat/" + FormEncoding.percentEncoded(sessionID), query: [],
+                                     projectID: projectID)
+        return RetrievedBody(status: response.status, bytes: response.body)
     }
 
-    private func get(path: String, query: [URLQueryItem], projectID: String?) async throws(APIError) -> [UInt8] {
-        var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: false)!
-        components.percentEncodedPath = components.percentEncodedPath.trimmingSuffix("/") + path
-        var items = query
-        if let projectID { items.append(URLQueryItem(name: "project_id", value: projectID)) }
-        if let organizationID { items.append(URLQueryItem(name: "organization_id", value: organizationID)) }
-        components.queryItems = items.isEmpty ? nil : items
-        guard let url = components.url else { throw .invalidResponse(path: path, reason: "cannot form a URL") }
-        var request = URLRequest(url: url)
-        request.httpMethod = "GET"
-        request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization")
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
+    private func get(path: String, query: [(String, String)], projectID: String?) async throws(APIError) -> HTTPResponse {
+        var parameters = query
+        if let projectID { parameters.append(("project_id", projectID)) }
+        if let organizationID { parameters.append(("organization_id", organizationID)) }
+        let url = Self.url(base: baseURL, path: path, query: parameters)
+        let headers = [authorization, "Accept: application/json", "User-Agent: llamacloud-archive"]
 
         var attempt = 0
         while true {
             counter.increment()
-            let data: Data
-            let response: URLResponse
-            do {
-                (data, response) = try await session.data(for: request)
-            } catch {
-                if attempt < retryPolicy.maxRetries, !Task.isCancelled {
-                    await sleep(seconds: retryPolicy.delay(attempt: attempt, headers: [:]))
+            let response: HTTPResponse
+            switch await transport.get(url, headers: headers) {
+            case .failure(let failure):
+                if failure.isRetryable, try await mayRetry(attempt: attempt, headers: [:]) {
                     attempt += 1
                     continue
                 }
-                throw .transport(path: path, reason: Self.describe(error))
+                throw .transport(path: path, failure: failure)
+            case .success(let answer):
+                response = answer
             }
-            guard let http = response as? HTTPURLResponse else {
-                throw .invalidResponse(path: path, reason: "not an HTTP response")
+            let status = response.status
+            if (200..<300).contains(status) { return response }
+            if (300..<400).contains(status) {
+                let target = response.redirectTarget ?? response.headers["location"] ?? ""
+                throw .redirect(status: status, path: path, target: Printable.clean(target, limit: 200))
             }
-            let status = http.statusCode
-            if (200..<300).contains(status) { return [UInt8](data) }
-            var headers: [String: String] = [:]
-            for (key, value) in http.allHeaderFields {
-                if let key = key as? String, let value = value as? String { headers[key.lowercased()] = value }
-            }
-            if status == 401 || status == 403 { throw .authentication(status: status) }
-            if retryPolicy.shouldRetry(status: status, headers: headers), attempt < retryPolicy.maxRetries, !Task.isCancelled {
-                await sleep(seconds: retryPolicy.delay(attempt: attempt, headers: headers))
+            if status == 401 || status == 403 { throw .authentication(status: status, keySource: keySource) }
+            if retryPolicy.shouldRetry(status: status, headers: response.headers),
+               try await mayRetry(attempt: attempt, headers: response.headers) {
                 attempt += 1
                 continue
             }
             if status == 404 { throw .notFound(path: path) }
-            throw .http(status: status, path: path, detail: Self.detail(of: data))
+            throw .http(status: status, path: path, detail: Self.detail(of: response.body))
         }
     }
 
-    private func sleep(seconds: Double) async {
-        try? await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1_000_000_000))
+    /// Waits before retry `attempt` and says whether to make it.
+    private func mayRetry(attempt: Int, headers: [String: String]) async throws(APIError) -> Bool {
+        guard attempt < retryPolicy.maxRetries, !stopped.isSet else { return false }
+        var remaining = retryPolicy.delay(attempt: attempt, headers: headers)
+        // In short steps, so that a run that is ending does not wait out a long Retry-After.
+        while remaining > 0, !stopped.isSet {
+            let step = min(remaining, 0.05)
+            try? await Task.sleep(nanoseconds: UInt64(step * 1_000_000_000))
+            remaining -= step
+        }
+        return !stopped.isSet
     }
 
-    /// The API's `{"detail": "..."}`, or the start of the body.
-    static func detail(of data: Data) -> String {
-        if let value = try? JSONParser.parse([UInt8](data)), let detail = value["detail"] {
-            return detail.stringValue ?? detail.serialized
-        }
-        let text = String(decoding: data.prefix(200), as: UTF8.self)
-        return text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    static func url(base: URL, path: String, query: [(String, String)]) -> String {
+        var components = URLComponents(url: base, resolvingAgainstBaseURL: false)!
+        components.percentEncodedPath = components.percentEncodedPath.trimmingSuffix("/") + path
+        components.percentEncodedQuery = query.isEmpty ? nil : FormEncoding.query(query)
+        components.fragment = nil
+        return components.string ?? base.absoluteString
     }
 
-    static func describe(_ error: any Error) -> String {
-        if let urlError = error as? URLError {
-            switch urlError.code {
-            case .timedOut: return "timed out"
-            case .cannotConnectToHost: return "connection refused"
-            case .networkConnectionLost: return "connection lost"
-            case .cannotFindHost: return "host not found"
-            default: return "network error \(urlError.code.rawValue)"
-            }
+    /// The API's `{"detail": "..."}`, or the start of the body, fit to print.
+    static func detail(of body: [UInt8]) -> String {
+        if let value = try? JSONParser.parse(body), let detail = value["detail"] {
+            return Printable.clean(detail.stringValue ?? detail.serialized, limit: 300)
         }
-        return "\(error)"
+        return Printable.clean(String(decoding: body.prefix(200), as: UTF8.self), limit: 200)
     }
 }
 
@@ -158,6 +166,13 @@ final class RequestCounter: @unchecked Sendable {
     private var count = 0
     func increment() { lock.lock(); count += 1; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
+
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
 
 extension String {

@@ -35,7 +35,7 @@ struct DemoCommand: AsyncParsableCommand {
         var options = SyncOptions()
         options.projects = projects
         let client = ChatAPIClient(baseURL: server.baseURL, apiKey: service.apiKey)
-        let first = try await SyncRunner.run(archivePath: path, client: client, options: options,
+        let first = try await SyncRunner.runOrFail(archivePath: path, client: client, options: options,
                                              showProgress: Terminal.standardError.isInteractive)
         out.writeLine("first sync:  " + SyncRunner.line(first))
 
@@ -44,7 +44,7 @@ struct DemoCommand: AsyncParsableCommand {
         for id in ids.prefix(5) { service.appendRun(to: id) }
         service.delete(ids[ids.count - 1])
         _ = service.createSession(project: projects[1])
-        let second = try await SyncRunner.run(archivePath: path, client: ChatAPIClient(baseURL: server.baseURL, apiKey: service.apiKey),
+        let second = try await SyncRunner.runOrFail(archivePath: path, client: ChatAPIClient(baseURL: server.baseURL, apiKey: service.apiKey),
                                               options: options, showProgress: false)
         out.writeLine("second sync: " + SyncRunner.line(second))
         out.writeLine(out.dim("  (5 sessions extended, 1 deleted remotely and kept here, 1 created: only those were retrieved)"))

@@ -35,8 +35,11 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(help: "Retries of a failed request (the SDK's rules).")
     var maxRetries = 5
 
-    @Option(help: "Seconds before one request times out.")
+    @Option(help: "Seconds one request may take in all, connecting and reading included.")
     var timeout: Double = 60
+
+    @Option(name: .customLong("max-response-mb"), help: "Refuse a response larger than this many MB.")
+    var maxResponseMB = 256
 
     @Flag(help: "Retrieve every session, changed or not.")
     var full = false
@@ -52,12 +55,13 @@ struct SyncCommand: AsyncParsableCommand {
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
         guard (0...20).contains(maxRetries) else { throw ValidationError("--max-retries must be between 0 and 20") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard (1...100_000).contains(maxResponseMB) else { throw ValidationError("--max-response-mb must be between 1 and 100000") }
         guard !(quiet && json) else { throw ValidationError("--quiet and --json exclude each other") }
     }
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let key: String
+        let key: APIKeySource.Key
         do { key = try APIKeySource.resolve(file: apiKeyFile, environment: environment) } catch {
             throw fail(error.description, code: ExitStatus.fatal)
         }
@@ -71,11 +75,17 @@ struct SyncCommand: AsyncParsableCommand {
         options.pageSize = pageSize
         options.concurrency = concurrency
         options.full = full
-        let client = ChatAPIClient(baseURL: url, apiKey: key, organizationID: organizationID,
+        let client = ChatAPIClient(baseURL: url, apiKey: key.value, keySource: key.source, organizationID: organizationID,
                                    retryPolicy: RetryPolicy(maxRetries: maxRetries), timeout: timeout,
-                                   maxConnections: concurrency)
-        let summary = try await SyncRunner.run(archivePath: location.path, client: client, options: options,
+                                   maxConnections: concurrency, maxResponseBytes: maxResponseMB * 1_000_000)
+        let summary: SyncSummary
+        do {
+            summary = try await SyncRunner.run(archivePath: location.path, client: client, options: options,
                                                showProgress: !quiet && !json && Terminal.standardError.isInteractive)
+        } catch let error as SyncFatalError {
+            if json { Terminal.standardOutput.writeLine(SyncRunner.json(error.summary)) }
+            throw fail(error.message, code: ExitStatus.fatal)
+        }
         if json {
             Terminal.standardOutput.writeLine(SyncRunner.json(summary))
         } else if !quiet || summary.status != .ok {
@@ -93,7 +103,13 @@ struct SyncCommand: AsyncParsableCommand {
 enum APIKeySource {
     struct Failure: Error, CustomStringConvertible { let description: String }
 
-    static func resolve(file: String?, environment: [String: String]) throws(Failure) -> String {
+    /// The key and where it came from (`--api-key-file PATH` or the variable's name).
+    struct Key {
+        let value: String
+        let source: String
+    }
+
+    static func resolve(file: String?, environment: [String: String]) throws(Failure) -> Key {
         if let file {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw Failure(description: "cannot read the API key file \(file)")
@@ -105,10 +121,15 @@ enum APIKeySource {
             }
             let key = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard !key.isEmpty else { throw Failure(description: "the API key file \(file) is empty") }
-            return key
+            guard !key.contains(where: \.isNewline) else {
+                throw Failure(description: "the API key file \(file) holds more than one line")
+            }
+            return Key(value: key, source: "--api-key-file \(file)")
         }
         for name in ["LLAMA_CLOUD_API_KEY", "LLAMA_PARSE_API_KEY"] {
-            if let key = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !key.isEmpty { return key }
+            if let key = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !key.isEmpty {
+                return Key(value: key, source: name)
+            }
         }
         throw Failure(description: "no API key: set LLAMA_CLOUD_API_KEY or pass --api-key-file")
     }

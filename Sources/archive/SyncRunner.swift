@@ -16,13 +16,14 @@ enum SyncRunner {
         }
         let progressLine = ProgressLine(enabled: showProgress)
         let engine = SyncEngine(store: store, client: client, options: options) { progressLine.update($0) }
-        do {
-            let summary = try await engine.run()
-            progressLine.clear()
-            return summary
-        } catch {
-            progressLine.clear()
-            throw fail("\(error)", code: ExitStatus.fatal)
+        defer { progressLine.clear() }
+        return try await engine.run()
+    }
+
+    /// `run`, with a fatal error as the one-line failure and exit 1 (for `demo`).
+    static func runOrFail(archivePath: String, client: ChatAPIClient, options: SyncOptions, showProgress: Bool) async throws -> SyncSummary {
+        do { return try await run(archivePath: archivePath, client: client, options: options, showProgress: showProgress) } catch let error as SyncFatalError {
+            throw fail(error.message, code: ExitStatus.fatal)
         }
     }
 

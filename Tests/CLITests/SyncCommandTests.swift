@@ -65,7 +65,7 @@ import Testing
         let result = try await ArchiveProcess.run(
             ["sync", "--db", db, "--base-url", server.baseURL.absoluteString], environment: ["LLAMA_CLOUD_API_KEY": wrong])
         #expect(result.status == 1)
-        #expect(result.stderr == "archive: authentication failed (HTTP 401): check LLAMA_CLOUD_API_KEY\n")
+        #expect(result.stderr == "archive: authentication failed (HTTP 401): the key from LLAMA_CLOUD_API_KEY was refused\n")
         #expect(server.service.requestCount(.list) == 1)
         // A good run too, then look for either key anywhere in the output and the archive's files.
         let good = try await ArchiveProcess.run(

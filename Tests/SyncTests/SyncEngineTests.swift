@@ -145,7 +145,7 @@ import Testing
         let runs = try harness.strings("SELECT status, message FROM sync_runs")
         #expect(listCalls == 1, "list calls: \(listCalls), runs: \(runs)")
         #expect(try harness.strings("SELECT status, message FROM sync_runs") ==
-                ["failed|authentication failed (HTTP 401): check LLAMA_CLOUD_API_KEY"])
+                ["failed|authentication failed (HTTP 401): the key from LLAMA_CLOUD_API_KEY was refused"])
     }
 
     @Test func severalProjectsKeepTheirProjectIDs() async throws {
