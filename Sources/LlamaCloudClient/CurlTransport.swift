@@ -33,7 +33,9 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
         case .tls(let detail): return "TLS failed (\(detail))"
         case let .cutShort(received, expected):
             return "body cut short after \(received) bytes" + (expected.map { " of \($0)" } ?? "")
-        case .tooLarge(let limit): return "response larger than \(limit / 1_000_000) MB (--max-response-mb)"
+        case .tooLarge(let limit):
+            let size = limit % 1_000_000 == 0 ? "\(limit / 1_000_000) MB" : "\(limit) bytes"
+            return "response larger than \(size) (--max-response-mb)"
         case .other(let detail): return detail
         }
     }

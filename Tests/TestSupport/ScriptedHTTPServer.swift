@@ -1,0 +1,177 @@
+import Foundation
+
+/// A loopback HTTP/1.1 server whose every answer a test writes by hand, byte
+/// by byte if it likes: for servers that misbehave on purpose (redirects,
+/// drips, endless cursors, bodies cut short). Each connection has a thread.
+public final class ScriptedHTTPServer: @unchecked Sendable {
+    public struct Request: Sendable {
+        public let method: String
+        /// The request target exactly as sent: path and query, still percent-encoded.
+        public let target: String
+        /// Header names in lower case.
+        public let headers: [String: String]
+
+        public var path: String { String(target.prefix { $0 != "?" }) }
+        public var rawQuery: String {
+            guard let mark = target.firstIndex(of: "?") else { return "" }
+            return String(target[target.index(after: mark)...])
+        }
+        /// Query values decoded as a standard server does (`+` is a space).
+        public var query: [String: String] {
+            var values: [String: String] = [:]
+            for pair in rawQuery.split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                func decode(_ text: Substring) -> String {
+                    String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
+                }
+                values[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+            }
+            return values
+        }
+    }
+
+    public final class Connection: @unchecked Sendable {
+        let socket: Int32
+        public private(set) var isClosed = false
+        init(socket: Int32) { self.socket = socket }
+
+        @discardableResult
+        public func write(_ bytes: [UInt8]) -> Bool {
+            var offset = 0
+            while offset < bytes.count {
+                let sent = bytes.withUnsafeBytes {
+                    send(socket, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+                }
+                if sent <= 0 { return false }
+                offset += sent
+            }
+            return true
+        }
+
+        @discardableResult
+        public func write(_ text: String) -> Bool { write(Array(text.utf8)) }
+
+        /// A whole response with its length.
+        public func respond(status: Int, headers: [String: String] = [:], body: [UInt8]) {
+            var head = "HTTP/1.1 \(status) Status\r\n"
+            for (name, value) in headers { head += "\(name): \(value)\r\n" }
+            head += "content-length: \(body.count)\r\n\r\n"
+            write(Array(head.utf8) + body)
+        }
+
+        public func respond(status: Int, headers: [String: String] = [:], json: String) {
+            respond(status: status, headers: headers.merging(["content-type": "application/json"]) { a, _ in a },
+                    body: Array(json.utf8))
+        }
+
+        public func close() {
+            guard !isClosed else { return }
+            isClosed = true
+            shutdown(socket, Int32(SHUT_RDWR))
+        }
+    }
+
+    public typealias Handler = @Sendable (Request, Connection) -> Void
+
+    public let port: UInt16
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    private let listener: Int32
+    private let handler: Handler
+    private let lock = NSLock()
+    private var received: [Request] = []
+    private var clients: Set<Int32> = []
+    private var stopped = false
+
+    public init(handler: @escaping Handler) throws {
+        self.handler = handler
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard fd >= 0, bound == 0, listen(fd, 64) == 0 else {
+            close(fd)
+            throw POSIXError(.EADDRNOTAVAIL)
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        listener = fd
+        port = UInt16(bigEndian: address.sin_port)
+        Thread { [self] in acceptLoop() }.start()
+    }
+
+    deinit { stop() }
+
+    /// Every request received so far, in order.
+    public var requests: [Request] { lock.lock(); defer { lock.unlock() }; return received }
+
+    public func stop() {
+        lock.lock()
+        guard !stopped else { lock.unlock(); return }
+        stopped = true
+        let open = clients
+        lock.unlock()
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+        for client in open { shutdown(client, Int32(SHUT_RDWR)) }
+    }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(listener, nil, nil)
+            if client < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            lock.lock()
+            if stopped { lock.unlock(); close(client); return }
+            clients.insert(client)
+            lock.unlock()
+            var yes: Int32 = 1
+            setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
+            Thread { [self] in serve(client) }.start()
+        }
+    }
+
+    private func serve(_ client: Int32) {
+        let connection = Connection(socket: client)
+        defer {
+            lock.lock()
+            clients.remove(client)
+            lock.unlock()
+            close(client)
+        }
+        var buffer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 8192)
+        while !connection.isClosed {
+            let separator: [UInt8] = [13, 10, 13, 10]
+            guard buffer.count >= 4,
+                  let end = (0...(buffer.count - 4)).first(where: { buffer[$0..<($0 + 4)].elementsEqual(separator) }) else {
+                let count = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+                if count <= 0 { return }
+                buffer.append(contentsOf: chunk[0..<count])
+                continue
+            }
+            let head = String(decoding: buffer[0..<end], as: UTF8.self)
+            buffer.removeFirst(end + 4)
+            var lines = head.components(separatedBy: "\r\n")
+            let requestLine = lines.removeFirst().split(separator: " ")
+            var headers: [String: String] = [:]
+            for line in lines {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+            let request = Request(method: requestLine.first.map(String.init) ?? "",
+                                  target: requestLine.count > 1 ? String(requestLine[1]) : "/", headers: headers)
+            lock.lock()
+            received.append(request)
+            lock.unlock()
+            handler(request, connection)
+        }
+    }
+}
