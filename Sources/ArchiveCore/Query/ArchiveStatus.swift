@@ -46,10 +46,7 @@ public struct ArchiveStatus: Sendable, Codable, Equatable {
         revisions = counts["session_revisions"] ?? 0
         deletedSessions = try database.scalar("SELECT count(*) FROM sessions WHERE deleted_at IS NOT NULL", as: Int.self) ?? 0
 
-        let syncIsRunning: Bool
-        do { _ = try ArchiveLock(archivePath: store.path); syncIsRunning = false } catch {
-            if case .held = error { syncIsRunning = true } else { syncIsRunning = false }
-        }
+        let syncIsRunning = ArchiveLock.isHeld(archivePath: store.path)
         var recent: [Run] = []
         try database.forEachRow("""
             SELECT run_id, started_at, finished_at, status, source, new, updated, unchanged, deleted, failed, requests, message
