@@ -64,7 +64,8 @@ public struct SessionGenerator: Sendable {
 
     /// A whole session with `runs` runs, last updated at `updatedAt` (any format the API uses).
     public mutating func session(id: String, updatedAt: String, runs: Int? = nil) -> JSONValue {
-        let runCount = runs ?? Int.random(in: 1...4, using: &random)
+        // Some sessions are created and never run.
+        let runCount = runs ?? (random.chance(0.03) ? 0 : Int.random(in: 1...4, using: &random))
         var events: [JSONValue] = []
         for _ in 0..<runCount { events += run() }
         return envelope(id: id, updatedAt: updatedAt, events: events)
@@ -74,7 +75,7 @@ public struct SessionGenerator: Sendable {
         var session = JSONObject()
         session["session_id"] = .string(id)
         session["last_updated_at"] = .string(updatedAt)
-        session["generated_title"] = .string(String(sentence(3...8).prefix(60)) + "...")
+        session["generated_title"] = random.chance(0.08) ? .null : .string(String(sentence(3...8).prefix(60)) + "...")
         session["index_ids"] = random.chance(0.2) ? .null : .array((0..<Int.random(in: 1...2, using: &random)).map { _ in
             .string("idx-\(random.pick(["contracts", "finance", "hr", "legal"]))")
         })
@@ -84,7 +85,7 @@ public struct SessionGenerator: Sendable {
             session["job_metadata"] = [
                 "duration_ms": usage["duration_ms"] ?? .null,
                 "error": lastStop["error"] ?? .null,
-                "export_config_ids": .null,
+                "export_config_ids": random.chance(0.2) ? .array([.string("exp-" + random.pick(["csv", "sheets", "s3"]))]) : .null,
                 "is_error": lastStop["is_error"] ?? false,
                 "total_input_tokens": usage["total_input_tokens"] ?? .null,
                 "total_output_tokens": usage["total_output_tokens"] ?? .null,
@@ -97,13 +98,16 @@ public struct SessionGenerator: Sendable {
         return .object(session)
     }
 
-    /// One run: a question, thinking, tool calls, an answer and a stop.
+    /// One run: a question, thinking, tool calls, an answer and a stop, in
+    /// the shapes the API sends: members in either order, one or two
+    /// thinking and text blocks, blocks with and without deltas (and deltas
+    /// that do not join up to their block), untyped content events, results
+    /// without `image_attachment`, usage with fields missing, and error runs
+    /// with and without tokens.
     public mutating func run() -> [JSONValue] {
         var events: [JSONValue] = []
-        events.append(["type": "user_input", "content": .string(sentence(8...30))])
-        let thinking = sentence(12...48)
-        for piece in chunks(of: thinking) { events.append(["type": "thinking_delta", "content": .string(piece)]) }
-        events.append(["type": "thinking", "content": .string(thinking)])
+        events.append(contentEvent("user_input", sentence(8...30)))
+        for _ in 0..<(random.chance(0.15) ? 2 : 1) { events += streamedBlock("thinking", sentence(12...48)) }
         let isError = random.chance(0.06)
         for callIndex in 0..<Int.random(in: 0...3, using: &random) {
             let callID = "call_\(String(random.next() & 0xFFFF_FFFF, radix: 16))_\(callIndex)"
@@ -115,28 +119,31 @@ public struct SessionGenerator: Sendable {
             if random.chance(0.05) { continue }  // a call that never got its result
             var result: JSONObject = ["call_id": .string(callID), "name": .string(tool), "result": resultValue()]
             if !untyped { result.members.insert(("type", "tool_result"), at: 0) }
-            result["image_attachment"] = random.chance(0.15)
-                ? ["attachment_name": .string("page-\(Int.random(in: 1...300, using: &random)).png"),
-                   "source_id": .string("src-\(String(random.next() & 0xFFFFFF, radix: 16))")]
-                : .null
+            if random.chance(0.15) {
+                result["image_attachment"] = ["attachment_name": .string("page-\(Int.random(in: 1...300, using: &random)).png"),
+                                              "source_id": .string("src-\(String(random.next() & 0xFFFFFF, radix: 16))")]
+            } else if random.chance(0.6) {
+                result["image_attachment"] = .null
+            }
             events.append(.object(result))
         }
         if random.chance(0.04) {
             events.append(["type": "citation", "source_id": "src-1", "content": .string(sentence(3...6)), "score": 0.87])
         }
+        if random.chance(0.03) { events.append(["content": .string(sentence(3...10))]) }  // untyped content
         if !isError {
-            let answer = sentence(24...96)
-            for piece in chunks(of: answer) { events.append(["type": "text_delta", "content": .string(piece)]) }
-            events.append(["type": "text", "content": .string(answer)])
+            for _ in 0..<(random.chance(0.1) ? 2 : 1) { events += streamedBlock("text", sentence(24...96)) }
         }
         let input = Int64.random(in: 200...9000, using: &random)
         let output = Int64.random(in: 20...1500, using: &random)
+        let reportsTokens = !isError || random.chance(0.5)
         var usage: JSONObject = [
             "duration_ms": .number(JSONNumber(Double(Int.random(in: 300...20000, using: &random)))),
-            "total_input_tokens": isError ? .null : .number(JSONNumber(input)),
-            "total_output_tokens": isError ? .null : .number(JSONNumber(output)),
+            "total_input_tokens": reportsTokens ? .number(JSONNumber(input)) : .null,
+            "total_output_tokens": reportsTokens ? .number(JSONNumber(output)) : .null,
             "turns": .number(JSONNumber(Int64.random(in: 1...4, using: &random))),
         ]
+        if random.chance(0.05) { usage[random.pick(["duration_ms", "turns", "total_output_tokens"])] = nil }
         if random.chance(0.02) { usage["cache_read_tokens"] = .number(JSONNumber(Int64(9_007_199_254_740_993))) }
         var stop: JSONObject = [
             "type": "stop",
@@ -144,8 +151,25 @@ public struct SessionGenerator: Sendable {
             "is_error": .bool(isError),
             "usage": .object(usage),
         ]
-        if random.chance(0.3) { stop["skipped_index_ids"] = .array([]) }
+        if random.chance(0.3) { stop["skipped_index_ids"] = random.chance(0.5) ? .array([]) : ["idx-hr"] }
         events.append(.object(stop))
+        return events
+    }
+
+    /// `{"type": kind, "content": text}`, now and then with `content` first (as in the API's own example).
+    private mutating func contentEvent(_ kind: String, _ text: String) -> JSONValue {
+        random.chance(0.3) ? ["content": .string(text), "type": .string(kind)] : ["type": .string(kind), "content": .string(text)]
+    }
+
+    /// A block, usually after the deltas that stream it.
+    private mutating func streamedBlock(_ kind: String, _ text: String) -> [JSONValue] {
+        var events: [JSONValue] = []
+        if !random.chance(0.1) {
+            var pieces = chunks(of: text)
+            if random.chance(0.05) { pieces.removeLast() }  // deltas that do not join up to their block
+            for piece in pieces { events.append(contentEvent(kind + "_delta", piece)) }
+        }
+        events.append(contentEvent(kind, text))
         return events
     }
 

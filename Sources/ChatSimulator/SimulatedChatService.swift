@@ -182,8 +182,7 @@ public final class SimulatedChatService: @unchecked Sendable {
         let ids = order[project] ?? []
         var start = 0
         if let token, !token.isEmpty {
-            guard let decoded = Data(base64Encoded: token).flatMap({ String(data: $0, encoding: .utf8) }),
-                  decoded.hasPrefix("offset:"), let offset = Int(decoded.dropFirst(7)), offset <= ids.count else {
+            guard let offset = Self.offset(ofPageToken: token), offset <= ids.count else {
                 return json(422, #"{"detail":"invalid page_token"}"#)
             }
             start = offset
@@ -193,11 +192,27 @@ public final class SimulatedChatService: @unchecked Sendable {
         for id in ids[start..<end] {
             var summary = sessions[id]!
             summary["events"] = nil
-            if summary["shared_access"] != nil, random.chance(0.5) { summary["shared_access"] = nil }
             items.append(.object(summary))
         }
-        let next: JSONValue = end < ids.count ? .string(Data("offset:\(end)".utf8).base64EncodedString()) : .null
+        let next: JSONValue = end < ids.count ? .string(Self.pageToken(offset: end)) : .null
         return json(200, JSONValue.object(["items": .array(items), "next_page_token": next]).serialized)
+    }
+
+    /// Cursors as real services make them: base64 with `+`, `/` and `=`, which
+    /// a client that does not encode query values breaks (a raw `+` arrives as a space).
+    static let tokenPrefix: [UInt8] = [0xFB, 0xEF, 0xFF]  // "++//" in base64
+
+    static func pageToken(offset: Int) -> String {
+        var payload = tokenPrefix + Array("offset:\(offset)".utf8)
+        if payload.count % 3 == 0 { payload.append(UInt8(ascii: ";")) }  // so that it ends in "="
+        return Data(payload).base64EncodedString()
+    }
+
+    static func offset(ofPageToken token: String) -> Int? {
+        guard let bytes = Data(base64Encoded: token).map(Array.init), bytes.starts(with: tokenPrefix) else { return nil }
+        let text = String(decoding: bytes.dropFirst(tokenPrefix.count), as: UTF8.self)
+        guard text.hasPrefix("offset:") else { return nil }
+        return Int(text.dropFirst(7).prefix { $0 != ";" })
     }
 
     private func takeFault(for endpoint: Endpoint, path: String) -> Fault? {
@@ -252,13 +267,22 @@ public final class SimulatedChatService: @unchecked Sendable {
     /// Advances the clock and writes the time in one of the formats the API uses.
     private func tick() -> String {
         clockMicros += Int64.random(in: 60...3_000, using: &random) * 1_000_000  // ~20k sessions a year + Int64.random(in: 0..<1_000_000, using: &random)
-        timestampStyle = (timestampStyle + 1) % 3
-        var seconds = time_t(clockMicros / 1_000_000)
+        timestampStyle = (timestampStyle + 1) % 6
+        // naive (UTC), +00:00, Z, no fraction, and local times at other offsets
+        let offsetMinutes = [0, 0, 0, 0, 330, -480][timestampStyle]
+        var seconds = time_t(clockMicros / 1_000_000 + Int64(offsetMinutes) * 60)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        let base = String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-                          Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec),
-                          Int(clockMicros % 1_000_000))
-        return base + ["", "+00:00", "Z"][timestampStyle]
+        var text = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                          Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        if timestampStyle != 3 { text += String(format: ".%06d", Int(clockMicros % 1_000_000)) }
+        switch timestampStyle {
+        case 0: return text
+        case 1: return text + "+00:00"
+        case 2, 3: return text + "Z"
+        default:
+            let sign = offsetMinutes < 0 ? "-" : "+"
+            return text + sign + String(format: "%02d:%02d", abs(offsetMinutes) / 60, abs(offsetMinutes) % 60)
+        }
     }
 }
