@@ -3,8 +3,10 @@
 with L ms of latency per request, against the official SDK used as a cron
 script would (../shared/peers/sdk_sync.py), in the same run; then the no-op
 re-sync. Each timing is the median of R runs.
+Also against the SDK's async client with the same concurrency (bench/sdk_async_sync.py)
+and the latency floor: (list pages + retrieves / concurrency) x latency.
 usage: sync_bench.py [--sessions 300] [--latency-ms 40] [--repeat 3] [--concurrency 8 16]"""
-import argparse, json, os, statistics, subprocess, sys, tempfile, time
+import argparse, json, math, os, statistics, subprocess, sys, tempfile, time
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ap = argparse.ArgumentParser()
@@ -13,6 +15,7 @@ ap.add_argument("--latency-ms", type=int, default=40)
 ap.add_argument("--repeat", type=int, default=3)
 ap.add_argument("--concurrency", type=int, nargs="+", default=[8, 16])
 ap.add_argument("--peer", default=os.path.join(root, "..", "shared", "peers", "sdk_sync.py"))
+ap.add_argument("--async-peer", default=os.path.join(root, "bench", "sdk_async_sync.py"))
 args = ap.parse_args()
 
 subprocess.run(["swift", "build", "-c", "release", "--product", "archive"], cwd=root, check=True, stdout=subprocess.DEVNULL)
@@ -42,6 +45,16 @@ try:
     print(f"{args.sessions} sessions, {args.latency_ms} ms latency per request, median of {args.repeat}")
     print(f"  peer (official SDK, sequential): {peer:.2f} s")
     for concurrency in args.concurrency:
+        async_times = []
+        for i in range(args.repeat):
+            seconds, out = timed([sys.executable, args.async_peer, base, key, os.path.join(work, f"async{concurrency}-{i}.db"),
+                                  str(concurrency), project])
+            assert out.split()[0] == str(args.sessions), out
+            async_times.append(seconds)
+        async_peer = statistics.median(async_times)
+        pages = math.ceil(args.sessions / 100)
+        floor = (pages + math.ceil(args.sessions / concurrency)) * args.latency_ms / 1000
+        print(f"  peer (official SDK, async, {concurrency} in flight): {async_peer:.2f} s; latency floor {floor:.2f} s")
         firsts, noops, requests = [], [], None
         for i in range(args.repeat):
             db = os.path.join(work, f"archive-{concurrency}-{i}.db")
@@ -56,7 +69,8 @@ try:
             noops.append(seconds)
             requests = summary["requests"]
         first = statistics.median(firsts)
-        print(f"  archive sync --concurrency {concurrency}: first {first:.2f} s (ratio to peer {first / peer:.3f}); "
+        print(f"  archive sync --concurrency {concurrency}: first {first:.2f} s = {first / floor:.2f}x the floor, "
+              f"{first / async_peer:.2f}x the async SDK, {first / peer:.3f}x the sequential SDK; "
               f"no-op re-sync {statistics.median(noops):.2f} s with {requests} requests (0 retrieves)")
 finally:
     sim.kill()
