@@ -294,3 +294,49 @@ final class Counter: @unchecked Sendable {
     private var value = 0
     func next() -> Int { lock.lock(); defer { value += 1; lock.unlock() }; return value }
 }
+
+/// A real TLS server on loopback with a certificate nobody trusts.
+@Suite struct UntrustedCertificateTests {
+    @Test func anUntrustedCertificateIsNamed() async throws {
+        let folder = try TemporaryDirectory()
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                             "-keyout", folder.path("key.pem"), "-out", folder.path("cert.pem")]
+        openssl.standardError = FileHandle.nullDevice
+        openssl.standardOutput = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0)
+        let server = Process()
+        let out = Pipe()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", "-c", """
+            import http.server, ssl, sys
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    self.send_response(200); self.send_header("content-length", "2"); self.end_headers(); self.wfile.write(b"{}")
+            httpd = http.server.HTTPServer(("127.0.0.1", 0), H)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(sys.argv[1], sys.argv[2])
+            httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+            print(httpd.server_address[1], flush=True)
+            httpd.serve_forever()
+            """, folder.path("cert.pem"), folder.path("key.pem")]
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        // SIGKILL: a child may inherit a mask that blocks SIGTERM from the test runner's thread.
+        defer { kill(server.processIdentifier, SIGKILL) }
+        let port = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let base = "https://127.0.0.1:\(port)"
+        let store = try ArchiveStore(path: folder.path("a.db"))
+        let client = ChatAPIClient(baseURL: URL(string: base)!, apiKey: "k", retryPolicy: RetryPolicy(maxRetries: 3), timeout: 5)
+        let error = await #expect(throws: SyncFatalError.self) {
+            _ = try await SyncEngine(store: store, client: client, options: SyncOptions()).run()
+        }
+        let message = try #require(error?.message)
+        #expect(message.hasPrefix("cannot reach \(base): no response for /api/v1/chat: untrusted TLS certificate ("), "\(message)")
+        #expect(client.requestCount == 1, "a certificate problem is not retried")
+    }
+}
