@@ -1,3 +1,4 @@
+import ChatSimulator
 import Foundation
 
 /// A loopback HTTP/1.1 server whose every answer a test writes by hand, byte
@@ -73,36 +74,16 @@ public final class ScriptedHTTPServer: @unchecked Sendable {
 
     public typealias Handler = @Sendable (Request, Connection) -> Void
 
-    public let port: UInt16
+    public var port: UInt16 { listener.port }
     public var baseURL: String { "http://127.0.0.1:\(port)" }
-    private let listener: Int32
     private let handler: Handler
     private let lock = NSLock()
     private var received: [Request] = []
-    private var clients: Set<Int32> = []
-    private var stopped = false
+    private var listener: LoopbackListener!
 
     public init(handler: @escaping Handler) throws {
         self.handler = handler
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard fd >= 0, bound == 0, listen(fd, 64) == 0 else {
-            close(fd)
-            throw POSIXError(.EADDRNOTAVAIL)
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        listener = fd
-        port = UInt16(bigEndian: address.sin_port)
-        Thread { [self] in acceptLoop() }.start()
+        listener = try LoopbackListener { [self] client in serve(client) }
     }
 
     deinit { stop() }
@@ -110,42 +91,10 @@ public final class ScriptedHTTPServer: @unchecked Sendable {
     /// Every request received so far, in order.
     public var requests: [Request] { lock.lock(); defer { lock.unlock() }; return received }
 
-    public func stop() {
-        lock.lock()
-        guard !stopped else { lock.unlock(); return }
-        stopped = true
-        let open = clients
-        lock.unlock()
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
-        for client in open { shutdown(client, Int32(SHUT_RDWR)) }
-    }
-
-    private func acceptLoop() {
-        while true {
-            let client = accept(listener, nil, nil)
-            if client < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            lock.lock()
-            if stopped { lock.unlock(); close(client); return }
-            clients.insert(client)
-            lock.unlock()
-            var yes: Int32 = 1
-            setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
-            Thread { [self] in serve(client) }.start()
-        }
-    }
+    public func stop() { listener.stop() }
 
     private func serve(_ client: Int32) {
         let connection = Connection(socket: client)
-        defer {
-            lock.lock()
-            clients.remove(client)
-            lock.unlock()
-            close(client)
-        }
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 8192)
         while !connection.isClosed {
