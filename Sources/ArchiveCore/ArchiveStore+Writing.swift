@@ -91,11 +91,12 @@ extension ArchiveStore {
     func commonPrefixLength(_ session: NormalizedSession, sessionKey: Int64) throws -> Int {
         var count = 0
         var diverged = false
+        var events = session.events.makeIterator()
         try database.forEachRow(
             Self.historySQL, Self.eventKey(session: sessionKey, seq: 0), Self.lastEventKey(session: sessionKey)
         ) { row in
-            guard !diverged, count < session.events.count,
-                  session.events[count].sameStoredFields(
+            guard !diverged, let event = events.next(),
+                  event.sameStoredFields(
                       type: row.optionalString(0), content: row.optionalString(1), callID: row.optionalString(2),
                       name: row.optionalString(3), payload: row.optionalString(4))
             else {
@@ -146,15 +147,7 @@ extension ArchiveStore {
 
     func upsertSessionRow(_ session: NormalizedSession, projectID: String?, organizationID: String?, now: String) throws {
         let job = session.job
-        var runs = 0, errorRuns = 0
-        var inputTokens: Int64 = 0, outputTokens: Int64 = 0
-        for event in session.events {
-            guard let usage = event.usage else { continue }
-            runs += 1
-            if usage.isError { errorRuns += 1 }
-            inputTokens += usage.inputTokens ?? 0
-            outputTokens += usage.outputTokens ?? 0
-        }
+        let totals = session.events.totals
         try database.execute("""
             INSERT INTO sessions(session_id, project_id, organization_id, title, last_updated_at, shared_access,
               index_ids, job_duration_ms, job_input_tokens, job_output_tokens, job_turns, job_is_error, job_error,
@@ -176,7 +169,8 @@ extension ArchiveStore {
             """,
             session.sessionID, projectID, organizationID, session.title, session.lastUpdatedAt, session.sharedAccess,
             session.indexIDs, job?.durationMs, job?.inputTokens, job?.outputTokens, job?.turns, job?.isError,
-            job?.error, session.events.count, runs, errorRuns, inputTokens, outputTokens, session.unknownFields,
+            job?.error, session.events.count, totals.runs, totals.errorRuns, totals.inputTokens, totals.outputTokens,
+            session.unknownFields,
             session.meta, session.sourceHash, now, now)
     }
 
@@ -193,7 +187,7 @@ extension ArchiveStore {
               occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         var searchDocument = session.searchTokens == nil ? 0 : session.searchDocumentIndex(before: start)
-        for event in session.events[start...] {
+        for event in session.events.dropFirst(start) {
             // Bound one by one: no array of values per row on the hottest path.
             try insertEvent.bind(Self.eventKey(session: sessionKey, seq: event.seq), at: 1)
             try insertEvent.bind(event.turn, at: 2)
@@ -235,7 +229,7 @@ extension ArchiveStore {
         try database.execute("DELETE FROM tool_call_rows WHERE call_key BETWEEN ? AND ?",
                              Self.eventKey(session: sessionKey, seq: 0), Self.lastEventKey(session: sessionKey))
         let insert = try database.cachedStatement("INSERT INTO tool_call_rows(call_key, result_seq, error_result) VALUES (?, ?, ?)")
-        for link in session.toolCallLinks {
+        for link in session.events.toolCallLinks {
             try insert.execute(Self.eventKey(session: sessionKey, seq: link.callSeq), link.resultSeq, link.errorResult)
         }
     }

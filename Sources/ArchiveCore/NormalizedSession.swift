@@ -12,7 +12,7 @@ public struct NormalizedSession: Sendable {
     public let job: JobMetadata?
     public let unknownFields: String?
     public let meta: String
-    public let events: [NormalizedEvent]
+    public let events: SessionEvents
     /// `SourceHash` of the JSON bytes this came from, when the caller had them.
     public var sourceHash: Int64?
     /// The tokens of each indexed event's search text, in event order, when
@@ -27,29 +27,6 @@ public struct NormalizedSession: Sendable {
         public let turns: Int64?
         public let isError: Bool?
         public let error: String?
-    }
-
-    /// Each tool_call paired with the first later tool_result of the same call_id.
-    public var toolCallLinks: [(callSeq: Int, resultSeq: Int?, errorResult: Bool)] {
-        var links: [(callSeq: Int, resultSeq: Int?, errorResult: Bool)] = []
-        var open: [String: [Int]] = [:]  // call_id -> indexes into links awaiting a result
-        for event in events {
-            switch event.kind {
-            case "tool_call":
-                links.append((event.seq, nil, false))
-                if let callID = event.callID { open[callID, default: []].append(links.count - 1) }
-            case "tool_result":
-                if let callID = event.callID, var waiting = open[callID], !waiting.isEmpty {
-                    let index = waiting.removeFirst()
-                    links[index].resultSeq = event.seq
-                    links[index].errorResult = event.errorResult
-                    open[callID] = waiting
-                }
-            default:
-                break
-            }
-        }
-        return links
     }
 }
 

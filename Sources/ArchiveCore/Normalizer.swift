@@ -15,10 +15,65 @@ public enum Normalizer {
         "session_id", "last_updated_at", "generated_title", "index_ids", "shared_access", "job_metadata", "events",
     ]
 
+    /// A session already parsed into values; its events are kept as values.
     public static func normalize(_ value: JSONValue, sourceHash: Int64? = nil) throws(NormalizationError) -> NormalizedSession {
-        guard case .object(let object) = value else {
+        guard case .object(var object) = value else {
             throw NormalizationError(sessionID: nil, reason: "a session must be a JSON object")
         }
+        let sessionID = try identity(of: object).sessionID
+        var accumulator = EventAccumulator()
+        var events: [NormalizedEvent] = []
+        switch object["events"] {
+        case .array(let list)?:
+            events.reserveCapacity(list.count)
+            for (seq, raw) in list.enumerated() {
+                guard case .object(let fields) = raw else {
+                    throw NormalizationError(sessionID: sessionID, reason: "event \(seq) is not a JSON object")
+                }
+                events.append(accumulator.add(fields))
+            }
+        case nil, .null?: break
+        default: throw NormalizationError(sessionID: sessionID, reason: "events is not an array")
+        }
+        for (seq, ref) in accumulator.contentRefs { events[seq].contentRef = ref }
+        object["events"] = nil
+        let sessionEvents = SessionEvents(storage: .values(events), count: accumulator.count, totals: accumulator.totals,
+                                          toolCallLinks: accumulator.toolCallLinks)
+        return try session(object, events: sessionEvents, sourceHash: sourceHash)
+    }
+
+    /// A session straight from the bytes of a response: its events are
+    /// normalised once as they are parsed (and let go), and read again from
+    /// the bytes when the store writes them, so that memory stays near the
+    /// size of the response however many events it holds.
+    public static func normalize(body: [UInt8], sourceHash: Int64? = nil) throws -> NormalizedSession {
+        var accumulator = EventAccumulator()
+        var failure: NormalizationError?
+        let (object, range) = try JSONParser.parseObject(body, streamingArray: "events") { value in
+            guard failure == nil else { return }
+            guard case .object(let fields) = value else {
+                failure = NormalizationError(sessionID: nil, reason: "event \(accumulator.count) is not a JSON object")
+                return
+            }
+            _ = accumulator.add(fields)
+        }
+        let sessionID = try identity(of: object).sessionID
+        if let failure { throw NormalizationError(sessionID: sessionID, reason: failure.reason) }
+        switch object["events"] {
+        case nil, .null?: break
+        case _? where range == nil: throw NormalizationError(sessionID: sessionID, reason: "events is not an array")
+        default: break
+        }
+        var meta = object
+        meta["events"] = nil
+        let elements = JSONArrayElements(bytes: range == nil ? [] : body, range: range ?? 0..<0)
+        let sessionEvents = SessionEvents(storage: .response(elements, contentRefs: accumulator.contentRefs.sorted { $0.seq < $1.seq }),
+                                          count: accumulator.count, totals: accumulator.totals,
+                                          toolCallLinks: accumulator.toolCallLinks)
+        return try session(meta, events: sessionEvents, sourceHash: sourceHash)
+    }
+
+    private static func identity(of object: JSONObject) throws(NormalizationError) -> (sessionID: String, lastUpdatedAt: String) {
         guard let sessionID = object["session_id"]?.stringValue, !sessionID.isEmpty else {
             throw NormalizationError(sessionID: nil, reason: "missing session_id")
         }
@@ -28,28 +83,13 @@ public enum Normalizer {
         guard let lastUpdatedAt = Timestamp.normalize(rawUpdated) else {
             throw NormalizationError(sessionID: sessionID, reason: "unreadable last_updated_at \"\(rawUpdated)\"")
         }
-        let rawEvents: [JSONValue]
-        switch object["events"] {
-        case .array(let list)?: rawEvents = list
-        case nil, .null?: rawEvents = []
-        default: throw NormalizationError(sessionID: sessionID, reason: "events is not an array")
-        }
+        return (sessionID, lastUpdatedAt)
+    }
 
-        var events: [NormalizedEvent] = []
-        events.reserveCapacity(rawEvents.count)
-        var userInputs = 0
-        for (seq, raw) in rawEvents.enumerated() {
-            guard case .object(let fields) = raw else {
-                throw NormalizationError(sessionID: sessionID, reason: "event \(seq) is not a JSON object")
-            }
-            let event = normalizeEvent(fields, seq: seq, userInputsBefore: &userInputs)
-            events.append(event)
-        }
-
-        linkDeltasToBlocks(&events)
-
-        var meta = object
-        meta["events"] = nil
+    /// The session's columns from its members (`events` already taken out).
+    private static func session(_ object: JSONObject, events: SessionEvents,
+                                sourceHash: Int64?) throws(NormalizationError) -> NormalizedSession {
+        let (sessionID, lastUpdatedAt) = try identity(of: object)
         var unknown = JSONObject()
         for member in object.members where !knownSessionKeys.contains(member.key) {
             unknown.members.append(member)
@@ -67,7 +107,7 @@ public enum Normalizer {
             indexIDs: indexIDs,
             job: object["job_metadata"]?.objectValue.map(jobMetadata),
             unknownFields: unknown.isEmpty ? nil : JSONValue.object(unknown).serialized,
-            meta: JSONValue.object(meta).serialized,
+            meta: JSONValue.object(object).serialized,
             events: events,
             sourceHash: sourceHash)
     }
@@ -114,48 +154,6 @@ public enum Normalizer {
             search: searchEntry(kind: kind, content: content, rest: others))
         if kind == "tool_result", let result = fields["result"] { event.errorResult = readsAsError(result) }
         return event
-    }
-
-    /// Streamed deltas repeat the block that completes them: when the deltas
-    /// since the last block (or run start) join up to exactly the next block's
-    /// text, each delta is stored as a slice of that block.
-    static func linkDeltasToBlocks(_ events: inout [NormalizedEvent]) {
-        var pending: [String: [Int]] = [:]  // delta kind -> indexes since its last block
-        for index in events.indices {
-            let event = events[index]
-            switch event.kind {
-            case "user_input":
-                pending.removeAll()
-            case "text_delta", "thinking_delta":
-                if event.content != nil { pending[event.kind, default: []].append(index) }
-            case "text", "thinking":
-                let deltaKind = event.kind + "_delta"
-                defer { pending[deltaKind] = nil }
-                guard let block = event.content, let deltas = pending[deltaKind], !deltas.isEmpty,
-                      event.seq < 1 << 23 else { continue }
-                var blockText = block
-                var offset = 0
-                var refs: [(Int, Int64)] = []
-                let blockLength = blockText.withUTF8 { blockBytes in
-                    for deltaIndex in deltas {
-                        var piece = events[deltaIndex].content!
-                        let matches = piece.withUTF8 { pieceBytes in
-                            offset + pieceBytes.count <= blockBytes.count && pieceBytes.count < 1 << 20 && offset < 1 << 20
-                                && (pieceBytes.isEmpty || memcmp(blockBytes.baseAddress! + offset, pieceBytes.baseAddress!, pieceBytes.count) == 0)
-                        }
-                        guard matches else { refs = []; break }
-                        let length = piece.utf8.count
-                        refs.append((deltaIndex, Int64(event.seq) << 40 | Int64(offset) << 20 | Int64(length)))
-                        offset += length
-                    }
-                    return blockBytes.count
-                }
-                guard offset == blockLength, !refs.isEmpty else { continue }
-                for (deltaIndex, ref) in refs { events[deltaIndex].contentRef = ref }
-            default:
-                break
-            }
-        }
     }
 
     /// What the search index holds for an event. The index keeps no copy of

@@ -26,7 +26,7 @@ extension NormalizedSession {
 
     /// The index in `searchTokens` of the first document at or after event `seq`.
     func searchDocumentIndex(before seq: Int) -> Int {
-        events[..<seq].reduce(0) { count, event in
+        events.prefix(seq).reduce(0) { count, event in
             if case .indexed(_?) = event.search { return count + 1 }
             return count
         }

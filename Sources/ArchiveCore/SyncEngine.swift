@@ -252,7 +252,7 @@ public final class SyncEngine {
                            message: "HTTP \(body.status) with an empty body where a session was expected")
         }
         do {
-            let session = try Normalizer.normalize(try JSONParser.parse(body.bytes), sourceHash: SourceHash.of(body.bytes))
+            let session = try Normalizer.normalize(body: body.bytes, sourceHash: SourceHash.of(body.bytes))
             guard session.sessionID.utf8.elementsEqual(sessionID.utf8) else {
                 return .failed(sessionID: sessionID, project: project, status: body.status,
                                message: "the response is for session \(Printable.clean(session.sessionID))")
