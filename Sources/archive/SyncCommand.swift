@@ -79,12 +79,12 @@ struct SyncCommand: AsyncParsableCommand {
                                    retryPolicy: RetryPolicy(maxRetries: maxRetries), timeout: timeout,
                                    maxConnections: concurrency, maxResponseBytes: maxResponseMB * 1_000_000)
         let summary: SyncSummary
-        do {
+        do throws(SyncRunner.Failure) {
             summary = try await SyncRunner.run(archivePath: location.path, client: client, options: options,
                                                showProgress: !quiet && !json && Terminal.standardError.isInteractive)
-        } catch let error as SyncFatalError {
+        } catch {
             if json { Terminal.standardOutput.writeLine(SyncRunner.json(error.summary)) }
-            throw fail(error.message, code: ExitStatus.fatal)
+            throw fail(error.message, code: error.exitCode)
         }
         if json {
             Terminal.standardOutput.writeLine(SyncRunner.json(summary))

@@ -6,24 +6,51 @@ import LlamaCloudClient
 /// Runs a sync under the archive lock, with a live progress line on a terminal.
 /// Shared by `sync` and `demo`.
 enum SyncRunner {
-    static func run(archivePath: String, client: ChatAPIClient, options: SyncOptions, showProgress: Bool) async throws -> SyncSummary {
-        let lock = try lockArchive(archivePath)
+    /// Why a sync could not run or ended early: the one-line reason, the exit
+    /// code, and the run as a summary (status `failed`) for `--json`.
+    struct Failure: Error {
+        let message: String
+        let exitCode: Int32
+        let summary: SyncSummary
+
+        init(_ message: String, exitCode: Int32 = ExitStatus.fatal, summary: SyncSummary? = nil) {
+            self.message = message
+            self.exitCode = exitCode
+            var failed = summary ?? SyncSummary()
+            failed.status = .failed
+            failed.message = message
+            self.summary = failed
+        }
+    }
+
+    static func run(archivePath: String, client: ChatAPIClient, options: SyncOptions, showProgress: Bool) async throws(Failure) -> SyncSummary {
+        let lock: ArchiveLock
+        do { lock = try ArchiveLock(archivePath: archivePath) } catch {
+            if case .held = error { throw Failure(error.description, exitCode: ExitStatus.locked) }
+            throw Failure(error.description)
+        }
         defer { withExtendedLifetime(lock) {} }
         let store: ArchiveStore
         // Quiet from cron (no progress line): the upgrade note is for a person watching.
         do { store = try ArchiveStore(path: archivePath, onUpgrade: showProgress ? noteUpgrade(of: archivePath) : { _, _ in }) } catch {
-            throw fail("\(error)", code: ExitStatus.fatal)
+            throw Failure("\(error)")
         }
         let progressLine = ProgressLine(enabled: showProgress)
         let engine = SyncEngine(store: store, client: client, options: options) { progressLine.update($0) }
         defer { progressLine.clear() }
-        return try await engine.run()
+        do { return try await engine.run() } catch let error as SyncFatalError {
+            throw Failure(error.message, summary: error.summary)
+        } catch {
+            throw Failure("\(error)")
+        }
     }
 
-    /// `run`, with a fatal error as the one-line failure and exit 1 (for `demo`).
+    /// `run`, with a failure as its one line on standard error and its exit code (for `demo`).
     static func runOrFail(archivePath: String, client: ChatAPIClient, options: SyncOptions, showProgress: Bool) async throws -> SyncSummary {
-        do { return try await run(archivePath: archivePath, client: client, options: options, showProgress: showProgress) } catch let error as SyncFatalError {
-            throw fail(error.message, code: ExitStatus.fatal)
+        do throws(Failure) {
+            return try await run(archivePath: archivePath, client: client, options: options, showProgress: showProgress)
+        } catch {
+            throw fail(error.message, code: error.exitCode)
         }
     }
 

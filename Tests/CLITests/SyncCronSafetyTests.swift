@@ -102,6 +102,19 @@ import Testing
         server.stop()
     }
 
+    @Test func jsonSummaryIsPrintedWhenTheArchiveIsLockedToo() async throws {
+        let db = folder.path("locked.db")
+        let lock = try ArchiveLock(archivePath: db)
+        let result = try await ArchiveProcess.run(["sync", "--db", db, "--json", "--base-url", "http://127.0.0.1:9"],
+                                                  environment: ["LLAMA_CLOUD_API_KEY": key])
+        withExtendedLifetime(lock) {}
+        #expect(result.status == 75)
+        let summary = try JSONParser.parse(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(summary["status"] == "failed")
+        #expect(summary["message"] == .string("another sync is running on \(db); leaving it be"))
+        #expect(result.stderr == "archive: another sync is running on \(db); leaving it be\n")
+    }
+
     @Test func aSyncLeavesNothingInHome() async throws {
         let server = try simulator(sessions: 5)
         let home = folder.path("home")
