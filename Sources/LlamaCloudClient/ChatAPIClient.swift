@@ -28,6 +28,7 @@ public final class ChatAPIClient: Sendable {
     public let baseURL: URL
     private let authorization: String
     private let keySource: String
+    private let userAgent: String
     private let organizationID: String?
     private let retryPolicy: RetryPolicy
     private let transport: CurlTransport
@@ -37,11 +38,12 @@ public final class ChatAPIClient: Sendable {
     /// `keySource` names where the key came from, for the message when it is refused.
     public init(baseURL: URL, apiKey: String, keySource: String = "LLAMA_CLOUD_API_KEY", organizationID: String? = nil,
                 retryPolicy: RetryPolicy = RetryPolicy(), timeout: TimeInterval = 60, maxConnections: Int = 8,
-                maxResponseBytes: Int = ChatAPIClient.defaultMaxResponseBytes) {
+                maxResponseBytes: Int = ChatAPIClient.defaultMaxResponseBytes, userAgent: String = "llamacloud-archive") {
         self.baseURL = baseURL
         // A key with a line break would smuggle headers into every request.
         authorization = "Authorization: Bearer " + apiKey.filter { !$0.isNewline && $0 != "\0" }
         self.keySource = keySource
+        self.userAgent = "User-Agent: " + userAgent
         self.organizationID = organizationID
         self.retryPolicy = retryPolicy
         // One more worker than retrieves at once, so that listing never waits behind them.
@@ -98,7 +100,7 @@ public final class ChatAPIClient: Sendable {
         if let projectID { parameters.append(("project_id", projectID)) }
         if let organizationID { parameters.append(("organization_id", organizationID)) }
         let url = Self.url(base: baseURL, path: path, query: parameters)
-        let headers = [authorization, "Accept: application/json", "User-Agent: llamacloud-archive"]
+        let headers = [authorization, "Accept: application/json", userAgent]
 
         var attempt = 0
         while true {

@@ -11,6 +11,7 @@ struct ArchiveCommand: AsyncParsableCommand {
             Exit codes: 0 done; 1 fatal (bad key, unreachable server, unusable archive); \
             2 some sessions failed (the rest are kept); 64 bad arguments; 75 another sync holds the archive.
             """,
+        version: ArchiveVersion.current,
         subcommands: [SyncCommand.self, SessionsCommand.self, ShowCommand.self, SearchCommand.self, TokensCommand.self,
                       ToolsCommand.self, SQLCommand.self, ImportCommand.self, ExportCommand.self, StatusCommand.self,
                       DemoCommand.self])

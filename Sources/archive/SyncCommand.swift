@@ -77,7 +77,8 @@ struct SyncCommand: AsyncParsableCommand {
         options.full = full
         let client = ChatAPIClient(baseURL: url, apiKey: key.value, keySource: key.source, organizationID: organizationID,
                                    retryPolicy: RetryPolicy(maxRetries: maxRetries), timeout: timeout,
-                                   maxConnections: concurrency, maxResponseBytes: maxResponseMB * 1_000_000)
+                                   maxConnections: concurrency, maxResponseBytes: maxResponseMB * 1_000_000,
+                                   userAgent: "llamacloud-archive/\(ArchiveVersion.current)")
         let summary: SyncSummary
         do throws(SyncRunner.Failure) {
             summary = try await SyncRunner.run(archivePath: location.path, client: client, options: options,
