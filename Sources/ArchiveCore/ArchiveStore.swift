@@ -1,3 +1,4 @@
+import Foundation
 import LosslessJSON
 import SQLiteCore
 
@@ -31,6 +32,7 @@ public final class ArchiveStore {
     /// before it is upgraded, which can take seconds for a large one.
     public init(path: String, onUpgrade: (_ from: Int, _ to: Int) -> Void = { _, _ in }) throws {
         do {
+            try Self.refuseForeignDatabase(at: path)
             try ArchiveLocation.prepare(path: path)
             database = try Database(path: path, pageSize: Self.pageSize)
             searchTokenReplay = try FTS5TokenReplay(database: database, name: String(Self.searchTokenizer.prefix { $0 != " " }))
@@ -51,6 +53,7 @@ public final class ArchiveStore {
         do {
             var database = try Database(path: path, mode: .readOnly)
             let applied = try Self.migrator.appliedVersion(of: database)
+            if applied == 0 { throw ArchiveError.unusableArchive(path: path, reason: Self.foreignReason) }
             if applied > 0 && applied < Self.migrator.latestVersion {
                 _ = try ArchiveStore(path: path, onUpgrade: onUpgrade)
                 database = try Database(path: path, mode: .readOnly)
@@ -62,6 +65,19 @@ public final class ArchiveStore {
             throw ArchiveError.unusableArchive(path: path, reason: error.message)
         } catch let error as MigrationError {
             throw ArchiveError.unusableArchive(path: path, reason: error.description)
+        }
+    }
+
+    static let foreignReason = "it is a SQLite file of another program (it has no schema_migrations), left as it is"
+
+    /// A SQLite file that holds tables but is no archive belongs to another
+    /// program: refused before anything (not even the journal mode) changes it.
+    static func refuseForeignDatabase(at path: String) throws {
+        guard let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > 0 else { return }
+        let database = try Database(path: path, mode: .readOnly)
+        let tables = try database.scalar("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'", as: Int.self) ?? 0
+        if tables > 0, try migrator.appliedVersion(of: database) == 0 {
+            throw ArchiveError.unusableArchive(path: path, reason: foreignReason)
         }
     }
 

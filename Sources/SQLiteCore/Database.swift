@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 
 /// One SQLite connection, the only owner of its `sqlite3*` handle. It is not
 /// Sendable: keep it inside one task or actor.
@@ -25,6 +26,31 @@ public final class Database {
                 busyTimeoutMilliseconds: Int32 = 5_000) throws {
         self.path = path
         self.mode = mode
+        handle = try Self.openConnection(path: path, mode: mode, pageSize: pageSize, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+    }
+
+    /// Opens and configures a handle, or closes it and throws: the handle is
+    /// only ever stored once it works, so `deinit` never closes one twice.
+    private static func openConnection(path: String, mode: Mode, pageSize: Int?,
+                                       busyTimeoutMilliseconds: Int32) throws -> OpaquePointer {
+        do {
+            return try openConnection(filename: path, flags: 0, path: path, mode: mode, pageSize: pageSize,
+                                      busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        } catch let error as SQLiteError where mode == .readOnly && !FileManager.default.fileExists(atPath: path + "-wal") {
+            // A folder or mount that cannot be written has no room for the
+            // WAL's shared memory file. With no WAL left behind (a clean
+            // close checkpoints it), the file alone is the whole database:
+            // read it as immutable.
+            guard access((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent,
+                         W_OK) != 0 || access(path, W_OK) != 0,
+                  let uri = Self.immutableURI(path) else { throw error }
+            return try openConnection(filename: uri, flags: SQLITE_OPEN_URI, path: path, mode: mode, pageSize: nil,
+                                      busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        }
+    }
+
+    private static func openConnection(filename: String, flags extraFlags: Int32, path: String, mode: Mode, pageSize: Int?,
+                                       busyTimeoutMilliseconds: Int32) throws -> OpaquePointer {
         var connection: OpaquePointer?
         let flags: Int32
         switch mode {
@@ -32,28 +58,40 @@ public final class Database {
         case .readWrite: flags = SQLITE_OPEN_READWRITE
         case .readOnly: flags = SQLITE_OPEN_READONLY
         }
-        let code = sqlite3_open_v2(path, &connection, flags | SQLITE_OPEN_NOMUTEX, nil)
+        let code = sqlite3_open_v2(filename, &connection, flags | extraFlags | SQLITE_OPEN_NOMUTEX, nil)
         guard code == SQLITE_OK, let connection else {
             let error = SQLiteError(code: code, connection: connection)
             sqlite3_close_v2(connection)
             throw SQLiteError(extendedCode: error.extendedCode, message: "\(error.message): \(path)")
         }
-        handle = connection
         sqlite3_extended_result_codes(connection, 1)
         sqlite3_busy_timeout(connection, busyTimeoutMilliseconds)
-        do {
-            try execute("SELECT count(*) FROM sqlite_master")
-            if mode != .readOnly {
-                if let pageSize { try execute("PRAGMA page_size=\(pageSize)") }
-                try execute("PRAGMA journal_mode=WAL")
-                try execute("PRAGMA synchronous=NORMAL")
-            }
-            try execute("PRAGMA foreign_keys=ON")
-        } catch let error as SQLiteError {
-            statementCache.removeAll()
-            sqlite3_close_v2(connection)
-            throw SQLiteError(extendedCode: error.extendedCode, message: "\(error.message): \(path)")
+        var setup = ["SELECT count(*) FROM sqlite_master"]
+        if mode != .readOnly {
+            if let pageSize { setup.append("PRAGMA page_size=\(pageSize)") }
+            setup += ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"]
         }
+        setup.append("PRAGMA foreign_keys=ON")
+        for sql in setup {
+            var message: UnsafeMutablePointer<CChar>?
+            let result = sqlite3_exec(connection, sql, nil, nil, &message)
+            guard result == SQLITE_OK else {
+                let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(result))
+                sqlite3_free(message)
+                let extended = sqlite3_extended_errcode(connection)
+                sqlite3_close_v2(connection)
+                throw SQLiteError(extendedCode: extended, message: "\(text): \(path)")
+            }
+        }
+        return connection
+    }
+
+    /// `file:PATH?immutable=1`, with the path percent-encoded as SQLite's URIs want.
+    static func immutableURI(_ path: String) -> String? {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        return absolute.addingPercentEncoding(withAllowedCharacters: allowed).map { "file:\($0)?immutable=1" }
     }
 
     deinit {

@@ -18,9 +18,7 @@ struct StatusCommand: ParsableCommand {
     var format: Format = .text
 
     func run() throws {
-        let path = location.path
-        let store: ArchiveStore
-        do { store = try ArchiveStore(path: path, onUpgrade: noteUpgrade(of: path)) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
+        let store = try openArchiveForReading(location, allowEmpty: true)
         let status = try answer { try ArchiveStatus(store: store) }
         let problems = check ? try answer { try ArchiveStatus.integrityProblems(of: store) } : []
         let out = Terminal.standardOutput

@@ -8,13 +8,20 @@ import Testing
     let folder: TemporaryDirectory
     init() throws { folder = try TemporaryDirectory() }
 
-    @Test func statusCreatesTheDocumentedSchemaFromAnyDirectoryAtTheDefaultPath() async throws {
+    @Test func importCreatesTheDocumentedSchemaFromAnyDirectoryAtTheDefaultPathAndStatusShowsIt() async throws {
         let elsewhere = folder.url.appendingPathComponent("cwd")
         try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
         let dataHome = folder.path("xdg")
+        let path = dataHome + "/llamacloud-archive/archive.db"
+        let none = try await ArchiveProcess.run(["status"], environment: ["XDG_DATA_HOME": dataHome], directory: elsewhere)
+        #expect(none.status == 1 && none.stderr.hasPrefix("archive: no archive at \(path)"))
+        #expect(!FileManager.default.fileExists(atPath: dataHome), "status created \(dataHome)")
+        let empty = folder.path("empty.jsonl")
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
+        let imported = try await ArchiveProcess.run(["import", empty], environment: ["XDG_DATA_HOME": dataHome], directory: elsewhere)
+        #expect(imported.status == 0, "\(imported.stderr)")
         let result = try await ArchiveProcess.run(["status"], environment: ["XDG_DATA_HOME": dataHome], directory: elsewhere)
         #expect(result.status == 0, "\(result.stderr)")
-        let path = dataHome + "/llamacloud-archive/archive.db"
         #expect(result.stdout.contains("archive \(path)"))
         #expect(result.stdout.contains("schema  version 3"))
         let database = try Database(path: path, mode: .readOnly)
@@ -27,12 +34,13 @@ import Testing
                            "usage_rows"])
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
+        _ = try await ArchiveProcess.run(["import", empty], environment: ["ARCHIVE_DB": folder.path("env.db")])
         let viaEnvironment = try await ArchiveProcess.run(["status"], environment: ["ARCHIVE_DB": folder.path("env.db")])
         #expect(viaEnvironment.stdout.contains("archive \(folder.path("env.db"))"))
         let json = try await ArchiveProcess.run(["status", "--format", "json", "--check"], environment: ["ARCHIVE_DB": folder.path("env.db")])
         let value = try JSONParser.parse(json.stdout.trimmingCharacters(in: .newlines))
         #expect(value["schema_version"] == 3 && value["sessions"] == 0 && value["path"] == .string(folder.path("env.db")))
-        #expect(value["recent_runs"] == [] && value["open_failures"] == [])
+        #expect(value["recent_runs"]?.arrayValue?.count == 1 && value["open_failures"] == [])  // the import that made it
     }
 
     @Test func aQueryOnAnArchiveOfAnEarlierSchemaUpgradesItOnceAndSaysSo() async throws {

@@ -172,7 +172,7 @@ import Testing
             connection.write("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n")
             for _ in 0..<60 {
                 guard connection.write(" ") else { return }
-                Thread.sleep(forTimeInterval: 0.2)
+                Thread.sleep(forTimeInterval: 0.5)
             }
         }
         let started = Date()
@@ -180,7 +180,7 @@ import Testing
         let elapsed = Date().timeIntervalSince(started)
         guard case .failure(let error) = outcome else { Issue.record("\(outcome)"); return }
         #expect(error.message == "cannot reach \(api.baseURL): no response for /api/v1/chat: timed out after 1 s (--timeout)")
-        #expect(elapsed < 5, "the run took \(elapsed) s")
+        #expect(elapsed < 10, "the run took \(elapsed) s; the server drips for 30 s")
         api.stop()
     }
 

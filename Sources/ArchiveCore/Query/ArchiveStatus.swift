@@ -77,8 +77,13 @@ public struct ArchiveStatus: Sendable, Codable, Equatable {
         try store.database.forEachRow("PRAGMA integrity_check") { row in
             if row.string(0) != "ok" { problems.append(row.string(0)) }
         }
+        // The search index checks itself through an INSERT: on a connection of its
+        // own that may write, when the file may be written at all.
+        guard access(store.path, W_OK) == 0, let writable = try? Database(path: store.path, mode: .readWrite) else {
+            return problems
+        }
         do {
-            try store.database.execute("INSERT INTO search_index(search_index) VALUES ('integrity-check')")
+            try writable.execute("INSERT INTO search_index(search_index) VALUES ('integrity-check')")
         } catch let error as SQLiteError {
             problems.append("search index: \(error.message)")
         }
