@@ -15,8 +15,16 @@ public enum Normalizer {
         "session_id", "last_updated_at", "generated_title", "index_ids", "shared_access", "job_metadata", "events",
     ]
 
+    /// Events are keyed `(session_key << 24) | seq`: a session holds at most 2^24 of them.
+    public static let maxEventsPerSession = 1 << 24
+
+    static func tooManyEvents(_ sessionID: String?, limit: Int) -> NormalizationError {
+        NormalizationError(sessionID: sessionID, reason: "more than \(limit) events: the archive keeps at most \(limit) per session")
+    }
+
     /// A session already parsed into values; its events are kept as values.
-    public static func normalize(_ value: JSONValue, sourceHash: Int64? = nil) throws(NormalizationError) -> NormalizedSession {
+    public static func normalize(_ value: JSONValue, sourceHash: Int64? = nil,
+                                 maxEvents: Int = maxEventsPerSession) throws(NormalizationError) -> NormalizedSession {
         guard case .object(var object) = value else {
             throw NormalizationError(sessionID: nil, reason: "a session must be a JSON object")
         }
@@ -25,6 +33,7 @@ public enum Normalizer {
         var events: [NormalizedEvent] = []
         switch object["events"] {
         case .array(let list)?:
+            guard list.count <= maxEvents else { throw tooManyEvents(sessionID, limit: maxEvents) }
             events.reserveCapacity(list.count)
             for (seq, raw) in list.enumerated() {
                 guard case .object(let fields) = raw else {
@@ -46,11 +55,16 @@ public enum Normalizer {
     /// normalised once as they are parsed (and let go), and read again from
     /// the bytes when the store writes them, so that memory stays near the
     /// size of the response however many events it holds.
-    public static func normalize(body: [UInt8], sourceHash: Int64? = nil) throws -> NormalizedSession {
+    public static func normalize(body: [UInt8], sourceHash: Int64? = nil,
+                                 maxEvents: Int = maxEventsPerSession) throws -> NormalizedSession {
         var accumulator = EventAccumulator()
         var failure: NormalizationError?
         let (object, range) = try JSONParser.parseObject(body, streamingArray: "events") { value in
             guard failure == nil else { return }
+            guard accumulator.count < maxEvents else {
+                failure = tooManyEvents(nil, limit: maxEvents)
+                return
+            }
             guard case .object(let fields) = value else {
                 failure = NormalizationError(sessionID: nil, reason: "event \(accumulator.count) is not a JSON object")
                 return

@@ -34,6 +34,12 @@ public struct SQLiteError: Error, CustomStringConvertible, Equatable, Sendable {
     public var isConstraintViolation: Bool { primaryCode == SQLITE_CONSTRAINT }
     public var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
     public var isReadOnly: Bool { primaryCode == SQLITE_READONLY }
+    /// The file or the machine failed (full disk, I/O error, corruption, no
+    /// memory), not the statement: nothing more can be written, whatever the data.
+    public var isEnvironmental: Bool {
+        [SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY, SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_CANTOPEN, SQLITE_NOMEM,
+         SQLITE_PERM].contains(primaryCode)
+    }
 }
 
 @inline(__always)

@@ -54,7 +54,7 @@ import Testing
         defer { chmod(archiveFolder, 0o755) }
         for arguments in [["status"], ["status", "--check"], ["sessions"], ["tokens"], ["tools"], ["search", "the"], ["export"],
                           ["sql", "SELECT count(*) FROM sessions"]] {
-            let result = try Self.runUnprivileged(arguments + ["--db", db])
+            let result = try await offThePool { try Self.runUnprivileged(arguments + ["--db", db]) }
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: db + "-shm"))

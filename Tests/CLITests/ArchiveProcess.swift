@@ -79,3 +79,12 @@ struct ArchiveProcess {
         try await start(arguments, environment: extra, directory: directory).wait()
     }
 }
+
+/// Runs blocking work (waiting on a process, say) on a thread of its own, so
+/// that it never holds one of the task pool's few threads that other tests'
+/// tasks need.
+func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}

@@ -61,3 +61,16 @@ import Testing
         #expect(try harness.int("SELECT count(*) FROM session_revisions") == 0)
     }
 }
+
+@Suite struct EventLimitTests {
+    @Test func aSessionWithMoreEventsThanTheKeyHoldsIsRefused() throws {
+        let json = #"{"session_id":"big","last_updated_at":"2026-01-01T00:00:00Z","events":[{},{},{},{},{}]}"#
+        #expect(throws: NormalizationError.self) { _ = try Normalizer.normalize(body: Array(json.utf8), maxEvents: 4) }
+        #expect(throws: NormalizationError.self) { _ = try Normalizer.normalize(JSONParser.parse(json), maxEvents: 4) }
+        #expect(try Normalizer.normalize(body: Array(json.utf8), maxEvents: 5).events.count == 5)
+        #expect(Normalizer.maxEventsPerSession == 1 << 24)
+        do { _ = try Normalizer.normalize(body: Array(json.utf8), maxEvents: 4) } catch {
+            #expect("\(error)" == "session big: more than 4 events: the archive keeps at most 4 per session")
+        }
+    }
+}

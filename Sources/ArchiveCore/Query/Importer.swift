@@ -43,16 +43,24 @@ public final class Importer {
         let started = Date()
         let files = try paths.flatMap(Self.expand)
         runID = try store.beginRun(source: "import", projects: nil, at: Timestamp.now())
+        var fatal: String?
         defer {
             var summary = SyncSummary()
-            summary.status = report.failed > 0 ? .partial : .ok
+            summary.status = fatal != nil ? .failed : report.failed > 0 ? .partial : .ok
             summary.listed = report.records
             summary.new = report.new
             summary.updated = report.updated
             summary.unchanged = report.unchanged
             summary.failed = report.failed
-            try? store.finishRun(runID, summary: summary, message: nil, at: Timestamp.now())
+            try? store.finishRun(runID, summary: summary, message: fatal, at: Timestamp.now())
         }
+        do { return try importFiles(files, started: started) } catch {
+            fatal = "\(error)"
+            throw error
+        }
+    }
+
+    private func importFiles(_ files: [String], started: Date) throws -> Report {
         try store.prepareForBulkWrites()
         let checkpointer = WALCheckpointer(path: store.path)
         defer { checkpointer.finish() }
@@ -112,10 +120,14 @@ public final class Importer {
             }
             outcomes.forEach(count)
             checkpointer?.request()
+        } catch let error as SQLiteError where error.isEnvironmental {
+            throw Failure(description: "cannot write the archive \(store.path): \(error.message)")
         } catch {
             // Find the session that failed: the others go in one by one.
             for (session, file, line) in pending {
-                do { count(try store.save(session, projectID: nil, organizationID: nil, syncedAt: Timestamp.now())) } catch {
+                do { count(try store.save(session, projectID: nil, organizationID: nil, syncedAt: Timestamp.now())) } catch let error as SQLiteError where error.isEnvironmental {
+                    throw Failure(description: "cannot write the archive \(store.path): \(error.message)")
+                } catch {
                     fail("\(file):\(line): session \(session.sessionID): \(error)")
                 }
             }
@@ -178,34 +190,84 @@ final class ImportReader: Sendable {
         line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
     }
 
-    /// JSONL when the first line is a whole JSON value; otherwise the file is
-    /// one object or one array. False when the writer has stopped listening.
+    private static func parses(_ line: [UInt8]) -> Bool { (try? JSONParser.parse(line)) != nil }
+
+    /// The file's shape is decided from the file, not from whether its first
+    /// line is good: `[` first is an array (streamed element by element);
+    /// otherwise JSONL when the first or the second line is a whole JSON
+    /// value (a bad first line is one bad record), else one document, which
+    /// if it does not parse is read as JSONL after all, each bad line
+    /// reported. A UTF-8 BOM is skipped. False when the writer has stopped listening.
     private func read(_ reader: LineReader, name: String, tokenizer: FTS5Tokenizer?) -> Bool {
-        guard var first = reader.nextLine() else { return true }
-        while Self.isBlank(first.line), let next = reader.nextLine() { first = next }
-        if let value = try? JSONParser.parse(first.line) {
-            guard queue.push(item(value, file: name, line: first.number, hash: SourceHash.of(first.line), tokenizer: tokenizer)) else { return false }
-            while let next = reader.nextLine() {
-                if Self.isBlank(next.line) { continue }
-                guard queue.push(item(bytes: next.line, file: name, line: next.number, tokenizer: tokenizer)) else { return false }
-            }
-            return true
+        var lines = LineSource(reader)
+        guard var first = lines.next() else { return reportReadError(reader, name: name) }
+        if first.line.starts(with: [0xEF, 0xBB, 0xBF]) { first.line.removeFirst(3) }
+        while Self.isBlank(first.line) {
+            guard let next = lines.next() else { return reportReadError(reader, name: name) }
+            first = next
         }
-        var whole = Array(repeating: UInt8(ascii: "\n"), count: first.number - 1) + first.line + [UInt8(ascii: "\n")]
-        while let next = reader.nextLine() { whole += next.line; whole.append(UInt8(ascii: "\n")) }
-        let firstByte = whole.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
-        do throws(JSONParseError) {
-            if firstByte == UInt8(ascii: "[") {
-                let elements = try whole.withUnsafeBufferPointer { buffer throws(JSONParseError) in try JSONParser.parseArrayElements(buffer) }
-                for element in elements {
-                    guard queue.push(item(element.value, file: name, line: element.line, hash: nil, tokenizer: tokenizer)) else { return false }
-                }
-                return true
-            }
-            return queue.push(item(try JSONParser.parse(whole), file: name, line: first.number, hash: nil, tokenizer: tokenizer))
-        } catch {
-            return queue.push(.failed("\(name):\(error.line): \(error.message)"))
+        let startsArray = first.line.first(where: { ![0x20, 0x09, 0x0D].contains($0) }) == UInt8(ascii: "[")
+        if startsArray && (Self.parses(first.line) || first.line.filter({ ![0x20, 0x09, 0x0D].contains($0) }) == [UInt8(ascii: "[")]) {
+            return readArray(first: first, reader: reader, name: name, tokenizer: tokenizer)
         }
+        var second = lines.next()
+        while let line = second, Self.isBlank(line.line) { second = lines.next() }
+        if startsArray && !(second.map { $0.line.first == UInt8(ascii: "{") && Self.parses($0.line) } ?? false) {
+            return readArray(first: first, then: second, reader: reader, name: name, tokenizer: tokenizer)
+        }
+        if Self.parses(first.line) || second.map({ Self.parses($0.line) }) == true {
+            lines.pushBack(contentsOf: [first] + (second.map { [$0] } ?? []))
+            return readLines(&lines, reader: reader, name: name, tokenizer: tokenizer)
+        }
+        // One document over several lines, or JSONL whose first two lines are both bad.
+        var all = [first] + (second.map { [$0] } ?? [])
+        while let next = lines.next() { all.append(next) }
+        guard reportReadError(reader, name: name) else { return false }
+        var whole = Array(repeating: UInt8(ascii: "\n"), count: first.number - 1)
+        for line in all { whole += line.line; whole.append(UInt8(ascii: "\n")) }
+        if let value = try? JSONParser.parse(whole) {
+            return queue.push(item(value, file: name, line: first.number, hash: nil, tokenizer: tokenizer))
+        }
+        lines.pushBack(contentsOf: all)
+        return readLines(&lines, reader: reader, name: name, tokenizer: tokenizer)
+    }
+
+    private func readLines(_ lines: inout LineSource, reader: LineReader, name: String, tokenizer: FTS5Tokenizer?) -> Bool {
+        while let next = lines.next() {
+            if Self.isBlank(next.line) { continue }
+            guard queue.push(item(bytes: next.line, file: name, line: next.number, tokenizer: tokenizer)) else { return false }
+        }
+        return reportReadError(reader, name: name)
+    }
+
+    /// A JSON array, one element at a time, however it is laid out on lines
+    /// (all on one, too): after the lines already read, the file is fed to
+    /// the splitter in chunks, so memory stays flat.
+    private func readArray(first: (line: [UInt8], number: Int), then second: (line: [UInt8], number: Int)? = nil,
+                           reader: LineReader, name: String, tokenizer: FTS5Tokenizer?) -> Bool {
+        var splitter = JSONArraySplitter(firstLine: first.number)
+        var failure: String?
+        var pieces = [first.line + [0x0A]]
+        if let second {
+            pieces.append(Array(repeating: 0x0A, count: second.number - first.number - 1) + second.line + [0x0A])
+        }
+        while failure == nil, let bytes = pieces.isEmpty ? reader.nextChunk() : pieces.removeFirst() {
+            let listening = splitter.feed(bytes) { element, line in
+                queue.push(item(bytes: element, file: name, line: line, tokenizer: tokenizer))
+            } onError: { failure = "\(name):\($0): \($1)" }
+            guard listening else { return false }
+        }
+        if let failure { return queue.push(.failed(failure)) }
+        guard reportReadError(reader, name: name) else { return false }
+        if let unfinished = splitter.finish() { return queue.push(.failed("\(name):\(unfinished.line): \(unfinished.reason)")) }
+        return true
+    }
+
+    /// A failed read is reported, never taken for the end of the file.
+    private func reportReadError(_ reader: LineReader, name: String) -> Bool {
+        guard let error = reader.readError else { return true }
+        _ = queue.push(.fatal("\(name): read error after line \(reader.linesRead): \(String(cString: strerror(error)))"))
+        return false
     }
 
     private func item(bytes: [UInt8], file: String, line: Int, tokenizer: FTS5Tokenizer?) -> Item {
@@ -237,6 +299,9 @@ final class LineReader {
     private var start = 0
     private var finished = false
     private var lineNumber = 0
+    /// The errno of a read that failed (the reading stopped there).
+    private(set) var readError: Int32?
+    var linesRead: Int { lineNumber }
 
     init?(path: String) {
         if path == "-" {
@@ -256,6 +321,22 @@ final class LineReader {
             guard start < bytes.count, let found = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) else { return nil }
             return UnsafeRawPointer(found) - bytes.baseAddress!
         }
+    }
+
+    /// What is left of the file, a chunk at a time, whatever its lines (nil at the end).
+    func nextChunk() -> [UInt8]? {
+        if start < buffer.count {
+            defer { buffer.removeAll(keepingCapacity: true); start = 0 }
+            return Array(buffer[start...])
+        }
+        while !finished {
+            var chunk = [UInt8](repeating: 0, count: 1 << 20)
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 { readError = errno }
+            if count <= 0 { finished = true } else { return Array(chunk[0..<count]) }
+        }
+        return nil
     }
 
     func nextLine() -> (line: [UInt8], number: Int)? {
@@ -279,6 +360,8 @@ final class LineReader {
             }
             var chunk = [UInt8](repeating: 0, count: 1 << 20)
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 { readError = errno }
             if count <= 0 { finished = true } else { buffer.append(contentsOf: chunk[0..<count]) }
         }
     }

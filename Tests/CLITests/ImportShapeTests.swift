@@ -1,0 +1,113 @@
+import TestSupport
+import ChatSimulator
+import Foundation
+import LosslessJSON
+import SQLiteCore
+import Testing
+
+/// Every file shape a user may hand `archive import`, and files that fail to read.
+@Suite struct ImportShapeTests {
+    let folder: TemporaryDirectory
+    var db: String { folder.path("archive.db") }
+    init() throws { folder = try TemporaryDirectory() }
+
+    static func sessions(_ count: Int, seed: UInt64 = 3) -> [String] {
+        var lines: [String] = []
+        SimulatedChatService.writeCorpus(count: count, seed: seed) { lines.append($0) }
+        return lines
+    }
+
+    func write(_ name: String, _ text: String) throws -> String {
+        let path = folder.path(name)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    func archived() throws -> Int {
+        try Database(path: db, mode: .readOnly).scalar("SELECT count(*) FROM sessions", as: Int.self) ?? -1
+    }
+
+    @Test func aBadFirstLineOfJSONLLosesOnlyThatLine() async throws {
+        let lines = Self.sessions(40)
+        for (name, bad) in [("cut", String(lines[0].prefix(50))), ("garbage", lines[0] + " trailing"),
+                            ("deep", String(repeating: "[", count: 600) + String(repeating: "]", count: 600))] {
+            let file = try write("\(name).jsonl", ([bad] + lines.dropFirst()).joined(separator: "\n") + "\n")
+            let result = try await ArchiveProcess.run(["import", "--db", db, file])
+            #expect(result.status == 2, "\(name): \(result.stderr)")
+            #expect(result.stderr.hasPrefix("\(file):1: "), "\(name): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1)
+            #expect(result.stdout.contains("failed from 40 records"), "\(name): \(result.stdout)")
+        }
+        #expect(try archived() == 39)
+    }
+
+    @Test func aByteOrderMarkIsSkipped() async throws {
+        let lines = Self.sessions(3)
+        let file = folder.path("bom.jsonl")
+        try Data([0xEF, 0xBB, 0xBF] + Array(lines.joined(separator: "\n").utf8)).write(to: URL(fileURLWithPath: file))
+        let result = try await ArchiveProcess.run(["import", "--db", db, file])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try archived() == 3)
+    }
+
+    @Test func arraysImportOnOneLineOrManyAndBadElementsAreNamed() async throws {
+        let lines = Self.sessions(30)
+        let oneLine = try write("one.json", "[" + lines.prefix(10).joined(separator: ",") + "]")
+        let pretty = try write("pretty.json", "[\n  " + lines[10..<20].joined(separator: ",\n  ") + "\n]\n")
+        let bad = try write("bad.json", "[\n" + lines[20] + ",\n{\"session_id\": 3},\n" + lines[21] + "\n]")
+        let empty = try write("empty.json", " [ ] ")
+        let result = try await ArchiveProcess.run(["import", "--db", db, oneLine, pretty, bad, empty])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr == "\(bad):3: missing session_id\n")
+        #expect(try archived() == 22)
+    }
+
+    @Test func onePrettyPrintedObjectStillImports() async throws {
+        let value = try JSONParser.parse(Self.sessions(1)[0])
+        let pretty = value.serialized.replacingOccurrences(of: ",\"", with: ",\n  \"")
+        let file = try write("pretty-object.json", "{\n  " + pretty.dropFirst())
+        let result = try await ArchiveProcess.run(["import", "--db", db, file])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try archived() == 1)
+    }
+
+    @Test func aReadErrorIsReportedNotTakenForTheEnd() async throws {
+        let process = Process()
+        process.executableURL = ArchiveProcess.locateBinary()
+        process.arguments = ["import", "--db", db, "-"]
+        process.environment = ArchiveProcess.environment()
+        // A folder as standard input: read(2) fails with EISDIR.
+        process.standardInput = FileHandle(forReadingAtPath: folder.path("."))
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let (stderr, status) = try await offThePool {
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (text, process.terminationStatus)
+        }
+        #expect(status == 1)
+        #expect(stderr == "archive: <stdin>: read error after line 0: Is a directory\n")
+        let run = try Database(path: db, mode: .readOnly).scalar("SELECT status || ': ' || message FROM sync_runs", as: String.self)
+        #expect(run == "failed: <stdin>: read error after line 0: Is a directory")
+    }
+
+    @Test(.enabled(if: getuid() == 0, "mounts a small tmpfs"))
+    func aFullDiskIsOneFatalLineAndKeepsWhatWasCommitted() async throws {
+        let small = folder.path("small")
+        try FileManager.default.createDirectory(atPath: small, withIntermediateDirectories: true)
+        #expect(mount("tmpfs", small, "tmpfs", 0, "size=6m") == 0)
+        defer { umount(small) }
+        let corpus = try write("corpus.jsonl", Self.sessions(2_500).joined(separator: "\n"))
+        let target = small + "/archive.db"
+        let result = try await ArchiveProcess.run(["import", "--db", target, corpus])
+        #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("archive: cannot write the archive \(target): database or disk is full"), "\(result.stderr)")
+        let database = try Database(path: target, mode: .readOnly)
+        let kept = try database.scalar("SELECT count(*) FROM sessions", as: Int.self) ?? -1
+        #expect(kept % 500 == 0 && kept < 2_500)
+        #expect(try database.scalar("PRAGMA integrity_check", as: String.self) == "ok")
+    }
+}
