@@ -56,10 +56,12 @@ extension ArchiveStore {
             ) { (key: $0.int64(0), count: $0.int(1), meta: $0.string(2), deleted: $0.get(3, as: Bool.self)) }
             var keep = 0
             var outcome = SaveOutcome.new
+            var runTimes: [String: [String]] = [:]
             if let existing {
                 keep = try commonPrefixLength(session, sessionKey: existing.key)
                 if keep < existing.count {
                     let revision = try saveRevision(sessionID: session.sessionID, at: now)
+                    runTimes = try runTimesByStopEvent(sessionKey: existing.key, from: keep)
                     try removeEvents(sessionKey: existing.key, from: keep)
                     outcome = .rewritten(revision: revision)
                 } else if keep < session.events.count {
@@ -74,7 +76,7 @@ extension ArchiveStore {
             if keep < session.events.count {
                 let sessionKey = try existing?.key
                     ?? database.scalar("SELECT session_key FROM sessions WHERE session_id = ?", session.sessionID, as: Int64.self)!
-                try insertEvents(session, sessionKey: sessionKey, from: keep)
+                try insertEvents(session, sessionKey: sessionKey, from: keep, runTimes: &runTimes)
                 try relinkToolCalls(session, sessionKey: sessionKey)
             }
             return outcome
@@ -174,7 +176,22 @@ extension ArchiveStore {
             session.meta, session.sourceHash, now, now)
     }
 
-    func insertEvents(_ session: NormalizedSession, sessionKey: Int64, from start: Int) throws {
+    /// When each archived run from `seq` on happened, by its stop event's
+    /// stored fields: a rewrite that keeps a run unchanged keeps its time,
+    /// so its tokens stay in the month they were spent in.
+    func runTimesByStopEvent(sessionKey: Int64, from seq: Int) throws -> [String: [String]] {
+        var times: [String: [String]] = [:]
+        try database.forEachRow("""
+            SELECT coalesce(e.payload, ''), u.occurred_at FROM usage_rows u JOIN event_rows e ON e.event_key = u.run_key
+            WHERE u.run_key BETWEEN ? AND ? ORDER BY u.run_key
+            """, Self.eventKey(session: sessionKey, seq: seq), Self.lastEventKey(session: sessionKey)) { row in
+            times[row.string(0), default: []].append(row.string(1))
+        }
+        return times
+    }
+
+    func insertEvents(_ session: NormalizedSession, sessionKey: Int64, from start: Int,
+                      runTimes: inout [String: [String]]) throws {
         let insertEvent = try database.cachedStatement("""
             INSERT INTO event_rows(event_key, turn, type_id, content, content_ref, call_id, name, payload)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -208,9 +225,10 @@ extension ArchiveStore {
                 try indexEvent.execute(Self.eventKey(session: sessionKey, seq: event.seq), text)
             }
             if let usage = event.usage {
+                let stop = event.payload ?? ""
+                let occurredAt = runTimes[stop]?.isEmpty == false ? runTimes[stop]!.removeFirst() : session.lastUpdatedAt
                 try insertUsage.execute(Self.eventKey(session: sessionKey, seq: event.seq), event.turn, usage.inputTokens, usage.outputTokens,
-                                        usage.durationMs, usage.agentTurns, usage.isError, usage.error,
-                                        session.lastUpdatedAt)
+                                        usage.durationMs, usage.agentTurns, usage.isError, usage.error, occurredAt)
             }
         }
     }

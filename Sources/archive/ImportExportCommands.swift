@@ -22,7 +22,8 @@ struct ImportCommand: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let store: ArchiveStore
         do { store = try ArchiveStore(path: path, onUpgrade: noteUpgrade(of: path)) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
-        let importer = Importer(store: store) { Terminal.standardError.writeLine($0) }
+        let importer = Importer(store: store, onFailure: { Terminal.standardError.writeLine($0) },
+                                onNote: { Terminal.standardError.writeLine("note: " + $0) })
         let report = try answer { try importer.run(paths: paths) }
         if json {
             let encoder = JSONEncoder()
@@ -30,7 +31,8 @@ struct ImportCommand: ParsableCommand {
             Terminal.standardOutput.writeLine(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             Terminal.standardOutput.writeLine(
-                "imported: \(report.new) new, \(report.updated) updated, \(report.unchanged) unchanged, \(report.failed) failed "
+                "imported: \(report.new) new, \(report.updated) updated, \(report.unchanged) unchanged, "
+                + (report.older > 0 ? "\(report.older) older (skipped), " : "") + "\(report.failed) failed "
                 + "from \(report.records) records in \(report.files) file\(report.files == 1 ? "" : "s") "
                 + "in \(String(format: "%.2f", report.seconds)) s")
         }
@@ -61,10 +63,15 @@ struct ExportCommand: ParsableCommand {
         exporter.sessionIDs = sessions
         let sink: FileHandle
         if let out {
-            guard FileManager.default.createFile(atPath: out, contents: nil) , let handle = FileHandle(forWritingAtPath: out) else {
-                throw fail("cannot write \(out)", code: ExitStatus.fatal)
+            if Self.isPartOfArchive(out, archive: store.path) {
+                throw fail("--out \(out) is the archive itself (or its journal): refused", code: ExitStatus.usage)
             }
-            sink = handle
+            // Created 0600, like the archive: an export holds the same conversations.
+            let descriptor = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else {
+                throw fail("cannot write \(out): \(String(cString: strerror(errno)))", code: ExitStatus.fatal)
+            }
+            sink = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         } else {
             sink = FileHandle.standardOutput
         }
@@ -78,5 +85,19 @@ struct ExportCommand: ParsableCommand {
         }
         sink.write(buffer)
         if out != nil { try? sink.close() }
+    }
+
+    /// Whether `path` is the archive's file or one of SQLite's beside it
+    /// (`-wal`, `-shm`, `-journal`), by identity (a link or another spelling counts).
+    static func isPartOfArchive(_ path: String, archive: String) -> Bool {
+        let absolute = { (text: String) in URL(fileURLWithPath: text).standardizedFileURL.path }
+        for suffix in ["", "-wal", "-shm", "-journal"] where absolute(path) == absolute(archive + suffix) { return true }
+        var target = stat()
+        guard stat(path, &target) == 0 else { return false }
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            var part = stat()
+            if stat(archive + suffix, &part) == 0, part.st_dev == target.st_dev, part.st_ino == target.st_ino { return true }
+        }
+        return false
     }
 }

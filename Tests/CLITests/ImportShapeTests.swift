@@ -71,6 +71,36 @@ import Testing
         #expect(try archived() == 1)
     }
 
+    @Test func anOlderSnapshotNeverReplacesNewerHistory() async throws {
+        let newer = #"{"session_id":"s","last_updated_at":"2026-05-02T00:00:00Z","events":[{"type":"user_input","content":"two"}]}"#
+        let older = #"{"session_id":"s","last_updated_at":"2026-05-01T00:00:00+00:00","events":[{"type":"user_input","content":"one"}]}"#
+        let first = try await ArchiveProcess.run(["import", "--db", db, try write("newer.json", newer)])
+        #expect(first.status == 0)
+        let olderFile = try write("older.json", older)
+        let second = try await ArchiveProcess.run(["import", "--db", db, olderFile])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr == "note: \(olderFile):1: session s was last updated 2026-05-01T00:00:00.000000Z, before the archived 2026-05-02T00:00:00.000000Z: skipped\n")
+        #expect(second.stdout.hasPrefix("imported: 0 new, 0 updated, 0 unchanged, 1 older (skipped), 0 failed"))
+        let export = try await ArchiveProcess.run(["export", "--db", db])
+        #expect(try JSONParser.parse(export.stdout.trimmingCharacters(in: .newlines)) == JSONParser.parse(newer))
+    }
+
+    @Test func exportNeverWritesOverTheArchiveAndItsFilesArePrivate() async throws {
+        _ = try await ArchiveProcess.run(["import", "--db", db, try write("one.jsonl", Self.sessions(2).joined(separator: "\n"))])
+        let before = try Data(contentsOf: URL(fileURLWithPath: db))
+        for target in [db, db + "-wal", folder.path("./archive.db")] {
+            let result = try await ArchiveProcess.run(["export", "--db", db, "--out", target])
+            #expect(result.status == 64, "\(target): \(result.stderr)")
+            #expect(result.stderr.contains("is the archive itself"))
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
+        let out = folder.path("export.jsonl")
+        let exported = try await ArchiveProcess.run(["export", "--db", db, "--out", out])
+        #expect(exported.status == 0)
+        #expect(try FileManager.default.attributesOfItem(atPath: out)[.posixPermissions] as? Int == 0o600)
+        #expect(try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").count == 2)
+    }
+
     @Test func aReadErrorIsReportedNotTakenForTheEnd() async throws {
         let process = Process()
         process.executableURL = ArchiveProcess.locateBinary()

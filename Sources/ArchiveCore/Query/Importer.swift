@@ -18,6 +18,8 @@ public final class Importer {
         public var new = 0
         public var updated = 0
         public var unchanged = 0
+        /// Records older than the session already archived: skipped, with a note.
+        public var older = 0
         public var failed = 0
         public var seconds = 0.0
     }
@@ -34,9 +36,12 @@ public final class Importer {
     private var batch: [(session: NormalizedSession, file: String, line: Int)] = []
     private var checkpointer: WALCheckpointer?
 
-    public init(store: ArchiveStore, onFailure: @escaping (String) -> Void) {
+    private let onNote: (String) -> Void
+
+    public init(store: ArchiveStore, onFailure: @escaping (String) -> Void, onNote: @escaping (String) -> Void = { _ in }) {
         self.store = store
         self.onFailure = onFailure
+        self.onNote = onNote
     }
 
     public func run(paths: [String]) throws -> Report {
@@ -115,17 +120,15 @@ public final class Importer {
         let pending = batch
         batch.removeAll(keepingCapacity: true)
         do {
-            let outcomes = try store.batch {
-                try pending.map { try store.save($0.session, projectID: nil, organizationID: nil, syncedAt: Timestamp.now()) }
-            }
-            outcomes.forEach(count)
+            let outcomes = try store.batch { try pending.map { try saveUnlessOlder($0.session) } }
+            for (outcome, entry) in zip(outcomes, pending) { count(outcome, entry.session, file: entry.file, line: entry.line) }
             checkpointer?.request()
         } catch let error as SQLiteError where error.isEnvironmental {
             throw Failure(description: "cannot write the archive \(store.path): \(error.message)")
         } catch {
             // Find the session that failed: the others go in one by one.
             for (session, file, line) in pending {
-                do { count(try store.save(session, projectID: nil, organizationID: nil, syncedAt: Timestamp.now())) } catch let error as SQLiteError where error.isEnvironmental {
+                do { count(try saveUnlessOlder(session), session, file: file, line: line) } catch let error as SQLiteError where error.isEnvironmental {
                     throw Failure(description: "cannot write the archive \(store.path): \(error.message)")
                 } catch {
                     fail("\(file):\(line): session \(session.sessionID): \(error)")
@@ -134,7 +137,23 @@ public final class Importer {
         }
     }
 
-    private func count(_ outcome: ArchiveStore.SaveOutcome) {
+    /// An older snapshot of a session never replaces the newer history the
+    /// archive holds (nil: skipped).
+    private func saveUnlessOlder(_ session: NormalizedSession) throws -> ArchiveStore.SaveOutcome? {
+        if let archived = try store.archivedLastUpdated(sessionID: session.sessionID), archived.lastUpdatedAt > session.lastUpdatedAt {
+            return nil
+        }
+        return try store.save(session, projectID: nil, organizationID: nil, syncedAt: Timestamp.now())
+    }
+
+    private func count(_ outcome: ArchiveStore.SaveOutcome?, _ session: NormalizedSession, file: String, line: Int) {
+        guard let outcome else {
+            report.older += 1
+            let archived = (try? store.archivedLastUpdated(sessionID: session.sessionID))?.lastUpdatedAt ?? "?"
+            onNote("\(file):\(line): session \(session.sessionID) was last updated \(session.lastUpdatedAt), "
+                   + "before the archived \(archived): skipped")
+            return
+        }
         switch outcome {
         case .new: report.new += 1
         case .unchanged: report.unchanged += 1
