@@ -96,7 +96,7 @@ public struct JSONParser: ~Copyable {
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectLiteral("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
-        default: throw error("unexpected character '\(Unicode.Scalar(bytes[position]))'")
+        default: throw error("unexpected \(Self.describe(byte: bytes[position]))")
         }
     }
 
@@ -202,7 +202,7 @@ public struct JSONParser: ~Copyable {
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("control character in a string") }
-            position += 1
+            position += byte < 0x80 ? 1 : try utf8SequenceLength()
         }
         guard position < bytes.count else { throw error("unterminated string") }
         var decoded = Array(UnsafeBufferPointer(rebasing: bytes[start..<position]))
@@ -229,8 +229,9 @@ public struct JSONParser: ~Copyable {
                 }
             default:
                 if byte < 0x20 { throw error("control character in a string") }
-                decoded.append(byte)
-                position += 1
+                let length = byte < 0x80 ? 1 : try utf8SequenceLength()
+                decoded.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[position..<(position + length)]))
+                position += length
             }
         }
         throw error("unterminated string")
@@ -254,27 +255,59 @@ public struct JSONParser: ~Copyable {
         return value
     }
 
-    /// Lone surrogates cannot live in a Swift String; they become U+FFFD.
+    /// A lone surrogate is no character: it is refused rather than replaced,
+    /// so that no text is ever altered on its way in.
     private mutating func appendUnicodeEscape(to decoded: inout [UInt8]) throws(JSONParseError) {
+        let start = position - 2
         var scalarValue = try readHex4()
         if (0xD800...0xDBFF).contains(scalarValue) {
-            if position + 6 <= bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") {
-                let save = position
-                position += 2
-                let low = try readHex4()
-                if (0xDC00...0xDFFF).contains(low) {
-                    scalarValue = 0x10000 + ((scalarValue - 0xD800) << 10) + (low - 0xDC00)
-                } else {
-                    position = save
-                    scalarValue = 0xFFFD
-                }
-            } else {
-                scalarValue = 0xFFFD
+            guard position + 6 <= bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") else {
+                position = start
+                throw error("lone surrogate \\u\(String(scalarValue, radix: 16, uppercase: true))")
             }
+            position += 2
+            let low = try readHex4()
+            guard (0xDC00...0xDFFF).contains(low) else {
+                position = start
+                throw error("lone surrogate \\u\(String(scalarValue, radix: 16, uppercase: true))")
+            }
+            scalarValue = 0x10000 + ((scalarValue - 0xD800) << 10) + (low - 0xDC00)
         } else if (0xDC00...0xDFFF).contains(scalarValue) {
-            scalarValue = 0xFFFD
+            position = start
+            throw error("lone surrogate \\u\(String(scalarValue, radix: 16, uppercase: true))")
         }
-        let scalar = Unicode.Scalar(scalarValue) ?? "\u{FFFD}"
+        guard let scalar = Unicode.Scalar(scalarValue) else { throw error("invalid \\u escape") }
         decoded.append(contentsOf: UTF8.encode(scalar)!)
+    }
+
+    /// The length of the well-formed UTF-8 sequence at `position` (RFC 3629:
+    /// no overlong forms, no surrogates, nothing past U+10FFFF).
+    private func utf8SequenceLength() throws(JSONParseError) -> Int {
+        let lead = bytes[position]
+        let length: Int
+        var low: UInt8 = 0x80, high: UInt8 = 0xBF
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; low = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED: length = 3; high = 0x9F
+        case 0xF0: length = 4; low = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4: length = 4; high = 0x8F
+        default: throw error("invalid UTF-8 at byte \(position)")
+        }
+        guard position + length <= bytes.count else { throw error("invalid UTF-8 at byte \(position)") }
+        for offset in 1..<length {
+            let byte = bytes[position + offset]
+            let range = offset == 1 ? low...high : 0x80...0xBF
+            guard range.contains(byte) else { throw error("invalid UTF-8 at byte \(position)") }
+        }
+        return length
+    }
+
+    /// A byte named for a message: printable ASCII as itself, anything else
+    /// (control bytes included) by its value, never raw.
+    static func describe(byte: UInt8) -> String {
+        (0x21...0x7E).contains(byte) ? "character '\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16, uppercase: true))"
     }
 }

@@ -41,6 +41,18 @@ import Testing
         #expect(try archived() == 39)
     }
 
+    @Test func aRecordThatIsNotValidUnicodeIsRefusedAndTheRestKept() async throws {
+        let lines = Self.sessions(3)
+        let file = folder.path("utf8.jsonl")
+        let broken = Array(lines[1].utf8.prefix(40)) + [0xC3, 0x28] + Array(lines[1].utf8.dropFirst(40))
+        try Data(Array(lines[0].utf8) + [0x0A] + broken + [0x0A] + Array(lines[2].utf8)).write(to: URL(fileURLWithPath: file))
+        let surrogate = try write("surrogate.jsonl", #"{"session_id":"s\ud800","last_updated_at":"2026-01-01T00:00:00Z"}"#)
+        let result = try await ArchiveProcess.run(["import", "--db", db, file, surrogate])
+        #expect(result.status == 2)
+        #expect(result.stderr == "\(file):2: invalid UTF-8 at byte 40\n\(surrogate):1: lone surrogate \\uD800\n")
+        #expect(try archived() == 2)
+    }
+
     @Test func aByteOrderMarkIsSkipped() async throws {
         let lines = Self.sessions(3)
         let file = folder.path("bom.jsonl")

@@ -18,13 +18,13 @@ import LosslessJSON
     }
 
     @Test func decodesEscapesSurrogatesAndNUL() throws {
-        let value = try JSONParser.parse(#"["a\u0000b", "\ud83d\ude00", "\"\\\/\b\f\n\r\t", "\udc00 lone", "é€"]"#)
+        // (A lone surrogate is refused: UnicodeValidityTests.)
+        let value = try JSONParser.parse(#"["a\u0000b", "\ud83d\ude00", "\"\\\/\b\f\n\r\t", "é€"]"#)
         let strings = value.arrayValue!.map { $0.stringValue! }
         #expect(strings[0] == "a\u{0}b")
         #expect(strings[1] == "😀")
         #expect(strings[2] == "\"\\/\u{8}\u{c}\n\r\t")
-        #expect(strings[3] == "\u{FFFD} lone")
-        #expect(strings[4] == "é€")
+        #expect(strings[3] == "é€")
     }
 
     @Test func roundTripsThroughTheWriter() throws {
@@ -71,5 +71,36 @@ import LosslessJSON
         #expect(object["a"] == 2)
         object["a"] = nil
         #expect(object.keys == ["b"])
+    }
+}
+
+@Suite struct UnicodeValidityTests {
+    func failure(_ bytes: [UInt8]) -> String? {
+        do { _ = try JSONParser.parse(bytes); return nil } catch { return error.message }
+    }
+
+    @Test func malformedUTF8IsRefusedNotReplaced() throws {
+        let prefix = Array(#"{"a":"ok"#.utf8)
+        for bad: [UInt8] in [[0xFF], [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xE2, 0x82], [0x80]] {
+            #expect(failure(prefix + bad + Array(#"x"}"#.utf8)) == "invalid UTF-8 at byte 8", "\(bad)")
+        }
+        // After an escape, the slow path checks the same.
+        #expect(failure(Array(#"{"a":"\n"#.utf8) + [0xFF] + Array(#""}"#.utf8)) == "invalid UTF-8 at byte 8")
+        let valid = #"{"a":"é 日本 🚀 👩‍💻"}"#
+        #expect(try JSONParser.parse(valid)["a"] == "é 日本 🚀 👩‍💻")
+    }
+
+    @Test func loneSurrogateEscapesAreRefused() throws {
+        #expect(failure(Array(#"["\ud800"]"#.utf8)) == #"lone surrogate \uD800"#)
+        #expect(failure(Array(#"["\ud800\u0041"]"#.utf8)) == #"lone surrogate \uD800"#)
+        #expect(failure(Array(#"["\udc00x"]"#.utf8)) == #"lone surrogate \uDC00"#)
+        #expect(try JSONParser.parse(#"["\ud83d\ude80"]"#) == ["🚀"])
+    }
+
+    @Test func messagesNeverCarryRawControlBytes() {
+        for byte: UInt8 in [0x00, 0x1B, 0x07, 0x9B] {
+            let message = failure([UInt8(ascii: "["), byte, UInt8(ascii: "]")]) ?? ""
+            #expect(message == "unexpected byte 0x\(String(byte, radix: 16, uppercase: true))", "\(message.debugDescription)")
+        }
     }
 }
