@@ -173,7 +173,7 @@ extension ArchiveStore {
             session.indexIDs, job?.durationMs, job?.inputTokens, job?.outputTokens, job?.turns, job?.isError,
             job?.error, session.events.count, totals.runs, totals.errorRuns, totals.inputTokens, totals.outputTokens,
             session.unknownFields,
-            session.meta, session.sourceHash, now, now)
+            session.meta, session.sourceHash?.bytes, now, now)
     }
 
     /// When each archived run from `seq` on happened, by its stop event's
@@ -253,12 +253,21 @@ extension ArchiveStore {
     }
 
     /// The source hashes of the live sessions, for an import to skip records it already holds.
-    public func liveSourceHashes() throws -> [Int64: String] {
-        var hashes: [Int64: String] = [:]
+    public func liveSourceHashes() throws -> [SourceHash: String] {
+        var hashes: [SourceHash: String] = [:]
         try database.forEachRow("SELECT source_hash, session_id FROM sessions WHERE source_hash IS NOT NULL AND deleted_at IS NULL") {
-            hashes[$0.int64(0)] = $0.string(1)
+            if let hash = SourceHash(bytes: $0.blob(0)) { hashes[hash] = $0.string(1) }
         }
         return hashes
+    }
+
+    /// The archive's own key of `SourceHash` (made by migration 4).
+    public func sourceHashKey() throws -> SourceHash.Key {
+        guard let bytes = try database.first("SELECT value FROM archive_settings WHERE name = 'source_hash_key'", map: { $0.blob(0) }),
+              let key = SourceHash.Key(bytes) else {
+            throw ArchiveError.unusableArchive(path: path, reason: "it has no source hash key")
+        }
+        return key
     }
 
     /// For a bulk write: a 32 MB page cache, so that index pages are not read

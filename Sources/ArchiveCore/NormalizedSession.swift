@@ -14,7 +14,7 @@ public struct NormalizedSession: Sendable {
     public let meta: String
     public let events: SessionEvents
     /// `SourceHash` of the JSON bytes this came from, when the caller had them.
-    public var sourceHash: Int64?
+    public var sourceHash: SourceHash?
     /// The tokens of each indexed event's search text, in event order, when
     /// made ahead of the writer (`withSearchTokens`); else the writer's
     /// connection tokenizes as it indexes.

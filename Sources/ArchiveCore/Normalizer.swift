@@ -23,7 +23,7 @@ public enum Normalizer {
     }
 
     /// A session already parsed into values; its events are kept as values.
-    public static func normalize(_ value: JSONValue, sourceHash: Int64? = nil,
+    public static func normalize(_ value: JSONValue, sourceHash: SourceHash? = nil,
                                  maxEvents: Int = maxEventsPerSession) throws(NormalizationError) -> NormalizedSession {
         guard case .object(var object) = value else {
             throw NormalizationError(sessionID: nil, reason: "a session must be a JSON object")
@@ -55,7 +55,7 @@ public enum Normalizer {
     /// normalised once as they are parsed (and let go), and read again from
     /// the bytes when the store writes them, so that memory stays near the
     /// size of the response however many events it holds.
-    public static func normalize(body: [UInt8], sourceHash: Int64? = nil,
+    public static func normalize(body: [UInt8], sourceHash: SourceHash? = nil,
                                  maxEvents: Int = maxEventsPerSession) throws -> NormalizedSession {
         var accumulator = EventAccumulator()
         var failure: NormalizationError?
@@ -102,7 +102,7 @@ public enum Normalizer {
 
     /// The session's columns from its members (`events` already taken out).
     private static func session(_ object: JSONObject, events: SessionEvents,
-                                sourceHash: Int64?) throws(NormalizationError) -> NormalizedSession {
+                                sourceHash: SourceHash?) throws(NormalizationError) -> NormalizedSession {
         let (sessionID, lastUpdatedAt) = try identity(of: object)
         var unknown = JSONObject()
         for member in object.members where !knownSessionKeys.contains(member.key) {

@@ -71,6 +71,7 @@ public final class SyncEngine {
     private var progress = SyncProgress()
     private let started = Date()
     private var fatal: String?
+    private var hashKey: SourceHash.Key?
 
     public init(store: ArchiveStore, client: ChatAPIClient, options: SyncOptions,
                 onProgress: @escaping (SyncProgress) -> Void = { _ in }) {
@@ -96,7 +97,10 @@ public final class SyncEngine {
             throw SyncFatalError(message: "cannot write the archive \(store.path): \(error)")
         }
         let lookup: ArchiveStore
-        do { lookup = try ArchiveStore(readingFrom: store.path) } catch {
+        do {
+            lookup = try ArchiveStore(readingFrom: store.path)
+            hashKey = try store.sourceHashKey()
+        } catch {
             throw SyncFatalError(message: "\(error)")
         }
         let writer = SyncWriter(store: store, runID: summary.runID, organizationID: options.organizationID,
@@ -135,6 +139,7 @@ public final class SyncEngine {
         var listingComplete = true
         let client = self.client
         let full = options.full
+        let hashKey = self.hashKey!
 
         await withTaskGroup(of: Fetched.self) { group in
             var inFlight = 0
@@ -192,7 +197,7 @@ public final class SyncEngine {
                     while inFlight >= max(1, options.concurrency), let fetched = await group.next() { take(fetched) }
                     if stopping { break listing }
                     let id = item.sessionID
-                    group.addTask { await Self.fetch(id, project: project, client: client) }
+                    group.addTask { await Self.fetch(id, project: project, client: client, hashKey: hashKey) }
                     inFlight += 1
                     progress.queued += 1
                 }
@@ -236,7 +241,8 @@ public final class SyncEngine {
         onProgress(progress)
     }
 
-    private static func fetch(_ sessionID: String, project: String?, client: ChatAPIClient) async -> Fetched {
+    private static func fetch(_ sessionID: String, project: String?, client: ChatAPIClient,
+                              hashKey: SourceHash.Key) async -> Fetched {
         let body: RetrievedBody
         do throws(APIError) {
             body = try await client.retrieve(sessionID: sessionID, projectID: project)
@@ -252,7 +258,7 @@ public final class SyncEngine {
                            message: "HTTP \(body.status) with an empty body where a session was expected")
         }
         do {
-            let session = try Normalizer.normalize(body: body.bytes, sourceHash: SourceHash.of(body.bytes))
+            let session = try Normalizer.normalize(body: body.bytes, sourceHash: SourceHash.of(body.bytes, key: hashKey))
             guard session.sessionID.utf8.elementsEqual(sessionID.utf8) else {
                 return .failed(sessionID: sessionID, project: project, status: body.status,
                                message: "the response is for session \(Printable.clean(session.sessionID))")

@@ -25,17 +25,3 @@ import Testing
         #expect(Timestamp.normalize(input) == nil)
     }
 }
-
-@Suite struct SourceHashTests {
-    @Test func isStableAcrossRunsAndSeesEveryByte() {
-        let line = Array(#"{"session_id":"ses-1","events":[]}"#.utf8)
-        #expect(SourceHash.of(line) == SourceHash.of(line[...]))
-        #expect(SourceHash.of([UInt8]()) == Int64(bitPattern: 0xcbf2_9ce4_8422_2325))
-        var changed = line
-        for index in changed.indices {
-            changed[index] ^= 1
-            #expect(SourceHash.of(changed) != SourceHash.of(line), "byte \(index) did not change the hash")
-            changed[index] ^= 1
-        }
-    }
-}

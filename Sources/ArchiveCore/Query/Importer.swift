@@ -71,7 +71,8 @@ public final class Importer {
         defer { checkpointer.finish() }
         self.checkpointer = checkpointer
         let queue = BoundedQueue<ImportReader.Item>(capacity: 2 * Self.batchSize)
-        let reader = ImportReader(files: files, knownHashes: try store.liveSourceHashes(), queue: queue)
+        let reader = ImportReader(files: files, knownHashes: try store.liveSourceHashes(), hashKey: try store.sourceHashKey(),
+                                  queue: queue)
         let thread = Thread { reader.run() }
         thread.stackSize = 8 << 20  // deep JSON recursion stays within the parser's limit, not the stack's
         thread.start()
@@ -181,12 +182,14 @@ final class ImportReader: Sendable {
     }
 
     let files: [String]
-    let knownHashes: [Int64: String]
+    let knownHashes: [SourceHash: String]
+    let hashKey: SourceHash.Key
     let queue: BoundedQueue<Item>
 
-    init(files: [String], knownHashes: [Int64: String], queue: BoundedQueue<Item>) {
+    init(files: [String], knownHashes: [SourceHash: String], hashKey: SourceHash.Key, queue: BoundedQueue<Item>) {
         self.files = files
         self.knownHashes = knownHashes
+        self.hashKey = hashKey
         self.queue = queue
     }
 
@@ -290,7 +293,7 @@ final class ImportReader: Sendable {
     }
 
     private func item(bytes: [UInt8], file: String, line: Int, tokenizer: FTS5Tokenizer?) -> Item {
-        let hash = SourceHash.of(bytes)
+        let hash = SourceHash.of(bytes, key: hashKey)
         // Guard against a hash collision: the bytes must name that session.
         if let id = knownHashes[hash], bytes.firstRange(of: Array(JSONValue.string(id).serialized.utf8)) != nil {
             return .unchanged
@@ -300,7 +303,7 @@ final class ImportReader: Sendable {
         }
     }
 
-    private func item(_ value: JSONValue, file: String, line: Int, hash: Int64?, tokenizer: FTS5Tokenizer?) -> Item {
+    private func item(_ value: JSONValue, file: String, line: Int, hash: SourceHash?, tokenizer: FTS5Tokenizer?) -> Item {
         do {
             let session = try Normalizer.normalize(value, sourceHash: hash)
             return .session(tokenizer.map(session.withSearchTokens) ?? session, file: file, line: line)
