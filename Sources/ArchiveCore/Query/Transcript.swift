@@ -38,8 +38,6 @@ public struct Transcript: Sendable {
         struct Pieces { var thinkingBlocks: [String] = [], thinkingDeltas = "", textBlocks: [String] = [], textDeltas = "" }
         var runs: [Int: Run] = [:]
         var pieces: [Int: Pieces] = [:]
-        var calls: [Int: [(callID: String?, name: String?, arguments: String?)]] = [:]
-        var results: [Int: [String: (result: String?, image: String?)]] = [:]
         try database.forEachRow(
             "SELECT turn, kind, content, call_id, name, payload FROM events WHERE session_id = ? ORDER BY seq", sessionID
         ) { row in
@@ -53,16 +51,8 @@ public struct Transcript: Sendable {
             case "thinking_delta": pieces[turn, default: Pieces()].thinkingDeltas += content ?? ""
             case "text": pieces[turn, default: Pieces()].textBlocks.append(content ?? "")
             case "text_delta": pieces[turn, default: Pieces()].textDeltas += content ?? ""
-            case "tool_call":
-                calls[turn, default: []].append((row.optionalString(3), row.optionalString(4), payload?["arguments"]?.serialized))
-            case "tool_result":
-                let image = payload?["image_attachment"]?["attachment_name"]?.stringValue
-                let callID = row.optionalString(3) ?? ""
-                if results[turn, default: [:]][callID] == nil {
-                    results[turn, default: [:]][callID] = (payload?["result"]?.serialized, image)
-                }
-            case "stop":
-                break
+            case "tool_call", "tool_result", "stop":
+                break  // calls come paired with their results from `tool_calls`, below; stops from `usage`
             default:
                 var text = content.map { JSONValue.string($0).serialized } ?? ""
                 if let payload { text += (text.isEmpty ? "" : " ") + payload.serialized }
@@ -85,11 +75,15 @@ public struct Transcript: Sendable {
             runs[turn]!.thinking = thinking.isEmpty ? nil : thinking
             runs[turn]!.answer = answer.isEmpty ? nil : answer
         }
-        for (turn, list) in calls {
-            runs[turn]!.toolCalls = list.map { call in
-                let answered = call.callID.flatMap { results[turn]?[$0] }
-                return ToolCall(name: call.name, arguments: call.arguments, result: answered?.result, imageAttachment: answered?.image)
-            }
+        // One pairing rule for the transcript and the view: the view's.
+        try database.forEachRow(
+            "SELECT turn, name, arguments, result, image_attachment_name FROM tool_calls WHERE session_id = ? ORDER BY call_seq",
+            sessionID
+        ) { row in
+            let turn = row.int(0)
+            if runs[turn] == nil { runs[turn] = Run(index: turn) }
+            runs[turn]!.toolCalls.append(ToolCall(name: row.optionalString(1), arguments: row.optionalString(2),
+                                                  result: row.optionalString(3), imageAttachment: row.optionalString(4)))
         }
         return Transcript(sessionID: sessionID, title: header.0, projectID: header.1, lastUpdatedAt: header.2,
                           deletedAt: header.3, runs: runs.keys.sorted().map { runs[$0]! })
