@@ -17,7 +17,7 @@ extension ArchiveStore {
                 first = false
                 SessionJSON.event(type: row.optionalString(0), content: row.optionalString(1),
                                   callID: row.optionalString(2), name: row.optionalString(3),
-                                  payload: row.optionalString(4), into: &writer)
+                                  payload: row.optionalString(4), layout: row.optionalString(5), into: &writer)
             }
         }
     }

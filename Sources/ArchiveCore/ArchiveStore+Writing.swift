@@ -23,8 +23,10 @@ extension ArchiveStore {
     /// Events are keyed `(session_key << 24) | seq`: a session's history is one key range.
     /// A session's stored events in order, as the columns the API's fields went to.
     static let historySQL = """
-        SELECT type, content, call_id, name, payload FROM typed_events
-        WHERE event_key BETWEEN ? AND ? ORDER BY event_key
+        SELECT t.type, t.content, t.call_id, t.name, t.payload, l.layout
+        FROM typed_events t JOIN event_rows r ON r.event_key = t.event_key
+        LEFT JOIN event_layouts l ON l.layout_id = r.layout_id
+        WHERE t.event_key BETWEEN ? AND ? ORDER BY t.event_key
         """
 
     static func eventKey(session: Int64, seq: Int) -> Int64 { session << 24 | Int64(seq) }
@@ -36,13 +38,14 @@ extension ArchiveStore {
     @discardableResult
     public func save(_ session: NormalizedSession, projectID: String?, organizationID: String?,
                      syncedAt now: String) throws -> SaveOutcome {
-        defer { pendingTypeIDs.removeAll() }
-        let outcome = try saveInTransaction(session, projectID: projectID, organizationID: organizationID, now: now)
-        if database.isAutocommit {
-            typeIDs.merge(pendingTypeIDs) { old, _ in old }
-        } else {
-            batchTypeIDs.merge(pendingTypeIDs) { old, _ in old }
+        let outcome: SaveOutcome
+        do { outcome = try saveInTransaction(session, projectID: projectID, organizationID: organizationID, now: now) } catch {
+            typeCodes.sessionFailed()
+            layoutCodes.sessionFailed()
+            throw error
         }
+        typeCodes.sessionEnded(committed: database.isAutocommit)
+        layoutCodes.sessionEnded(committed: database.isAutocommit)
         return outcome
     }
 
@@ -57,8 +60,11 @@ extension ArchiveStore {
             var keep = 0
             var outcome = SaveOutcome.new
             var runTimes: [String: [String]] = [:]
+            var relaidOut = false
             if let existing {
-                keep = try commonPrefixLength(session, sessionKey: existing.key)
+                let prefix = try commonPrefix(session, sessionKey: existing.key)
+                keep = prefix.length
+                relaidOut = try relayout(prefix.layoutChanges, sessionKey: existing.key)
                 if keep < existing.count {
                     let revision = try saveRevision(sessionID: session.sessionID, at: now)
                     runTimes = try runTimesByStopEvent(sessionKey: existing.key, from: keep)
@@ -66,7 +72,7 @@ extension ArchiveStore {
                     outcome = .rewritten(revision: revision)
                 } else if keep < session.events.count {
                     outcome = .appended(events: session.events.count - keep)
-                } else if existing.meta != session.meta || existing.deleted {
+                } else if existing.meta != session.meta || existing.deleted || relaidOut {
                     outcome = .metadataChanged
                 } else {
                     outcome = .unchanged
@@ -89,10 +95,13 @@ extension ArchiveStore {
         database.isAutocommit ? try database.transaction(.immediate, body) : try body()
     }
 
-    /// How many leading events the archive already holds exactly as `session` has them.
-    func commonPrefixLength(_ session: NormalizedSession, sessionKey: Int64) throws -> Int {
+    /// How many leading events the archive already holds as `session` has
+    /// them, and which of those it holds with their members in another order
+    /// (an archive from before layouts were kept, say): those are relaid, not rewritten.
+    func commonPrefix(_ session: NormalizedSession, sessionKey: Int64) throws -> (length: Int, layoutChanges: [(seq: Int, layout: String?)]) {
         var count = 0
         var diverged = false
+        var changes: [(seq: Int, layout: String?)] = []
         var events = session.events.makeIterator()
         try database.forEachRow(
             Self.historySQL, Self.eventKey(session: sessionKey, seq: 0), Self.lastEventKey(session: sessionKey)
@@ -105,9 +114,19 @@ extension ArchiveStore {
                 diverged = true
                 return
             }
+            if event.layout != row.optionalString(5) { changes.append((count, event.layout)) }
             count += 1
         }
-        return count
+        return (count, changes)
+    }
+
+    /// Sets the layouts of kept events; whether any changed.
+    func relayout(_ changes: [(seq: Int, layout: String?)], sessionKey: Int64) throws -> Bool {
+        for change in changes {
+            try database.execute("UPDATE event_rows SET layout_id = ? WHERE event_key = ?",
+                                 try change.layout.map(layoutID), Self.eventKey(session: sessionKey, seq: change.seq))
+        }
+        return !changes.isEmpty
     }
 
     func saveRevision(sessionID: String, at now: String) throws -> Int {
@@ -193,8 +212,8 @@ extension ArchiveStore {
     func insertEvents(_ session: NormalizedSession, sessionKey: Int64, from start: Int,
                       runTimes: inout [String: [String]]) throws {
         let insertEvent = try database.cachedStatement("""
-            INSERT INTO event_rows(event_key, turn, type_id, content, content_ref, call_id, name, payload)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO event_rows(event_key, turn, type_id, content, content_ref, call_id, name, payload, layout_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         // One row at a time: a single-row INSERT opens no statement savepoint, so
         // FTS5 keeps gathering terms in memory until the transaction commits.
@@ -214,6 +233,7 @@ extension ArchiveStore {
             try insertEvent.bind(event.callID, at: 6)
             try insertEvent.bind(event.name, at: 7)
             try insertEvent.bind(event.payload, at: 8)
+            try insertEvent.bind(try event.layout.map(layoutID), at: 9)
             try insertEvent.step()
             insertEvent.reset()
             if case .indexed(let text) = event.search {
@@ -236,10 +256,19 @@ extension ArchiveStore {
     /// The code of an event type, adding it on first sight. Codes are cached
     /// once the transaction that wrote them has committed.
     func typeID(_ type: String) throws -> Int64 {
-        if let known = typeIDs[type] ?? batchTypeIDs[type] ?? pendingTypeIDs[type] { return known }
+        if let known = typeCodes[type] { return known }
         try database.execute("INSERT OR IGNORE INTO event_types(type) VALUES (?)", type)
         let id = try database.scalar("SELECT type_id FROM event_types WHERE type = ?", type, as: Int64.self)!
-        pendingTypeIDs[type] = id
+        typeCodes.add(type, code: id)
+        return id
+    }
+
+    /// The code of an event layout, adding it on first sight (cached like type codes).
+    func layoutID(_ layout: String) throws -> Int64 {
+        if let known = layoutCodes[layout] { return known }
+        try database.execute("INSERT OR IGNORE INTO event_layouts(layout) VALUES (?)", layout)
+        let id = try database.scalar("SELECT layout_id FROM event_layouts WHERE layout = ?", layout, as: Int64.self)!
+        layoutCodes.add(layout, code: id)
         return id
     }
 
@@ -285,9 +314,14 @@ extension ArchiveStore {
     /// crash leaves every session of the batch as it was. If it throws, nothing
     /// of the batch is kept (callers retry its sessions one by one).
     public func batch<T>(_ body: () throws -> T) throws -> T {
-        defer { batchTypeIDs.removeAll() }
-        let result = try database.transaction(.immediate, body)
-        typeIDs.merge(batchTypeIDs) { old, _ in old }
+        let result: T
+        do { result = try database.transaction(.immediate, body) } catch {
+            typeCodes.batchEnded(committed: false)
+            layoutCodes.batchEnded(committed: false)
+            throw error
+        }
+        typeCodes.batchEnded(committed: true)
+        layoutCodes.batchEnded(committed: true)
         return result
     }
 }

@@ -11,9 +11,8 @@ public final class ArchiveStore {
     static let migrator = try! Migrator(EmbeddedMigrations.all)
     /// Event type codes known to be committed; those written by the session or
     /// batch in progress join them only once it commits.
-    var typeIDs: [String: Int64] = [:]
-    var pendingTypeIDs: [String: Int64] = [:]
-    var batchTypeIDs: [String: Int64] = [:]
+    var typeCodes = InternedCodes()
+    var layoutCodes = InternedCodes()
 
     /// Pages of 16 KB rather than 4 KB: search index segments and event rows
     /// fill them with less waste (about 3% of the file) and bulk writes touch fewer pages.

@@ -40,6 +40,10 @@ public struct NormalizedEvent: Sendable, Equatable {
     public let callID: String?
     public let name: String?
     public let payload: String?
+    /// The order its members came in, when it is not the default (columns
+    /// type, content, call_id, name first, then the payload's members): one
+    /// letter a member, `t c i n` for the columns and `p` for the next payload member.
+    public let layout: String?
     public let usage: StopUsage?
     /// Whether and with what text the event goes into the search index.
     public let search: SearchEntry

@@ -31,7 +31,9 @@ public enum Normalizer {
         let sessionID = try identity(of: object).sessionID
         var accumulator = EventAccumulator()
         var events: [NormalizedEvent] = []
-        switch object["events"] {
+        // The events are the first `events` member that is an array (as the streaming parse takes them).
+        let eventsIndex = object.members.firstIndex { $0.key == "events" && $0.value.arrayValue != nil }
+        switch eventsIndex.map({ object.members[$0].value }) ?? object["events"] {
         case .array(let list)?:
             guard list.count <= maxEvents else { throw tooManyEvents(sessionID, limit: maxEvents) }
             events.reserveCapacity(list.count)
@@ -45,7 +47,7 @@ public enum Normalizer {
         default: throw NormalizationError(sessionID: sessionID, reason: "events is not an array")
         }
         for (seq, ref) in accumulator.contentRefs { events[seq].contentRef = ref }
-        object["events"] = nil
+        if let eventsIndex { object.members[eventsIndex].value = .array([]) }  // where the events stood
         let sessionEvents = SessionEvents(storage: .values(events), count: accumulator.count, totals: accumulator.totals,
                                           toolCallLinks: accumulator.toolCallLinks)
         return try session(object, events: sessionEvents, sourceHash: sourceHash)
@@ -78,8 +80,7 @@ public enum Normalizer {
         case _? where range == nil: throw NormalizationError(sessionID: sessionID, reason: "events is not an array")
         default: break
         }
-        var meta = object
-        meta["events"] = nil
+        let meta = object
         let elements = JSONArrayElements(bytes: range == nil ? [] : body, range: range ?? 0..<0)
         let sessionEvents = SessionEvents(storage: .response(elements, contentRefs: accumulator.contentRefs.sorted { $0.seq < $1.seq }),
                                           count: accumulator.count, totals: accumulator.totals,
@@ -139,18 +140,22 @@ public enum Normalizer {
     static func normalizeEvent(_ fields: JSONObject, seq: Int, userInputsBefore userInputs: inout Int) -> NormalizedEvent {
         var type: String?, content: String?, callID: String?, name: String?
         var rest: [(key: String, value: JSONValue)] = []
+        var lastRank = 0, inDefaultOrder = true
         for member in fields.members {
             // A field has a column only when it is a string (and the first of its name).
+            var rank = 4
             if case .string(let text) = member.value {
                 switch member.key {
-                case "type" where type == nil: type = text; continue
-                case "content" where content == nil: content = text; continue
-                case "call_id" where callID == nil: callID = text; continue
-                case "name" where name == nil: name = text; continue
+                case "type" where type == nil: type = text; rank = 0
+                case "content" where content == nil: content = text; rank = 1
+                case "call_id" where callID == nil: callID = text; rank = 2
+                case "name" where name == nil: name = text; rank = 3
                 default: break
                 }
             }
-            rest.append(member)
+            if rank == 4 { rest.append(member) }
+            if rank < lastRank { inDefaultOrder = false }
+            lastRank = rank
         }
         let kind = type ?? inferKind(callID: callID, otherKeys: Set(rest.map(\.key)))
         if kind == "user_input" { userInputs += 1 }
@@ -164,6 +169,7 @@ public enum Normalizer {
             callID: callID,
             name: name,
             payload: rest.isEmpty ? nil : JSONValue.object(others).serialized,
+            layout: inDefaultOrder ? nil : layout(of: fields),
             usage: kind == "stop" ? stopUsage(fields) : nil,
             search: searchEntry(kind: kind, content: content, rest: others))
         if kind == "tool_result", let result = fields["result"] { event.errorResult = readsAsError(result) }
@@ -205,6 +211,22 @@ public enum Normalizer {
         }
         visit(value)
         return any ? text : nil
+    }
+
+    /// The order of an event's members as layout letters: `t c i n` for the
+    /// members that went to columns (by the rule above), `p` for the others.
+    static func layout(of fields: JSONObject) -> String {
+        var taken: Set<String> = []
+        var letters = ""
+        for member in fields.members {
+            if case .string = member.value, ["type", "content", "call_id", "name"].contains(member.key),
+               taken.insert(member.key).inserted {
+                letters.append(["type": "t", "content": "c", "call_id": "i", "name": "n"][member.key]!)
+            } else {
+                letters.append("p")
+            }
+        }
+        return letters
     }
 
     static func readsAsError(_ result: JSONValue) -> Bool {

@@ -2,11 +2,10 @@
 /// array member of an object is handed over element by element, and can be
 /// read again later from the bytes, element by element.
 extension JSONParser {
-    /// The object that `bytes` holds, without its first member named `key`
-    /// when that member is an array: each element is passed to `element` as
-    /// it is parsed (and then let go), and the byte range of the array's
-    /// inside is returned, for `JSONArrayElements`. Any other value of `key`
-    /// stays in the object.
+    /// The object that `bytes` holds, with the first member named `key` that
+    /// is an array left empty (`[]`, in its place): each of its elements is
+    /// passed to `element` as it is parsed (and then let go), and the byte
+    /// range of the array's inside is returned, for `JSONArrayElements`.
     public static func parseObject(
         _ bytes: [UInt8], streamingArray key: String, element: (JSONValue) throws -> Void
     ) throws -> (object: JSONObject, arrayRange: Range<Int>?) {
@@ -38,6 +37,7 @@ extension JSONParser {
                     parser.skipWhitespace()
                     if arrayRange == nil, name == key, parser.position < buffer.count, buffer[parser.position] == UInt8(ascii: "[") {
                         arrayRange = try parser.streamArray(element)
+                        members.append((name, .array([])))
                     } else {
                         members.append((name, try parser.parseValue()))
                     }
