@@ -1,11 +1,13 @@
 import Foundation
+import LlamaCloudClient
 import LosslessJSON
 
 public struct NormalizationError: Error, CustomStringConvertible, Equatable, Sendable {
     public let sessionID: String?
     public let reason: String
+    /// Text from the input is printed with its control characters replaced.
     public var description: String {
-        sessionID.map { "session \($0): \(reason)" } ?? reason
+        sessionID.map { "session \(Printable.clean($0, limit: 200)): \(reason)" } ?? reason
     }
 }
 
@@ -96,7 +98,7 @@ public enum Normalizer {
             throw NormalizationError(sessionID: sessionID, reason: "missing last_updated_at")
         }
         guard let lastUpdatedAt = Timestamp.normalize(rawUpdated) else {
-            throw NormalizationError(sessionID: sessionID, reason: "unreadable last_updated_at \"\(rawUpdated)\"")
+            throw NormalizationError(sessionID: sessionID, reason: "unreadable last_updated_at \"\(Printable.clean(rawUpdated, limit: 80))\"")
         }
         return (sessionID, lastUpdatedAt)
     }

@@ -53,6 +53,14 @@ import Testing
         #expect(try archived() == 2)
     }
 
+    @Test func errorMessagesNeverEchoControlBytesFromTheInput() async throws {
+        let file = try write("control.jsonl", #"{"session_id":"evil\u001b]0;title\u0007\u0000","last_updated_at":"\u001b[2J"}"# + "\n")
+        let result = try await ArchiveProcess.run(["import", "--db", db, file])
+        #expect(result.status == 2)
+        #expect(!result.stderr.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "\(result.stderr.debugDescription)")
+        #expect(result.stderr.hasPrefix("\(file):1: session evil\u{FFFD}]0;title\u{FFFD}\u{FFFD}: unreadable last_updated_at"))
+    }
+
     @Test func aByteOrderMarkIsSkipped() async throws {
         let lines = Self.sessions(3)
         let file = folder.path("bom.jsonl")

@@ -1,4 +1,5 @@
 import Foundation
+import LlamaCloudClient
 import LosslessJSON
 import SQLiteCore
 
@@ -132,7 +133,7 @@ public final class Importer {
                 do { count(try saveUnlessOlder(session), session, file: file, line: line) } catch let error as SQLiteError where error.isEnvironmental {
                     throw Failure(description: "cannot write the archive \(store.path): \(error.message)")
                 } catch {
-                    fail("\(file):\(line): session \(session.sessionID): \(error)")
+                    fail("\(file):\(line): session \(Printable.clean(session.sessionID, limit: 200)): \(error)")
                 }
             }
         }
@@ -151,7 +152,7 @@ public final class Importer {
         guard let outcome else {
             report.older += 1
             let archived = (try? store.archivedLastUpdated(sessionID: session.sessionID))?.lastUpdatedAt ?? "?"
-            onNote("\(file):\(line): session \(session.sessionID) was last updated \(session.lastUpdatedAt), "
+            onNote("\(file):\(line): session \(Printable.clean(session.sessionID, limit: 200)) was last updated \(session.lastUpdatedAt), "
                    + "before the archived \(archived): skipped")
             return
         }
