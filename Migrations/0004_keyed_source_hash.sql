@@ -9,6 +9,8 @@ CREATE TABLE archive_settings (
 -- dropped; the next import of a session stores its new one.
 INSERT INTO archive_settings(name, value) VALUES ('source_hash_key', randomblob(16));
 UPDATE sessions SET source_hash = NULL;
+-- Imports read every hash at once; no query looks one up.
+DROP INDEX sessions_by_source_hash;
 
 -- A streamed delta with empty text used to be stored as a slice of length 0
 -- of its block, which SQLite reads back as NULL: it keeps its '' instead.

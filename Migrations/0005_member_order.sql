@@ -3,13 +3,22 @@
 -- An event whose members were not in the order export writes by default
 -- (its columns type, content, call_id, name, then its payload's members) has
 -- a layout: one letter per member as sent, t c i n for the columns and p for
--- the next payload member ("ct" for {"content": ..., "type": ...}). Layouts
--- are interned here; events in the default order have none.
-CREATE TABLE event_layouts (
-  layout_id INTEGER PRIMARY KEY,
-  layout    TEXT NOT NULL UNIQUE
+-- the next payload member ("ct" for {"content": ..., "type": ...}). A layout
+-- is interned with the type, in event_types, so that it costs the rows
+-- nothing: (type, layout) pairs get codes, the type NULL for an untyped event.
+-- event_rows.type_id refers to event_types: checked at commit, when every
+-- code is back in place.
+PRAGMA defer_foreign_keys = ON;
+CREATE TEMP TABLE saved_event_types AS SELECT type_id, type FROM event_types;
+DROP TABLE event_types;
+CREATE TABLE event_types (
+  type_id INTEGER PRIMARY KEY,
+  type    TEXT,                          -- an event `type` as the API sent it; NULL: untyped
+  layout  TEXT                           -- the order of its members; NULL: the default order
 );
-ALTER TABLE event_rows ADD COLUMN layout_id INTEGER;
+CREATE UNIQUE INDEX event_types_by_shape ON event_types(type IS NULL, ifnull(type, ''), ifnull(layout, ''));
+INSERT INTO event_types(type_id, type) SELECT type_id, type FROM saved_event_types;
+DROP TABLE saved_event_types;
 
 -- sessions.meta now holds an `events` member where the API sent it (`[]`
 -- standing for the events, or null), and none when it sent none. Archived

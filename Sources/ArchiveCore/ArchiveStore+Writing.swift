@@ -23,9 +23,9 @@ extension ArchiveStore {
     /// Events are keyed `(session_key << 24) | seq`: a session's history is one key range.
     /// A session's stored events in order, as the columns the API's fields went to.
     static let historySQL = """
-        SELECT t.type, t.content, t.call_id, t.name, t.payload, l.layout
+        SELECT t.type, t.content, t.call_id, t.name, t.payload, k.layout
         FROM typed_events t JOIN event_rows r ON r.event_key = t.event_key
-        LEFT JOIN event_layouts l ON l.layout_id = r.layout_id
+        LEFT JOIN event_types k ON k.type_id = r.type_id
         WHERE t.event_key BETWEEN ? AND ? ORDER BY t.event_key
         """
 
@@ -41,11 +41,9 @@ extension ArchiveStore {
         let outcome: SaveOutcome
         do { outcome = try saveInTransaction(session, projectID: projectID, organizationID: organizationID, now: now) } catch {
             typeCodes.sessionFailed()
-            layoutCodes.sessionFailed()
             throw error
         }
         typeCodes.sessionEnded(committed: database.isAutocommit)
-        layoutCodes.sessionEnded(committed: database.isAutocommit)
         return outcome
     }
 
@@ -98,10 +96,11 @@ extension ArchiveStore {
     /// How many leading events the archive already holds as `session` has
     /// them, and which of those it holds with their members in another order
     /// (an archive from before layouts were kept, say): those are relaid, not rewritten.
-    func commonPrefix(_ session: NormalizedSession, sessionKey: Int64) throws -> (length: Int, layoutChanges: [(seq: Int, layout: String?)]) {
+    func commonPrefix(_ session: NormalizedSession, sessionKey: Int64) throws
+        -> (length: Int, layoutChanges: [(seq: Int, type: String?, layout: String?)]) {
         var count = 0
         var diverged = false
-        var changes: [(seq: Int, layout: String?)] = []
+        var changes: [(seq: Int, type: String?, layout: String?)] = []
         var events = session.events.makeIterator()
         try database.forEachRow(
             Self.historySQL, Self.eventKey(session: sessionKey, seq: 0), Self.lastEventKey(session: sessionKey)
@@ -114,17 +113,18 @@ extension ArchiveStore {
                 diverged = true
                 return
             }
-            if event.layout != row.optionalString(5) { changes.append((count, event.layout)) }
+            if event.layout != row.optionalString(5) { changes.append((count, event.type, event.layout)) }
             count += 1
         }
         return (count, changes)
     }
 
     /// Sets the layouts of kept events; whether any changed.
-    func relayout(_ changes: [(seq: Int, layout: String?)], sessionKey: Int64) throws -> Bool {
+    func relayout(_ changes: [(seq: Int, type: String?, layout: String?)], sessionKey: Int64) throws -> Bool {
         for change in changes {
-            try database.execute("UPDATE event_rows SET layout_id = ? WHERE event_key = ?",
-                                 try change.layout.map(layoutID), Self.eventKey(session: sessionKey, seq: change.seq))
+            try database.execute("UPDATE event_rows SET type_id = ? WHERE event_key = ?",
+                                 try shapeID(type: change.type, layout: change.layout),
+                                 Self.eventKey(session: sessionKey, seq: change.seq))
         }
         return !changes.isEmpty
     }
@@ -212,8 +212,8 @@ extension ArchiveStore {
     func insertEvents(_ session: NormalizedSession, sessionKey: Int64, from start: Int,
                       runTimes: inout [String: [String]]) throws {
         let insertEvent = try database.cachedStatement("""
-            INSERT INTO event_rows(event_key, turn, type_id, content, content_ref, call_id, name, payload, layout_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO event_rows(event_key, turn, type_id, content, content_ref, call_id, name, payload)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
         // One row at a time: a single-row INSERT opens no statement savepoint, so
         // FTS5 keeps gathering terms in memory until the transaction commits.
@@ -227,13 +227,12 @@ extension ArchiveStore {
             // Bound one by one: no array of values per row on the hottest path.
             try insertEvent.bind(Self.eventKey(session: sessionKey, seq: event.seq), at: 1)
             try insertEvent.bind(event.turn, at: 2)
-            try insertEvent.bind(try event.type.map(typeID), at: 3)
+            try insertEvent.bind(try shapeID(type: event.type, layout: event.layout), at: 3)
             try insertEvent.bind(event.contentRef == nil ? event.content : nil, at: 4)
             try insertEvent.bind(event.contentRef, at: 5)
             try insertEvent.bind(event.callID, at: 6)
             try insertEvent.bind(event.name, at: 7)
             try insertEvent.bind(event.payload, at: 8)
-            try insertEvent.bind(try event.layout.map(layoutID), at: 9)
             try insertEvent.step()
             insertEvent.reset()
             if case .indexed(let text) = event.search {
@@ -253,22 +252,21 @@ extension ArchiveStore {
         }
     }
 
-    /// The code of an event type, adding it on first sight. Codes are cached
-    /// once the transaction that wrote them has committed.
-    func typeID(_ type: String) throws -> Int64 {
-        if let known = typeCodes[type] { return known }
-        try database.execute("INSERT OR IGNORE INTO event_types(type) VALUES (?)", type)
-        let id = try database.scalar("SELECT type_id FROM event_types WHERE type = ?", type, as: Int64.self)!
-        typeCodes.add(type, code: id)
-        return id
-    }
-
-    /// The code of an event layout, adding it on first sight (cached like type codes).
-    func layoutID(_ layout: String) throws -> Int64 {
-        if let known = layoutCodes[layout] { return known }
-        try database.execute("INSERT OR IGNORE INTO event_layouts(layout) VALUES (?)", layout)
-        let id = try database.scalar("SELECT layout_id FROM event_layouts WHERE layout = ?", layout, as: Int64.self)!
-        layoutCodes.add(layout, code: id)
+    /// The code of an event's type and layout (NULL for an untyped event in
+    /// the default order), adding it on first sight. Codes are cached once
+    /// the transaction that wrote them has committed.
+    func shapeID(type: String?, layout: String?) throws -> Int64? {
+        guard type != nil || layout != nil else { return nil }
+        let key = (type.map { "t" + $0 } ?? "u") + "\u{0}" + (layout ?? "")
+        if let known = typeCodes[key] { return known }
+        let find = "SELECT type_id FROM event_types WHERE type IS ? AND layout IS ?"
+        if let id = try database.scalar(find, type, layout, as: Int64.self) {
+            typeCodes.add(key, code: id)
+            return id
+        }
+        try database.execute("INSERT INTO event_types(type, layout) VALUES (?, ?)", type, layout)
+        let id = database.lastInsertedRowID
+        typeCodes.add(key, code: id)
         return id
     }
 
@@ -317,11 +315,9 @@ extension ArchiveStore {
         let result: T
         do { result = try database.transaction(.immediate, body) } catch {
             typeCodes.batchEnded(committed: false)
-            layoutCodes.batchEnded(committed: false)
             throw error
         }
         typeCodes.batchEnded(committed: true)
-        layoutCodes.batchEnded(committed: true)
         return result
     }
 }

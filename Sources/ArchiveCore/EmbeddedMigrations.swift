@@ -322,6 +322,8 @@ CREATE TABLE archive_settings (
 -- dropped; the next import of a session stores its new one.
 INSERT INTO archive_settings(name, value) VALUES ('source_hash_key', randomblob(16));
 UPDATE sessions SET source_hash = NULL;
+-- Imports read every hash at once; no query looks one up.
+DROP INDEX sessions_by_source_hash;
 
 -- A streamed delta with empty text used to be stored as a slice of length 0
 -- of its block, which SQLite reads back as NULL: it keeps its '' instead.
@@ -334,13 +336,22 @@ WHERE content_ref IS NOT NULL AND (content_ref & 1048575) = 0;
 -- An event whose members were not in the order export writes by default
 -- (its columns type, content, call_id, name, then its payload's members) has
 -- a layout: one letter per member as sent, t c i n for the columns and p for
--- the next payload member ("ct" for {"content": ..., "type": ...}). Layouts
--- are interned here; events in the default order have none.
-CREATE TABLE event_layouts (
-  layout_id INTEGER PRIMARY KEY,
-  layout    TEXT NOT NULL UNIQUE
+-- the next payload member ("ct" for {"content": ..., "type": ...}). A layout
+-- is interned with the type, in event_types, so that it costs the rows
+-- nothing: (type, layout) pairs get codes, the type NULL for an untyped event.
+-- event_rows.type_id refers to event_types: checked at commit, when every
+-- code is back in place.
+PRAGMA defer_foreign_keys = ON;
+CREATE TEMP TABLE saved_event_types AS SELECT type_id, type FROM event_types;
+DROP TABLE event_types;
+CREATE TABLE event_types (
+  type_id INTEGER PRIMARY KEY,
+  type    TEXT,                          -- an event `type` as the API sent it; NULL: untyped
+  layout  TEXT                           -- the order of its members; NULL: the default order
 );
-ALTER TABLE event_rows ADD COLUMN layout_id INTEGER;
+CREATE UNIQUE INDEX event_types_by_shape ON event_types(type IS NULL, ifnull(type, ''), ifnull(layout, ''));
+INSERT INTO event_types(type_id, type) SELECT type_id, type FROM saved_event_types;
+DROP TABLE saved_event_types;
 
 -- sessions.meta now holds an `events` member where the API sent it (`[]`
 -- standing for the events, or null), and none when it sent none. Archived

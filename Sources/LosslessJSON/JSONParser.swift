@@ -40,37 +40,6 @@ public struct JSONParser: ~Copyable {
         return value
     }
 
-    /// The elements of a top-level array, each with the 1-based line it starts on.
-    public static func parseArrayElements(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> [(line: Int, value: JSONValue)] {
-        var parser = JSONParser(bytes: buffer)
-        parser.skipWhitespace()
-        guard parser.position < buffer.count, buffer[parser.position] == UInt8(ascii: "[") else {
-            throw parser.error("expected an array")
-        }
-        parser.position += 1
-        var elements: [(line: Int, value: JSONValue)] = []
-        var line = 1, counted = 0
-        parser.skipWhitespace()
-        if parser.position < buffer.count, buffer[parser.position] == UInt8(ascii: "]") {
-            parser.position += 1
-        } else {
-            while true {
-                parser.skipWhitespace()
-                for index in counted..<parser.position where buffer[index] == UInt8(ascii: "\n") { line += 1 }
-                counted = parser.position
-                elements.append((line, try parser.parseValue()))
-                parser.skipWhitespace()
-                guard parser.position < buffer.count else { throw parser.error("unexpected end of input in an array") }
-                if buffer[parser.position] == UInt8(ascii: ",") { parser.position += 1; continue }
-                if buffer[parser.position] == UInt8(ascii: "]") { parser.position += 1; break }
-                throw parser.error("expected ',' or ']'")
-            }
-        }
-        parser.skipWhitespace()
-        if parser.position != buffer.count { throw parser.error("unexpected data after the JSON value") }
-        return elements
-    }
-
     func error(_ message: String) -> JSONParseError {
         var line = 1
         for index in 0..<min(position, bytes.count) where bytes[index] == UInt8(ascii: "\n") { line += 1 }
