@@ -9,6 +9,8 @@ extension ArchiveStore {
         case rewritten(revision: Int)
         case metadataChanged
         case unchanged
+        /// Not saved: the archive holds a newer history (`keepingNewer`), whose `last_updated_at` this is.
+        case olderThanArchived(String)
 
         public var changedAnything: Bool { self != .unchanged }
     }
@@ -37,9 +39,12 @@ extension ArchiveStore {
     /// session JSON in `session_revisions`.
     @discardableResult
     public func save(_ session: NormalizedSession, projectID: String?, organizationID: String?,
-                     syncedAt now: String) throws -> SaveOutcome {
+                     syncedAt now: String, keepingNewer: Bool = false) throws -> SaveOutcome {
         let outcome: SaveOutcome
-        do { outcome = try saveInTransaction(session, projectID: projectID, organizationID: organizationID, now: now) } catch {
+        do {
+            outcome = try saveInTransaction(session, projectID: projectID, organizationID: organizationID, now: now,
+                                            keepingNewer: keepingNewer)
+        } catch {
             typeCodes.sessionFailed()
             throw error
         }
@@ -49,12 +54,13 @@ extension ArchiveStore {
 
     /// Its own transaction, or part of the caller's batch (see `batch`).
     func saveInTransaction(_ session: NormalizedSession, projectID: String?, organizationID: String?,
-                                   now: String) throws -> SaveOutcome {
+                           now: String, keepingNewer: Bool) throws -> SaveOutcome {
         try atomically {
             let existing = try database.first(
-                "SELECT session_key, event_count, meta, deleted_at IS NOT NULL FROM sessions WHERE session_id = ?",
+                "SELECT session_key, event_count, meta, deleted_at IS NOT NULL, last_updated_at FROM sessions WHERE session_id = ?",
                 session.sessionID
-            ) { (key: $0.int64(0), count: $0.int(1), meta: $0.string(2), deleted: $0.get(3, as: Bool.self)) }
+            ) { (key: $0.int64(0), count: $0.int(1), meta: $0.string(2), deleted: $0.get(3, as: Bool.self), updated: $0.string(4)) }
+            if keepingNewer, let existing, existing.updated > session.lastUpdatedAt { return .olderThanArchived(existing.updated) }
             var keep = 0
             var outcome = SaveOutcome.new
             var runTimes: [String: [String]] = [:]
@@ -257,7 +263,7 @@ extension ArchiveStore {
     /// the transaction that wrote them has committed.
     func shapeID(type: String?, layout: String?) throws -> Int64? {
         guard type != nil || layout != nil else { return nil }
-        let key = (type.map { "t" + $0 } ?? "u") + "\u{0}" + (layout ?? "")
+        let key = EventShape(type: type, layout: layout)
         if let known = typeCodes[key] { return known }
         let find = "SELECT type_id FROM event_types WHERE type IS ? AND layout IS ?"
         if let id = try database.scalar(find, type, layout, as: Int64.self) {

@@ -11,7 +11,7 @@ public final class ArchiveStore {
     static let migrator = try! Migrator(EmbeddedMigrations.all)
     /// Event type codes known to be committed; those written by the session or
     /// batch in progress join them only once it commits.
-    var typeCodes = InternedCodes()
+    var typeCodes = InternedCodes<EventShape>()
 
     /// Pages of 16 KB rather than 4 KB: search index segments and event rows
     /// fill them with less waste (about 3% of the file) and bulk writes touch fewer pages.

@@ -2,14 +2,14 @@
 /// connection: those committed, those of the batch in progress, and those of
 /// the session being written, which join the others only once their
 /// transaction commits (a rollback must not leave a code that is not there).
-struct InternedCodes {
-    private var committed: [String: Int64] = [:]
-    private var batch: [String: Int64] = [:]
-    private var pending: [String: Int64] = [:]
+struct InternedCodes<Key: Hashable> {
+    private var committed: [Key: Int64] = [:]
+    private var batch: [Key: Int64] = [:]
+    private var pending: [Key: Int64] = [:]
 
-    subscript(text: String) -> Int64? { committed[text] ?? batch[text] ?? pending[text] }
+    subscript(key: Key) -> Int64? { committed[key] ?? batch[key] ?? pending[key] }
 
-    mutating func add(_ text: String, code: Int64) { pending[text] = code }
+    mutating func add(_ key: Key, code: Int64) { pending[key] = code }
 
     /// The session's transaction ended: committed on its own, or now part of a batch.
     mutating func sessionEnded(committed alone: Bool) {
@@ -23,4 +23,10 @@ struct InternedCodes {
         if committed { self.committed.merge(batch) { old, _ in old } }
         batch.removeAll()
     }
+}
+
+/// An event's type and layout, the key of its code in `event_types`.
+struct EventShape: Hashable {
+    let type: String?
+    let layout: String?
 }

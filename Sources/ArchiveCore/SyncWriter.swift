@@ -90,6 +90,7 @@ final class SyncWriter: @unchecked Sendable {
                 case .new: $0.new += 1
                 case .unchanged: $0.unchanged += 1
                 case .appended, .rewritten, .metadataChanged: $0.updated += 1
+                case .olderThanArchived: break  // sync never asks to keep the newer
                 }
             }
         case .gone(let id):

@@ -139,24 +139,17 @@ public final class Importer {
         }
     }
 
-    /// An older snapshot of a session never replaces the newer history the
-    /// archive holds (nil: skipped).
-    private func saveUnlessOlder(_ session: NormalizedSession) throws -> ArchiveStore.SaveOutcome? {
-        if let archived = try store.archivedLastUpdated(sessionID: session.sessionID), archived.lastUpdatedAt > session.lastUpdatedAt {
-            return nil
-        }
-        return try store.save(session, projectID: nil, organizationID: nil, syncedAt: Timestamp.now())
+    /// An older snapshot of a session never replaces the newer history the archive holds.
+    private func saveUnlessOlder(_ session: NormalizedSession) throws -> ArchiveStore.SaveOutcome {
+        try store.save(session, projectID: nil, organizationID: nil, syncedAt: Timestamp.now(), keepingNewer: true)
     }
 
-    private func count(_ outcome: ArchiveStore.SaveOutcome?, _ session: NormalizedSession, file: String, line: Int) {
-        guard let outcome else {
+    private func count(_ outcome: ArchiveStore.SaveOutcome, _ session: NormalizedSession, file: String, line: Int) {
+        switch outcome {
+        case .olderThanArchived(let archived):
             report.older += 1
-            let archived = (try? store.archivedLastUpdated(sessionID: session.sessionID))?.lastUpdatedAt ?? "?"
             onNote("\(file):\(line): session \(Printable.clean(session.sessionID, limit: 200)) was last updated \(session.lastUpdatedAt), "
                    + "before the archived \(archived): skipped")
-            return
-        }
-        switch outcome {
         case .new: report.new += 1
         case .unchanged: report.unchanged += 1
         case .appended, .rewritten, .metadataChanged: report.updated += 1
