@@ -215,9 +215,16 @@ final class ImportReader: Sendable {
     /// if it does not parse is read as JSONL after all, each bad line
     /// reported. A UTF-8 BOM is skipped. False when the writer has stopped listening.
     private func read(_ reader: LineReader, name: String, tokenizer: FTS5Tokenizer?) -> Bool {
+        // An array whose first line fills the first megabyte (one line, say)
+        // is streamed from the start, never read as one line.
+        let ahead = reader.lookahead(1 << 20)
+        if ahead.starts(with: [0xEF, 0xBB, 0xBF]) { reader.skip(3) }
+        let opening = ahead.drop { [0xEF, 0xBB, 0xBF, 0x20, 0x09, 0x0D].contains($0) }
+        if opening.first == UInt8(ascii: "["), !opening.contains(0x0A) {
+            return readArray(first: nil, reader: reader, name: name, tokenizer: tokenizer)
+        }
         var lines = LineSource(reader)
         guard var first = lines.next() else { return reportReadError(reader, name: name) }
-        if first.line.starts(with: [0xEF, 0xBB, 0xBF]) { first.line.removeFirst(3) }
         while Self.isBlank(first.line) {
             guard let next = lines.next() else { return reportReadError(reader, name: name) }
             first = next
@@ -259,12 +266,12 @@ final class ImportReader: Sendable {
     /// A JSON array, one element at a time, however it is laid out on lines
     /// (all on one, too): after the lines already read, the file is fed to
     /// the splitter in chunks, so memory stays flat.
-    private func readArray(first: (line: [UInt8], number: Int), then second: (line: [UInt8], number: Int)? = nil,
+    private func readArray(first: (line: [UInt8], number: Int)?, then second: (line: [UInt8], number: Int)? = nil,
                            reader: LineReader, name: String, tokenizer: FTS5Tokenizer?) -> Bool {
-        var splitter = JSONArraySplitter(firstLine: first.number)
+        var splitter = JSONArraySplitter(firstLine: first?.number ?? 1)
         var failure: String?
-        var pieces = [first.line + [0x0A]]
-        if let second {
+        var pieces = first.map { [$0.line + [0x0A]] } ?? []
+        if let first, let second {
             pieces.append(Array(repeating: 0x0A, count: second.number - first.number - 1) + second.line + [0x0A])
         }
         while failure == nil, let bytes = pieces.isEmpty ? reader.nextChunk() : pieces.removeFirst() {
@@ -338,6 +345,21 @@ final class LineReader {
             return UnsafeRawPointer(found) - bytes.baseAddress!
         }
     }
+
+    /// At least `count` bytes ahead (fewer at the end of the file), not consumed.
+    func lookahead(_ count: Int) -> ArraySlice<UInt8> {
+        while buffer.count - start < count && !finished {
+            var chunk = [UInt8](repeating: 0, count: 1 << 20)
+            let read = chunk.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
+            if read < 0 && errno == EINTR { continue }
+            if read < 0 { readError = errno }
+            if read <= 0 { finished = true } else { buffer.append(contentsOf: chunk[0..<read]) }
+        }
+        return buffer[start..<min(buffer.count, start + count)]
+    }
+
+    /// Passes over `count` bytes already looked ahead at.
+    func skip(_ count: Int) { start = min(buffer.count, start + count) }
 
     /// What is left of the file, a chunk at a time, whatever its lines (nil at the end).
     func nextChunk() -> [UInt8]? {
