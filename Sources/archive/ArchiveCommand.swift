@@ -43,6 +43,6 @@ func noteUpgrade(of path: String) -> (Int, Int) -> Void {
 
 /// Prints `archive: message` on standard error and ends with `code`.
 func fail(_ message: String, code: Int32) -> ExitCode {
-    Terminal.standardError.writeLine("archive: \(message)")
+    Terminal.standardError.writeLine("archive: \(message.oneLineSafe)")
     return ExitCode(code)
 }

@@ -64,8 +64,7 @@ struct SearchCommand: ParsableCommand {
         search.project = project
         search.window = window
         search.limit = limit
-        let terminal = Terminal.standardOutput
-        if output.format == .table && terminal.usesColor { search.highlight = ("\u{1B}[1;33m", "\u{1B}[0m") }
+        if output.format == .table { search.highlight = (HighlightMarks.open, HighlightMarks.close) }
         let table = try answer { try search.run(on: store.database) }
         TableRenderer(zone: window.zone).render(table, as: output.format)
     }

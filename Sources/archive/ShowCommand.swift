@@ -21,7 +21,7 @@ struct ShowCommand: ParsableCommand {
             guard let json = try answer({ try store.sessionJSON(sessionID: sessionID) }) else {
                 throw fail(ArchiveError.unknownSession(sessionID).description, code: ExitStatus.fatal)
             }
-            out.writeLine(json)
+            out.writeLine(json)  // JSON escapes every control character
             return
         }
         guard let transcript = try answer({ try Transcript.load(sessionID: sessionID, from: store.database) }) else {
@@ -59,33 +59,33 @@ struct TranscriptRenderer {
         parts.append("\(usage.inputTokens.map { grouped(Int($0)) } ?? "–") in / \(usage.outputTokens.map { grouped(Int($0)) } ?? "–") out tokens")
         if let duration = usage.durationMs { parts.append(String(format: "%.1f s", duration / 1000)) }
         if let turns = usage.agentTurns { parts.append("\(turns) agent turn\(turns == 1 ? "" : "s")") }
-        if usage.isError { parts.append("error: \(usage.error ?? "unknown")") }
+        if usage.isError { parts.append("error: \((usage.error ?? "unknown").oneLineSafe)") }
         return parts.joined(separator: " · ")
     }
 
     func header(_ t: Transcript) -> String {
         var line = "\(t.runs.count) run\(t.runs.count == 1 ? "" : "s") · updated \(when(t.lastUpdatedAt))"
-        if let project = t.projectID { line = "project \(project) · " + line }
+        if let project = t.projectID { line = "project \(project.oneLineSafe) · " + line }
         if let deleted = t.deletedAt { line += " · deleted remotely \(when(deleted))" }
         return line
     }
 
     func text(_ t: Transcript) -> String {
-        var out = terminal.bold("\(t.title ?? "(untitled)")") + "\n" + terminal.dim("\(t.sessionID) · " + header(t)) + "\n"
+        var out = terminal.bold((t.title ?? "(untitled)").oneLineSafe) + "\n" + terminal.dim("\(t.sessionID.oneLineSafe) · " + header(t)) + "\n"
         for run in t.runs {
             out += "\n" + terminal.bold("── Run \(run.index + 1) ") + "\n"
-            if let input = run.userInput { out += terminal.bold("> ") + input.replacingOccurrences(of: "\n", with: "\n> ") + "\n" }
-            if showThinking, let thinking = run.thinking { out += terminal.dim("[thinking] " + thinking) + "\n" }
+            if let input = run.userInput { out += terminal.bold("> ") + input.terminalSafe.replacingOccurrences(of: "\n", with: "\n> ") + "\n" }
+            if showThinking, let thinking = run.thinking { out += terminal.dim("[thinking] " + thinking.terminalSafe) + "\n" }
             for call in run.toolCalls {
-                out += "→ \(call.name ?? "tool") \(call.arguments ?? "")\n"
+                out += "→ \((call.name ?? "tool").oneLineSafe) \((call.arguments ?? "").terminalSafe)\n"
                 if let result = call.result {
-                    out += "  ← " + shortened(result) + (call.imageAttachment.map { " [image \($0)]" } ?? "") + "\n"
+                    out += "  ← " + shortened(result).terminalSafe + (call.imageAttachment.map { " [image \($0.oneLineSafe)]" } ?? "") + "\n"
                 } else {
                     out += terminal.red("  ← (no result)") + "\n"
                 }
             }
-            for other in run.otherEvents { out += terminal.dim("· " + shortened(other)) + "\n" }
-            if let answer = run.answer { out += answer + "\n" }
+            for other in run.otherEvents { out += terminal.dim("· " + shortened(other).terminalSafe) + "\n" }
+            if let answer = run.answer { out += answer.terminalSafe + "\n" }
             if let usage = run.usage {
                 let line = "· " + usageLine(usage)
                 out += (usage.isError ? terminal.red(line) : terminal.dim(line)) + "\n"
@@ -95,19 +95,19 @@ struct TranscriptRenderer {
     }
 
     func markdown(_ t: Transcript) -> String {
-        var out = "# \(t.title ?? "(untitled)")\n\n`\(t.sessionID)` · \(header(t))\n"
+        var out = "# \((t.title ?? "(untitled)").oneLineSafe)\n\n`\(t.sessionID.oneLineSafe)` · \(header(t))\n"
         for run in t.runs {
             out += "\n## Run \(run.index + 1)\n\n"
-            if let input = run.userInput { out += "**User:** \(input)\n\n" }
+            if let input = run.userInput { out += "**User:** \(input.terminalSafe)\n\n" }
             if showThinking, let thinking = run.thinking {
-                out += "<details><summary>Thinking</summary>\n\n\(thinking)\n\n</details>\n\n"
+                out += "<details><summary>Thinking</summary>\n\n\(thinking.terminalSafe)\n\n</details>\n\n"
             }
             for call in run.toolCalls {
-                out += "**Tool call** `\(call.name ?? "tool")`\n\n```json\n\(call.arguments ?? "{}")\n```\n\n"
-                out += call.result.map { "Result:\n\n```json\n\(shortened($0, 1000))\n```\n\n" } ?? "*No result.*\n\n"
+                out += "**Tool call** `\((call.name ?? "tool").oneLineSafe)`\n\n```json\n\((call.arguments ?? "{}").terminalSafe)\n```\n\n"
+                out += call.result.map { "Result:\n\n```json\n\(shortened($0, 1000).terminalSafe)\n```\n\n" } ?? "*No result.*\n\n"
             }
-            for other in run.otherEvents { out += "> \(shortened(other))\n\n" }
-            if let answer = run.answer { out += "**Answer:** \(answer)\n\n" }
+            for other in run.otherEvents { out += "> \(shortened(other).terminalSafe)\n\n" }
+            if let answer = run.answer { out += "**Answer:** \(answer.terminalSafe)\n\n" }
             if let usage = run.usage { out += "*\(usageLine(usage))*\n" }
         }
         return out

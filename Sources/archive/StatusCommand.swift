@@ -55,14 +55,14 @@ struct StatusCommand: ParsableCommand {
                 line += "\(run.new) new, \(run.updated) updated, \(run.unchanged) unchanged, \(run.deleted) deleted, "
                     + "\(run.failed) failed, \(run.requests) requests"
             }
-            if let message = run.message { line += " — \(message)" }
+            if let message = run.message { line += " — \(message.oneLineSafe)" }
             lines.append(line)
         }
         let failures = status.openFailures
         lines.append("\(out.bold("failures")) " + (failures.isEmpty ? "none open" : "\(failures.count) in the last sync"))
         for failure in failures.prefix(20) {
             let http = failure.httpStatus.map { "HTTP \($0) " } ?? ""
-            lines.append(out.red("  \(failure.sessionID) (project \(failure.projectID ?? "-")): \(http)\(failure.message)"))
+            lines.append(out.red("  \(failure.sessionID.oneLineSafe) (project \((failure.projectID ?? "-").oneLineSafe)): \(http)\(failure.message.oneLineSafe)"))
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -52,7 +52,7 @@ struct TableRenderer {
                 case .null: return ""
                 case .integer(let value): return String(value)
                 case .number(let value): return "\(value)"
-                case .text(let value): return csvField(value)
+                case .text(let value): return csvField(terminal.isInteractive ? value.terminalSafe : value)
                 case .bool(let value): return value ? "true" : "false"
                 }
             }.joined(separator: ",") + "\r\n"
@@ -93,7 +93,8 @@ struct TableRenderer {
                 let cell = cells[index].truncated(to: widths[index])
                 let padding = String(repeating: " ", count: max(0, widths[index] - cell.displayWidth))
                 let isLast = position == columns.count - 1
-                return column.alignsRight ? padding + cell : cell + (isLast ? "" : padding)
+                let shown = HighlightMarks.render(cell, color: terminal.usesColor)
+                return column.alignsRight ? padding + shown : shown + (isLast ? "" : padding)
             }.joined(separator: "  ").styled(style)
         }
         var out = line(table.columns.map(\.title), style: terminal.bold) + "\n"
@@ -115,10 +116,7 @@ struct TableRenderer {
         case .bool(let value): return value ? "yes" : ""
         case .text(let value):
             if column.kind == .time, let date = Timestamp.date(fromNormalized: value) { return localTime(date) }
-            return String(value.map { character -> Character in
-                if character == "\u{0}" { return "␀" }
-                return character.unicodeScalars.allSatisfy({ $0.value < 0x20 || $0.value == 0x7F }) ? " " : character
-            })
+            return value.oneLineSafe
         }
     }
 
@@ -136,7 +134,7 @@ extension String {
     var displayWidth: Int {
         var width = 0
         for character in self {
-            guard let scalar = character.unicodeScalars.first else { continue }
+            guard let scalar = character.unicodeScalars.first, scalar != "\u{E000}", scalar != "\u{E001}" else { continue }
             if character.unicodeScalars.contains(where: { $0.properties.isEmojiPresentation || $0.value == 0xFE0F }) {
                 width += 2
             } else if (0x1100...0x115F).contains(scalar.value) || (0x2E80...0xA4CF).contains(scalar.value)
