@@ -28,3 +28,14 @@ extension ArchiveStore {
             ($0, try database.scalar("SELECT count(*) FROM \($0)", as: Int.self) ?? 0)
         }
     }}
+
+extension ArchiveStore {
+    /// Sessions whose project is none of `projects` (or none at all).
+    public func sessionCount(outsideProjects projects: [String]) throws -> Int {
+        var count = 0
+        try database.forEachRow("SELECT project_id FROM sessions") { row in
+            if !(row.optionalString(0).map(projects.contains) ?? false) { count += 1 }
+        }
+        return count
+    }
+}

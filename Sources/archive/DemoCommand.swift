@@ -23,6 +23,17 @@ struct DemoCommand: AsyncParsableCommand {
         let path = db ?? Self.freshDemoPath()
         let out = Terminal.standardOutput
         let projects = ["proj-research", "proj-support"]
+        // The demo marks sessions of its projects deleted remotely and adds its
+        // own: never in an archive that holds anything else.
+        if db != nil, FileManager.default.fileExists(atPath: path) {
+            let store: ArchiveStore
+            do { store = try ArchiveStore(readingFrom: path) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
+            let foreign = try answer { try store.sessionCount(outsideProjects: projects) }
+            if foreign > 0 {
+                throw fail("demo: \(path) holds \(grouped(foreign)) sessions the demo did not make; "
+                           + "give it another --db, or none for a fresh one", code: ExitStatus.usage)
+            }
+        }
         let service = SimulatedChatService(apiKey: "demo-key-\(UUID().uuidString)", seed: 2026)
         for project in projects { service.populate(project: project, count: sessions) }
         let server: ChatSimulatorServer

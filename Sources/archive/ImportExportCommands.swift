@@ -31,9 +31,9 @@ struct ImportCommand: ParsableCommand {
             Terminal.standardOutput.writeLine(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             Terminal.standardOutput.writeLine(
-                "imported: \(report.new) new, \(report.updated) updated, \(report.unchanged) unchanged, "
-                + (report.older > 0 ? "\(report.older) older (skipped), " : "") + "\(report.failed) failed "
-                + "from \(report.records) records in \(report.files) file\(report.files == 1 ? "" : "s") "
+                "imported: \(grouped(report.new)) new, \(grouped(report.updated)) updated, \(grouped(report.unchanged)) unchanged, "
+                + (report.older > 0 ? "\(grouped(report.older)) older (skipped), " : "") + "\(grouped(report.failed)) failed "
+                + "from \(grouped(report.records)) records in \(grouped(report.files)) file\(report.files == 1 ? "" : "s") "
                 + "in \(String(format: "%.2f", report.seconds)) s")
         }
         if report.failed > 0 { throw ExitCode(ExitStatus.partial) }

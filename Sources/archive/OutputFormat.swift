@@ -8,8 +8,17 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// `--format` and the time zone used to show times, shared by query commands.
 struct OutputOptions: ParsableArguments {
-    @Option(help: "Output format: table, json or csv (default: table).")
-    var format: OutputFormat = .table
+    @Option(name: .customLong("format"), help: "Output format: table, json or csv (default: table).")
+    var requested: OutputFormat?
+
+    @Flag(help: "Shorthand for --format json.")
+    var json = false
+
+    var format: OutputFormat { json ? .json : requested ?? .table }
+
+    func validate() throws {
+        if json, let requested, requested != .json { throw ValidationError("--json and --format \(requested.rawValue) exclude each other") }
+    }
 }
 
 /// `--since`, `--until` and `--tz`.

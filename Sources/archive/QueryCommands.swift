@@ -11,11 +11,11 @@ struct SessionsCommand: ParsableCommand {
     @OptionGroup var time: TimeOptions
     @Option(help: "Only this project.") var project: String?
     @Flag(help: "Only sessions deleted remotely (kept here).") var deleted = false
-    @Option(help: "At most this many sessions.") var limit = 50
+    @Option(name: [.customShort("n"), .long], help: "At most this many sessions (0: all).") var limit = 50
     @Option(help: "Order: updated (newest first), tokens (most first) or title.") var order: SessionsQuery.Order = .updated
 
     func validate() throws {
-        guard limit > 0 else { throw ValidationError("--limit must be positive") }
+        guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or more") }
     }
 
     func run() throws {
@@ -25,7 +25,7 @@ struct SessionsCommand: ParsableCommand {
         query.project = project
         query.window = window
         query.onlyDeleted = deleted
-        query.limit = limit
+        query.limit = limit == 0 ? -1 : limit  // SQLite's LIMIT -1: no limit
         query.order = order
         let table = try answer { try query.run(on: store.database) }
         TableRenderer(zone: window.zone).render(table, as: output.format)
@@ -46,11 +46,11 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Only this project.") var project: String?
     @Option(help: "Only sessions updated since: a date, an ISO 8601 time or a span (7d).") var since: String?
     @Option(help: "IANA time zone for --since dates.") var tz: String?
-    @Option(help: "At most this many results.") var limit = 20
+    @Option(name: [.customShort("n"), .long], help: "At most this many results (0: all).") var limit = 20
     @Flag(help: "Take QUERY as raw FTS5 syntax (phrases, OR, NEAR, prefix*).") var fts = false
 
     func validate() throws {
-        guard limit > 0 else { throw ValidationError("--limit must be positive") }
+        guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or more") }
     }
 
     func run() throws {
@@ -63,7 +63,7 @@ struct SearchCommand: ParsableCommand {
         search.rawFTS = fts
         search.project = project
         search.window = window
-        search.limit = limit
+        search.limit = limit == 0 ? -1 : limit
         if output.format == .table { search.highlight = (HighlightMarks.open, HighlightMarks.close) }
         let table = try answer { try search.run(on: store.database) }
         TableRenderer(zone: window.zone).render(table, as: output.format)

@@ -10,9 +10,12 @@ struct ShowCommand: ParsableCommand {
 
     @OptionGroup var location: ArchiveLocationOptions
     @Argument(help: "The session id.") var sessionID: String
-    @Option(help: "text, markdown or json.") var format: Format = .text
+    @Option(name: .customLong("format"), help: "text, markdown or json.") var requested: Format = .text
+    @Flag(help: "Shorthand for --format json: the session as the API sent it.") var json = false
+    var format: Format { json ? .json : requested }
     @Flag(help: "Include the model's thinking.") var thinking = false
     @Option(help: "IANA time zone for times shown.") var tz: String?
+    @Option(name: .customLong("run"), help: "Only this run (1 is the first, as in the transcript and search).") var onlyRun: Int?
 
     func run() throws {
         let store = try openArchiveForReading(location, allowEmpty: true)
@@ -24,8 +27,14 @@ struct ShowCommand: ParsableCommand {
             out.writeLine(json)  // JSON escapes every control character
             return
         }
-        guard let transcript = try answer({ try Transcript.load(sessionID: sessionID, from: store.database) }) else {
+        guard var transcript = try answer({ try Transcript.load(sessionID: sessionID, from: store.database) }) else {
             throw fail(ArchiveError.unknownSession(sessionID).description, code: ExitStatus.fatal)
+        }
+        if let onlyRun {
+            guard let only = transcript.runs.first(where: { $0.index + 1 == onlyRun }) else {
+                throw fail("session \(sessionID) has no run \(onlyRun) (it has \(transcript.runs.count))", code: ExitStatus.fatal)
+            }
+            transcript.runs = [only]
         }
         let zone = tz.flatMap(TimeZone.init(identifier:)) ?? .current
         if tz != nil && TimeZone(identifier: tz!) == nil { throw fail("unknown time zone \"\(tz!)\"", code: ExitStatus.usage) }

@@ -14,8 +14,13 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Also run SQLite's integrity check (and the search index's); exit 1 on a problem.")
     var check = false
 
-    @Option(help: "text or json.")
-    var format: Format = .text
+    @Option(name: .customLong("format"), help: "text or json.")
+    var requested: Format = .text
+
+    @Flag(help: "Shorthand for --format json.")
+    var json = false
+
+    var format: Format { json ? .json : requested }
 
     func run() throws {
         let store = try openArchiveForReading(location, allowEmpty: true)

@@ -44,7 +44,7 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(help: "Retrieve every session, changed or not.")
     var full = false
 
-    @Flag(help: "Print nothing on success.")
+    @Flag(name: [.short, .long], help: "Print nothing on success.")
     var quiet = false
 
     @Flag(help: "Print the summary as one JSON object.")

@@ -55,9 +55,9 @@ enum SyncRunner {
     }
 
     static func line(_ summary: SyncSummary) -> String {
-        "synced: \(summary.new) new, \(summary.updated) updated, \(summary.unchanged) unchanged, "
-            + "\(summary.deleted) deleted, \(summary.failed) failed in \(String(format: "%.2f", summary.seconds)) s "
-            + "(\(summary.listed) listed, \(summary.retrieved) retrieved, \(summary.requests) requests)"
+        "synced: \(grouped(summary.new)) new, \(grouped(summary.updated)) updated, \(grouped(summary.unchanged)) unchanged, "
+            + "\(grouped(summary.deleted)) deleted, \(grouped(summary.failed)) failed in \(String(format: "%.2f", summary.seconds)) s "
+            + "(\(grouped(summary.listed)) listed, \(grouped(summary.retrieved)) retrieved, \(grouped(summary.requests)) requests)"
     }
 
     static func json(_ summary: SyncSummary) -> String {

@@ -30,7 +30,7 @@ struct TableRenderer {
         switch cell {
         case .null: return "null"
         case .integer(let value): return String(value)
-        case .number(let value): return value.isFinite ? "\(value)" : "null"
+        case .number(let value): return value.isFinite ? Self.decimal(value) : "null"
         case .text(let value): return jsonString(value)
         case .bool(let value): return value ? "true" : "false"
         }
@@ -51,13 +51,23 @@ struct TableRenderer {
                 switch cell {
                 case .null: return ""
                 case .integer(let value): return String(value)
-                case .number(let value): return "\(value)"
+                case .number(let value): return value.isFinite ? Self.decimal(value) : ""
                 case .text(let value): return csvField(terminal.isInteractive ? value.terminalSafe : value)
                 case .bool(let value): return value ? "true" : "false"
                 }
             }.joined(separator: ",") + "\r\n"
         }
         return out
+    }
+
+    /// A number for JSON and CSV: at most 6 decimals (costs in USD, shares),
+    /// so that 3.609507000000001 prints as 3.609507.
+    static func decimal(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        var text = String(format: "%.6f", value)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text == "-0" ? "0" : text
     }
 
     private func csvField(_ text: String) -> String {

@@ -43,7 +43,7 @@ public struct SearchQuery {
             match = query
         }
         var table = QueryTable(columns: [
-            .init("session_id", title: "session"), .init("title", optional: true), .init("turn", title: "run", kind: .integer),
+            .init("session_id", title: "session"), .init("title", optional: true), .init("run", kind: .integer),
             .init("kind", title: "event", optional: true), .init("snippet"), .init("rank", kind: .number, optional: true),
         ])
         do {
@@ -66,7 +66,7 @@ public struct SearchQuery {
                 "INSERT INTO temp.search_hits(rowid, body) SELECT event_id, body FROM search_source WHERE event_id = ?")
             for hit in hits { try copy.execute(hit.rowid) }
             let detail = try database.cachedStatement("""
-                SELECT e.session_id, s.title, e.turn, e.kind, snippet(search_hits, 0, ?1, ?2, '…', 12)
+                SELECT e.session_id, s.title, e.turn + 1, e.kind, snippet(search_hits, 0, ?1, ?2, '…', 12)
                 FROM temp.search_hits
                 JOIN events e ON e.event_id = search_hits.rowid
                 JOIN sessions s ON s.session_id = e.session_id

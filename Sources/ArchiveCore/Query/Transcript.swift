@@ -27,7 +27,7 @@ public struct Transcript: Sendable {
     public let projectID: String?
     public let lastUpdatedAt: String
     public let deletedAt: String?
-    public let runs: [Run]
+    public var runs: [Run]
 
     public static func load(sessionID: String, from database: Database) throws -> Transcript? {
         guard let header = try database.first(
