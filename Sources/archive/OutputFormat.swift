@@ -3,12 +3,13 @@ import ArgumentParser
 import Foundation
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json, csv
+    /// `jsonl`: JSON lines, one object a row (no totals).
+    case table, json, csv, jsonl
 }
 
 /// `--format` and the time zone used to show times, shared by query commands.
 struct OutputOptions: ParsableArguments {
-    @Option(name: .customLong("format"), help: "Output format: table, json or csv (default: table).")
+    @Option(name: .customLong("format"), help: "Output format: table, json, jsonl (one object a line) or csv (default: table).")
     var requested: OutputFormat?
 
     @Flag(help: "Shorthand for --format json.")

@@ -145,10 +145,11 @@ struct SQLCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: path) else {
             throw fail("no archive at \(path): run `archive sync` or `archive import` first", code: ExitStatus.fatal)
         }
-        let table = try answer {
+        var sink = RowSink(format: output.format, renderer: TableRenderer())
+        try answer {
             let database = try ReadOnlySQL.open(path: path)
-            return try ReadOnlySQL.run(on: database, sql: query, parameters: parameters)
+            try ReadOnlySQL.stream(on: database, sql: query, parameters: parameters, columns: { sink.begin($0) }, row: { sink.add($0) })
         }
-        TableRenderer().render(table, as: output.format)
+        sink.end()
     }
 }

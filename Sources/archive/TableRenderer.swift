@@ -12,6 +12,7 @@ struct TableRenderer {
         case .table: terminal.write(text(table))
         case .json: terminal.writeLine(json(table))
         case .csv: terminal.write(csv(table))
+        case .jsonl: for row in table.rows { terminal.writeLine(jsonObject(table.columns, row)) }
         }
     }
 
@@ -26,7 +27,7 @@ struct TableRenderer {
         return "{\"rows\":\(rows),\"totals\":\(object(totals))}"
     }
 
-    private func jsonValue(_ cell: QueryTable.Cell) -> String {
+    func jsonValue(_ cell: QueryTable.Cell) -> String {
         switch cell {
         case .null: return "null"
         case .integer(let value): return String(value)
@@ -36,7 +37,7 @@ struct TableRenderer {
         }
     }
 
-    private func jsonString(_ text: String) -> String {
+    func jsonString(_ text: String) -> String {
         var writer = JSONWriter(reservingCapacity: text.utf8.count + 2)
         writer.writeString(text)
         return writer.string
@@ -45,19 +46,28 @@ struct TableRenderer {
     // MARK: CSV (RFC 4180: CRLF line ends, fields quoted when they need it)
 
     func csv(_ table: QueryTable) -> String {
-        var out = table.columns.map { csvField($0.name) }.joined(separator: ",") + "\r\n"
-        for row in table.rows {
-            out += row.map { cell -> String in
-                switch cell {
-                case .null: return ""
-                case .integer(let value): return String(value)
-                case .number(let value): return value.isFinite ? Self.decimal(value) : ""
-                case .text(let value): return csvField(terminal.isInteractive ? value.terminalSafe : value)
-                case .bool(let value): return value ? "true" : "false"
-                }
-            }.joined(separator: ",") + "\r\n"
-        }
+        var out = csvHeader(table.columns)
+        for row in table.rows { out += csvRow(row) }
         return out
+    }
+
+    func csvHeader(_ columns: [QueryTable.Column]) -> String { columns.map { csvField($0.name) }.joined(separator: ",") + "\r\n" }
+
+    func csvRow(_ row: [QueryTable.Cell]) -> String {
+        row.map { cell -> String in
+            switch cell {
+            case .null: return ""
+            case .integer(let value): return String(value)
+            case .number(let value): return value.isFinite ? Self.decimal(value) : ""
+            case .text(let value): return csvField(terminal.isInteractive ? value.terminalSafe : value)
+            case .bool(let value): return value ? "true" : "false"
+            }
+        }.joined(separator: ",") + "\r\n"
+    }
+
+    /// One row as a JSON object (JSON lines, and the streamed array of `sql`).
+    func jsonObject(_ columns: [QueryTable.Column], _ cells: [QueryTable.Cell]) -> String {
+        "{" + zip(columns, cells).map { "\(jsonString($0.name)):\(jsonValue($1))" }.joined(separator: ",") + "}"
     }
 
     /// A number for JSON and CSV: at most 6 decimals (costs in USD, shares),
@@ -77,45 +87,69 @@ struct TableRenderer {
 
     // MARK: Table
 
-    func text(_ table: QueryTable) -> String {
-        var columns = Array(table.columns.indices)
+    /// Which columns a table shows and how wide, from the rows it has (a
+    /// first window of them when streaming). Off a terminal a cell is cut at
+    /// `maxCellWidth`; on one, the table fits the terminal's width.
+    struct Layout {
+        let columns: [QueryTable.Column]
+        let shown: [Int]
+        let widths: [Int]
+    }
+
+    static let maxCellWidth = 200
+
+    func layout(_ table: QueryTable) -> Layout {
+        var shown = Array(table.columns.indices)
         let body = table.rows.map { row in row.enumerated().map { display($1, table.columns[$0]) } }
         let totals = table.totals.map { row in row.enumerated().map { display($1, table.columns[$0]) } }
         var widths = table.columns.indices.map { index in
-            ([table.columns[index].title] + body.map { $0[index] } + (totals.map { [$0[index]] } ?? []))
-                .map(\.displayWidth).max() ?? 0
+            min(Self.maxCellWidth, ([table.columns[index].title] + body.map { $0[index] } + (totals.map { [$0[index]] } ?? []))
+                .map(\.displayWidth).max() ?? 0)
         }
         if terminal.isInteractive {
             let available = terminal.width
-            func total() -> Int { columns.map { widths[$0] }.reduce(0, +) + 2 * max(0, columns.count - 1) }
-            while total() > available, let drop = columns.last(where: { table.columns[$0].optional }) {
-                columns.removeAll { $0 == drop }
+            func total() -> Int { shown.map { widths[$0] }.reduce(0, +) + 2 * max(0, shown.count - 1) }
+            while total() > available, let drop = shown.last(where: { table.columns[$0].optional }) {
+                shown.removeAll { $0 == drop }
             }
             while total() > available {
-                guard let widest = columns.filter({ table.columns[$0].kind == .text && widths[$0] > 8 })
+                guard let widest = shown.filter({ table.columns[$0].kind == .text && widths[$0] > 8 })
                     .max(by: { widths[$0] < widths[$1] }) else { break }
                 widths[widest] = max(8, widths[widest] - (total() - available))
             }
         }
-        func line(_ cells: [String], style: (String) -> String = { $0 }) -> String {
-            columns.enumerated().map { position, index in
-                let column = table.columns[index]
-                let cell = cells[index].truncated(to: widths[index])
-                let padding = String(repeating: " ", count: max(0, widths[index] - cell.displayWidth))
-                let isLast = position == columns.count - 1
-                let shown = HighlightMarks.render(cell, color: terminal.usesColor)
-                return column.alignsRight ? padding + shown : shown + (isLast ? "" : padding)
-            }.joined(separator: "  ").styled(style)
-        }
-        var out = line(table.columns.map(\.title), style: terminal.bold) + "\n"
-        for row in body { out += line(row) + "\n" }
-        if let totals { out += line(totals, style: terminal.bold) + "\n" }
+        return Layout(columns: table.columns, shown: shown, widths: widths)
+    }
+
+    /// One line of a table: cells already displayed as text.
+    func line(_ cells: [String], _ layout: Layout, style: (String) -> String = { $0 }) -> String {
+        layout.shown.enumerated().map { position, index in
+            let column = layout.columns[index]
+            let cell = cells[index].truncated(to: layout.widths[index])
+            let padding = String(repeating: " ", count: max(0, layout.widths[index] - cell.displayWidth))
+            let isLast = position == layout.shown.count - 1
+            let shown = HighlightMarks.render(cell, color: terminal.usesColor)
+            return column.alignsRight ? padding + shown : shown + (isLast ? "" : padding)
+        }.joined(separator: "  ").styled(style)
+    }
+
+    func headerLine(_ layout: Layout) -> String { line(layout.columns.map(\.title), layout, style: terminal.bold) }
+
+    func rowLine(_ row: [QueryTable.Cell], _ layout: Layout) -> String {
+        line(row.enumerated().map { display($1, layout.columns[$0]) }, layout)
+    }
+
+    func text(_ table: QueryTable) -> String {
+        let layout = layout(table)
+        var out = headerLine(layout) + "\n"
+        for row in table.rows { out += rowLine(row, layout) + "\n" }
+        if let totals = table.totals { out += line(totals.enumerated().map { display($1, table.columns[$0]) }, layout, style: terminal.bold) + "\n" }
         if let note = table.note { out += terminal.dim(note) + "\n" }
         if table.rows.isEmpty { out += terminal.dim("(no rows)") + "\n" }
         return out
     }
 
-    private func display(_ cell: QueryTable.Cell, _ column: QueryTable.Column) -> String {
+    func display(_ cell: QueryTable.Cell, _ column: QueryTable.Column) -> String {
         switch cell {
         case .null: return column.kind == .money ? "—" : ""
         case .integer(let value): return grouped(Int(value))

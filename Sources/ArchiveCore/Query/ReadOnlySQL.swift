@@ -26,8 +26,12 @@ public enum ReadOnlySQL {
 
     static func verdict(_ request: AuthorizerRequest) -> AuthorizerVerdict {
         switch request.action {
-        case AuthorizerRequest.select, AuthorizerRequest.read, AuthorizerRequest.function, AuthorizerRequest.recursive:
+        case AuthorizerRequest.select, AuthorizerRequest.read, AuthorizerRequest.recursive:
             return .allow
+        case AuthorizerRequest.function:
+            // fts3_tokenizer() reads and writes tokenizer pointers; fts5() hands one out.
+            guard let name = request.argument2?.lowercased() else { return .allow }
+            return ["fts3_tokenizer", "fts5", "load_extension"].contains(name) ? .deny : .allow
         case AuthorizerRequest.pragma:
             guard let name = request.argument1?.lowercased(), readablePragmas.contains(name) else { return .deny }
             // `PRAGMA x = value` and `PRAGMA x(value)` set state, except where the argument names a table.
@@ -40,8 +44,12 @@ public enum ReadOnlySQL {
         }
     }
 
-    /// Binds each parameter as an integer or a real when it reads as one, else as text.
-    public static func run(on database: Database, sql: String, parameters: [String]) throws(Failure) -> QueryTable {
+    /// Runs the statement and hands each row to `row` as SQLite steps it, so
+    /// that any number of rows takes the memory of one. `columns` is called
+    /// once, first. Each parameter is bound as an integer or a real when it
+    /// reads as one, else as text.
+    public static func stream(on database: Database, sql: String, parameters: [String],
+                              columns: ([String]) throws -> Void, row: ([QueryTable.Cell]) throws -> Void) throws(Failure) {
         let statement: Statement
         do { statement = try database.prepare(sql) } catch let error as SQLiteError {
             if error.primaryCode == 23 {  // SQLITE_AUTH
@@ -54,7 +62,6 @@ public enum ReadOnlySQL {
         guard statement.parameterCount == parameters.count else {
             throw Failure(description: "the statement has \(statement.parameterCount) parameters; \(parameters.count) given with --param")
         }
-        var table = QueryTable(columns: [])
         do {
             for (offset, text) in parameters.enumerated() {
                 if let integer = Int64(text) {
@@ -66,9 +73,10 @@ public enum ReadOnlySQL {
                 }
             }
             let names = statement.columnNames
-            try statement.forEachRow { row in
-                table.rows.append((0..<names.count).map { index in
-                    switch row.value(index) {
+            try columns(names)
+            try statement.forEachRow { values in
+                try row((0..<names.count).map { index in
+                    switch values.value(index) {
                     case .null: return .null
                     case .integer(let value): return .integer(value)
                     case .real(let value): return .number(value)
@@ -77,23 +85,36 @@ public enum ReadOnlySQL {
                     }
                 })
             }
-            table.columns = names.enumerated().map { index, name in
-                let cells = table.rows.map { $0[index] }.filter { $0 != .null }
-                if !cells.isEmpty, cells.allSatisfy({ if case .integer = $0 { return true } else { return false } }) {
-                    return .init(name, title: name, kind: .integer)
-                }
-                if !cells.isEmpty, cells.allSatisfy({
-                    switch $0 { case .integer, .number: return true; default: return false }
-                }) {
-                    return .init(name, title: name, kind: .number)
-                }
-                return .init(name, title: name)
-            }
         } catch let error as SQLiteError {
             throw Failure(description: error.message)
+        } catch let error as Failure {
+            throw error
         } catch {
             throw Failure(description: "\(error)")
         }
-        return table
+    }
+
+    /// Column kinds read off some rows: integer or number when every value there is one.
+    public static func columns(named names: [String], from rows: [[QueryTable.Cell]]) -> [QueryTable.Column] {
+        names.enumerated().map { index, name in
+            let cells = rows.map { $0[index] }.filter { $0 != .null }
+            if !cells.isEmpty, cells.allSatisfy({ if case .integer = $0 { return true } else { return false } }) {
+                return .init(name, title: name, kind: .integer)
+            }
+            if !cells.isEmpty, cells.allSatisfy({
+                switch $0 { case .integer, .number: return true; default: return false }
+            }) {
+                return .init(name, title: name, kind: .number)
+            }
+            return .init(name, title: name)
+        }
+    }
+
+    /// The whole answer as a table (for a caller that wants every row at once).
+    public static func run(on database: Database, sql: String, parameters: [String]) throws(Failure) -> QueryTable {
+        var names: [String] = []
+        var rows: [[QueryTable.Cell]] = []
+        try stream(on: database, sql: sql, parameters: parameters, columns: { names = $0 }, row: { rows.append($0) })
+        return QueryTable(columns: columns(named: names, from: rows), rows: rows)
     }
 }
