@@ -39,3 +39,41 @@ extension ArchiveStore {
         return count
     }
 }
+
+/// What a session id a person typed stands for.
+public enum SessionLookup: Equatable, Sendable {
+    case found(String)
+    /// A prefix of several ids: up to ten of them.
+    case ambiguous([String])
+    /// No such id or prefix: up to ten ids that share the longest prefix with it.
+    case unknown(closest: [String])
+}
+
+extension ArchiveStore {
+    /// An exact id, or a prefix of exactly one.
+    public func lookUpSession(_ text: String) throws -> SessionLookup {
+        if try database.first("SELECT 1 FROM sessions WHERE session_id = ?", text, map: { _ in true }) == true {
+            return .found(text)
+        }
+        let matches = try sessions(startingWith: text, limit: 11)
+        if matches.count == 1 { return .found(matches[0]) }
+        if !matches.isEmpty { return .ambiguous(Array(matches.prefix(10))) }
+        var prefix = Substring(text)
+        while !prefix.isEmpty {
+            prefix = prefix.dropLast()
+            let closest = try sessions(startingWith: String(prefix), limit: 10)
+            if !closest.isEmpty { return .unknown(closest: closest) }
+        }
+        return .unknown(closest: [])
+    }
+
+    private func sessions(startingWith prefix: String, limit: Int) throws -> [String] {
+        var ids: [String] = []
+        // A range of the unique index: every id that starts with the prefix.
+        try database.forEachRow("""
+            SELECT session_id FROM sessions WHERE session_id >= ?1 AND session_id < ?1 || char(1114111)
+            ORDER BY session_id LIMIT ?2
+            """, prefix, limit) { ids.append($0.string(0)) }
+        return ids
+    }
+}

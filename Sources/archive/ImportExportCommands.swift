@@ -60,7 +60,7 @@ struct ExportCommand: ParsableCommand {
         var exporter = Exporter()
         exporter.project = project
         exporter.window = window
-        exporter.sessionIDs = sessions
+        exporter.sessionIDs = try sessions.map { try resolveSession($0, in: store) }
         let sink: FileHandle
         if let out {
             if Self.isPartOfArchive(out, archive: store.path) {

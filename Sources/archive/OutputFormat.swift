@@ -54,6 +54,21 @@ func openArchiveForReading(_ location: ArchiveLocationOptions, allowEmpty: Bool 
     return store
 }
 
+/// The session a typed id (or a unique prefix of one) names; else one line
+/// with the candidates, and exit 1.
+func resolveSession(_ text: String, in store: ArchiveStore) throws -> String {
+    switch try answer({ try store.lookUpSession(text) }) {
+    case .found(let id):
+        return id
+    case .ambiguous(let ids):
+        throw fail("session id \(text) is the start of several: \(ids.joined(separator: ", "))\(ids.count == 10 ? ", …" : ""); give more of it",
+                   code: ExitStatus.fatal)
+    case .unknown(let closest):
+        let hint = closest.isEmpty ? "" : "; closest: " + closest.joined(separator: ", ")
+        throw fail(ArchiveError.unknownSession(text).description + hint, code: ExitStatus.fatal)
+    }
+}
+
 /// Runs a query, turning its failures into one line and exit 1.
 @discardableResult
 func answer<T>(_ body: () throws -> T) throws -> T {

@@ -8,6 +8,7 @@ struct SessionsCommand: ParsableCommand {
 
     @OptionGroup var location: ArchiveLocationOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var pager: PagerOptions
     @OptionGroup var time: TimeOptions
     @Option(help: "Only this project.") var project: String?
     @Flag(help: "Only sessions deleted remotely (kept here).") var deleted = false
@@ -28,7 +29,7 @@ struct SessionsCommand: ParsableCommand {
         query.limit = limit == 0 ? -1 : limit  // SQLite's LIMIT -1: no limit
         query.order = order
         let table = try answer { try query.run(on: store.database) }
-        TableRenderer(zone: window.zone).render(table, as: output.format)
+        Pager.page(enabled: pager.enabled) { TableRenderer(zone: window.zone).render(table, as: output.format) }
     }
 }
 
@@ -42,6 +43,7 @@ struct SearchCommand: ParsableCommand {
 
     @OptionGroup var location: ArchiveLocationOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var pager: PagerOptions
     @Argument(help: "Words to find (all of them). With --fts, an FTS5 query.") var query: String
     @Option(help: "Only this project.") var project: String?
     @Option(help: "Only sessions updated since: a date, an ISO 8601 time or a span (7d).") var since: String?
@@ -66,7 +68,7 @@ struct SearchCommand: ParsableCommand {
         search.limit = limit == 0 ? -1 : limit
         if output.format == .table { search.highlight = (HighlightMarks.open, HighlightMarks.close) }
         let table = try answer { try search.run(on: store.database) }
-        TableRenderer(zone: window.zone).render(table, as: output.format)
+        Pager.page(enabled: pager.enabled) { TableRenderer(zone: window.zone).render(table, as: output.format) }
     }
 }
 
@@ -81,6 +83,7 @@ struct TokensCommand: ParsableCommand {
 
     @OptionGroup var location: ArchiveLocationOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var pager: PagerOptions
     @OptionGroup var time: TimeOptions
     @Option(help: "Group by day, week, month, session, project or index.") var by: TokensReport.Grouping = .day
     @Option(help: "First day of a week: monday or sunday.") var weekStart: TokensReport.WeekStart = .monday
@@ -109,7 +112,7 @@ struct TokensCommand: ParsableCommand {
         let store = try openArchiveForReading(location)
         let report = TokensReport(grouping: by, window: window, weekStart: weekStart, pricing: prices)
         let table = try answer { try report.run(on: store.database) }
-        TableRenderer(zone: window.zone).render(table, as: output.format)
+        Pager.page(enabled: pager.enabled) { TableRenderer(zone: window.zone).render(table, as: output.format) }
     }
 }
 
@@ -119,13 +122,14 @@ struct ToolsCommand: ParsableCommand {
 
     @OptionGroup var location: ArchiveLocationOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var pager: PagerOptions
     @OptionGroup var time: TimeOptions
 
     func run() throws {
         let window = try time.window()
         let store = try openArchiveForReading(location)
         let table = try answer { try ToolsReport(window: window).run(on: store.database) }
-        TableRenderer(zone: window.zone).render(table, as: output.format)
+        Pager.page(enabled: pager.enabled) { TableRenderer(zone: window.zone).render(table, as: output.format) }
     }
 }
 
@@ -137,6 +141,7 @@ struct SQLCommand: ParsableCommand {
 
     @OptionGroup var location: ArchiveLocationOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var pager: PagerOptions
     @Argument(help: "One SQL statement; ? placeholders take --param values in order.") var query: String
     @Option(name: .customLong("param"), help: "A value for the next ? placeholder.") var parameters: [String] = []
 
@@ -145,11 +150,15 @@ struct SQLCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: path) else {
             throw fail("no archive at \(path): run `archive sync` or `archive import` first", code: ExitStatus.fatal)
         }
-        var sink = RowSink(format: output.format, renderer: TableRenderer())
-        try answer {
-            let database = try ReadOnlySQL.open(path: path)
-            try ReadOnlySQL.stream(on: database, sql: query, parameters: parameters, columns: { sink.begin($0) }, row: { sink.add($0) })
+        let database = try answer { try ReadOnlySQL.open(path: path) }
+        var failure: Error?
+        Pager.page(enabled: pager.enabled && output.format == .table) {
+            var sink = RowSink(format: output.format, renderer: TableRenderer())
+            do {
+                try ReadOnlySQL.stream(on: database, sql: query, parameters: parameters, columns: { sink.begin($0) }, row: { sink.add($0) })
+                sink.end()
+            } catch { failure = error }
         }
-        sink.end()
+        if let failure { try answer { throw failure } }
     }
 }

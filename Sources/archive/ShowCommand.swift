@@ -9,16 +9,19 @@ struct ShowCommand: ParsableCommand {
         commandName: "show", abstract: "Print one session's transcript (text, markdown, or the JSON the API sent).")
 
     @OptionGroup var location: ArchiveLocationOptions
-    @Argument(help: "The session id.") var sessionID: String
+    @Argument(help: "The session id, or a unique start of it.") var sessionID: String
     @Option(name: .customLong("format"), help: "text, markdown or json.") var requested: Format = .text
     @Flag(help: "Shorthand for --format json: the session as the API sent it.") var json = false
     var format: Format { json ? .json : requested }
     @Flag(help: "Include the model's thinking.") var thinking = false
+    @Flag(help: "Show tool results whole (they are cut at 300 characters, 1,000 in markdown).") var full = false
+    @OptionGroup var pager: PagerOptions
     @Option(help: "IANA time zone for times shown.") var tz: String?
     @Option(name: .customLong("run"), help: "Only this run (1 is the first, as in the transcript and search).") var onlyRun: Int?
 
     func run() throws {
         let store = try openArchiveForReading(location, allowEmpty: true)
+        let sessionID = try resolveSession(self.sessionID, in: store)
         let out = Terminal.standardOutput
         if format == .json {
             guard let json = try answer({ try store.sessionJSON(sessionID: sessionID) }) else {
@@ -38,8 +41,9 @@ struct ShowCommand: ParsableCommand {
         }
         let zone = tz.flatMap(TimeZone.init(identifier:)) ?? .current
         if tz != nil && TimeZone(identifier: tz!) == nil { throw fail("unknown time zone \"\(tz!)\"", code: ExitStatus.usage) }
-        let renderer = TranscriptRenderer(terminal: out, zone: zone, showThinking: thinking)
-        out.write(format == .markdown ? renderer.markdown(transcript) : renderer.text(transcript))
+        let renderer = TranscriptRenderer(terminal: out, zone: zone, showThinking: thinking, full: full)
+        let text = format == .markdown ? renderer.markdown(transcript) : renderer.text(transcript)
+        Pager.page(enabled: pager.enabled) { out.write(text) }
     }
 }
 
@@ -47,8 +51,10 @@ struct TranscriptRenderer {
     let terminal: Terminal
     let zone: TimeZone
     let showThinking: Bool
+    var full = false
 
     static let resultLimit = 300
+    static let markdownResultLimit = 1_000
 
     func when(_ normalized: String) -> String {
         guard let date = Timestamp.date(fromNormalized: normalized) else { return normalized }
@@ -60,7 +66,16 @@ struct TranscriptRenderer {
     }
 
     func shortened(_ text: String, _ limit: Int = resultLimit) -> String {
-        text.count <= limit ? text : String(text.prefix(limit)) + "… (\(text.count - limit) more characters)"
+        full || text.count <= limit ? text : String(text.prefix(limit)) + "… (\(text.count - limit) more characters; --full shows all)"
+    }
+
+    /// A result as a markdown code block: a cut one still closes its block,
+    /// and says below it what was left out.
+    func resultBlock(_ text: String) -> String {
+        let safe = text.terminalSafe
+        guard !full, safe.count > Self.markdownResultLimit else { return "Result:\n\n```json\n\(safe)\n```\n\n" }
+        return "Result (cut):\n\n```json\n\(safe.prefix(Self.markdownResultLimit))\n```\n\n"
+            + "*\(safe.count - Self.markdownResultLimit) more characters not shown; `--full` shows all.*\n\n"
     }
 
     func usageLine(_ usage: StopUsage) -> String {
@@ -113,7 +128,7 @@ struct TranscriptRenderer {
             }
             for call in run.toolCalls {
                 out += "**Tool call** `\((call.name ?? "tool").oneLineSafe)`\n\n```json\n\((call.arguments ?? "{}").terminalSafe)\n```\n\n"
-                out += call.result.map { "Result:\n\n```json\n\(shortened($0, 1000).terminalSafe)\n```\n\n" } ?? "*No result.*\n\n"
+                out += call.result.map(resultBlock) ?? "*No result.*\n\n"
             }
             for other in run.otherEvents { out += "> \(shortened(other).terminalSafe)\n\n" }
             if let answer = run.answer { out += "**Answer:** \(answer.terminalSafe)\n\n" }

@@ -113,7 +113,7 @@ struct TableRenderer {
                 shown.removeAll { $0 == drop }
             }
             while total() > available {
-                guard let widest = shown.filter({ table.columns[$0].kind == .text && widths[$0] > 8 })
+                guard let widest = shown.filter({ table.columns[$0].kind == .text && !table.columns[$0].keepsWhole && widths[$0] > 8 })
                     .max(by: { widths[$0] < widths[$1] }) else { break }
                 widths[widest] = max(8, widths[widest] - (total() - available))
             }

@@ -7,7 +7,7 @@ struct Terminal: Sendable {
     static let standardOutput = Terminal(descriptor: STDOUT_FILENO)
     static let standardError = Terminal(descriptor: STDERR_FILENO)
 
-    var isInteractive: Bool { isatty(descriptor) == 1 }
+    var isInteractive: Bool { (descriptor == STDOUT_FILENO && Pager.pagedWidth != nil) || isatty(descriptor) == 1 }
 
     /// Colour only on a terminal, and never with NO_COLOR set.
     var usesColor: Bool {
@@ -16,6 +16,7 @@ struct Terminal: Sendable {
     }
 
     var width: Int {
+        if descriptor == STDOUT_FILENO, let paged = Pager.pagedWidth { return paged }
         var size = winsize()
         if ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
         return Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 80

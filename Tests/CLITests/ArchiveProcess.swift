@@ -68,6 +68,7 @@ struct ArchiveProcess {
             environment[name] = nil
         }
         environment["NO_COLOR"] = "1"
+        environment["ARCHIVE_PAGER"] = "cat"  // no pager, unless a test asks for one
         return environment.merging(extra) { _, new in new }
     }
 

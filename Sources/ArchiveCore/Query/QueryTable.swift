@@ -8,12 +8,15 @@ public struct QueryTable: Sendable, Equatable {
         public let kind: Kind
         /// Columns a narrow terminal may leave out.
         public let optional: Bool
+        /// Never shortened (session ids, which people copy): other columns give way first.
+        public let keepsWhole: Bool
 
-        public init(_ name: String, title: String? = nil, kind: Kind = .text, optional: Bool = false) {
+        public init(_ name: String, title: String? = nil, kind: Kind = .text, optional: Bool = false, keepsWhole: Bool? = nil) {
             self.name = name
             self.title = title ?? name.replacingOccurrences(of: "_", with: " ")
             self.kind = kind
             self.optional = optional
+            self.keepsWhole = keepsWhole ?? (name == "session_id")
         }
 
         public var alignsRight: Bool { kind != .text && kind != .time }

@@ -23,7 +23,7 @@ public struct TokensReport {
     static let columns: [QueryTable.Column] = [
         .init("key"), .init("sessions", kind: .integer, optional: true), .init("runs", kind: .integer),
         .init("error_runs", kind: .integer, optional: true), .init("input_tokens", title: "input", kind: .integer),
-        .init("output_tokens", title: "output", kind: .integer), .init("total_tokens", title: "total", kind: .integer),
+        .init("output_tokens", title: "output", kind: .integer), .init("total_tokens", title: "total", kind: .integer, optional: true),
         .init("cost_usd", title: "cost (USD)", kind: .money),
     ]
 
@@ -134,7 +134,7 @@ public struct TokensReport {
             ordered = buckets.sorted { ($0.value.input + $0.value.output, $1.key) > ($1.value.input + $1.value.output, $0.key) }
         }
         return QueryTable(
-            columns: Self.columns,
+            columns: grouping == .session ? [.init("key", keepsWhole: true)] + Self.columns.dropFirst() : Self.columns,
             rows: ordered.map { $0.1.cells(key: $0.0) },
             totals: totals.cells(key: "total"),
             note: grouping == .index ? "A run counts toward each index its session is bound to; the total counts it once." : nil)
