@@ -58,9 +58,9 @@ extension ArchiveStore {
         let matches = try sessions(startingWith: text, limit: 11)
         if matches.count == 1 { return .found(matches[0]) }
         if !matches.isEmpty { return .ambiguous(Array(matches.prefix(10))) }
-        var prefix = Substring(text)
+        var prefix = Substring(text).dropLast()
         while !prefix.isEmpty {
-            prefix = prefix.dropLast()
+            defer { prefix = prefix.dropLast() }
             let closest = try sessions(startingWith: String(prefix), limit: 10)
             if !closest.isEmpty { return .unknown(closest: closest) }
         }
