@@ -22,9 +22,16 @@ struct ImportCommand: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let store: ArchiveStore
         do { store = try ArchiveStore(path: path, onUpgrade: noteUpgrade(of: path)) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
-        let importer = Importer(store: store, onFailure: { Terminal.standardError.writeLine($0) },
-                                onNote: { Terminal.standardError.writeLine("note: " + $0) })
-        let report = try answer { try importer.run(paths: paths) }
+        let progressLine = ProgressLine(enabled: !json && Terminal.standardError.isInteractive)
+        let importer = Importer(store: store, onFailure: { progressLine.clear(); Terminal.standardError.writeLine($0) },
+                                onNote: { progressLine.clear(); Terminal.standardError.writeLine("note: " + $0) })
+        importer.onProgress = { progressLine.update($0) }
+        let report: Importer.Report
+        do { report = try answer { try importer.run(paths: paths) } } catch {
+            progressLine.clear()
+            throw error
+        }
+        progressLine.clear()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

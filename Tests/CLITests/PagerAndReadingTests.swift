@@ -1,6 +1,7 @@
 import TestSupport
 import Foundation
 import LosslessJSON
+import ChatSimulator
 import Testing
 
 /// Reading at a terminal: a pager like git's, ids by their start, whole results when asked.
@@ -73,5 +74,20 @@ import Testing
         #expect(lines.allSatisfy { $0.count <= 64 }, "\(lines)")  // the test terminal is 64 columns
         #expect(screen.contains("ses-4a1b") && screen.contains("ses-9f00"))
         withExtendedLifetime(folder) {}
+    }
+}
+
+@Suite struct ImportProgressTests {
+    @Test func importShowsProgressOnATerminalOnly() async throws {
+        let folder = try TemporaryDirectory()
+        var lines: [String] = []
+        ChatSimulator.SimulatedChatService.writeCorpus(count: 3_000, seed: 4) { lines.append($0) }
+        try lines.joined(separator: "\n").write(toFile: folder.path("c.jsonl"), atomically: true, encoding: .utf8)
+        let screen = try await TerminalRenderingTests().onTerminal(["import", "--db", folder.path("a.db"), folder.path("c.jsonl")],
+                                                                   environment: ["TERM": "xterm", "NO_COLOR": "1"])
+        #expect(screen.contains("\u{1B}[2Kimporting… ") && screen.contains(" MB/s"), "\(screen.debugDescription.prefix(300))")
+        #expect(screen.contains("imported: 3,000 new"))
+        let piped = try await ArchiveProcess.run(["import", "--db", folder.path("b.db"), folder.path("c.jsonl")])
+        #expect(piped.status == 0 && piped.stderr.isEmpty)
     }
 }

@@ -27,6 +27,18 @@ public final class Importer {
 
     public struct Failure: Error, CustomStringConvertible { public let description: String }
 
+    /// How far an import has come, for a progress line.
+    public struct Progress: Sendable {
+        public var records = 0
+        public var bytesRead = 0
+        /// The files' sizes added up; nil when reading standard input.
+        public var totalBytes: Int?
+        public var elapsed = 0.0
+    }
+
+    /// Called from the writing thread now and then (every 256 records).
+    public var onProgress: ((Progress) -> Void)?
+
     /// Sessions are committed in batches: one transaction per `batchSize` sessions.
     static let batchSize = 500
 
@@ -78,7 +90,17 @@ public final class Importer {
         thread.stackSize = 8 << 20  // deep JSON recursion stays within the parser's limit, not the stack's
         thread.start()
         defer { queue.cancel() }
+        var progress = Progress()
+        progress.totalBytes = files.contains("-") ? nil : files.reduce(0) {
+            $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0)
+        }
         while let item = queue.pop() {
+            if let onProgress, report.records % 256 == 0 {
+                progress.records = report.records
+                progress.bytesRead = reader.bytesRead
+                progress.elapsed = Date().timeIntervalSince(started)
+                onProgress(progress)
+            }
             switch item {
             case .file:
                 report.files += 1
@@ -178,6 +200,9 @@ final class ImportReader: Sendable {
     let files: [String]
     let knownHashes: [SourceHash: String]
     let hashKey: SourceHash.Key
+    private let consumed = ByteCount()
+    /// Bytes of the input read so far (all files).
+    var bytesRead: Int { consumed.value }
     let queue: BoundedQueue<Item>
 
     init(files: [String], knownHashes: [SourceHash: String], hashKey: SourceHash.Key, queue: BoundedQueue<Item>) {
@@ -198,6 +223,7 @@ final class ImportReader: Sendable {
                 _ = queue.push(.fatal("\(name): cannot be read"))
                 return
             }
+            reader.onRead = { [consumed] in consumed.add($0) }
             if !read(reader, name: name, tokenizer: tokenizer) { return }
         }
     }
@@ -322,6 +348,8 @@ final class LineReader {
     private var start = 0
     private var finished = false
     private var lineNumber = 0
+    /// Told of the bytes of each read, for progress.
+    var onRead: ((Int) -> Void)?
     /// The errno of a read that failed (the reading stopped there).
     private(set) var readError: Int32?
     var linesRead: Int { lineNumber }
@@ -353,7 +381,7 @@ final class LineReader {
             let read = chunk.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
             if read < 0 && errno == EINTR { continue }
             if read < 0 { readError = errno }
-            if read <= 0 { finished = true } else { buffer.append(contentsOf: chunk[0..<read]) }
+            if read <= 0 { finished = true } else { buffer.append(contentsOf: chunk[0..<read]); onRead?(read) }
         }
         return buffer[start..<min(buffer.count, start + count)]
     }
@@ -372,7 +400,7 @@ final class LineReader {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             if count < 0 { readError = errno }
-            if count <= 0 { finished = true } else { return Array(chunk[0..<count]) }
+            if count <= 0 { finished = true } else { onRead?(count); return Array(chunk[0..<count]) }
         }
         return nil
     }
@@ -400,7 +428,15 @@ final class LineReader {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             if count < 0 { readError = errno }
-            if count <= 0 { finished = true } else { buffer.append(contentsOf: chunk[0..<count]) }
+            if count <= 0 { finished = true } else { buffer.append(contentsOf: chunk[0..<count]); onRead?(count) }
         }
     }
+}
+
+/// A count one thread adds to and another reads.
+final class ByteCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var total = 0
+    func add(_ count: Int) { lock.lock(); total += count; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return total }
 }
