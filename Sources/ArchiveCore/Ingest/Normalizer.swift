@@ -17,8 +17,8 @@ public enum Normalizer {
         "session_id", "last_updated_at", "generated_title", "index_ids", "shared_access", "job_metadata", "events",
     ]
 
-    /// Events are keyed `(session_key << 24) | seq`: a session holds at most 2^24 of them.
-    public static let maxEventsPerSession = 1 << 24
+    /// A session holds at most 2^24 events (see `EventKey`).
+    public static let maxEventsPerSession = EventKey.maxEventsPerSession
 
     static func tooManyEvents(_ sessionID: String?, limit: Int) -> NormalizationError {
         NormalizationError(sessionID: sessionID, reason: "more than \(limit) events: the archive keeps at most \(limit) per session")

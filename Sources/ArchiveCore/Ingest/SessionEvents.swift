@@ -75,7 +75,7 @@ struct EventAccumulator {
     private(set) var totals = RunTotals()
     private(set) var toolCallLinks: [ToolCallLink] = []
     /// (delta seq, ref) for each delta stored as a slice of its block, in no particular order.
-    private(set) var contentRefs: [(seq: Int, ref: Int64)] = []
+    private(set) var contentRefs: [(seq: Int, ref: Int64)] = []  // ContentRef raw values
     private var userInputs = 0
     private var openCalls: [String: [Int]] = [:]  // call_id -> indexes into toolCallLinks awaiting a result
     private var pendingDeltas: [String: PendingDeltas] = [:]  // delta kind -> since its last block
@@ -129,12 +129,12 @@ struct EventAccumulator {
     /// `(block seq << 40) | (byte offset << 20) | byte length`. An empty delta
     /// keeps its own (empty) text: a slice of length 0 would read back as NULL.
     private mutating func link(_ pending: PendingDeltas, to block: String, blockSeq: Int) {
-        guard blockSeq < 1 << 23, !pending.pieces.isEmpty, pending.bytes.elementsEqual(block.utf8) else { return }
+        guard !pending.pieces.isEmpty, pending.bytes.elementsEqual(block.utf8) else { return }
         var offset = 0
         var refs: [(seq: Int, ref: Int64)] = []
         for piece in pending.pieces {
-            guard piece.length < 1 << 20, offset < 1 << 20 else { return }
-            if piece.length > 0 { refs.append((piece.seq, Int64(blockSeq) << 40 | Int64(offset) << 20 | Int64(piece.length))) }
+            guard let ref = ContentRef(blockSeq: blockSeq, offset: offset, length: piece.length) else { return }
+            if piece.length > 0 { refs.append((piece.seq, ref.rawValue)) }
             offset += piece.length
         }
         contentRefs += refs

@@ -54,7 +54,7 @@ public struct SearchQuery {
             var hits: [(rowid: Int64, rank: Double)] = []
             try database.forEachRow("""
                 SELECT f.rowid, f.rank FROM search_index f
-                JOIN sessions s ON s.session_key = f.rowid >> 24
+                JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("f.rowid"))
                 WHERE search_index MATCH ?1 AND (?2 IS NULL OR s.project_id = ?2)
                   AND s.last_updated_at >= ?3 AND s.last_updated_at < ?4
                 ORDER BY f.rank LIMIT ?5

@@ -76,13 +76,13 @@ public struct TokensReport {
             || (pricing?.hasProjectRates ?? false)
         let sql = needsSession
             ? """
-              SELECT u.occurred_at, u.run_key >> 24, u.input_tokens, u.output_tokens, u.is_error, s.project_id, s.index_ids,
+              SELECT u.occurred_at, \(EventKey.sessionSQL("u.run_key")), u.input_tokens, u.output_tokens, u.is_error, s.project_id, s.index_ids,
                      s.session_id
-              FROM usage_rows u JOIN sessions s ON s.session_key = u.run_key >> 24
+              FROM usage_rows u JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("u.run_key"))
               WHERE u.occurred_at >= ? AND u.occurred_at < ?
               """
             : """
-              SELECT occurred_at, run_key >> 24, input_tokens, output_tokens, is_error, NULL, NULL, NULL
+              SELECT occurred_at, \(EventKey.sessionSQL("run_key")), input_tokens, output_tokens, is_error, NULL, NULL, NULL
               FROM usage_rows WHERE occurred_at >= ? AND occurred_at < ?
               """
         try database.forEachRow(sql, window.since ?? "", window.until ?? "9999") { row in

@@ -21,17 +21,18 @@ public struct ToolsReport {
         // Classified when stored (tool_call_rows.error_result): no JSON is read here.
         try database.forEachRow("""
             WITH calls AS (
-              SELECT l.call_key >> 24 AS session_key, c.turn, c.name, l.result_seq, l.error_result,
+              SELECT \(EventKey.sessionSQL("l.call_key")) AS session_key, c.turn, c.name, l.result_seq, l.error_result,
                      coalesce((SELECT u.occurred_at FROM usage_rows u
-                               WHERE u.run_key BETWEEN (l.call_key >> 24) << 24 AND ((l.call_key >> 24) << 24) | 16777215
+                               WHERE u.run_key BETWEEN \(EventKey.firstSQL(EventKey.sessionSQL("l.call_key")))
+                                                   AND \(EventKey.lastSQL(EventKey.sessionSQL("l.call_key")))
                                  AND u.turn = c.turn),
                               s.last_updated_at) AS at
               FROM tool_call_rows l
-              JOIN sessions s ON s.session_key = l.call_key >> 24
+              JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("l.call_key"))
               JOIN event_rows c ON c.event_key = l.call_key
             )
             SELECT coalesce(name, '(unnamed)'), count(*), sum(result_seq IS NULL), sum(error_result),
-                   count(DISTINCT (session_key << 24) | turn)
+                   count(DISTINCT \(EventKey.firstSQL("session_key")) | turn)
             FROM calls WHERE at >= ? AND at < ?
             GROUP BY 1 ORDER BY 2 DESC, 1
             """, window.since ?? "", window.until ?? "9999"

@@ -22,7 +22,6 @@ extension ArchiveStore {
         }
     }
 
-    /// Events are keyed `(session_key << 24) | seq`: a session's history is one key range.
     /// A session's stored events in order, as the columns the API's fields went to.
     static let historySQL = """
         SELECT t.type, t.content, t.call_id, t.name, t.payload, k.layout
@@ -31,8 +30,8 @@ extension ArchiveStore {
         WHERE t.event_key BETWEEN ? AND ? ORDER BY t.event_key
         """
 
-    static func eventKey(session: Int64, seq: Int) -> Int64 { session << 24 | Int64(seq) }
-    static func lastEventKey(session: Int64) -> Int64 { session << 24 | 0xFF_FFFF }
+    static func eventKey(session: Int64, seq: Int) -> Int64 { EventKey(session: session, seq: seq).rawValue }
+    static func lastEventKey(session: Int64) -> Int64 { EventKey.range(session: session).last }
 
     /// Writes one session in one transaction. History that extends the archived
     /// one only adds the new events; history that does not first saves the old
@@ -152,7 +151,7 @@ extension ArchiveStore {
         try database.execute("""
             UPDATE event_rows SET content = (SELECT t.content FROM typed_events t WHERE t.event_key = event_rows.event_key),
                                   content_ref = NULL
-            WHERE event_key BETWEEN ? AND ? AND content_ref IS NOT NULL AND (content_ref >> 40) >= ?
+            WHERE event_key BETWEEN ? AND ? AND content_ref IS NOT NULL AND \(ContentRef.blockSeqSQL("content_ref")) >= ?
             """, Self.eventKey(session: sessionKey, seq: 0), first - 1, seq)
         try database.execute("DELETE FROM usage_rows WHERE run_key BETWEEN ? AND ?", first, last)
         try database.execute("DELETE FROM event_rows WHERE event_key BETWEEN ? AND ?", first, last)
