@@ -29,7 +29,9 @@ let package = Package(
             "ArchiveCore", "ChatSimulator", "LosslessJSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "chat-simulator", dependencies: ["ChatSimulator"]),
+        .executableTarget(name: "chat-simulator", dependencies: [
+            "ChatSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .target(name: "TestSupport", dependencies: ["ChatSimulator"], path: "Tests/TestSupport"),
         .testTarget(name: "SQLiteCoreTests", dependencies: ["SQLiteCore", "TestSupport"]),
         .testTarget(name: "LosslessJSONTests", dependencies: ["LosslessJSON"]),

@@ -15,6 +15,23 @@ struct ArchiveCommand: AsyncParsableCommand {
         subcommands: [SyncCommand.self, SessionsCommand.self, ShowCommand.self, SearchCommand.self, TokensCommand.self,
                       ToolsCommand.self, SQLCommand.self, ImportCommand.self, ExportCommand.self, StatusCommand.self,
                       DemoCommand.self])
+
+    /// Runs the command; an `ArchiveFailure` is its one line and its exit code.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as ArchiveFailure {
+            Terminal.standardError.writeLine("archive: \(failure.message.oneLineSafe)")
+            Foundation.exit(failure.exitCode)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// `--db`, shared by every subcommand.
@@ -42,7 +59,21 @@ func noteUpgrade(of path: String) -> (Int, Int) -> Void {
 }
 
 /// Prints `archive: message` on standard error and ends with `code`.
-func fail(_ message: String, code: Int32) -> ExitCode {
-    Terminal.standardError.writeLine("archive: \(message.oneLineSafe)")
-    return ExitCode(code)
+/// A command's failure: one line for standard error and an exit code,
+/// printed in one place, `ArchiveCommand.main`.
+struct ArchiveFailure: Error {
+    let exitCode: Int32
+    let message: String
+}
+
+func fail(_ message: String, code: Int32) -> ArchiveFailure { ArchiveFailure(exitCode: code, message: message) }
+
+/// The one JSON set-up of the command line: snake_case keys, sorted.
+enum JSONOutput {
+    static func encode(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
+    }
 }

@@ -33,9 +33,7 @@ struct ImportCommand: ParsableCommand {
         }
         progressLine.clear()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            Terminal.standardOutput.writeLine(String(decoding: try encoder.encode(report), as: UTF8.self))
+            Terminal.standardOutput.writeLine(JSONOutput.encode(report))
         } else {
             Terminal.standardOutput.writeLine(
                 "imported: \(grouped(report.new)) new, \(grouped(report.updated)) updated, \(grouped(report.unchanged)) unchanged, "

@@ -74,6 +74,8 @@ func resolveSession(_ text: String, in store: ArchiveStore) throws -> String {
 func answer<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let exit as ExitCode {
         throw exit
+    } catch let failure as ArchiveFailure {
+        throw failure
     } catch {
         throw fail("\(error)", code: ExitStatus.fatal)
     }

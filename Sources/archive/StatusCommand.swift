@@ -31,10 +31,7 @@ struct StatusCommand: ParsableCommand {
         checking.clear()
         let out = Terminal.standardOutput
         if format == .json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            out.writeLine(String(decoding: try encoder.encode(status), as: UTF8.self))
+            out.writeLine(JSONOutput.encode(status))
         } else {
             out.write(text(status, out))
             if check && problems.isEmpty { out.writeLine("\(out.bold("check"))   \(out.green("ok"))") }

@@ -61,10 +61,7 @@ enum SyncRunner {
     }
 
     static func json(_ summary: SyncSummary) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return String(decoding: (try? encoder.encode(summary)) ?? Data("{}".utf8), as: UTF8.self)
+        JSONOutput.encode(summary)
     }
 }
 

@@ -1,0 +1,48 @@
+import ArgumentParser
+import ChatSimulator
+import Foundation
+
+/// Serves the simulated chat API for manual use and for the Python SDK
+/// check; prints the base URL on its first line, then serves until killed.
+/// With `--corpus` it writes generated sessions as JSONL instead.
+@main
+struct ChatSimulatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chat-simulator", abstract: "A local simulator of the LlamaCloud chat API, or a generator of session corpora.")
+
+    @Option(help: "Port to listen on (0: any free one).") var port: UInt16 = 0
+    @Option(help: "Sessions per project (or in the corpus).") var sessions = 20
+    @Option(help: "Comma-separated project ids (default: the key's default project).") var projects = ""
+    @Option(help: "The API key the simulator accepts.") var key = "sim-key"
+    @Option(name: .customLong("latency-ms"), help: "Milliseconds of latency per request.") var latencyMs = 0
+    @Option(help: "Seed of the generated sessions.") var seed: UInt64 = 42
+    @Option(help: "Write the sessions as JSONL to this file instead of serving them.") var corpus: String?
+
+    func run() async throws {
+        if let corpus {
+            guard FileManager.default.createFile(atPath: corpus, contents: nil), let file = FileHandle(forWritingAtPath: corpus) else {
+                throw ValidationError("cannot write \(corpus)")
+            }
+            var buffer = Data()
+            SimulatedChatService.writeCorpus(count: sessions, seed: seed) { line in
+                buffer.append(contentsOf: line.utf8)
+                buffer.append(0x0A)
+                if buffer.count > 1 << 22 { file.write(buffer); buffer.removeAll(keepingCapacity: true) }
+            }
+            file.write(buffer)
+            try file.close()
+            return
+        }
+        let service = SimulatedChatService(apiKey: key, seed: seed)
+        let names = projects.split(separator: ",").map(String.init)
+        if names.isEmpty {
+            service.populate(project: nil, count: sessions)
+        } else {
+            for project in names { service.populate(project: project, count: sessions) }
+        }
+        service.setLatency(milliseconds: latencyMs)
+        let server = try ChatSimulatorServer.start(service: service, port: port)
+        FileHandle.standardOutput.write(Data((server.baseURL.absoluteString + "\n").utf8))
+        while true { try await Task.sleep(nanoseconds: 3_600_000_000_000) }
+    }
+}
