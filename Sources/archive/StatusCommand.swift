@@ -24,10 +24,10 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let store = try openArchiveForReading(location, allowEmpty: true)
-        let status = try answer { try ArchiveStatus(store: store) }
+        let status = try answer { try store.status() }
         let checking = ProgressLine(enabled: check && Terminal.standardError.isInteractive)
         checking.draw("checking the integrity of \(ByteCountFormatter.string(fromByteCount: Int64(status.bytes), countStyle: .file))…", force: true)
-        let problems = check ? try answer { try ArchiveStatus.integrityProblems(of: store) } : []
+        let problems = check ? try answer { try store.integrityProblems() } : []
         checking.clear()
         let out = Terminal.standardOutput
         if format == .json {

@@ -31,55 +31,63 @@ public struct ArchiveStatus: Sendable, Codable, Equatable {
     /// The failures of the last finished run.
     public let openFailures: [Failure]
 
-    public init(store: ArchiveStore) throws {
-        let database = store.database
-        path = store.path
-        bytes = ["", "-wal"].compactMap { try? FileManager.default.attributesOfItem(atPath: store.path + $0)[.size] as? Int }
-            .reduce(0, +)
-        schemaVersion = try store.appliedSchemaVersion()
-        sqliteVersion = Database.libraryVersion
-        let counts = Dictionary(uniqueKeysWithValues: try store.tableCounts().map { ($0.table, $0.rows) })
-        sessions = counts["sessions"] ?? 0
-        events = counts["event_rows"] ?? 0
-        toolCalls = counts["tool_call_rows"] ?? 0
-        runs = counts["usage_rows"] ?? 0
-        revisions = counts["session_revisions"] ?? 0
-        deletedSessions = try database.scalar("SELECT count(*) FROM sessions WHERE deleted_at IS NOT NULL", as: Int.self) ?? 0
+}
 
-        let syncIsRunning = ArchiveLock.isHeld(archivePath: store.path)
-        var recent: [Run] = []
+extension ArchiveStore {
+    /// What `archive status` shows: size, schema, counts, the last runs and
+    /// the failures of the last one. Whether a sync runs is asked of the
+    /// lock without taking it.
+    public func status() throws -> ArchiveStatus {
+        let database = self.database
+        let path = self.path
+        let bytes = ["", "-wal"].compactMap { try? FileManager.default.attributesOfItem(atPath: path + $0)[.size] as? Int }
+            .reduce(0, +)
+        let schemaVersion = try self.appliedSchemaVersion()
+        let sqliteVersion = Database.libraryVersion
+        let counts = Dictionary(uniqueKeysWithValues: try self.tableCounts().map { ($0.table, $0.rows) })
+        let sessions = counts["sessions"] ?? 0
+        let events = counts["event_rows"] ?? 0
+        let toolCalls = counts["tool_call_rows"] ?? 0
+        let runs = counts["usage_rows"] ?? 0
+        let revisions = counts["session_revisions"] ?? 0
+        let deletedSessions = try database.scalar("SELECT count(*) FROM sessions WHERE deleted_at IS NOT NULL", as: Int.self) ?? 0
+
+        let syncIsRunning = ArchiveLock.isHeld(archivePath: path)
+        var recent: [ArchiveStatus.Run] = []
         try database.forEachRow("""
             SELECT run_id, started_at, finished_at, status, source, new, updated, unchanged, deleted, failed, requests, message
             FROM sync_runs ORDER BY run_id DESC LIMIT 5
             """) { row in
             // A run still "running" when no sync holds the lock was stopped before it finished.
             let status = row.string(3) == "running" && row.isNull(2) && !syncIsRunning ? "interrupted" : row.string(3)
-            recent.append(Run(runID: row.int64(0), startedAt: row.string(1), finishedAt: row.optionalString(2), status: status,
+            recent.append(ArchiveStatus.Run(runID: row.int64(0), startedAt: row.string(1), finishedAt: row.optionalString(2), status: status,
                               source: row.string(4), new: row.int(5), updated: row.int(6), unchanged: row.int(7),
                               deleted: row.int(8), failed: row.int(9), requests: row.int(10), message: row.optionalString(11)))
         }
-        recentRuns = recent
-        var failures: [Failure] = []
+        var failures: [ArchiveStatus.Failure] = []
         try database.forEachRow("""
             SELECT session_id, project_id, http_status, message FROM sync_failures
             WHERE run_id = (SELECT max(run_id) FROM sync_runs WHERE status IN ('ok', 'partial'))
             ORDER BY rowid
             """) { row in
-            failures.append(Failure(sessionID: row.string(0), projectID: row.optionalString(1),
+            failures.append(ArchiveStatus.Failure(sessionID: row.string(0), projectID: row.optionalString(1),
                                     httpStatus: row.isNull(2) ? nil : row.int(2), message: row.string(3)))
         }
-        openFailures = failures
+    
+        return ArchiveStatus(path: path, bytes: bytes, schemaVersion: schemaVersion, sqliteVersion: sqliteVersion,
+                             sessions: sessions, deletedSessions: deletedSessions, events: events, toolCalls: toolCalls,
+                             runs: runs, revisions: revisions, recentRuns: recent, openFailures: failures)
     }
 
     /// SQLite's integrity check and the search index's own; the problems found.
-    public static func integrityProblems(of store: ArchiveStore) throws -> [String] {
+    public func integrityProblems() throws -> [String] {
         var problems: [String] = []
-        try store.database.forEachRow("PRAGMA integrity_check") { row in
+        try database.forEachRow("PRAGMA integrity_check") { row in
             if row.string(0) != "ok" { problems.append(row.string(0)) }
         }
         // The search index checks itself through an INSERT: on a connection of its
         // own that may write, when the file may be written at all.
-        guard access(store.path, W_OK) == 0, let writable = try? Database(path: store.path, mode: .readWrite) else {
+        guard access(path, W_OK) == 0, let writable = try? Database(path: path, mode: .readWrite) else {
             return problems
         }
         do {
