@@ -56,15 +56,6 @@ extension Substring: SQLBindable {
     }
 }
 
-/// Raw UTF-8 bytes bound as TEXT, without building a String first.
-public struct UTF8Text: SQLBindable {
-    public let bytes: UnsafeRawBufferPointer
-    public init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
-    public func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
-        bindText(bytes, to: statement, at: index)
-    }
-}
-
 extension Array: SQLBindable where Element == UInt8 {
     public func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
         withUnsafeBytes { buffer in
@@ -82,14 +73,6 @@ extension Optional: SQLBindable where Wrapped: SQLBindable {
         case .none: return sqlite3_bind_null(statement, index)
         case .some(let value): return value.bind(to: statement, at: index)
         }
-    }
-}
-
-/// Binds SQL NULL; for literal nil arguments whose type cannot be inferred.
-public struct SQLNull: SQLBindable {
-    public init() {}
-    public func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
-        sqlite3_bind_null(statement, index)
     }
 }
 

@@ -174,17 +174,11 @@ public final class Database {
 
     // MARK: Transactions
 
-    public enum TransactionKind: String, Sendable {
-        case deferred = "DEFERRED"
-        case immediate = "IMMEDIATE"
-        case exclusive = "EXCLUSIVE"
-    }
-
-    /// Runs `body` in a transaction (IMMEDIATE by default: writers take the
-    /// write lock up front, so two writers never deadlock upgrading). Rolls
-    /// back on a throw and rethrows the first error.
-    public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
-        try execute("BEGIN \(kind.rawValue)")
+    /// Runs `body` in a transaction, BEGIN IMMEDIATE: writers take the write
+    /// lock up front, so two writers never deadlock upgrading. Rolls back on
+    /// a throw and rethrows the first error.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
         let result: T
         do {
             result = try body()

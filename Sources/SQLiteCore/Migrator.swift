@@ -67,7 +67,7 @@ public struct Migrator: Sendable {
         try checkNotNewer(database)
         var applied: [Migration] = []
         for migration in migrations {
-            let didApply: Bool = try database.transaction(.immediate) {
+            let didApply: Bool = try database.transaction {
                 try database.execute("""
                     CREATE TABLE IF NOT EXISTS schema_migrations(
                       version INTEGER PRIMARY KEY,

@@ -95,7 +95,7 @@ extension ArchiveStore {
     /// A savepoint per session inside a batch would make the search index flush
     /// at every one (FTS5 syncs on savepoints): a batch is all or nothing instead.
     func atomically<T>(_ body: () throws -> T) throws -> T {
-        database.isAutocommit ? try database.transaction(.immediate, body) : try body()
+        database.isAutocommit ? try database.transaction(body) : try body()
     }
 
     /// How many leading events the archive already holds as `session` has
@@ -318,7 +318,7 @@ extension ArchiveStore {
     /// of the batch is kept (callers retry its sessions one by one).
     public func batch<T>(_ body: () throws -> T) throws -> T {
         let result: T
-        do { result = try database.transaction(.immediate, body) } catch {
+        do { result = try database.transaction(body) } catch {
             typeCodes.batchEnded(committed: false)
             throw error
         }
