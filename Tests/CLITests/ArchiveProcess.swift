@@ -45,9 +45,26 @@ struct ArchiveProcess {
             process.standardInput = FileHandle.nullDevice
             try process.run()
             group.enter()
-            DispatchQueue.global().async { self.outData = self.out.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
+            DispatchQueue.global().async { self.collect(output: self.out.fileHandleForReading.readDataToEndOfFile()); self.group.leave() }
             group.enter()
-            DispatchQueue.global().async { self.errData = self.err.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
+            DispatchQueue.global().async { self.collect(errors: self.err.fileHandleForReading.readDataToEndOfFile()); self.group.leave() }
+        }
+
+        // A lock as well as the group: libdispatch is not instrumented, so
+        // ThreadSanitizer would not see the group's ordering.
+        private let lock = NSLock()
+        private func collect(output: Data? = nil, errors: Data? = nil) {
+            lock.lock()
+            if let output { outData = output }
+            if let errors { errData = errors }
+            lock.unlock()
+        }
+
+        private func collected() -> Result {
+            lock.lock()
+            defer { lock.unlock() }
+            return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                          stderr: String(decoding: errData, as: UTF8.self))
         }
 
         func kill9() { Foundation.kill(process.processIdentifier, SIGKILL) }
@@ -57,8 +74,7 @@ struct ArchiveProcess {
             await withCheckedContinuation { continuation in
                 group.notify(queue: .global()) { continuation.resume() }
             }
-            return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                          stderr: String(decoding: errData, as: UTF8.self))
+            return collected()
         }
     }
 
