@@ -68,22 +68,11 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
 
     /// A whole request at the start of `buffer`, with the bytes it took; nil when more are needed.
     static func parse(_ buffer: [UInt8]) -> (Request, keepAlive: Bool, consumed: Int)? {
-        let separator: [UInt8] = [13, 10, 13, 10]
-        guard buffer.count >= 4, let end = (0...(buffer.count - 4)).first(where: { buffer[$0..<($0 + 4)].elementsEqual(separator) })
-        else { return nil }
-        let head = String(decoding: buffer[0..<end], as: UTF8.self)
-        var lines = head.components(separatedBy: "\r\n")
-        let requestLine = lines.removeFirst().split(separator: " ")
-        var headers: [String: String] = [:]
-        for line in lines {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
+        guard let (head, headLength) = RequestHead.parse(buffer) else { return nil }
+        let headers = head.headers
         let bodyLength = Int(headers["content-length"] ?? "0") ?? 0
-        guard buffer.count >= end + 4 + bodyLength else { return nil }
-        let method = requestLine.first.map(String.init) ?? ""
-        let target = requestLine.count > 1 ? String(requestLine[1]) : "/"
-        let version = requestLine.count > 2 ? String(requestLine[2]) : "HTTP/1.0"
+        guard buffer.count >= headLength + bodyLength else { return nil }
+        let (method, target, version) = (head.method, head.target, head.version)
         let pathPart = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         var query: [String: String] = [:]
         if pathPart.count > 1 {
@@ -98,7 +87,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         let connection = headers["connection"]?.lowercased()
         let keepAlive = version == "HTTP/1.1" ? connection != "close" : connection == "keep-alive"
         let request = Request(method: method, path: String(pathPart[0]), query: query, headers: headers)
-        return (request, keepAlive, end + 4 + bodyLength)
+        return (request, keepAlive, headLength + bodyLength)
     }
 
     static func encode(_ response: Response, keepAlive: Bool) -> [UInt8] {
@@ -126,5 +115,34 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         case 503: return "Service Unavailable"
         default: return "Status \(status)"
         }
+    }
+}
+
+/// The request line and headers at the start of a buffer: the one parse of
+/// both loopback servers (the simulator's and the tests' scripted one).
+public struct RequestHead: Sendable {
+    public let method: String
+    /// As sent: path and query, still percent-encoded.
+    public let target: String
+    public let version: String
+    /// Header names in lower case.
+    public let headers: [String: String]
+
+    /// The head and the bytes it took, blank line included; nil until it is all there.
+    public static func parse(_ buffer: [UInt8]) -> (RequestHead, length: Int)? {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard buffer.count >= 4, let end = (0...(buffer.count - 4)).first(where: { buffer[$0..<($0 + 4)].elementsEqual(separator) })
+        else { return nil }
+        var lines = String(decoding: buffer[0..<end], as: UTF8.self).components(separatedBy: "\r\n")
+        let requestLine = lines.removeFirst().split(separator: " ")
+        var headers: [String: String] = [:]
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let head = RequestHead(method: requestLine.first.map(String.init) ?? "",
+                               target: requestLine.count > 1 ? String(requestLine[1]) : "/",
+                               version: requestLine.count > 2 ? String(requestLine[2]) : "HTTP/1.0", headers: headers)
+        return (head, end + 4)
     }
 }

@@ -98,25 +98,14 @@ public final class ScriptedHTTPServer: @unchecked Sendable {
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 8192)
         while !connection.isClosed {
-            let separator: [UInt8] = [13, 10, 13, 10]
-            guard buffer.count >= 4,
-                  let end = (0...(buffer.count - 4)).first(where: { buffer[$0..<($0 + 4)].elementsEqual(separator) }) else {
+            guard let (head, length) = RequestHead.parse(buffer) else {
                 let count = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
                 if count <= 0 { return }
                 buffer.append(contentsOf: chunk[0..<count])
                 continue
             }
-            let head = String(decoding: buffer[0..<end], as: UTF8.self)
-            buffer.removeFirst(end + 4)
-            var lines = head.components(separatedBy: "\r\n")
-            let requestLine = lines.removeFirst().split(separator: " ")
-            var headers: [String: String] = [:]
-            for line in lines {
-                guard let colon = line.firstIndex(of: ":") else { continue }
-                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            }
-            let request = Request(method: requestLine.first.map(String.init) ?? "",
-                                  target: requestLine.count > 1 ? String(requestLine[1]) : "/", headers: headers)
+            buffer.removeFirst(length)
+            let request = Request(method: head.method, target: head.target, headers: head.headers)
             lock.lock()
             received.append(request)
             lock.unlock()
