@@ -3,87 +3,95 @@ import CSQLite
 /// SQLite copies bound text and blobs (the Swift buffer does not outlive the call).
 let transientDestructor = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-/// A Swift value that can be bound to a statement parameter.
+/// A Swift value that can be bound to a statement parameter. A conformance
+/// outside this module binds one of the types below through `Statement.bind`.
 public protocol SQLBindable {
-    func bind(to statement: OpaquePointer, at index: Int32) -> Int32
+    func bind(to statement: Statement, at index: Int) throws
+}
+
+extension Statement {
+    /// Binds with one of SQLite's calls and turns its result code into a throw.
+    func bindRaw(_ index: Int, _ call: (OpaquePointer, Int32) -> Int32) throws {
+        try check(call(handle, Int32(index)), connection, sql: sql)
+    }
 }
 
 extension Int64: SQLBindable {
-    public func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
-        sqlite3_bind_int64(statement, index, self)
+    public func bind(to statement: Statement, at index: Int) throws {
+        try statement.bindRaw(index) { sqlite3_bind_int64($0, $1, self) }
     }
 }
 
 extension Int: SQLBindable {
-    public func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
-        sqlite3_bind_int64(statement, index, Int64(self))
+    public func bind(to statement: Statement, at index: Int) throws {
+        try statement.bindRaw(index) { sqlite3_bind_int64($0, $1, Int64(self)) }
     }
 }
 
 extension Int32: SQLBindable {
-    public func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
-        sqlite3_bind_int64(statement, index, Int64(self))
+    public func bind(to statement: Statement, at index: Int) throws {
+        try statement.bindRaw(index) { sqlite3_bind_int64($0, $1, Int64(self)) }
     }
 }
 
 extension Bool: SQLBindable {
-    public func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
-        sqlite3_bind_int64(statement, index, self ? 1 : 0)
+    public func bind(to statement: Statement, at index: Int) throws {
+        try statement.bindRaw(index) { sqlite3_bind_int64($0, $1, self ? 1 : 0) }
     }
 }
 
 extension Double: SQLBindable {
-    public func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
-        sqlite3_bind_double(statement, index, self)
+    public func bind(to statement: Statement, at index: Int) throws {
+        try statement.bindRaw(index) { sqlite3_bind_double($0, $1, self) }
     }
 }
 
 extension String: SQLBindable {
-    public func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
+    public func bind(to statement: Statement, at index: Int) throws {
         var copy = self
-        return copy.withUTF8 { buffer in
-            bindText(UnsafeRawBufferPointer(buffer), to: statement, at: index)
+        try copy.withUTF8 { buffer in
+            try statement.bindRaw(index) { bindText(UnsafeRawBufferPointer(buffer), to: $0, at: $1) }
         }
     }
 }
 
 extension Substring: SQLBindable {
-    public func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
+    public func bind(to statement: Statement, at index: Int) throws {
         var copy = self
-        return copy.withUTF8 { buffer in
-            bindText(UnsafeRawBufferPointer(buffer), to: statement, at: index)
+        try copy.withUTF8 { buffer in
+            try statement.bindRaw(index) { bindText(UnsafeRawBufferPointer(buffer), to: $0, at: $1) }
         }
     }
 }
 
 extension Array: SQLBindable where Element == UInt8 {
-    public func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
-        withUnsafeBytes { buffer in
-            guard let base = buffer.baseAddress, !buffer.isEmpty else {
-                return sqlite3_bind_zeroblob(statement, index, 0)
+    public func bind(to statement: Statement, at index: Int) throws {
+        try withUnsafeBytes { buffer in
+            try statement.bindRaw(index) { handle, index in
+                guard let base = buffer.baseAddress, !buffer.isEmpty else { return sqlite3_bind_zeroblob(handle, index, 0) }
+                return sqlite3_bind_blob64(handle, index, base, sqlite3_uint64(buffer.count), transientDestructor)
             }
-            return sqlite3_bind_blob64(statement, index, base, sqlite3_uint64(buffer.count), transientDestructor)
         }
     }
 }
 
 extension Optional: SQLBindable where Wrapped: SQLBindable {
-    public func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
+    public func bind(to statement: Statement, at index: Int) throws {
         switch self {
-        case .none: return sqlite3_bind_null(statement, index)
-        case .some(let value): return value.bind(to: statement, at: index)
+        case .none: try statement.bindRaw(index) { sqlite3_bind_null($0, $1) }
+        case .some(let value): try value.bind(to: statement, at: index)
         }
     }
 }
 
 extension SQLValue: SQLBindable {
-    public func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
+    public func bind(to statement: Statement, at index: Int) throws {
         switch self {
-        case .null: return sqlite3_bind_null(statement, index)
-        case .integer(let value): return value.bind(to: statement, at: index)
-        case .real(let value): return value.bind(to: statement, at: index)
-        case .text(let value): return value.bind(to: statement, at: index)
-        case .blob(let value): return value.bind(to: statement, at: index)
+        case .null: try statement.bindRaw(index) { sqlite3_bind_null($0, $1) }
+        case .integer(let value): try value.bind(to: statement, at: index)
+        case .real(let value): try value.bind(to: statement, at: index)
+        case .text(let value): try value.bind(to: statement, at: index)
+        case .blob(let value): try value.bind(to: statement, at: index)
         }
     }
 }

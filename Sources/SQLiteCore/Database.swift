@@ -106,10 +106,15 @@ public final class Database {
         try Statement(connection: handle, sql: sql, persistent: false)
     }
 
-    /// A prepared statement kept for reuse, keyed by its SQL. A statement whose
-    /// last step failed is prepared anew.
+    /// A prepared statement kept for reuse, keyed by its SQL: for fixed SQL
+    /// run often, chosen by the caller (SQL built from values would fill the
+    /// cache). A statement whose last step failed is prepared anew; one that
+    /// is running (this is a call from its own row handler) is refused.
     public func cachedStatement(_ sql: String) throws -> Statement {
         if let statement = statementCache[sql], !statement.failed {
+            guard !statement.isRunning else {
+                throw SQLiteError(extendedCode: SQLITE_MISUSE, message: "cached statement asked for while it runs", sql: sql)
+            }
             statement.reset()
             statement.clearBindings()
             return statement
@@ -119,12 +124,10 @@ public final class Database {
         return statement
     }
 
-    /// Runs one statement with positional arguments, through the cache.
+    /// Prepares and runs one statement with positional arguments (not cached).
     public func execute(_ sql: String, _ values: any SQLBindable...) throws {
-        let statement = try cachedStatement(sql)
-        defer { statement.reset() }
-        if !values.isEmpty { try statement.bind(values) }
-        while try statement.step() {}
+        let statement = try prepare(sql)
+        try statement.run(values) { while try statement.step() {} }
     }
 
     /// Runs every statement of `script` in order (migrations, set-up).
@@ -138,29 +141,25 @@ public final class Database {
         }
     }
 
-    /// The first row of a query, mapped; nil when there is none.
+    /// The first row of a query, mapped; nil when there is none (not cached).
     public func first<T>(_ sql: String, _ values: any SQLBindable..., map: (Row) throws -> T) throws -> T? {
-        let statement = try cachedStatement(sql)
-        defer { statement.reset() }
-        if !values.isEmpty { try statement.bind(values) }
-        return try statement.step() ? map(Row(statement: statement)) : nil
+        let statement = try prepare(sql)
+        return try statement.run(values) { try statement.step() ? map(Row(statement: statement)) : nil }
     }
 
-    /// Calls `body` once per row of a query.
+    /// Calls `body` once per row of a query (not cached).
     public func forEachRow(_ sql: String, _ values: any SQLBindable..., body: (Row) throws -> Void) throws {
-        let statement = try cachedStatement(sql)
-        defer { statement.reset() }
-        if !values.isEmpty { try statement.bind(values) }
-        let row = Row(statement: statement)
-        while try statement.step() { try body(row) }
+        let statement = try prepare(sql)
+        try statement.run(values) {
+            let row = Row(statement: statement)
+            while try statement.step() { try body(row) }
+        }
     }
 
-    /// A single value of a query (first column of the first row).
+    /// The first column of the first row of a query; nil when there is no row (not cached).
     public func scalar<T: SQLReadable>(_ sql: String, _ values: any SQLBindable..., as type: T.Type = T.self) throws -> T? {
-        let statement = try cachedStatement(sql)
-        defer { statement.reset() }
-        if !values.isEmpty { try statement.bind(values) }
-        return try statement.step() ? T.read(from: statement.handle, at: 0) : nil
+        let statement = try prepare(sql)
+        return try statement.run(values) { try statement.step() ? Row(statement: statement).get(0, as: T.self) : nil }
     }
 
     // MARK: State
@@ -178,13 +177,13 @@ public final class Database {
     /// lock up front, so two writers never deadlock upgrading. Rolls back on
     /// a throw and rethrows the first error.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
+        try cachedStatement("BEGIN IMMEDIATE").execute()
         let result: T
         do {
             result = try body()
-            try execute("COMMIT")
+            try cachedStatement("COMMIT").execute()
         } catch {
-            if !isAutocommit { try? execute("ROLLBACK") }
+            if !isAutocommit { try? cachedStatement("ROLLBACK").execute() }
             throw error
         }
         return result

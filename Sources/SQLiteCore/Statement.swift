@@ -7,6 +7,9 @@ public final class Statement {
     let connection: OpaquePointer
     /// Set when a step failed, so that the statement cache prepares it anew.
     private(set) var failed = false
+    /// Set while `execute`, `forEachRow`, `first` or `scalar` runs: running the
+    /// statement again from inside (a row handler) would reset the outer cursor.
+    private(set) var isRunning = false
     private lazy var indexByColumnName: [String: Int32] = {
         var map: [String: Int32] = [:]
         for index in 0..<columnCount { map[columnName(at: index)] = Int32(index) }
@@ -62,7 +65,7 @@ public final class Statement {
 
     /// Binds `value` to the 1-based parameter `index`.
     public func bind(_ value: some SQLBindable, at index: Int) throws {
-        try check(value.bind(to: handle, at: Int32(index)), connection, sql: sql)
+        try value.bind(to: self, at: index)
     }
 
     /// Binds `value` to a named parameter such as `:id`, `@id` or `$id`.
@@ -71,7 +74,7 @@ public final class Statement {
         guard index > 0 else {
             throw SQLiteError(extendedCode: SQLITE_RANGE, message: "no parameter named \(name)", sql: sql)
         }
-        try check(value.bind(to: handle, at: index), connection, sql: sql)
+        try value.bind(to: self, at: Int(index))
     }
 
     /// Binds values to parameters 1, 2, … in order.
@@ -81,7 +84,7 @@ public final class Statement {
                               message: "expected \(parameterCount) arguments, got \(values.count)", sql: sql)
         }
         for (offset, value) in values.enumerated() {
-            try check(value.bind(to: handle, at: Int32(offset + 1)), connection, sql: sql)
+            try value.bind(to: self, at: offset + 1)
         }
     }
 
@@ -108,24 +111,35 @@ public final class Statement {
 
     /// Binds, runs to completion and resets.
     public func execute(_ values: any SQLBindable...) throws {
-        defer { reset() }
-        if !values.isEmpty { try bind(values) }
-        while try step() {}
+        try run(values) { while try step() {} }
     }
 
     /// Binds, then calls `body` once per row. The row is only valid inside the call.
     public func forEachRow(_ values: any SQLBindable..., body: (Row) throws -> Void) throws {
-        defer { reset() }
-        if !values.isEmpty { try bind(values) }
-        let row = Row(statement: self)
-        while try step() { try body(row) }
+        try run(values) {
+            let row = Row(statement: self)
+            while try step() { try body(row) }
+        }
     }
 
     /// Binds, then maps the first row (if any).
     public func first<T>(_ values: any SQLBindable..., map: (Row) throws -> T) throws -> T? {
-        defer { reset() }
+        try run(values) { try step() ? map(Row(statement: self)) : nil }
+    }
+
+    /// Binds, then reads the first column of the first row; nil when there is no row.
+    public func scalar<T: SQLReadable>(_ values: any SQLBindable..., as type: T.Type = T.self) throws -> T? {
+        try run(values) { try step() ? Row(statement: self).get(0, as: T.self) : nil }
+    }
+
+    func run<T>(_ values: [any SQLBindable], _ body: () throws -> T) throws -> T {
+        guard !isRunning else {
+            throw SQLiteError(extendedCode: SQLITE_MISUSE, message: "statement run again while it runs", sql: sql)
+        }
+        isRunning = true
+        defer { reset(); isRunning = false }
         if !values.isEmpty { try bind(values) }
-        return try step() ? map(Row(statement: self)) : nil
+        return try body()
     }
 
     // MARK: Columns

@@ -62,8 +62,7 @@ struct DemoCommand: AsyncParsableCommand {
 
         let store = try ArchiveStore(path: path)
         try DemoReport.print(store, out: out)
-        let someSession = try store.database.scalar(
-            "SELECT session_id FROM sessions WHERE deleted_at IS NULL ORDER BY run_count DESC, session_id LIMIT 1", as: String.self) ?? "ID"
+        let someSession = try store.busiestSessionID() ?? "ID"
         out.writeLine("")
         out.writeLine(out.bold("Try next:"))
         let archive = Self.invocationName()
@@ -100,18 +99,13 @@ enum DemoReport {
     static func print(_ store: ArchiveStore, out: Terminal) throws {
         out.writeLine("")
         out.writeLine(out.bold("The archive at \(store.path) now holds:"))
-        try store.database.forEachRow("""
-            SELECT count(*), sum(deleted_at IS NOT NULL), sum(event_count), sum(run_count),
-                   sum(input_tokens), sum(output_tokens), (SELECT count(*) FROM tool_call_links)
-            FROM sessions
-            """) { row in
-            out.writeLine("  \(grouped(row.int(0))) sessions (\(grouped(row.int(1))) deleted remotely), \(grouped(row.int(2))) events, "
-                          + "\(grouped(row.int(3))) runs, \(grouped(row.int(6))) tool calls")
-            out.writeLine("  \(grouped(row.int(4))) input tokens, \(grouped(row.int(5))) output tokens")
-        }
+        let totals = try store.totals()
+        out.writeLine("  \(grouped(totals.sessions)) sessions (\(grouped(totals.deletedSessions)) deleted remotely), "
+                      + "\(grouped(totals.events)) events, \(grouped(totals.runs)) runs, \(grouped(totals.toolCalls)) tool calls")
+        out.writeLine("  \(grouped(totals.inputTokens)) input tokens, \(grouped(totals.outputTokens)) output tokens")
         out.writeLine("")
         out.writeLine(out.bold("archive tokens --by project --price-input 3 --price-output 15"))
         let report = TokensReport(grouping: .project, window: .unbounded, pricing: .flat(input: 3, output: 15))
-        TableRenderer(terminal: out).render(try report.run(on: store.database), as: .table)
+        TableRenderer(terminal: out).render(try store.tokens(report), as: .table)
     }
 }

@@ -52,15 +52,11 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var location: ArchiveLocationOptions
     @Option(help: "Write to this file instead of standard output.") var out: String?
     @Option(help: "Only this project.") var project: String?
-    @Option(help: "Only sessions updated since: a date, an ISO 8601 time or a span (7d).") var since: String?
-    @Option(help: "IANA time zone for --since dates.") var tz: String?
+    @OptionGroup var time: TimeOptions
     @Option(name: .customLong("session"), help: "Only this session; repeat for several.") var sessions: [String] = []
 
     func run() throws {
-        let window: TimeWindow
-        do { window = try TimeWindow(since: since, until: nil, zone: tz) } catch {
-            throw fail(error.description, code: ExitStatus.usage)
-        }
+        let window = try time.window()
         let store = try openArchiveForReading(location, allowEmpty: true)
         var exporter = Exporter()
         exporter.project = project

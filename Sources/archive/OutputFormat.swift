@@ -48,7 +48,7 @@ func openArchiveForReading(_ location: ArchiveLocationOptions, allowEmpty: Bool 
     }
     let store: ArchiveStore
     do { store = try ArchiveStore(readingFrom: path, onUpgrade: noteUpgrade(of: path)) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
-    if !allowEmpty, (try? store.database.scalar("SELECT EXISTS (SELECT 1 FROM sessions)", as: Int.self)) ?? 0 == 0 {
+    if !allowEmpty, (try? store.isEmpty) ?? true {
         throw fail(ArchiveError.emptyArchive(path: path).description, code: ExitStatus.fatal)
     }
     return store

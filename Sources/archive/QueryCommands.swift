@@ -28,7 +28,7 @@ struct SessionsCommand: ParsableCommand {
         query.onlyDeleted = deleted
         query.limit = limit == 0 ? -1 : limit  // SQLite's LIMIT -1: no limit
         query.order = order
-        let table = try answer { try query.run(on: store.database) }
+        let table = try answer { try store.sessions(query) }
         Pager.page(enabled: pager.enabled) { TableRenderer(zone: window.zone).render(table, as: output.format) }
     }
 }
@@ -45,9 +45,8 @@ struct SearchCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var pager: PagerOptions
     @Argument(help: "Words to find (all of them). With --fts, an FTS5 query.") var query: String
+    @OptionGroup var time: TimeOptions
     @Option(help: "Only this project.") var project: String?
-    @Option(help: "Only sessions updated since: a date, an ISO 8601 time or a span (7d).") var since: String?
-    @Option(help: "IANA time zone for --since dates.") var tz: String?
     @Option(name: [.customShort("n"), .long], help: "At most this many results (0: all).") var limit = 20
     @Flag(help: "Take QUERY as raw FTS5 syntax (phrases, OR, NEAR, prefix*).") var fts = false
 
@@ -56,10 +55,7 @@ struct SearchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let window: TimeWindow
-        do { window = try TimeWindow(since: since, until: nil, zone: tz) } catch {
-            throw fail(error.description, code: ExitStatus.usage)
-        }
+        let window = try time.window()
         let store = try openArchiveForReading(location)
         var search = SearchQuery(text: query)
         search.rawFTS = fts
@@ -67,7 +63,7 @@ struct SearchCommand: ParsableCommand {
         search.window = window
         search.limit = limit == 0 ? -1 : limit
         if output.format == .table { search.highlight = (HighlightMarks.open, HighlightMarks.close) }
-        let table = try answer { try search.run(on: store.database) }
+        let table = try answer { try store.search(search) }
         Pager.page(enabled: pager.enabled) { TableRenderer(zone: window.zone).render(table, as: output.format) }
     }
 }
@@ -111,7 +107,7 @@ struct TokensCommand: ParsableCommand {
         }
         let store = try openArchiveForReading(location)
         let report = TokensReport(grouping: by, window: window, weekStart: weekStart, pricing: prices)
-        let table = try answer { try report.run(on: store.database) }
+        let table = try answer { try store.tokens(report) }
         Pager.page(enabled: pager.enabled) { TableRenderer(zone: window.zone).render(table, as: output.format) }
     }
 }
@@ -128,7 +124,7 @@ struct ToolsCommand: ParsableCommand {
     func run() throws {
         let window = try time.window()
         let store = try openArchiveForReading(location)
-        let table = try answer { try ToolsReport(window: window).run(on: store.database) }
+        let table = try answer { try store.tools(ToolsReport(window: window)) }
         Pager.page(enabled: pager.enabled) { TableRenderer(zone: window.zone).render(table, as: output.format) }
     }
 }
@@ -150,12 +146,12 @@ struct SQLCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: path) else {
             throw fail("no archive at \(path): run `archive sync` or `archive import` first", code: ExitStatus.fatal)
         }
-        let database = try answer { try ReadOnlySQL.open(path: path) }
+        let reader = try answer { try ReadOnlySQL.Reader(path: path) }
         var failure: Error?
         Pager.page(enabled: pager.enabled && output.format == .table) {
             var sink = RowSink(format: output.format, renderer: TableRenderer())
             do {
-                try ReadOnlySQL.stream(on: database, sql: query, parameters: parameters, columns: { sink.begin($0) }, row: { sink.add($0) })
+                try reader.stream(sql: query, parameters: parameters, columns: { sink.begin($0) }, row: { sink.add($0) })
                 sink.end()
             } catch { failure = error }
         }

@@ -30,7 +30,7 @@ struct ShowCommand: ParsableCommand {
             out.writeLine(json)  // JSON escapes every control character
             return
         }
-        guard var transcript = try answer({ try Transcript.load(sessionID: sessionID, from: store.database) }) else {
+        guard var transcript = try answer({ try store.transcript(sessionID: sessionID) }) else {
             throw fail(ArchiveError.unknownSession(sessionID).description, code: ExitStatus.fatal)
         }
         if let onlyRun {

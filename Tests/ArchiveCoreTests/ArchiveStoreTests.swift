@@ -24,7 +24,7 @@ import SQLiteCore
         let statement = try store.database.prepare(sql)
         try statement.bind(values)
         try statement.forEachRow { row in
-            out.append((0..<row.count).map { row.isNull($0) ? "∅" : row.string($0) }.joined(separator: "|"))
+            out.append(try (0..<row.count).map { try row.isNull($0) ? "∅" : row.string($0) }.joined(separator: "|"))
         }
         return out
     }
@@ -61,12 +61,12 @@ import SQLiteCore
         // A read-only command on it is the first to notice; it brings the schema up to date first.
         let migrated = try ArchiveStore(readingFrom: path)
         #expect(try migrated.appliedSchemaVersion() == ArchiveStore.schemaVersion)
-        #expect(try migrated.database.first("SELECT * FROM usage") { row in (0..<row.count).map { row.isNull($0) ? "∅" : row.string($0) } }
+        #expect(try migrated.database.first("SELECT * FROM usage") { row in try (0..<row.count).map { try row.isNull($0) ? "∅" : row.string($0) } }
                 == ["old", "1", "0", "1", "10", "∅", "1.5", "2", "1", "boom", "2026-05-01T00:00:00.000000Z"])
-        #expect(try migrated.database.first("SELECT * FROM tool_call_links") { row in (0..<row.count).map { row.isNull($0) ? "∅" : row.string($0) } }
+        #expect(try migrated.database.first("SELECT * FROM tool_call_links") { row in try (0..<row.count).map { try row.isNull($0) ? "∅" : row.string($0) } }
                 == ["old", "0", "∅", "0"])
         #expect(try migrated.database.first("SELECT session_id, call_id, arguments, call_seq FROM tool_calls") {
-            row in (0..<row.count).map { row.string($0) } } == ["old", "c", #"{"query":"renewal","top_k":150}"#, "0"])
+            row in try (0..<row.count).map { try row.string($0) } } == ["old", "c", #"{"query":"renewal","top_k":150}"#, "0"])
         #expect(try migrated.database.scalar("SELECT body FROM search_source", as: String.self) == "renewal 150")
         try ArchiveStore(path: path).database.execute("INSERT INTO search_index(search_index) VALUES ('integrity-check')")
         #expect(try migrated.database.scalar("SELECT count(*) FROM search_index WHERE search_index MATCH 'query'", as: Int.self) == 0)

@@ -15,7 +15,7 @@ import SQLiteCore
         ])
         var fromView: [String] = []
         try fixture.database.forEachRow("SELECT arguments || ' -> ' || result FROM tool_calls ORDER BY call_seq") {
-            fromView.append($0.string(0))
+            try fromView.append($0.string(0))
         }
         #expect(fromView == [#"{"q":"a"} -> "first""#, #"{"q":"b"} -> "second""#])
         let transcript = try #require(try Transcript.load(sessionID: "s", from: fixture.database))

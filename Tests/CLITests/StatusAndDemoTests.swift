@@ -27,7 +27,7 @@ import Testing
         let database = try Database(path: path, mode: .readOnly)
         var tables: [String] = []
         try database.forEachRow("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'search_index_%' ORDER BY name") {
-            tables.append($0.string(0))
+            try tables.append($0.string(0))
         }
         #expect(tables == ["archive_settings", "event_rows", "event_types", "events", "schema_migrations", "search_index", "search_source", "session_revisions", "sessions",
                            "sync_failures", "sync_runs", "tool_call_links", "tool_call_rows", "tool_calls", "typed_events", "usage",

@@ -45,16 +45,16 @@ import Testing
         try database.execute("INSERT INTO t(id, name, score, data) VALUES (?, ?, ?, ?)", 8, Optional<String>.none, Optional<Double>.none, [UInt8]())
         var rows: [(Int64, String?, Double?, [UInt8], Bool)] = []
         try database.forEachRow("SELECT id, name, score, data FROM t ORDER BY id") { row in
-            rows.append((try row.get("id"), row.optionalString(1), row.optionalDouble(2), row.blob(3), row.isNull(1)))
+            try rows.append((try row.get("id"), row.optionalString(1), row.optionalDouble(2), row.blob(3), row.isNull(1)))
         }
         #expect(rows.count == 2)
         #expect(rows[0].0 == 7 && rows[0].1 == "seven" && rows[0].2 == 7.5 && rows[0].3 == [0, 1, 2, 255] && !rows[0].4)
         #expect(rows[1].0 == 8 && rows[1].1 == nil && rows[1].2 == nil && rows[1].3 == [] && rows[1].4)
         #expect(try database.scalar("SELECT typeof(data) FROM t WHERE id = 8", as: String.self) == "blob")
-        #expect(try database.first("SELECT score FROM t WHERE id = ?", 7) { $0.value(0) } == .real(7.5))
-        #expect(try database.first("SELECT data FROM t WHERE id = ?", 7) { $0.value(0) } == .blob([0, 1, 2, 255]))
-        #expect(try database.first("SELECT id FROM t WHERE id = ?", 7) { $0.value(0) } == .integer(7))
-        #expect(try database.first("SELECT name FROM t WHERE id = ?", 8) { $0.value(0) } == .null)
+        #expect(try database.first("SELECT score FROM t WHERE id = ?", 7) { try $0.value(0) } == .real(7.5))
+        #expect(try database.first("SELECT data FROM t WHERE id = ?", 7) { try $0.value(0) } == .blob([0, 1, 2, 255]))
+        #expect(try database.first("SELECT id FROM t WHERE id = ?", 7) { try $0.value(0) } == .integer(7))
+        #expect(try database.first("SELECT name FROM t WHERE id = ?", 8) { try $0.value(0) } == .null)
     }
 
     @Test(arguments: [
@@ -78,7 +78,7 @@ import Testing
         let text = "caf\u{e9}\u{0}!"
         try database.execute("INSERT INTO t(name) VALUES (?)", text)
         #expect(try database.scalar("SELECT name FROM t", as: String.self) == text)
-        let read = try database.first("SELECT name FROM t") { row in row.withBytes(0) { Array($0) } }
+        let read = try database.first("SELECT name FROM t") { row in try row.withBytes(0) { Array($0) } }
         #expect(read == Array(text.utf8))
     }
 
@@ -166,7 +166,7 @@ import Testing
             }
         }
         var names: [String] = []
-        try database.forEachRow("SELECT name FROM t ORDER BY id") { names.append($0.string(0)) }
+        try database.forEachRow("SELECT name FROM t ORDER BY id") { try names.append($0.string(0)) }
         #expect(names == ["outer", "middle"])
     }
 
@@ -240,12 +240,61 @@ import Testing
         }
         var sum = 0.0, count = 0
         try database.prepare("SELECT score FROM t").forEachRow { row in
-            sum += row.double(0)
+            try sum += row.double(0)
             count += 1
         }
         #expect(count == 1000 && sum == 499_500)
         #expect(database.changes == 1)
         #expect(database.totalChanges >= 1000)
+    }
+
+    @Test func readsRefuseNullIntoNonOptionalAndColumnsOutOfRange() throws {
+        try database.execute("INSERT INTO t(id, name, score) VALUES (1, NULL, NULL)")
+        try database.forEachRow("SELECT id, name, score FROM t") { row throws in
+            let null = #expect(throws: SQLiteError.self) { try row.string(1) }
+            #expect(null?.message == "column 1 (name) is NULL, read as String")
+            #expect(throws: SQLiteError.self) { try row.double(2) }
+            #expect(throws: SQLiteError.self) { try row.int(2) }
+            #expect(throws: SQLiteError.self) { try row.blob(1) }
+            #expect(try row.optionalString(1) == nil)
+            #expect(try row.optionalDouble(2) == nil)
+            #expect(try row.int(0) == 1)
+            let range = #expect(throws: SQLiteError.self) { try row.value(3) }
+            #expect(range?.message == "no column 3: the row has 3")
+            #expect(throws: SQLiteError.self) { try row.int(-1) }
+            #expect(throws: SQLiteError.self) { try row.isNull(3) }
+            #expect(throws: SQLiteError.self) { try row.withBytes(7) { $0.count } }
+        }
+        #expect(throws: SQLiteError.self) { try database.scalar("SELECT max(score) FROM t", as: Double.self) }
+        #expect(try database.scalar("SELECT max(score) FROM t", as: Double?.self) == .some(nil))
+    }
+
+    @Test func aStatementRunFromItsOwnRowHandlerIsRefused() throws {
+        for id in 1...3 { try database.execute("INSERT INTO t(id) VALUES (?)", id) }
+        let sql = "SELECT id FROM t ORDER BY id"
+        var seen: [Int] = []
+        try database.cached.forEachRow(sql) { row in
+            seen.append(try row.int(0))
+            // Asking the cache for the running statement would reset the outer cursor.
+            #expect(throws: SQLiteError.self) { try database.cached.scalar(sql, as: Int.self) }
+            // Other SQL, and the same SQL prepared anew, run beside it.
+            #expect(try database.scalar(sql, as: Int.self) == 1)
+        }
+        #expect(seen == [1, 2, 3])
+        let statement = try database.prepare(sql)
+        try statement.forEachRow { _ in
+            #expect(throws: SQLiteError.self) { try statement.execute() }
+        }
+        #expect(try database.cached.scalar(sql, as: Int.self) == 1)  // usable again once done
+    }
+
+    @Test func onlySQLChosenForTheCacheIsCached() throws {
+        for size in 0..<50 { try database.execute("PRAGMA cache_size = \(-2000 - size)") }
+        try database.transaction { try database.savepoint { try database.execute("INSERT INTO t(id) VALUES (1)") } }
+        _ = try database.scalar("SELECT count(*) FROM t", as: Int.self)
+        #expect(Set(database.statementCache.keys) == ["BEGIN IMMEDIATE", "COMMIT"])
+        try database.cached.execute("INSERT INTO t(id) VALUES (?)", 2)
+        #expect(database.statementCache.keys.contains("INSERT INTO t(id) VALUES (?)"))
     }
 
     @Test func columnNamesAndCounts() throws {
@@ -264,7 +313,7 @@ import Testing
         try database.executeScript("CREATE VIRTUAL TABLE temp.\(table)_vocab USING fts5vocab(main, \(table), 'instance')")
         var rows: [String] = []
         try database.forEachRow("SELECT term, doc, col, offset FROM \(table)_vocab ORDER BY term, doc, offset") {
-            rows.append("\($0.string(0)) \($0.int(1)) \($0.int(3))")
+            try rows.append("\($0.string(0)) \($0.int(1)) \($0.int(3))")
         }
         return rows
     }

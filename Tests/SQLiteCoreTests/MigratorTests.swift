@@ -20,7 +20,7 @@ import Testing
         #expect(try migrator.appliedVersion(of: database) == 2)
         var records: [String] = []
         try database.forEachRow("SELECT version, name, applied_at FROM schema_migrations ORDER BY version") {
-            records.append("\($0.int(0)) \($0.string(1)) \($0.string(2))")
+            try records.append("\($0.int(0)) \($0.string(1)) \($0.string(2))")
         }
         #expect(records == ["1 create 2026-01-01T00:00:00.000000Z", "2 add 2026-01-01T00:00:00.000000Z"])
     }

@@ -42,7 +42,7 @@ import Testing
         let database = try Database(path: archivePath, mode: .readOnly)
         var rows: [String] = []
         try database.forEachRow("SELECT session_id, coalesce(http_status, '-'), message FROM sync_failures ORDER BY rowid") {
-            rows.append("\($0.string(0))|\($0.string(1))|\($0.string(2))")
+            try rows.append("\($0.string(0))|\($0.string(1))|\($0.string(2))")
         }
         return rows
     }
@@ -50,7 +50,7 @@ import Testing
     func archivedIDs() throws -> [String] {
         let database = try Database(path: archivePath, mode: .readOnly)
         var ids: [String] = []
-        try database.forEachRow("SELECT session_id FROM sessions ORDER BY session_id") { ids.append($0.string(0)) }
+        try database.forEachRow("SELECT session_id FROM sessions ORDER BY session_id") { try ids.append($0.string(0)) }
         return ids
     }
 

@@ -45,7 +45,7 @@ final class SyncHarness {
         let database = try Database(path: archivePath, mode: .readOnly)
         var rows: [String] = []
         try database.prepare(sql).forEachRow { row in
-            rows.append((0..<row.count).map { row.isNull($0) ? "∅" : row.string($0) }.joined(separator: "|"))
+            rows.append(try (0..<row.count).map { try row.isNull($0) ? "∅" : row.string($0) }.joined(separator: "|"))
         }
         return rows
     }

@@ -59,8 +59,8 @@ extension ArchiveStore {
             FROM sync_runs ORDER BY run_id DESC LIMIT 5
             """) { row in
             // A run still "running" when no sync holds the lock was stopped before it finished.
-            let status = row.string(3) == "running" && row.isNull(2) && !syncIsRunning ? "interrupted" : row.string(3)
-            recent.append(ArchiveStatus.Run(runID: row.int64(0), startedAt: row.string(1), finishedAt: row.optionalString(2), status: status,
+            let status = try row.string(3) == "running" && row.isNull(2) && !syncIsRunning ? "interrupted" : row.string(3)
+            try recent.append(ArchiveStatus.Run(runID: row.int64(0), startedAt: row.string(1), finishedAt: row.optionalString(2), status: status,
                               source: row.string(4), new: row.int(5), updated: row.int(6), unchanged: row.int(7),
                               deleted: row.int(8), failed: row.int(9), requests: row.int(10), message: row.optionalString(11)))
         }
@@ -70,7 +70,7 @@ extension ArchiveStore {
             WHERE run_id = (SELECT max(run_id) FROM sync_runs WHERE status IN ('ok', 'partial'))
             ORDER BY rowid
             """) { row in
-            failures.append(ArchiveStatus.Failure(sessionID: row.string(0), projectID: row.optionalString(1),
+            try failures.append(ArchiveStatus.Failure(sessionID: row.string(0), projectID: row.optionalString(1),
                                     httpStatus: row.isNull(2) ? nil : row.int(2), message: row.string(3)))
         }
     
@@ -83,7 +83,8 @@ extension ArchiveStore {
     public func integrityProblems() throws -> [String] {
         var problems: [String] = []
         try database.forEachRow("PRAGMA integrity_check") { row in
-            if row.string(0) != "ok" { problems.append(row.string(0)) }
+            let line = try row.string(0)
+            if line != "ok" { problems.append(line) }
         }
         // The search index checks itself through an INSERT: on a connection of its
         // own that may write, when the file may be written at all.

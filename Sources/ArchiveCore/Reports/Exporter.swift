@@ -18,7 +18,7 @@ public struct Exporter {
                 SELECT session_id FROM sessions
                 WHERE (?1 IS NULL OR project_id = ?1) AND last_updated_at >= ?2 AND last_updated_at < ?3
                 ORDER BY last_updated_at, session_id
-                """, project, window.since ?? "", window.until ?? "9999") { ids.append($0.string(0)) }
+                """, project, window.since ?? "", window.until ?? "9999") { try ids.append($0.string(0)) }
         } else {
             ids = sessionIDs
         }

@@ -46,12 +46,6 @@ public struct Pricing: Sendable, Equatable {
         }
     }
 
-    /// The rate for one run at a normalised UTC time.
-    public func rate(project: String?, at occurredAt: String) -> Rate? {
-        let seconds = (Timestamp.microseconds(fromISO8601: occurredAt) ?? 0) / 1_000_000
-        return resolver()(project, seconds)
-    }
-
     public var hasProjectRates: Bool { rates.contains { $0.project != nil } }
 
     /// Reads a pricing file: JSON (`{"rates": [{...}]}` or a bare array) or TOML (`[[rates]]` tables).

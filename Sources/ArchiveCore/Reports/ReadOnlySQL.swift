@@ -15,7 +15,7 @@ public enum ReadOnlySQL {
     ]
 
     /// Opens `path` for reading only, with every guard in place.
-    public static func open(path: String) throws -> Database {
+    static func open(path: String) throws -> Database {
         let database = try Database(path: path, mode: .readOnly)
         try database.execute("PRAGMA query_only = 1")
         // Connect the search index first: its constructor's own bookkeeping would be refused below.
@@ -48,7 +48,7 @@ public enum ReadOnlySQL {
     /// that any number of rows takes the memory of one. `columns` is called
     /// once, first. Each parameter is bound as an integer or a real when it
     /// reads as one, else as text.
-    public static func stream(on database: Database, sql: String, parameters: [String],
+    static func stream(on database: Database, sql: String, parameters: [String],
                               columns: ([String]) throws -> Void, row: ([QueryTable.Cell]) throws -> Void) throws(Failure) {
         let statement: Statement
         do { statement = try database.prepare(sql) } catch let error as SQLiteError {
@@ -76,7 +76,7 @@ public enum ReadOnlySQL {
             try columns(names)
             try statement.forEachRow { values in
                 try row((0..<names.count).map { index in
-                    switch values.value(index) {
+                    switch try values.value(index) {
                     case .null: return .null
                     case .integer(let value): return .integer(value)
                     case .real(let value): return .number(value)
@@ -116,5 +116,20 @@ public enum ReadOnlySQL {
         var rows: [[QueryTable.Cell]] = []
         try stream(on: database, sql: sql, parameters: parameters, columns: { names = $0 }, row: { rows.append($0) })
         return QueryTable(columns: columns(named: names, from: rows), rows: rows)
+    }
+}
+
+extension ReadOnlySQL {
+    /// The archive opened for `archive sql`, every guard in place.
+    public final class Reader {
+        let database: Database
+
+        public init(path: String) throws { database = try ReadOnlySQL.open(path: path) }
+
+        /// Runs one statement, handing each row over as SQLite steps it (see `ReadOnlySQL.stream`).
+        public func stream(sql: String, parameters: [String], columns: ([String]) throws -> Void,
+                           row: ([QueryTable.Cell]) throws -> Void) throws(Failure) {
+            try ReadOnlySQL.stream(on: database, sql: sql, parameters: parameters, columns: columns, row: row)
+        }
     }
 }

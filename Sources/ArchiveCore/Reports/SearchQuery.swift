@@ -32,7 +32,7 @@ public struct SearchQuery {
         return terms.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: " ")
     }
 
-    public func run(on database: Database) throws -> QueryTable {
+    func run(on database: Database) throws -> QueryTable {
         let match: String
         if rawFTS {
             match = text
@@ -59,7 +59,7 @@ public struct SearchQuery {
                   AND s.last_updated_at >= ?3 AND s.last_updated_at < ?4
                 ORDER BY f.rank LIMIT ?5
                 """, match, project, window.since ?? "", window.until ?? "9999", limit
-            ) { hits.append(($0.int64(0), $0.double(1))) }
+            ) { try hits.append(($0.int64(0), $0.double(1))) }
             try database.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_hits USING fts5(body, tokenize = '\(ArchiveStore.searchTokenizer)')")
             try database.execute("DELETE FROM temp.search_hits")
             let copy = try database.cachedStatement(
@@ -74,7 +74,7 @@ public struct SearchQuery {
                 """)
             for hit in hits {
                 try detail.forEachRow(highlight.open, highlight.close, match, hit.rowid) { row in
-                    table.rows.append([
+                    try table.rows.append([
                         .text(row.string(0)), .init(row.optionalString(1)), .integer(row.int64(2)), .text(row.string(3)),
                         .text(row.string(4).replacingOccurrences(of: "\n", with: " ")), .number(hit.rank),
                     ])

@@ -12,7 +12,7 @@ public struct SessionsQuery {
 
     public init() {}
 
-    public func run(on database: Database) throws -> QueryTable {
+    func run(on database: Database) throws -> QueryTable {
         let orderBy: String
         switch order {
         case .updated: orderBy = "last_updated_at DESC"
@@ -34,7 +34,7 @@ public struct SessionsQuery {
             ORDER BY \(orderBy) LIMIT ?5
             """, project, window.since ?? "", window.until ?? "9999", onlyDeleted, limit
         ) { row in
-            table.rows.append([
+            try table.rows.append([
                 .text(row.string(0)), .init(row.optionalString(1)), .init(row.optionalString(2)), .text(row.string(3)),
                 .integer(row.int64(4)), .integer(row.int64(5)), .integer(row.int64(6)), .integer(row.int64(7)),
                 row.isNull(8) ? .bool(false) : .bool(true),

@@ -62,7 +62,7 @@ public struct TokensReport {
         }
     }
 
-    public func run(on database: Database) throws -> QueryTable {
+    func run(on database: Database) throws -> QueryTable {
         var buckets: [String: Bucket] = [:]
         var timeKeys: [Int] = []       // local day, week start or month number, in order of first sight
         var timeBuckets: [Bucket] = []
@@ -86,11 +86,11 @@ public struct TokensReport {
               FROM usage_rows WHERE occurred_at >= ? AND occurred_at < ?
               """
         try database.forEachRow(sql, window.since ?? "", window.until ?? "9999") { row in
-            let seconds = row.withBytes(0) { Timestamp.epochSeconds(normalized: $0) } ?? 0
-            let session = row.int64(1)
-            let input = row.optionalInt64(2), output = row.optionalInt64(3)
-            let isError = row.get(4, as: Bool.self)
-            let project = needsSession ? row.optionalString(5) : nil
+            let seconds = try row.withBytes(0) { Timestamp.epochSeconds(normalized: $0) } ?? 0
+            let session = try row.int64(1)
+            let input = try row.optionalInt64(2), output = try row.optionalInt64(3)
+            let isError = try row.get(4, as: Bool.self)
+            let project = try needsSession ? row.optionalString(5) : nil
             let rate = rateFor?(project, seconds)
             totals.add(session: session, input: input, output: output, isError: isError, rate: rate)
             switch grouping {
@@ -110,11 +110,11 @@ public struct TokensReport {
             case .session, .project, .index:
                 let keys: [String]
                 if grouping == .session {
-                    keys = [row.string(7)]
+                    keys = try [row.string(7)]
                 } else if grouping == .project {
                     keys = [project ?? "(default)"]
                 } else {
-                    let text = row.optionalString(6) ?? "null"
+                    let text = try row.optionalString(6) ?? "null"
                     if indexCache[text] == nil {
                         let ids = (try? JSONParser.parse(text))?.arrayValue?.compactMap(\.stringValue) ?? []
                         indexCache[text] = ids.isEmpty ? ["(no index)"] : Array(Set(ids)).sorted()

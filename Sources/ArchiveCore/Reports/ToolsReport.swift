@@ -9,7 +9,7 @@ public struct ToolsReport {
 
     public init(window: TimeWindow) { self.window = window }
 
-    public func run(on database: Database) throws -> QueryTable {
+    func run(on database: Database) throws -> QueryTable {
         let totalRuns = try database.scalar(
             "SELECT count(*) FROM usage_rows WHERE occurred_at >= ? AND occurred_at < ?",
             window.since ?? "", window.until ?? "9999", as: Int.self) ?? 0
@@ -37,8 +37,8 @@ public struct ToolsReport {
             GROUP BY 1 ORDER BY 2 DESC, 1
             """, window.since ?? "", window.until ?? "9999"
         ) { row in
-            let calls = row.int64(1), runsUsing = row.int64(4)
-            table.rows.append([
+            let calls = try row.int64(1), runsUsing = try row.int64(4)
+            try table.rows.append([
                 .text(row.string(0)), .integer(calls), .integer(row.int64(2)), .integer(row.int64(3)), .integer(runsUsing),
                 totalRuns > 0 ? .number(Double(runsUsing) / Double(totalRuns)) : .null,
                 runsUsing > 0 ? .number(Double(calls) / Double(runsUsing)) : .null,

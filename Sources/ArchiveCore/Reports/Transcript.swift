@@ -29,10 +29,10 @@ public struct Transcript: Sendable {
     public let deletedAt: String?
     public var runs: [Run]
 
-    public static func load(sessionID: String, from database: Database) throws -> Transcript? {
+    static func load(sessionID: String, from database: Database) throws -> Transcript? {
         guard let header = try database.first(
             "SELECT title, project_id, last_updated_at, deleted_at FROM sessions WHERE session_id = ?", sessionID,
-            map: { ($0.optionalString(0), $0.optionalString(1), $0.string(2), $0.optionalString(3)) })
+            map: { try ($0.optionalString(0), $0.optionalString(1), $0.string(2), $0.optionalString(3)) })
         else { return nil }
 
         struct Pieces { var thinkingBlocks: [String] = [], thinkingDeltas = "", textBlocks: [String] = [], textDeltas = "" }
@@ -41,8 +41,8 @@ public struct Transcript: Sendable {
         try database.forEachRow(
             "SELECT turn, kind, content, call_id, name, payload FROM events WHERE session_id = ? ORDER BY seq", sessionID
         ) { row in
-            let turn = row.int(0), kind = row.string(1), content = row.optionalString(2)
-            let payload = row.optionalString(5).flatMap { try? JSONParser.parse($0) }
+            let turn = try row.int(0), kind = try row.string(1), content = try row.optionalString(2)
+            let payload = try row.optionalString(5).flatMap { try? JSONParser.parse($0) }
             if runs[turn] == nil { runs[turn] = Run(index: turn) }
             switch kind {
             case "user_input":
@@ -63,9 +63,9 @@ public struct Transcript: Sendable {
             "SELECT turn, input_tokens, output_tokens, duration_ms, agent_turns, is_error, error FROM usage WHERE session_id = ? ORDER BY seq",
             sessionID
         ) { row in
-            let turn = row.int(0)
+            let turn = try row.int(0)
             if runs[turn] == nil { runs[turn] = Run(index: turn) }
-            runs[turn]!.usage = StopUsage(inputTokens: row.optionalInt64(1), outputTokens: row.optionalInt64(2),
+            try runs[turn]!.usage = StopUsage(inputTokens: row.optionalInt64(1), outputTokens: row.optionalInt64(2),
                                           durationMs: row.optionalDouble(3), agentTurns: row.optionalInt64(4),
                                           isError: row.get(5, as: Bool.self), error: row.optionalString(6))
         }
@@ -80,9 +80,9 @@ public struct Transcript: Sendable {
             "SELECT turn, name, arguments, result, image_attachment_name FROM tool_calls WHERE session_id = ? ORDER BY call_seq",
             sessionID
         ) { row in
-            let turn = row.int(0)
+            let turn = try row.int(0)
             if runs[turn] == nil { runs[turn] = Run(index: turn) }
-            runs[turn]!.toolCalls.append(ToolCall(name: row.optionalString(1), arguments: row.optionalString(2),
+            try runs[turn]!.toolCalls.append(ToolCall(name: row.optionalString(1), arguments: row.optionalString(2),
                                                   result: row.optionalString(3), imageAttachment: row.optionalString(4)))
         }
         return Transcript(sessionID: sessionID, title: header.0, projectID: header.1, lastUpdatedAt: header.2,

@@ -5,17 +5,17 @@ import SQLiteCore
 extension ArchiveStore {
     /// The session JSON as the retrieve endpoint returned it (same keys and values).
     public func sessionJSON(sessionID: String) throws -> String? {
-        guard let (key, meta) = try database.first(
-            "SELECT session_key, meta FROM sessions WHERE session_id = ?", sessionID, map: { ($0.int64(0), $0.string(1)) })
+        guard let (key, meta) = try database.cached.first(
+            "SELECT session_key, meta FROM sessions WHERE session_id = ?", sessionID, map: { try ($0.int64(0), $0.string(1)) })
         else { return nil }
         return try SessionJSON.session(meta: meta) { writer in
             var first = true
-            try database.forEachRow(
+            try database.cached.forEachRow(
                 Self.historySQL, Self.eventKey(session: key, seq: 0), Self.lastEventKey(session: key)
             ) { row in
                 if !first { writer.writeRaw(",") }
                 first = false
-                SessionJSON.event(type: row.optionalString(0), content: row.optionalString(1),
+                try SessionJSON.event(type: row.optionalString(0), content: row.optionalString(1),
                                   callID: row.optionalString(2), name: row.optionalString(3),
                                   payload: row.optionalString(4), layout: row.optionalString(5), into: &writer)
             }
@@ -34,7 +34,7 @@ extension ArchiveStore {
     public func sessionCount(outsideProjects projects: [String]) throws -> Int {
         var count = 0
         try database.forEachRow("SELECT project_id FROM sessions") { row in
-            if !(row.optionalString(0).map(projects.contains) ?? false) { count += 1 }
+            if try !(row.optionalString(0).map(projects.contains) ?? false) { count += 1 }
         }
         return count
     }
@@ -73,7 +73,7 @@ extension ArchiveStore {
         try database.forEachRow("""
             SELECT session_id FROM sessions WHERE session_id >= ?1 AND session_id < ?1 || char(1114111)
             ORDER BY session_id LIMIT ?2
-            """, prefix, limit) { ids.append($0.string(0)) }
+            """, prefix, limit) { try ids.append($0.string(0)) }
         return ids
     }
 }

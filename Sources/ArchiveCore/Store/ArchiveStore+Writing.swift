@@ -17,8 +17,8 @@ extension ArchiveStore {
 
     /// The archived `last_updated_at` of a session (normalised), if archived.
     public func archivedLastUpdated(sessionID: String) throws -> (lastUpdatedAt: String, deleted: Bool)? {
-        try database.first("SELECT last_updated_at, deleted_at IS NOT NULL FROM sessions WHERE session_id = ?", sessionID) {
-            ($0.string(0), $0.get(1, as: Bool.self))
+        try database.cached.first("SELECT last_updated_at, deleted_at IS NOT NULL FROM sessions WHERE session_id = ?", sessionID) {
+            try ($0.string(0), $0.get(1, as: Bool.self))
         }
     }
 
@@ -55,10 +55,10 @@ extension ArchiveStore {
     func saveInTransaction(_ session: NormalizedSession, projectID: String?, organizationID: String?,
                            now: String, keepingNewer: Bool) throws -> SaveOutcome {
         try atomically {
-            let existing = try database.first(
+            let existing = try database.cached.first(
                 "SELECT session_key, event_count, meta, deleted_at IS NOT NULL, last_updated_at FROM sessions WHERE session_id = ?",
                 session.sessionID
-            ) { (key: $0.int64(0), count: $0.int(1), meta: $0.string(2), deleted: $0.get(3, as: Bool.self), updated: $0.string(4)) }
+            ) { try (key: $0.int64(0), count: $0.int(1), meta: $0.string(2), deleted: $0.get(3, as: Bool.self), updated: $0.string(4)) }
             if keepingNewer, let existing, existing.updated > session.lastUpdatedAt { return .olderThanArchived(existing.updated) }
             var keep = 0
             var outcome = SaveOutcome.new
@@ -84,7 +84,7 @@ extension ArchiveStore {
             try upsertSessionRow(session, projectID: projectID, organizationID: organizationID, now: now)
             if keep < session.events.count {
                 let sessionKey = try existing?.key
-                    ?? database.scalar("SELECT session_key FROM sessions WHERE session_id = ?", session.sessionID, as: Int64.self)!
+                    ?? database.cached.scalar("SELECT session_key FROM sessions WHERE session_id = ?", session.sessionID, as: Int64.self)!
                 try insertEvents(session, sessionKey: sessionKey, from: keep, runTimes: &runTimes)
                 try relinkToolCalls(session, sessionKey: sessionKey)
             }
@@ -107,18 +107,18 @@ extension ArchiveStore {
         var diverged = false
         var changes: [(seq: Int, type: String?, layout: String?)] = []
         var events = session.events.makeIterator()
-        try database.forEachRow(
+        try database.cached.forEachRow(
             Self.historySQL, Self.eventKey(session: sessionKey, seq: 0), Self.lastEventKey(session: sessionKey)
         ) { row in
             guard !diverged, let event = events.next(),
-                  event.sameStoredFields(
+                  try event.sameStoredFields(
                       type: row.optionalString(0), content: row.optionalString(1), callID: row.optionalString(2),
                       name: row.optionalString(3), payload: row.optionalString(4))
             else {
                 diverged = true
                 return
             }
-            if event.layout != row.optionalString(5) { changes.append((count, event.type, event.layout)) }
+            if try event.layout != row.optionalString(5) { changes.append((count, event.type, event.layout)) }
             count += 1
         }
         return (count, changes)
@@ -127,7 +127,7 @@ extension ArchiveStore {
     /// Sets the layouts of kept events; whether any changed.
     func relayout(_ changes: [(seq: Int, type: String?, layout: String?)], sessionKey: Int64) throws -> Bool {
         for change in changes {
-            try database.execute("UPDATE event_rows SET type_id = ? WHERE event_key = ?",
+            try database.cached.execute("UPDATE event_rows SET type_id = ? WHERE event_key = ?",
                                  try shapeID(type: change.type, layout: change.layout),
                                  Self.eventKey(session: sessionKey, seq: change.seq))
         }
@@ -136,9 +136,9 @@ extension ArchiveStore {
 
     func saveRevision(sessionID: String, at now: String) throws -> Int {
         let previous = try sessionJSON(sessionID: sessionID) ?? "{}"
-        let revision = (try database.scalar(
+        let revision = (try database.cached.scalar(
             "SELECT coalesce(max(revision), 0) + 1 FROM session_revisions WHERE session_id = ?", sessionID, as: Int.self)) ?? 1
-        try database.execute(
+        try database.cached.execute(
             "INSERT INTO session_revisions(session_id, revision, superseded_at, payload) VALUES (?, ?, ?, ?)",
             sessionID, revision, now, previous)
         return revision
@@ -148,24 +148,24 @@ extension ArchiveStore {
         let first = Self.eventKey(session: sessionKey, seq: seq), last = Self.lastEventKey(session: sessionKey)
         try unindexEvents(first: first, last: last)
         // Kept deltas whose text lives in a block about to go get their text back.
-        try database.execute("""
+        try database.cached.execute("""
             UPDATE event_rows SET content = (SELECT t.content FROM typed_events t WHERE t.event_key = event_rows.event_key),
                                   content_ref = NULL
             WHERE event_key BETWEEN ? AND ? AND content_ref IS NOT NULL AND \(ContentRef.blockSeqSQL("content_ref")) >= ?
             """, Self.eventKey(session: sessionKey, seq: 0), first - 1, seq)
-        try database.execute("DELETE FROM usage_rows WHERE run_key BETWEEN ? AND ?", first, last)
-        try database.execute("DELETE FROM event_rows WHERE event_key BETWEEN ? AND ?", first, last)
+        try database.cached.execute("DELETE FROM usage_rows WHERE run_key BETWEEN ? AND ?", first, last)
+        try database.cached.execute("DELETE FROM event_rows WHERE event_key BETWEEN ? AND ?", first, last)
     }
 
     /// The index keeps no copy of the text: deleting an entry takes the text it
     /// was made from, computed again from the stored row as the writer did.
     func unindexEvents(first: Int64, last: Int64) throws {
         let delete = try database.cachedStatement("INSERT INTO search_index(search_index, rowid, body) VALUES ('delete', ?, ?)")
-        try database.forEachRow(
+        try database.cached.forEachRow(
             "SELECT event_key, kind, content, payload FROM typed_events WHERE event_key BETWEEN ? AND ?", first, last
         ) { row in
-            let rest = row.optionalString(3).flatMap { try? JSONParser.parse($0).objectValue } ?? JSONObject()
-            guard case .indexed(let text) = Normalizer.searchEntry(kind: row.string(1), content: row.optionalString(2), rest: rest)
+            let rest = try row.optionalString(3).flatMap { try? JSONParser.parse($0).objectValue } ?? JSONObject()
+            guard case .indexed(let text) = try Normalizer.searchEntry(kind: row.string(1), content: row.optionalString(2), rest: rest)
             else { return }
             try delete.execute(row.int64(0), text)
         }
@@ -174,7 +174,7 @@ extension ArchiveStore {
     func upsertSessionRow(_ session: NormalizedSession, projectID: String?, organizationID: String?, now: String) throws {
         let job = session.job
         let totals = session.events.totals
-        try database.execute("""
+        try database.cached.execute("""
             INSERT INTO sessions(session_id, project_id, organization_id, title, last_updated_at, shared_access,
               index_ids, job_duration_ms, job_input_tokens, job_output_tokens, job_turns, job_is_error, job_error,
               event_count, run_count, error_run_count, input_tokens, output_tokens, unknown_fields, meta,
@@ -205,11 +205,11 @@ extension ArchiveStore {
     /// so its tokens stay in the month they were spent in.
     func runTimesByStopEvent(sessionKey: Int64, from seq: Int) throws -> [String: [String]] {
         var times: [String: [String]] = [:]
-        try database.forEachRow("""
+        try database.cached.forEachRow("""
             SELECT coalesce(e.payload, ''), u.occurred_at FROM usage_rows u JOIN event_rows e ON e.event_key = u.run_key
             WHERE u.run_key BETWEEN ? AND ? ORDER BY u.run_key
             """, Self.eventKey(session: sessionKey, seq: seq), Self.lastEventKey(session: sessionKey)) { row in
-            times[row.string(0), default: []].append(row.string(1))
+            try times[row.string(0), default: []].append(row.string(1))
         }
         return times
     }
@@ -265,18 +265,18 @@ extension ArchiveStore {
         let key = EventShape(type: type, layout: layout)
         if let known = typeCodes[key] { return known }
         let find = "SELECT type_id FROM event_types WHERE type IS ? AND layout IS ?"
-        if let id = try database.scalar(find, type, layout, as: Int64.self) {
+        if let id = try database.cached.scalar(find, type, layout, as: Int64.self) {
             typeCodes.add(key, code: id)
             return id
         }
-        try database.execute("INSERT INTO event_types(type, layout) VALUES (?, ?)", type, layout)
+        try database.cached.execute("INSERT INTO event_types(type, layout) VALUES (?, ?)", type, layout)
         let id = database.lastInsertedRowID
         typeCodes.add(key, code: id)
         return id
     }
 
     func relinkToolCalls(_ session: NormalizedSession, sessionKey: Int64) throws {
-        try database.execute("DELETE FROM tool_call_rows WHERE call_key BETWEEN ? AND ?",
+        try database.cached.execute("DELETE FROM tool_call_rows WHERE call_key BETWEEN ? AND ?",
                              Self.eventKey(session: sessionKey, seq: 0), Self.lastEventKey(session: sessionKey))
         let insert = try database.cachedStatement("INSERT INTO tool_call_rows(call_key, result_seq, error_result) VALUES (?, ?, ?)")
         for link in session.events.toolCallLinks {
@@ -288,14 +288,14 @@ extension ArchiveStore {
     public func liveSourceHashes() throws -> [SourceHash: String] {
         var hashes: [SourceHash: String] = [:]
         try database.forEachRow("SELECT source_hash, session_id FROM sessions WHERE source_hash IS NOT NULL AND deleted_at IS NULL") {
-            if let hash = SourceHash(bytes: $0.blob(0)) { hashes[hash] = $0.string(1) }
+            if let hash = SourceHash(bytes: try $0.blob(0)) { hashes[hash] = try $0.string(1) }
         }
         return hashes
     }
 
     /// The archive's own key of `SourceHash` (made by migration 4).
     public func sourceHashKey() throws -> SourceHash.Key {
-        guard let bytes = try database.first("SELECT value FROM archive_settings WHERE name = 'source_hash_key'", map: { $0.blob(0) }),
+        guard let bytes = try database.first("SELECT value FROM archive_settings WHERE name = 'source_hash_key'", map: { try $0.blob(0) }),
               let key = SourceHash.Key(bytes) else {
             throw ArchiveError.unusableArchive(path: path, reason: "it has no source hash key")
         }

@@ -6,7 +6,7 @@ import SQLiteCore
 /// deletion marks live in the extensions beside this file). One store per
 /// connection; not Sendable.
 public final class ArchiveStore {
-    public let database: Database
+    let database: Database
     public var path: String { database.path }
     static let migrator = try! Migrator(EmbeddedMigrations.all)
     /// Event type codes known to be committed; those written by the session or

@@ -1,0 +1,38 @@
+import SQLiteCore
+
+/// The questions the CLI asks, answered by the store over its own connection:
+/// no caller runs SQL of its own on it (`archive sql` has `ReadOnlySQL.Reader`).
+extension ArchiveStore {
+    public func sessions(_ query: SessionsQuery) throws -> QueryTable { try query.run(on: database) }
+    public func search(_ query: SearchQuery) throws -> QueryTable { try query.run(on: database) }
+    public func tokens(_ report: TokensReport) throws -> QueryTable { try report.run(on: database) }
+    public func tools(_ report: ToolsReport) throws -> QueryTable { try report.run(on: database) }
+    public func transcript(sessionID: String) throws -> Transcript? { try Transcript.load(sessionID: sessionID, from: database) }
+
+    public var isEmpty: Bool {
+        get throws { try database.scalar("SELECT NOT EXISTS (SELECT 1 FROM sessions)", as: Bool.self) ?? true }
+    }
+
+    /// The live session with the most runs: the one worth showing first.
+    public func busiestSessionID() throws -> String? {
+        try database.scalar(
+            "SELECT session_id FROM sessions WHERE deleted_at IS NULL ORDER BY run_count DESC, session_id LIMIT 1",
+            as: String.self)
+    }
+
+    public struct Totals: Sendable, Equatable {
+        public let sessions, deletedSessions, events, runs, toolCalls: Int
+        public let inputTokens, outputTokens: Int
+    }
+
+    public func totals() throws -> Totals {
+        try database.first("""
+            SELECT count(*), coalesce(sum(deleted_at IS NOT NULL), 0), coalesce(sum(event_count), 0), coalesce(sum(run_count), 0),
+                   coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), (SELECT count(*) FROM tool_call_links)
+            FROM sessions
+            """) { row in
+            try Totals(sessions: row.int(0), deletedSessions: row.int(1), events: row.int(2), runs: row.int(3),
+                       toolCalls: row.int(6), inputTokens: row.int(4), outputTokens: row.int(5))
+        }!
+    }
+}
