@@ -6,10 +6,7 @@ struct SessionsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sessions", abstract: "List sessions with their runs, tokens and errors.")
 
-    @OptionGroup var location: ArchiveLocationOptions
-    @OptionGroup var output: OutputOptions
-    @OptionGroup var pager: PagerOptions
-    @OptionGroup var time: TimeOptions
+    @OptionGroup var report: ReportOptions
     @Option(help: "Only this project.") var project: String?
     @Flag(help: "Only sessions deleted remotely (kept here).") var deleted = false
     @Option(name: [.customShort("n"), .long], help: "At most this many sessions (0: all).") var limit = 50
@@ -20,16 +17,15 @@ struct SessionsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let window = try time.window()
-        let store = try openArchiveForReading(location)
-        var query = SessionsQuery()
-        query.project = project
-        query.window = window
-        query.onlyDeleted = deleted
-        query.limit = limit == 0 ? -1 : limit  // SQLite's LIMIT -1: no limit
-        query.order = order
-        let table = try answer { try store.sessions(query) }
-        Pager.page(enabled: pager.enabled) { TableRenderer(zone: window.zone).render(table, as: output.format) }
+        try report.show { store, window in
+            var query = SessionsQuery()
+            query.project = project
+            query.window = window
+            query.onlyDeleted = deleted
+            query.limit = limit == 0 ? -1 : limit  // SQLite's LIMIT -1: no limit
+            query.order = order
+            return try store.sessions(query)
+        }
     }
 }
 
@@ -41,11 +37,8 @@ struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search", abstract: "Full-text search over questions, answers, thinking and tool data, ranked.")
 
-    @OptionGroup var location: ArchiveLocationOptions
-    @OptionGroup var output: OutputOptions
-    @OptionGroup var pager: PagerOptions
+    @OptionGroup var report: ReportOptions
     @Argument(help: "Words to find (all of them). With --fts, an FTS5 query.") var query: String
-    @OptionGroup var time: TimeOptions
     @Option(help: "Only this project.") var project: String?
     @Option(name: [.customShort("n"), .long], help: "At most this many results (0: all).") var limit = 20
     @Flag(help: "Take QUERY as raw FTS5 syntax (phrases, OR, NEAR, prefix*).") var fts = false
@@ -55,16 +48,15 @@ struct SearchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let window = try time.window()
-        let store = try openArchiveForReading(location)
-        var search = SearchQuery(text: query)
-        search.rawFTS = fts
-        search.project = project
-        search.window = window
-        search.limit = limit == 0 ? -1 : limit
-        if output.format == .table { search.highlight = (HighlightMarks.open, HighlightMarks.close) }
-        let table = try answer { try store.search(search) }
-        Pager.page(enabled: pager.enabled) { TableRenderer(zone: window.zone).render(table, as: output.format) }
+        try report.show { store, window in
+            var search = SearchQuery(text: query)
+            search.rawFTS = fts
+            search.project = project
+            search.window = window
+            search.limit = limit == 0 ? -1 : limit
+            if report.output.format == .table { search.highlight = (HighlightMarks.open, HighlightMarks.close) }
+            return try store.search(search)
+        }
     }
 }
 
@@ -77,10 +69,7 @@ struct TokensCommand: ParsableCommand {
             with rates that change over time and per project. Cost is empty when a run with tokens has no price.
             """)
 
-    @OptionGroup var location: ArchiveLocationOptions
-    @OptionGroup var output: OutputOptions
-    @OptionGroup var pager: PagerOptions
-    @OptionGroup var time: TimeOptions
+    @OptionGroup var report: ReportOptions
     @Option(help: "Group by day, week, month, session, project or index.") var by: TokensReport.Grouping = .day
     @Option(help: "First day of a week: monday or sunday.") var weekStart: TokensReport.WeekStart = .monday
     @Option(help: "USD per million input tokens.") var priceInput: Double?
@@ -99,16 +88,14 @@ struct TokensCommand: ParsableCommand {
     }
 
     func run() throws {
-        let window = try time.window()
         var prices: Pricing?
         if let priceInput, let priceOutput { prices = .flat(input: priceInput, output: priceOutput) }
         if let pricing {
             do { prices = try Pricing.load(path: pricing) } catch { throw fail(error.description, code: ExitStatus.usage) }
         }
-        let store = try openArchiveForReading(location)
-        let report = TokensReport(grouping: by, window: window, weekStart: weekStart, pricing: prices)
-        let table = try answer { try store.tokens(report) }
-        Pager.page(enabled: pager.enabled) { TableRenderer(zone: window.zone).render(table, as: output.format) }
+        try report.show { store, window in
+            try store.tokens(TokensReport(grouping: by, window: window, weekStart: weekStart, pricing: prices))
+        }
     }
 }
 
@@ -116,16 +103,10 @@ struct ToolsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tools", abstract: "Per tool: calls, calls with no result, error results, share of runs, calls per run.")
 
-    @OptionGroup var location: ArchiveLocationOptions
-    @OptionGroup var output: OutputOptions
-    @OptionGroup var pager: PagerOptions
-    @OptionGroup var time: TimeOptions
+    @OptionGroup var report: ReportOptions
 
     func run() throws {
-        let window = try time.window()
-        let store = try openArchiveForReading(location)
-        let table = try answer { try store.tools(ToolsReport(window: window)) }
-        Pager.page(enabled: pager.enabled) { TableRenderer(zone: window.zone).render(table, as: output.format) }
+        try report.show { store, window in try store.tools(ToolsReport(window: window)) }
     }
 }
 
@@ -156,5 +137,23 @@ struct SQLCommand: ParsableCommand {
             } catch { failure = error }
         }
         if let failure { try answer { throw failure } }
+    }
+}
+
+/// What every table command shares: the archive, the output format, the pager
+/// and the time window.
+struct ReportOptions: ParsableArguments {
+    @OptionGroup var location: ArchiveLocationOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var pager: PagerOptions
+    @OptionGroup var time: TimeOptions
+
+    /// Reads the time window (a bad one fails before anything opens), opens
+    /// the archive, asks it, and shows the answer, paged on a terminal.
+    func show(_ ask: (ArchiveStore, TimeWindow) throws -> QueryTable) throws {
+        let window = try time.window()
+        let store = try openArchiveForReading(location)
+        let table = try answer { try ask(store, window) }
+        Pager.page(enabled: pager.enabled) { TableRenderer(zone: window.zone).render(table, as: output.format) }
     }
 }
