@@ -58,7 +58,6 @@ func noteUpgrade(of path: String) -> (Int, Int) -> Void {
     }
 }
 
-/// Prints `archive: message` on standard error and ends with `code`.
 /// A command's failure: one line for standard error and an exit code,
 /// printed in one place, `ArchiveCommand.main`.
 struct ArchiveFailure: Error {
