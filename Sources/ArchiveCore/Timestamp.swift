@@ -120,6 +120,12 @@ public enum Timestamp {
         return era * 146_097 + dayOfEra - 719_468
     }
 
+    /// `YYYY-MM-DD` of a day number (days since 1970-01-01).
+    static func dayLabel(_ days: Int) -> String {
+        let (y, m, d) = civilFromDays(days)
+        return String(format: "%04d-%02d-%02d", y, m, d)
+    }
+
     static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097

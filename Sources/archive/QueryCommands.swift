@@ -30,7 +30,6 @@ struct SessionsCommand: ParsableCommand {
 }
 
 extension SessionsQuery.Order: ExpressibleByArgument {}
-extension TokensReport.Grouping: ExpressibleByArgument {}
 extension TokensReport.WeekStart: ExpressibleByArgument {}
 
 struct SearchCommand: ParsableCommand {
@@ -65,18 +64,23 @@ struct TokensCommand: ParsableCommand {
         commandName: "tokens",
         abstract: "Token accounting: runs, errors, input, output and cost by day, week, month, session, project or index.",
         discussion: """
-            Prices are USD per million tokens: --price-input and --price-output, or --pricing FILE (JSON or TOML) \
-            with rates that change over time and per project. Cost is empty when a run with tokens has no price.
+            --by takes one key or two (--by project,day): each is a column of its own (day, week, month, project_id, \
+            index_id, session_id). Prices are USD per million tokens: --price-input and --price-output, or --pricing FILE \
+            (JSON or TOML) with rates that change over time and per project. Cost is empty when a run with tokens has no \
+            price, and standard error says which projects and days lack one.
             """)
 
     @OptionGroup var report: ReportOptions
-    @Option(help: "Group by day, week, month, session, project or index.") var by: TokensReport.Grouping = .day
+    @Option(help: "Group by day, week, month, session, project or index, or a pair such as project,day.") var by = "day"
+    @Option(name: .customLong("project"), help: "Only this project; repeat for several.") var projects: [String] = []
+    @Flag(help: "Add a bar per row: cost when every row has one, else tokens.") var chart = false
     @Option(help: "First day of a week: monday or sunday.") var weekStart: TokensReport.WeekStart = .monday
     @Option(help: "USD per million input tokens.") var priceInput: Double?
     @Option(help: "USD per million output tokens.") var priceOutput: Double?
     @Option(help: "A pricing file (JSON or TOML) with dated, per-project rates.") var pricing: String?
 
     func validate() throws {
+        do { _ = try TokensReport.groupings(from: by) } catch { throw ValidationError(error.description) }
         if (priceInput == nil) != (priceOutput == nil) {
             throw ValidationError("--price-input and --price-output go together")
         }
@@ -93,8 +97,11 @@ struct TokensCommand: ParsableCommand {
         if let pricing {
             do { prices = try Pricing.load(path: pricing) } catch { throw fail(error.description, code: ExitStatus.usage) }
         }
+        let groupings = try TokensReport.groupings(from: by)
         try report.show { store, window in
-            try store.tokens(TokensReport(grouping: by, window: window, weekStart: weekStart, pricing: prices))
+            let table = try store.tokens(TokensReport(groupings: groupings, window: window, weekStart: weekStart, pricing: prices,
+                                                      projects: projects))
+            return chart && report.output.format == .table ? TokenChart.adding(to: table) : table
         }
     }
 }
@@ -154,6 +161,7 @@ struct ReportOptions: ParsableArguments {
         let window = try time.window()
         let store = try openArchiveForReading(location)
         let table = try answer { try ask(store, window) }
+        for warning in table.warnings { Terminal.standardError.writeLine("archive: \(warning.oneLineSafe)") }
         Pager.page(enabled: pager.enabled) { TableRenderer(zone: window.zone).render(table, as: output.format) }
     }
 }

@@ -63,9 +63,15 @@ extension QueryTable {
         #expect(iso.since == "2026-03-01T08:00:00.000000Z")
         let local = try TimeWindow(since: "2026-07-01T10:00:00", until: nil, zone: "America/New_York", now: now)
         #expect(local.since == "2026-07-01T14:00:00.000000Z")
+        // Spans start on the quarter hour, where the rollups do.
         let spans = try TimeWindow(since: "7d", until: "24h", zone: "UTC", now: now)
-        #expect(spans.since == "2026-09-14T14:13:20.000000Z" && spans.until == "2026-09-20T14:13:20.000000Z")
-        #expect(try TimeWindow(since: "2w", until: nil, zone: nil, now: now).since == "2026-09-07T14:13:20.000000Z")
+        #expect(spans.since == "2026-09-14T14:00:00.000000Z" && spans.until == "2026-09-20T14:00:00.000000Z")
+        #expect(try TimeWindow(since: "2w", until: nil, zone: nil, now: now).since == "2026-09-07T14:00:00.000000Z")
+        // A month is the whole month in the zone.
+        let month = try TimeWindow(since: "2026-09", until: "2026-09", zone: "Asia/Kolkata", now: now)
+        #expect(month.since == "2026-08-31T18:30:00.000000Z" && month.until == "2026-09-30T18:30:00.000000Z")
+        let december = try TimeWindow(since: "2026-12", until: "2026-12", zone: "UTC", now: now)
+        #expect(december.until == "2027-01-01T00:00:00.000000Z")
     }
 
     @Test func localMidnightsFollowDaylightSaving() throws {
@@ -80,7 +86,7 @@ extension QueryTable {
         #expect(throws: TimeWindow.Failure(description: "unknown time zone \"Mars/Olympus\" (use an IANA name such as Europe/Berlin)")) {
             try TimeWindow(since: nil, until: nil, zone: "Mars/Olympus")
         }
-        for bad in ["2026-02-30", "yesterday", "2026/03/01", "7y", "20261301"] {
+        for bad in ["2026-02-30", "yesterday", "2026/03/01", "7y", "20261301", "2026-13", "2026-1", "26-09"] {
             let error = #expect(throws: TimeWindow.Failure.self) { try TimeWindow(since: bad, until: nil, zone: "UTC") }
             #expect(error?.description.hasPrefix("--since \"\(bad)\" is not a date") == true)
         }
@@ -109,13 +115,13 @@ extension QueryTable {
         #expect(table.total("total_tokens") == .integer(input + output))
         #expect(table.total("runs") == .integer(Int64(runs)) && table.total("error_runs") == .integer(Int64(errors)))
         #expect(table.total("sessions") == .integer(3))
-        #expect(table.column("key") == [.text("2026-03-01"), .text("2026-03-02")])
+        #expect(table.column("day") == [.text("2026-03-01"), .text("2026-03-02")])
         #expect(table.column("runs") == [.integer(2), .integer(3)])
         #expect(table.column("cost_usd") == [.null, .null])
         let byProject = try fixture.tokens(.project)
-        #expect(byProject.column("key") == [.text("p1"), .text("p2"), .text("(default)")])
+        #expect(byProject.column("project_id") == [.text("p1"), .text("p2"), .text("(default)")])
         let bySession = try fixture.tokens(.session)
-        #expect(bySession.column("key") == [.text("a"), .text("b"), .text("c")])
+        #expect(bySession.column("session_id") == [.text("a"), .text("b"), .text("c")])
     }
 
     @Test func daysAreLocalToTheZoneAcrossDaylightSaving() throws {
@@ -126,10 +132,10 @@ extension QueryTable {
         try fixture.add("s4", updated: "2026-10-25T00:30:00Z", runs: [(8, 0, nil)])  // 02:30 CEST, before the switch back
         try fixture.add("s5", updated: "2026-10-25T22:30:00Z", runs: [(16, 0, nil)]) // 23:30 CET on the 25th
         let berlin = try fixture.tokens(.day, zone: "Europe/Berlin")
-        #expect(berlin.column("key") == [.text("2026-03-29"), .text("2026-03-30"), .text("2026-10-25")])
+        #expect(berlin.column("day") == [.text("2026-03-29"), .text("2026-03-30"), .text("2026-10-25")])
         #expect(berlin.column("input_tokens") == [.integer(3), .integer(4), .integer(24)])
         let utc = try fixture.tokens(.day, zone: "UTC")
-        #expect(utc.column("key") == [.text("2026-03-28"), .text("2026-03-29"), .text("2026-10-25")])
+        #expect(utc.column("day") == [.text("2026-03-28"), .text("2026-03-29"), .text("2026-10-25")])
         let window = try fixture.tokens(.day, zone: "Europe/Berlin", since: "2026-03-29", until: "2026-03-29")
         #expect(window.total("input_tokens") == .integer(3))
     }
@@ -140,12 +146,12 @@ extension QueryTable {
         try fixture.add("mon", updated: "2026-11-23T12:00:00Z", runs: [(2, 0, nil)])  // a Monday
         try fixture.add("dec", updated: "2026-12-01T12:00:00Z", runs: [(4, 0, nil)])
         let monday = try fixture.tokens(.week)
-        #expect(monday.column("key") == [.text("2026-11-16"), .text("2026-11-23"), .text("2026-11-30")])
+        #expect(monday.column("week") == [.text("2026-11-16"), .text("2026-11-23"), .text("2026-11-30")])
         let sunday = try fixture.tokens(.week, weekStart: .sunday)
-        #expect(sunday.column("key") == [.text("2026-11-22"), .text("2026-11-29")])
+        #expect(sunday.column("week") == [.text("2026-11-22"), .text("2026-11-29")])
         #expect(sunday.column("input_tokens") == [.integer(3), .integer(4)])
         let months = try fixture.tokens(.month)
-        #expect(months.column("key") == [.text("2026-11"), .text("2026-12")])
+        #expect(months.column("month") == [.text("2026-11"), .text("2026-12")])
     }
 
     @Test func indexesCountARunTowardEachAndTheTotalOnce() throws {
@@ -154,7 +160,7 @@ extension QueryTable {
         try fixture.add("y", updated: "2026-03-01T11:00:00Z", indexes: ["idx-a"], runs: [(5, 1, nil)])
         try fixture.add("z", updated: "2026-03-01T12:00:00Z", runs: [(1, 1, nil)])
         let table = try fixture.tokens(.index)
-        #expect(table.column("key") == [.text("idx-a"), .text("idx-b"), .text("(no index)")])
+        #expect(table.column("index_id") == [.text("idx-a"), .text("idx-b"), .text("(no index)")])
         #expect(table.column("input_tokens") == [.integer(15), .integer(10), .integer(1)])
         #expect(table.total("input_tokens") == .integer(16))
         #expect(table.note?.contains("each index") == true)

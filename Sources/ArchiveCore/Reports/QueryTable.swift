@@ -35,6 +35,8 @@ public struct QueryTable: Sendable, Equatable {
     public var totals: [Cell]?
     /// A line to show under the table (not part of JSON or CSV rows).
     public var note: String?
+    /// What the reader must know about the answer (a missing price, say): for standard error.
+    public var warnings: [String] = []
 
     public init(columns: [Column], rows: [[Cell]] = [], totals: [Cell]? = nil, note: String? = nil) {
         self.columns = columns

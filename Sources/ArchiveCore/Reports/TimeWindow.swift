@@ -13,9 +13,11 @@ public struct TimeWindow: Sendable, Equatable {
         public let description: String
     }
 
-    /// Accepts `YYYY-MM-DD`, `YYYYMMDD`, a full ISO 8601 time, or a span back
-    /// from now (`90m`, `24h`, `7d`, `2w`). Dates are midnights in `zone`; an
-    /// `--until` date includes that whole day.
+    /// Accepts `YYYY-MM-DD`, `YYYYMMDD`, `YYYY-MM`, a full ISO 8601 time, or a
+    /// span back from now (`90m`, `24h`, `7d`, `2w`). Dates and months start at
+    /// midnight in `zone`; an `--until` date or month includes the whole of it.
+    /// A span starts on the quarter hour (the reports' rollups are kept by
+    /// quarter hour, so that a span costs what a date does).
     public init(since: String?, until: String?, zone: String?, now: Date = Date()) throws(Failure) {
         let timeZone: TimeZone
         if let zone {
@@ -37,7 +39,12 @@ public struct TimeWindow: Sendable, Equatable {
     static func bound(_ text: String, option: String, zone: TimeZone, now: Date, endOfDay: Bool) throws(Failure) -> String {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let span = relativeSpan(trimmed) {
-            return Timestamp.format(date: now.addingTimeInterval(-span))
+            let start = (now.timeIntervalSince1970 - span) / 900
+            return Timestamp.format(date: Date(timeIntervalSince1970: start.rounded(.down) * 900))
+        }
+        if let (year, month) = monthOnly(trimmed) {
+            let next = endOfDay ? (month == 12 ? (year + 1, 1) : (year, month + 1)) : (year, month)
+            return Timestamp.format(date: localMidnight(days: Timestamp.daysFromCivil(year: next.0, month: next.1, day: 1), zone: zone))
         }
         if let (year, month, day) = dateOnly(trimmed) {
             let days = Timestamp.daysFromCivil(year: year, month: month, day: day) + (endOfDay ? 1 : 0)
@@ -50,7 +57,7 @@ public struct TimeWindow: Sendable, Equatable {
             let offset = zone.secondsFromGMT(for: local.addingTimeInterval(-Double(zone.secondsFromGMT(for: local))))
             return Timestamp.format(date: local.addingTimeInterval(-Double(offset)))
         }
-        throw Failure(description: "\(option) \"\(text)\" is not a date (YYYY-MM-DD, YYYYMMDD, an ISO 8601 time, or a span such as 7d, 24h, 2w)")
+        throw Failure(description: "\(option) \"\(text)\" is not a date (YYYY-MM-DD, YYYYMMDD, a month YYYY-MM, an ISO 8601 time, or a span such as 7d, 24h, 2w)")
     }
 
     static func relativeSpan(_ text: String) -> Double? {
@@ -72,6 +79,14 @@ public struct TimeWindow: Sendable, Equatable {
         let year = value / 10_000, month = value / 100 % 100, day = value % 100
         guard (1...12).contains(month), (1...Timestamp.daysIn(month: month, year: year)).contains(day) else { return nil }
         return (year, month, day)
+    }
+
+    static func monthOnly(_ text: String) -> (Int, Int)? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2,
+              parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+              let year = Int(parts[0]), let month = Int(parts[1]), (1...12).contains(month) else { return nil }
+        return (year, month)
     }
 
     static func hasOffset(_ text: String) -> Bool {

@@ -2,34 +2,78 @@ import Foundation
 import LosslessJSON
 import SQLiteCore
 
-/// Token accounting from `usage`, bucketed by `occurred_at` in a time zone,
-/// or grouped by session, project or index.
+/// Token accounting, by one key or a pair of keys: days, weeks or months of
+/// a time zone, projects, indexes, sessions. Time and project keys are
+/// answered from the rollups (`usage_rollup`, `session_returns`), so their
+/// cost does not grow with the archive; sessions, and windows that do not
+/// start and end on a quarter hour, from the rows.
 public struct TokensReport {
-    public enum Grouping: String, Sendable, CaseIterable { case day, week, month, session, project, index }
+    public enum Grouping: String, Sendable, CaseIterable {
+        case day, week, month, session, project, index
+
+        /// The column a key of this kind is shown in.
+        public var columnName: String {
+            switch self {
+            case .day, .week, .month: rawValue
+            case .session: "session_id"
+            case .project: "project_id"
+            case .index: "index_id"
+            }
+        }
+
+        var isTime: Bool { self == .day || self == .week || self == .month }
+    }
     public enum WeekStart: String, Sendable, CaseIterable { case monday, sunday }
 
-    public var grouping: Grouping
+    public var groupings: [Grouping]
     public var window: TimeWindow
     public var weekStart: WeekStart = .monday
     public var pricing: Pricing?
+    /// Only these projects (empty: all).
+    public var projects: [String] = []
+    /// Read the rows even where the rollups would do (tests compare the two).
+    var readsRows = false
 
-    public init(grouping: Grouping, window: TimeWindow, weekStart: WeekStart = .monday, pricing: Pricing? = nil) {
-        self.grouping = grouping
+    public init(groupings: [Grouping], window: TimeWindow, weekStart: WeekStart = .monday, pricing: Pricing? = nil,
+                projects: [String] = []) {
+        self.groupings = groupings
         self.window = window
         self.weekStart = weekStart
         self.pricing = pricing
+        self.projects = projects
     }
 
-    static let columns: [QueryTable.Column] = [
-        .init("key"), .init("sessions", kind: .integer, optional: true), .init("runs", kind: .integer),
+    public init(grouping: Grouping, window: TimeWindow, weekStart: WeekStart = .monday, pricing: Pricing? = nil) {
+        self.init(groupings: [grouping], window: window, weekStart: weekStart, pricing: pricing)
+    }
+
+    /// Parses `day`, `project,day` and the like: one key or two different ones.
+    public static func groupings(from text: String) throws(TimeWindow.Failure) -> [Grouping] {
+        let names = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let keys = names.compactMap(Grouping.init(rawValue:))
+        guard keys.count == names.count, (1...2).contains(keys.count), Set(keys).count == keys.count,
+              keys.filter(\.isTime).count < 2 else {
+            throw TimeWindow.Failure(description: "--by \"\(text)\": one key or two different ones of day, week, month, project, index, "
+                                     + "session (at most one of day, week, month), such as project,day")
+        }
+        return keys
+    }
+
+    static let measureColumns: [QueryTable.Column] = [
+        .init("sessions", kind: .integer, optional: true), .init("runs", kind: .integer),
         .init("error_runs", kind: .integer, optional: true), .init("input_tokens", title: "input", kind: .integer),
         .init("output_tokens", title: "output", kind: .integer), .init("total_tokens", title: "total", kind: .integer, optional: true),
         .init("cost_usd", title: "cost (USD)", kind: .money),
     ]
 
+    /// One part of a row's key: a time bucket number or a text.
+    struct KeyPart: Hashable {
+        var time = 0
+        var text = ""
+    }
+
     struct Bucket {
-        /// Sessions by their integer key: no string per row.
-        var sessions = Set<Int64>()
+        var sessions = 0
         var runs = 0
         var errorRuns = 0
         var input: Int64 = 0
@@ -37,123 +81,260 @@ public struct TokensReport {
         var cost = 0.0
         var pricedRuns = 0
         var unpricedRuns = 0
+        /// Session keys seen, for counting them when rows (not rollups) are read.
+        var seen: Set<Int64> = []
 
-        mutating func add(session: Int64, input: Int64?, output: Int64?, isError: Bool, rate: Pricing.Rate?) {
-            sessions.insert(session)
-            runs += 1
-            if isError { errorRuns += 1 }
-            self.input += input ?? 0
-            self.output += output ?? 0
-            if input == nil && output == nil { return }
+        mutating func add(runs: Int, errorRuns: Int, runsWithTokens: Int, input: Int64, output: Int64, rate: Pricing.Rate?) {
+            self.runs += runs
+            self.errorRuns += errorRuns
+            self.input += input
+            self.output += output
+            guard runsWithTokens > 0 else { return }
             if let rate {
-                cost += Double(input ?? 0) * rate.input / 1_000_000 + Double(output ?? 0) * rate.output / 1_000_000
-                pricedRuns += 1
+                cost += Double(input) * rate.input / 1_000_000 + Double(output) * rate.output / 1_000_000
+                pricedRuns += runsWithTokens
             } else {
-                unpricedRuns += 1
+                unpricedRuns += runsWithTokens
             }
         }
 
         /// Null unless every run with tokens had a price.
         var costCell: QueryTable.Cell { pricedRuns > 0 && unpricedRuns == 0 ? .number(cost) : .null }
 
-        func cells(key: String) -> [QueryTable.Cell] {
-            [.text(key), .integer(Int64(sessions.count)), .integer(Int64(runs)), .integer(Int64(errorRuns)),
+        var measures: [QueryTable.Cell] {
+            [.integer(Int64(sessions)), .integer(Int64(runs)), .integer(Int64(errorRuns)),
              .integer(input), .integer(output), .integer(input + output), costCell]
         }
     }
 
-    func run(on database: Database) throws -> QueryTable {
-        var buckets: [String: Bucket] = [:]
-        var timeKeys: [Int] = []       // local day, week start or month number, in order of first sight
-        var timeBuckets: [Bucket] = []
-        var indexOfTimeKey: [Int: Int] = [:]
-        var last = (key: Int.min, index: -1)  // rows come in time order: most share the previous row's bucket
+    /// The report as it is gathered: buckets by key, totals, and what lacked a price.
+    struct Tally {
+        var buckets: [[KeyPart]: Bucket] = [:]
         var totals = Bucket()
-        var offsets = ZoneOffsets(zone: window.zone)
-        var indexCache: [String: [String]] = [:]
+        /// Projects ('' for the default) and UTC days with tokens but no rate.
+        var unpriced: [String: Set<Int>] = [:]
+        var sessionDetails: [String: (title: String?, project: String?)] = [:]
+    }
+
+    func run(on database: Database) throws -> QueryTable {
+        var tally = Tally()
+        if let range = quarterHourRange, !groupings.contains(.session), !readsRows {
+            try gatherFromRollups(database, range: range, into: &tally)
+        } else {
+            try gatherFromRows(database, into: &tally)
+        }
+        return table(from: tally)
+    }
+
+    /// The window in whole quarter hours, when it starts and ends on one.
+    var quarterHourRange: Range<Int64>? {
+        func quarterHour(_ text: String?, unbounded: Int64) -> Int64? {
+            guard let text else { return unbounded }
+            guard let micros = Timestamp.microseconds(fromISO8601: text), micros % 900_000_000 == 0 else { return nil }
+            return micros / 900_000_000
+        }
+        guard let lower = quarterHour(window.since, unbounded: Int64.min / 2),
+              let upper = quarterHour(window.until, unbounded: Int64.max / 2) else { return nil }
+        return lower..<upper
+    }
+
+    var projectFilter: String? {
+        projects.isEmpty ? nil : JSONValue.array(projects.map(JSONValue.string)).serialized
+    }
+
+    // MARK: From the rollups
+
+    func gatherFromRollups(_ database: Database, range: Range<Int64>, into tally: inout Tally) throws {
+        var keys = KeyMaker(report: self)
         let rateFor = pricing?.resolver()
-        let needsSession = grouping == .project || grouping == .index || grouping == .session
-            || (pricing?.hasProjectRates ?? false)
-        let sql = needsSession
-            ? """
-              SELECT u.occurred_at, \(EventKey.sessionSQL("u.run_key")), u.input_tokens, u.output_tokens, u.is_error, s.project_id, s.index_ids,
-                     s.session_id
-              FROM usage_rows u JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("u.run_key"))
-              WHERE u.occurred_at >= ? AND u.occurred_at < ?
-              """
-            : """
-              SELECT occurred_at, \(EventKey.sessionSQL("run_key")), input_tokens, output_tokens, is_error, NULL, NULL, NULL
-              FROM usage_rows WHERE occurred_at >= ? AND occurred_at < ?
-              """
-        try database.forEachRow(sql, window.since ?? "", window.until ?? "9999") { row in
+        try database.forEachRow("""
+            SELECT quarter_hour, project_id, index_ids, runs, error_runs, runs_with_tokens, input_tokens, output_tokens, new_sessions
+            FROM usage_rollup
+            WHERE quarter_hour >= ?1 AND quarter_hour < ?2 AND (?3 IS NULL OR project_id IN (SELECT value FROM json_each(?3)))
+            """, range.lowerBound, range.upperBound, projectFilter) { row in
+            let quarterHour = try row.int64(0), project = try row.string(1)
+            let seconds = quarterHour * 900
+            let rate = rateFor?(project.isEmpty ? nil : project, seconds)
+            let runs = try row.int(3), errorRuns = try row.int(4), withTokens = try row.int(5)
+            let input = try row.int64(6), output = try row.int64(7), newSessions = try row.int(8)
+            if rate == nil && withTokens > 0 && pricing != nil {
+                tally.unpriced[project, default: []].insert(Int(seconds / 86_400))
+            }
+            for key in try keys.keys(seconds: seconds, project: project, indexIDs: row.string(2), session: nil) {
+                tally.buckets[key, default: Bucket()].add(runs: runs, errorRuns: errorRuns, runsWithTokens: withTokens,
+                                                          input: input, output: output, rate: rate)
+                tally.buckets[key]!.sessions += newSessions
+            }
+            tally.totals.add(runs: runs, errorRuns: errorRuns, runsWithTokens: withTokens, input: input, output: output, rate: rate)
+            tally.totals.sessions += newSessions
+        }
+        // A session's later runs count it in a bucket its earlier ones are not in.
+        try database.forEachRow("""
+            SELECT quarter_hour, project_id, index_ids, gap, sessions FROM session_returns
+            WHERE quarter_hour >= ?1 AND quarter_hour < ?2 AND (?3 IS NULL OR project_id IN (SELECT value FROM json_each(?3)))
+            """, range.lowerBound, range.upperBound, projectFilter) { row in
+            let quarterHour = try row.int64(0), gap = try row.int64(3), sessions = try row.int(4)
+            if gap > quarterHour - range.lowerBound { tally.totals.sessions += sessions }
+            let seconds = quarterHour * 900
+            for key in try keys.keys(seconds: seconds, project: row.string(1), indexIDs: row.string(2), session: nil) {
+                let start = keys.bucketStart(key: key, seconds: seconds).map { $0 / 900 } ?? range.lowerBound
+                if gap > quarterHour - max(start, range.lowerBound) { tally.buckets[key]?.sessions += sessions }
+            }
+        }
+    }
+
+    // MARK: From the rows
+
+    func gatherFromRows(_ database: Database, into tally: inout Tally) throws {
+        var keys = KeyMaker(report: self)
+        let rateFor = pricing?.resolver()
+        let bySession = groupings.contains(.session)
+        try database.forEachRow("""
+            SELECT u.occurred_at, \(EventKey.sessionSQL("u.run_key")), u.input_tokens, u.output_tokens, u.is_error,
+                   coalesce(s.project_id, ''), coalesce(s.index_ids, ''), s.session_id, s.title
+            FROM usage_rows u JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("u.run_key"))
+            WHERE u.occurred_at >= ?1 AND u.occurred_at < ?2 AND (?3 IS NULL OR s.project_id IN (SELECT value FROM json_each(?3)))
+            """, window.since ?? "", window.until ?? "9999", projectFilter) { row in
             let seconds = try row.withBytes(0) { Timestamp.epochSeconds(normalized: $0) } ?? 0
             let session = try row.int64(1)
             let input = try row.optionalInt64(2), output = try row.optionalInt64(3)
             let isError = try row.get(4, as: Bool.self)
-            let project = try needsSession ? row.optionalString(5) : nil
-            let rate = rateFor?(project, seconds)
-            totals.add(session: session, input: input, output: output, isError: isError, rate: rate)
-            switch grouping {
-            case .day, .week, .month:
-                let key = timeKey(seconds, offsets: &offsets)
-                if key != last.key {
-                    if let known = indexOfTimeKey[key] {
-                        last = (key, known)
-                    } else {
-                        timeKeys.append(key)
-                        timeBuckets.append(Bucket())
-                        indexOfTimeKey[key] = timeBuckets.count - 1
-                        last = (key, timeBuckets.count - 1)
-                    }
-                }
-                timeBuckets[last.index].add(session: session, input: input, output: output, isError: isError, rate: rate)
-            case .session, .project, .index:
-                let keys: [String]
-                if grouping == .session {
-                    keys = try [row.string(7)]
-                } else if grouping == .project {
-                    keys = [project ?? "(default)"]
-                } else {
-                    let text = try row.optionalString(6) ?? "null"
-                    if indexCache[text] == nil {
-                        let ids = (try? JSONParser.parse(text))?.arrayValue?.compactMap(\.stringValue) ?? []
-                        indexCache[text] = ids.isEmpty ? ["(no index)"] : Array(Set(ids)).sorted()
-                    }
-                    keys = indexCache[text]!
-                }
-                for key in keys {
-                    buckets[key, default: Bucket()].add(session: session, input: input, output: output, isError: isError, rate: rate)
-                }
+            let project = try row.string(5)
+            let rate = rateFor?(project.isEmpty ? nil : project, seconds)
+            let withTokens = input != nil || output != nil ? 1 : 0
+            if rate == nil && withTokens > 0 && pricing != nil {
+                tally.unpriced[project, default: []].insert(Int(seconds / 86_400))
             }
+            let sessionID = bySession ? try row.string(7) : nil
+            if let sessionID, tally.sessionDetails[sessionID] == nil {
+                tally.sessionDetails[sessionID] = (try row.optionalString(8), project.isEmpty ? nil : project)
+            }
+            for key in try keys.keys(seconds: seconds, project: project, indexIDs: row.string(6), session: sessionID) {
+                tally.buckets[key, default: Bucket()].add(runs: 1, errorRuns: isError ? 1 : 0, runsWithTokens: withTokens,
+                                                          input: input ?? 0, output: output ?? 0, rate: rate)
+                if tally.buckets[key]!.seen.insert(session).inserted { tally.buckets[key]!.sessions += 1 }
+            }
+            tally.totals.add(runs: 1, errorRuns: isError ? 1 : 0, runsWithTokens: withTokens, input: input ?? 0, output: output ?? 0,
+                             rate: rate)
+            if tally.totals.seen.insert(session).inserted { tally.totals.sessions += 1 }
         }
-        let ordered: [(String, Bucket)]
-        switch grouping {
-        case .day, .week, .month:
-            ordered = zip(timeKeys, timeBuckets).sorted { $0.0 < $1.0 }.map { (label(forTimeKey: $0.0), $0.1) }
-        default:
-            ordered = buckets.sorted { ($0.value.input + $0.value.output, $1.key) > ($1.value.input + $1.value.output, $0.key) }
-        }
-        return QueryTable(
-            columns: grouping == .session ? [.init("key", keepsWhole: true)] + Self.columns.dropFirst() : Self.columns,
-            rows: ordered.map { $0.1.cells(key: $0.0) },
-            totals: totals.cells(key: "total"),
-            note: grouping == .index ? "A run counts toward each index its session is bound to; the total counts it once." : nil)
     }
 
-    /// The bucket of a UTC time in the report's zone: a day number, the day
-    /// number a week starts on, or year * 12 + month.
-    private func timeKey(_ seconds: Int64, offsets: inout ZoneOffsets) -> Int {
-        let local = seconds + Int64(offsets.offset(at: seconds))
-        let day = Int(local >= 0 ? local / 86_400 : (local - 86_399) / 86_400)
+    // MARK: The table
+
+    func table(from tally: Tally) -> QueryTable {
+        // Time keys in time order; others by their total tokens, most first.
+        var rank: [[KeyPart: Int]] = []
+        for (position, grouping) in groupings.enumerated() {
+            var tokens: [KeyPart: Int64] = [:]
+            for (key, bucket) in tally.buckets { tokens[key[position], default: 0] += bucket.input + bucket.output }
+            let ordered = grouping.isTime
+                ? tokens.keys.sorted { $0.time < $1.time }
+                : tokens.keys.sorted { (tokens[$0]!, $1.text) > (tokens[$1]!, $0.text) }
+            rank.append(Dictionary(uniqueKeysWithValues: ordered.enumerated().map { ($1, $0) }))
+        }
+        let keys = tally.buckets.keys.sorted { a, b in
+            for position in a.indices where a[position] != b[position] { return rank[position][a[position]]! < rank[position][b[position]]! }
+            return false
+        }
+        let showsSessionDetails = groupings.contains(.session)
+        let detailsProject = showsSessionDetails && !groupings.contains(.project)
+        var columns = groupings.map { QueryTable.Column($0.columnName, title: $0.columnName.replacingOccurrences(of: "_id", with: "")) }
+        if showsSessionDetails { columns.append(.init("title", optional: true)) }
+        if detailsProject { columns.append(.init("project_id", title: "project", optional: true)) }
+        columns += Self.measureColumns
+        let rows: [[QueryTable.Cell]] = keys.map { key in
+            var cells = zip(groupings, key).map { grouping, part in QueryTable.Cell.text(label(grouping, part)) }
+            if showsSessionDetails, let id = zip(groupings, key).first(where: { $0.0 == .session })?.1.text {
+                let details = tally.sessionDetails[id]
+                cells.append(.init(details?.title))
+                if detailsProject { cells.append(.init(details?.project)) }
+            }
+            return cells + tally.buckets[key]!.measures
+        }
+        var totals: [QueryTable.Cell] = [.text("total")] + Array(repeating: .null, count: columns.count - Self.measureColumns.count - 1)
+        totals += tally.totals.measures
+        var table = QueryTable(columns: columns, rows: rows, totals: totals,
+                               note: groupings.contains(.index) ? "A run counts toward each index its session is bound to; the total counts it once." : nil)
+        table.warnings = tally.unpriced.keys.sorted().map { project in
+            let days = tally.unpriced[project]!.sorted()
+            let first = Timestamp.dayLabel(days.first!), last = Timestamp.dayLabel(days.last!)
+            return "no price for project \(project.isEmpty ? "(default)" : project) on \(days.count) day\(days.count == 1 ? "" : "s") "
+                + "(\(first == last ? first : "\(first) to \(last)"), UTC): its runs' cost is unknown"
+        }
+        return table
+    }
+
+    func label(_ grouping: Grouping, _ part: KeyPart) -> String {
         switch grouping {
-        case .week:
-            let weekday = ((day + 3) % 7 + 7) % 7  // 0 = Monday (1970-01-01 was a Thursday)
-            return day - (weekStart == .monday ? weekday : (weekday + 1) % 7)
-        case .month:
-            let (y, m, _) = Timestamp.civilFromDays(day)
-            return y * 12 + (m - 1)
-        default:
-            return day
+        case .month: return String(format: "%04d-%02d", part.time / 12, part.time % 12 + 1)
+        case .day, .week: return Timestamp.dayLabel(part.time)
+        case .project: return part.text.isEmpty ? "(default)" : part.text
+        case .index, .session: return part.text
+        }
+    }
+
+    /// Makes the keys of a run (or of a rollup row): one per index when
+    /// grouped by index.
+    struct KeyMaker {
+        let report: TokensReport
+        var offsets: ZoneOffsets
+        var indexCache: [String: [String]] = [:]
+
+        init(report: TokensReport) {
+            self.report = report
+            offsets = ZoneOffsets(zone: report.window.zone)
+        }
+
+        mutating func keys(seconds: Int64, project: String, indexIDs: String, session: String?) -> [[KeyPart]] {
+            var keys: [[KeyPart]] = [[]]
+            for grouping in report.groupings {
+                let parts: [KeyPart]
+                switch grouping {
+                case .day, .week, .month: parts = [KeyPart(time: timeKey(seconds, grouping))]
+                case .project: parts = [KeyPart(text: project)]
+                case .session: parts = [KeyPart(text: session ?? "")]
+                case .index:
+                    if indexCache[indexIDs] == nil {
+                        let ids = (try? JSONParser.parse(indexIDs))?.arrayValue?.compactMap(\.stringValue) ?? []
+                        indexCache[indexIDs] = ids.isEmpty ? ["(no index)"] : Array(Set(ids)).sorted()
+                    }
+                    parts = indexCache[indexIDs]!.map { KeyPart(text: $0) }
+                }
+                keys = parts.count == 1 ? keys.map { $0 + parts } : keys.flatMap { key in parts.map { key + [$0] } }
+            }
+            return keys
+        }
+
+        /// The UTC second a key's time bucket starts at, if it has one.
+        mutating func bucketStart(key: [KeyPart], seconds: Int64) -> Int64? {
+            guard let position = report.groupings.firstIndex(where: \.isTime) else { return nil }
+            let time = key[position].time
+            let day: Int
+            switch report.groupings[position] {
+            case .month: day = Timestamp.daysFromCivil(year: time / 12, month: time % 12 + 1, day: 1)
+            default: day = time
+            }
+            let localMidnight = Int64(day) * 86_400
+            let guess = localMidnight - Int64(offsets.offset(at: seconds))
+            return localMidnight - Int64(offsets.offset(at: guess))
+        }
+
+        /// The bucket of a UTC time in the report's zone: a day number, the day
+        /// number a week starts on, or year * 12 + month.
+        mutating func timeKey(_ seconds: Int64, _ grouping: Grouping) -> Int {
+            let local = seconds + Int64(offsets.offset(at: seconds))
+            let day = Int(local >= 0 ? local / 86_400 : (local - 86_399) / 86_400)
+            switch grouping {
+            case .week:
+                let weekday = ((day + 3) % 7 + 7) % 7  // 0 = Monday (1970-01-01 was a Thursday)
+                return day - (report.weekStart == .monday ? weekday : (weekday + 1) % 7)
+            case .month:
+                let (y, m, _) = Timestamp.civilFromDays(day)
+                return y * 12 + (m - 1)
+            default:
+                return day
+            }
         }
     }
 
@@ -171,11 +352,5 @@ public struct TokensReport {
             span = (seconds, next, offset)
             return offset
         }
-    }
-
-    private func label(forTimeKey key: Int) -> String {
-        if grouping == .month { return String(format: "%04d-%02d", key / 12, key % 12 + 1) }
-        let (y, m, d) = Timestamp.civilFromDays(key)
-        return String(format: "%04d-%02d-%02d", y, m, d)
     }
 }

@@ -56,18 +56,28 @@ extension ArchiveStore {
                            now: String, keepingNewer: Bool) throws -> SaveOutcome {
         try atomically {
             let existing = try database.cached.first(
-                "SELECT session_key, event_count, meta, deleted_at IS NOT NULL, last_updated_at FROM sessions WHERE session_id = ?",
-                session.sessionID
-            ) { try (key: $0.int64(0), count: $0.int(1), meta: $0.string(2), deleted: $0.get(3, as: Bool.self), updated: $0.string(4)) }
+                """
+                SELECT session_key, event_count, meta, deleted_at IS NOT NULL, last_updated_at, project_id
+                FROM sessions WHERE session_id = ?
+                """, session.sessionID
+            ) {
+                try (key: $0.int64(0), count: $0.int(1), meta: $0.string(2), deleted: $0.get(3, as: Bool.self), updated: $0.string(4),
+                     project: $0.optionalString(5))
+            }
             if keepingNewer, let existing, existing.updated > session.lastUpdatedAt { return .olderThanArchived(existing.updated) }
             var keep = 0
             var outcome = SaveOutcome.new
             var runTimes: [String: [String]] = [:]
             var relaidOut = false
+            // The rollups hold the session's runs under its project and index set (in meta).
+            var rollupsChange = true
             if let existing {
                 let prefix = try commonPrefix(session, sessionKey: existing.key)
                 keep = prefix.length
                 relaidOut = try relayout(prefix.layoutChanges, sessionKey: existing.key)
+                rollupsChange = keep < existing.count || keep < session.events.count || existing.meta != session.meta
+                    || (projectID != nil && projectID != existing.project)
+                if rollupsChange { try adjustRollups(sessionKey: existing.key, sign: -1) }
                 if keep < existing.count {
                     let revision = try saveRevision(sessionID: session.sessionID, at: now)
                     runTimes = try runTimesByStopEvent(sessionKey: existing.key, from: keep)
@@ -82,12 +92,13 @@ extension ArchiveStore {
                 }
             }
             try upsertSessionRow(session, projectID: projectID, organizationID: organizationID, now: now)
+            let sessionKey = try existing?.key
+                ?? database.cached.scalar("SELECT session_key FROM sessions WHERE session_id = ?", session.sessionID, as: Int64.self)!
             if keep < session.events.count {
-                let sessionKey = try existing?.key
-                    ?? database.cached.scalar("SELECT session_key FROM sessions WHERE session_id = ?", session.sessionID, as: Int64.self)!
                 try insertEvents(session, sessionKey: sessionKey, from: keep, runTimes: &runTimes)
                 try relinkToolCalls(session, sessionKey: sessionKey)
             }
+            if rollupsChange { try adjustRollups(sessionKey: sessionKey, sign: 1) }
             return outcome
         }
     }

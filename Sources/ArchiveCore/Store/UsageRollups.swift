@@ -1,0 +1,90 @@
+import SQLiteCore
+
+/// Keeps `usage_rollup` and `session_returns` (Migrations/0006) equal to a
+/// recomputation from `usage_rows`: a session's contribution is taken out
+/// before its rows or its project change and put back after, in the same
+/// transaction. The SQL is the migration's, for one session.
+extension ArchiveStore {
+    /// The session's runs by quarter hour, with its project and index set, as `entries`.
+    private static func entriesSQL(_ columns: String) -> String {
+        """
+        WITH entries AS (
+          SELECT e.*, e.qh - lag(e.qh) OVER (ORDER BY e.qh) AS gap, s.project_id, s.index_ids
+          FROM (SELECT unixepoch(occurred_at) / 900 AS qh, count(*) AS runs, sum(is_error) AS error_runs,
+                       sum(input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AS runs_with_tokens,
+                       coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens
+                FROM usage_rows WHERE run_key BETWEEN ?1 AND ?2 GROUP BY 1) e,
+               (SELECT coalesce(project_id, '') AS project_id, coalesce(index_ids, '') AS index_ids
+                FROM sessions WHERE session_key = ?3) s
+        )
+        \(columns)
+        """
+    }
+
+    static let addToRollupSQL = entriesSQL("""
+        INSERT INTO usage_rollup(quarter_hour, project_id, index_ids, runs, error_runs, runs_with_tokens,
+                                 input_tokens, output_tokens, new_sessions)
+        SELECT qh, project_id, index_ids, ?4 * runs, ?4 * error_runs, ?4 * runs_with_tokens, ?4 * input_tokens,
+               ?4 * output_tokens, ?4 * (gap IS NULL)
+        FROM entries WHERE true
+        ON CONFLICT DO UPDATE SET runs = runs + excluded.runs, error_runs = error_runs + excluded.error_runs,
+          runs_with_tokens = runs_with_tokens + excluded.runs_with_tokens,
+          input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
+          new_sessions = new_sessions + excluded.new_sessions
+        """)
+
+    static let addToReturnsSQL = entriesSQL("""
+        INSERT INTO session_returns(quarter_hour, project_id, index_ids, gap, sessions)
+        SELECT qh, project_id, index_ids, gap, ?4 FROM entries WHERE gap IS NOT NULL
+        ON CONFLICT DO UPDATE SET sessions = sessions + excluded.sessions
+        """)
+
+    static let dropEmptyRollupSQL = entriesSQL("""
+        DELETE FROM usage_rollup WHERE runs = 0
+          AND (quarter_hour, project_id, index_ids) IN (SELECT qh, project_id, index_ids FROM entries)
+        """)
+
+    static let dropEmptyReturnsSQL = entriesSQL("""
+        DELETE FROM session_returns WHERE sessions = 0
+          AND (quarter_hour, project_id, index_ids) IN (SELECT qh, project_id, index_ids FROM entries)
+        """)
+
+    /// Adds (`sign` 1) or takes out (-1) the session's runs as they now stand.
+    func adjustRollups(sessionKey: Int64, sign: Int) throws {
+        let first = Self.eventKey(session: sessionKey, seq: 0), last = Self.lastEventKey(session: sessionKey)
+        try database.cached.execute(Self.addToRollupSQL, first, last, sessionKey, sign)
+        try database.cached.execute(Self.addToReturnsSQL, first, last, sessionKey, sign)
+        if sign < 0 {
+            try database.cached.execute(Self.dropEmptyRollupSQL, first, last, sessionKey)
+            try database.cached.execute(Self.dropEmptyReturnsSQL, first, last, sessionKey)
+        }
+    }
+
+    /// Rollup rows that differ from a recomputation from `usage_rows` (none when all is well).
+    func rollupMismatches() throws -> Int {
+        let recomputed = """
+            SELECT e.qh, coalesce(s.project_id, '') AS project_id, coalesce(s.index_ids, '') AS index_ids, e.runs, e.error_runs,
+                   e.runs_with_tokens, e.input_tokens, e.output_tokens,
+                   e.qh - lag(e.qh) OVER (PARTITION BY e.session_key ORDER BY e.qh) AS gap
+            FROM (SELECT run_key >> 24 AS session_key, unixepoch(occurred_at) / 900 AS qh, count(*) AS runs,
+                         sum(is_error) AS error_runs, sum(input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AS runs_with_tokens,
+                         coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens
+                  FROM usage_rows GROUP BY 1, 2) e
+            JOIN sessions s ON s.session_key = e.session_key
+            """
+        let rollup = try database.scalar("""
+            WITH entries AS (\(recomputed)),
+            expected AS (SELECT qh, project_id, index_ids, sum(runs), sum(error_runs), sum(runs_with_tokens), sum(input_tokens),
+                                sum(output_tokens), sum(gap IS NULL) FROM entries GROUP BY 1, 2, 3)
+            SELECT (SELECT count(*) FROM (SELECT * FROM expected EXCEPT SELECT * FROM usage_rollup))
+                 + (SELECT count(*) FROM (SELECT * FROM usage_rollup EXCEPT SELECT * FROM expected))
+            """, as: Int.self) ?? 0
+        let returns = try database.scalar("""
+            WITH entries AS (\(recomputed)),
+            expected AS (SELECT qh, project_id, index_ids, gap, count(*) FROM entries WHERE gap IS NOT NULL GROUP BY 1, 2, 3, 4)
+            SELECT (SELECT count(*) FROM (SELECT * FROM expected EXCEPT SELECT * FROM session_returns))
+                 + (SELECT count(*) FROM (SELECT * FROM session_returns EXCEPT SELECT * FROM expected))
+            """, as: Int.self) ?? 0
+        return rollup + returns
+    }
+}

@@ -1,0 +1,158 @@
+import TestSupport
+import Foundation
+import Testing
+import LosslessJSON
+import SQLiteCore
+@testable import ArchiveCore
+
+/// The rollups the token reports read are kept by the writer; after every
+/// kind of change they must equal a recomputation from the rows.
+@Suite struct UsageRollupTests {
+    static func session(_ id: String, updated: String, runs: [(Int, Int)], indexes: String = "null", errorLast: Bool = false) -> String {
+        var events: [String] = []
+        for (offset, run) in runs.enumerated() {
+            events.append(Fixtures.userInput("q\(offset)"))
+            events.append(Fixtures.text("a\(offset)"))
+            events.append(errorLast && offset == runs.count - 1
+                ? #"{"type":"stop","error":"boom","is_error":true,"usage":{"total_input_tokens":null,"total_output_tokens":null}}"#
+                : Fixtures.stop(input: run.0, output: run.1))
+        }
+        return #"{"session_id":"\#(id)","last_updated_at":"\#(updated)","index_ids":\#(indexes),"events":[\#(events.joined(separator: ","))]}"#
+    }
+
+    func save(_ store: ArchiveStore, _ text: String, project: String? = "p1") throws {
+        try store.save(Normalizer.normalize(body: Array(text.utf8)), projectID: project, organizationID: nil, syncedAt: "2026-05-01T00:00:00Z")
+    }
+
+    func rollupRows(_ store: ArchiveStore) throws -> Int {
+        try store.database.scalar("SELECT count(*) FROM usage_rollup", as: Int.self) ?? 0
+    }
+
+    @Test func rollupsEqualTheRowsAfterEveryKindOfChange() throws {
+        let folder = try TemporaryDirectory()
+        let store = try ArchiveStore(path: folder.path("a.db"))
+        // New sessions, in several quarter hours, projects and index sets.
+        try save(store, Self.session("a", updated: "2026-03-01T10:00:00Z", runs: [(10, 1), (20, 2)]))
+        try save(store, Self.session("b", updated: "2026-03-01T10:14:59Z", runs: [(5, 5)], indexes: #"["i1","i2"]"#))
+        try save(store, Self.session("c", updated: "2026-03-02T23:59:00+05:30", runs: [(1, 1)], errorLast: true), project: nil)
+        #expect(try store.rollupMismatches() == 0)
+        #expect(try rollupRows(store) == 3)
+        // Appended runs a day later: a second entry of "a", with a gap.
+        try save(store, Self.session("a", updated: "2026-03-02T09:00:00Z", runs: [(10, 1), (20, 2), (30, 3)]))
+        #expect(try store.database.scalar("SELECT count(*) FROM session_returns", as: Int.self) == 1)
+        #expect(try store.rollupMismatches() == 0)
+        // A rewrite: history that does not extend the archived one.
+        try save(store, Self.session("a", updated: "2026-03-03T09:00:00Z", runs: [(7, 7)]))
+        #expect(try store.rollupMismatches() == 0)
+        // Metadata only: the index set changes, the runs stay.
+        try save(store, Self.session("b", updated: "2026-03-03T09:00:00Z", runs: [(5, 5)], indexes: #"["i3"]"#))
+        #expect(try store.database.scalar("SELECT count(*) FROM usage_rollup WHERE index_ids LIKE '%i1%'", as: Int.self) == 0)
+        #expect(try store.rollupMismatches() == 0)
+        // Another project takes the session over.
+        try save(store, Self.session("b", updated: "2026-03-03T09:00:00Z", runs: [(5, 5)], indexes: #"["i3"]"#), project: "p2")
+        #expect(try store.rollupMismatches() == 0)
+        // Deletion marks keep the runs: the rollups do not move.
+        _ = try store.markDeleted(sessionID: "c", at: "2026-04-01T00:00:00Z")
+        #expect(try store.rollupMismatches() == 0)
+        // Unchanged sessions change nothing.
+        try save(store, Self.session("b", updated: "2026-03-03T09:00:00Z", runs: [(5, 5)], indexes: #"["i3"]"#), project: "p2")
+        #expect(try store.rollupMismatches() == 0)
+        // Imports, in batches.
+        let corpus = folder.path("c.jsonl")
+        let lines = (0..<300).map { Self.session("imp-\($0)", updated: "2026-04-\(10 + $0 % 9)T0\($0 % 10):\($0 % 6)0:00Z", runs: [($0, 1), (1, $0)]) }
+        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: corpus))
+        let report = try Importer(store: store, onFailure: { Issue.record("import: \($0)") }).run(paths: [corpus])
+        #expect(report.new == 300)
+        #expect(try store.rollupMismatches() == 0)
+        // Every run and token is in the rollups exactly once.
+        #expect(try store.database.scalar("SELECT sum(runs) FROM usage_rollup", as: Int.self)
+                == store.database.scalar("SELECT count(*) FROM usage_rows", as: Int.self))
+        #expect(try store.database.scalar("SELECT sum(input_tokens) FROM usage_rollup", as: Int.self)
+                == store.database.scalar("SELECT sum(input_tokens) FROM usage_rows", as: Int.self))
+        // A mismatch is seen: the check is not blind.
+        try store.database.execute("UPDATE usage_rollup SET runs = runs + 1 WHERE (quarter_hour, project_id, index_ids) = (SELECT quarter_hour, project_id, index_ids FROM usage_rollup LIMIT 1)")
+        #expect(try store.rollupMismatches() == 2)
+    }
+
+    @Test func theMigrationBuildsRollupsForAnExistingArchive() throws {
+        let folder = try TemporaryDirectory()
+        let path = folder.path("old.db")
+        do {
+            let store = try ArchiveStore(path: path)
+            try save(store, Self.session("a", updated: "2026-03-01T10:00:00Z", runs: [(10, 1)]))
+            try save(store, Self.session("a", updated: "2026-03-05T10:00:00Z", runs: [(10, 1), (3, 4)]))
+            try save(store, Self.session("b", updated: "2026-03-01T10:05:00Z", runs: [(2, 2)]), project: nil)
+            // As an archive of schema 5 was: no rollups.
+            try store.database.executeScript("""
+                DROP TABLE usage_rollup; DROP TABLE session_returns; DELETE FROM schema_migrations WHERE version = 6;
+                """)
+        }
+        let store = try ArchiveStore(path: path)
+        #expect(try store.appliedSchemaVersion() == 6)
+        #expect(try rollupRows(store) == 3)
+        #expect(try store.database.scalar("SELECT count(*) FROM session_returns", as: Int.self) == 1)
+        #expect(try store.rollupMismatches() == 0)
+    }
+}
+
+/// The token reports read the rollups; the same reports read from the rows
+/// must give the same tables, in every zone (half- and quarter-hour ones
+/// too), for every key and pair of keys, window and price list.
+@Suite struct RollupReportAgreementTests {
+    @Test func reportsFromRollupsEqualReportsFromRows() throws {
+        let folder = try TemporaryDirectory()
+        let store = try ArchiveStore(path: folder.path("a.db"))
+        var random = RoundTripDifferentialTests.Random(state: 0x5EED_2026)
+        let base = try #require(Timestamp.microseconds(fromISO8601: "2026-01-01T00:00:00Z")) / 1_000_000
+        for id in 0..<150 {
+            var runs: [(Int, Int)] = []
+            var seconds = base + Int64(random.below(120 * 86_400))
+            let project: String? = random.pick(["p1", "p2", "p3", nil])
+            let indexes = random.pick(["null", #"["i1"]"#, #"["i1","i2"]"#, #"["i3"]"#])
+            // Saved a few times, each time with more runs and a later time:
+            // entries in several quarter hours, days and months.
+            for _ in 0..<(1 + random.below(4)) {
+                for _ in 0..<(1 + random.below(3)) { runs.append((random.below(5_000), random.below(500))) }
+                let updated = Timestamp.format(microseconds: seconds * 1_000_000)
+                let text = UsageRollupTests.session("s\(id)", updated: updated, runs: runs, indexes: indexes, errorLast: random.chance(10))
+                try store.save(Normalizer.normalize(body: Array(text.utf8)), projectID: project, organizationID: nil, syncedAt: "x")
+                seconds += Int64(random.pick([60, 600, 3_600, 20_000, 86_400, 40 * 86_400]))
+            }
+        }
+        #expect(try store.rollupMismatches() == 0)
+        let pricing = Pricing(rates: [.init(from: nil, project: nil, input: 3, output: 15), .init(from: "2026-02-10", project: "p2", input: 1, output: 2)])
+        let keys: [[TokensReport.Grouping]] = [[.day], [.week], [.month], [.project], [.index], [.project, .day], [.day, .index],
+                                               [.month, .project], [.index, .project], [.week, .project]]
+        var compared = 0
+        for zone in ["UTC", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Adelaide", "America/St_Johns", "Europe/Berlin"] {
+            for (since, until) in [(nil, nil), ("2026-02-03", "2026-03-15"), ("2026-03", "2026-04")] as [(String?, String?)] {
+                for groupings in keys {
+                    var report = TokensReport(groupings: groupings, window: try TimeWindow(since: since, until: until, zone: zone),
+                                              pricing: groupings.count == 1 ? pricing : nil)
+                    if groupings == [.project, .day] { report.projects = ["p1", "p3"] }
+                    #expect(report.quarterHourRange != nil)
+                    let fromRollups = try report.run(on: store.database)
+                    report.readsRows = true
+                    let fromRows = try report.run(on: store.database)
+                    #expect(fromRollups.columns == fromRows.columns)
+                    #expect(Self.same(fromRollups.totals ?? [], fromRows.totals ?? []), "\(zone) \(groupings) \(since ?? "-")")
+                    #expect(fromRollups.rows.count == fromRows.rows.count, "\(zone) \(groupings) \(since ?? "-")")
+                    for (a, b) in zip(fromRollups.rows, fromRows.rows) where !Self.same(a, b) {
+                        Issue.record("\(zone) \(groupings) \(since ?? "-"): rollups \(a) rows \(b)")
+                        break
+                    }
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared == 180)
+    }
+
+    /// Equal cells, costs to a millionth of a cent (sums in another order).
+    static func same(_ a: [QueryTable.Cell], _ b: [QueryTable.Cell]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { x, y in
+            if case .number(let p) = x, case .number(let q) = y { return abs(p - q) < 1e-8 }
+            return x == y
+        }
+    }
+}
