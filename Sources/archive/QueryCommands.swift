@@ -38,7 +38,7 @@ struct SearchCommand: ParsableCommand {
 
     @OptionGroup var report: ReportOptions
     @Argument(help: "Words to find (all of them). With --fts, an FTS5 query.") var query: String
-    @Option(help: "Only this project.") var project: String?
+    @Option(name: .customLong("project"), help: "Only this project; repeat for several.") var projects: [String] = []
     @Option(name: [.customShort("n"), .long], help: "At most this many results (0: all).") var limit = 20
     @Flag(help: "Take QUERY as raw FTS5 syntax (phrases, OR, NEAR, prefix*).") var fts = false
 
@@ -50,7 +50,7 @@ struct SearchCommand: ParsableCommand {
         try report.show { store, window in
             var search = SearchQuery(text: query)
             search.rawFTS = fts
-            search.project = project
+            search.projects = projects
             search.window = window
             search.limit = limit == 0 ? -1 : limit
             if report.output.format == .table { search.highlight = (HighlightMarks.open, HighlightMarks.close) }
@@ -111,9 +111,10 @@ struct ToolsCommand: ParsableCommand {
         commandName: "tools", abstract: "Per tool: calls, calls with no result, error results, share of runs, calls per run.")
 
     @OptionGroup var report: ReportOptions
+    @Option(name: .customLong("project"), help: "Only this project; repeat for several.") var projects: [String] = []
 
     func run() throws {
-        try report.show { store, window in try store.tools(ToolsReport(window: window)) }
+        try report.show { store, window in try store.tools(ToolsReport(window: window, projects: projects)) }
     }
 }
 

@@ -250,7 +250,7 @@ extension QueryTable {
         #expect(try SearchQuery(text: "score").run(on: fixture.database).rows.isEmpty)
         #expect(try SearchQuery(text: "2026").run(on: fixture.database).column("kind") == [.text("tool_call")])
         var other = SearchQuery(text: "renewal")
-        other.project = "elsewhere"
+        other.projects = ["elsewhere"]
         #expect(try other.run(on: fixture.database).rows.isEmpty)
         var raw = SearchQuery(text: "renew* NOT termination")
         raw.rawFTS = true

@@ -84,11 +84,12 @@ import SQLiteCore
             try save(store, Self.session("b", updated: "2026-03-01T10:05:00Z", runs: [(2, 2)]), project: nil)
             // As an archive of schema 5 was: no rollups.
             try store.database.executeScript("""
-                DROP TABLE usage_rollup; DROP TABLE session_returns; DELETE FROM schema_migrations WHERE version = 6;
+                DROP TABLE usage_rollup; DROP TABLE session_returns; DROP TABLE tool_rollup;
+                DELETE FROM schema_migrations WHERE version >= 6;
                 """)
         }
         let store = try ArchiveStore(path: path)
-        #expect(try store.appliedSchemaVersion() == 6)
+        #expect(try store.appliedSchemaVersion() == ArchiveStore.schemaVersion)
         #expect(try rollupRows(store) == 3)
         #expect(try store.database.scalar("SELECT count(*) FROM session_returns", as: Int.self) == 1)
         #expect(try store.rollupMismatches() == 0)
@@ -153,6 +154,46 @@ import SQLiteCore
         a.count == b.count && zip(a, b).allSatisfy { x, y in
             if case .number(let p) = x, case .number(let q) = y { return abs(p - q) < 1e-8 }
             return x == y
+        }
+    }
+}
+
+extension RollupReportAgreementTests {
+    @Test func toolsFromRollupsEqualToolsFromCallsAndFollowEveryChange() throws {
+        let folder = try TemporaryDirectory()
+        let store = try ArchiveStore(path: folder.path("a.db"))
+        func call(_ id: String, _ name: String) -> String { #"{"type":"tool_call","call_id":"\#(id)","name":"\#(name)","arguments":{}}"# }
+        func result(_ id: String, error: Bool) -> String {
+            error ? #"{"type":"tool_result","call_id":"\#(id)","result":{"error":"no"}}"# : #"{"type":"tool_result","call_id":"\#(id)","result":"ok"}"#
+        }
+        var random = RoundTripDifferentialTests.Random(state: 77)
+        for id in 0..<80 {
+            var events: [String] = []
+            var seconds = Int64(1_770_000_000 + random.below(60 * 86_400))
+            for save in 0..<(1 + random.below(3)) {
+                for turn in 0..<(1 + random.below(2)) {
+                    events.append(Fixtures.userInput("q"))
+                    for n in 0..<random.below(3) {
+                        let callID = "c\(save)-\(turn)-\(n)"
+                        events.append(call(callID, random.pick(["search", "lookup", "fetch"])))
+                        if random.chance(80) { events.append(result(callID, error: random.chance(25))) }
+                    }
+                    if random.chance(85) { events.append(Fixtures.stop(input: 1, output: 1)) }  // else a run not yet stopped
+                }
+                let text = #"{"session_id":"t\#(id)","last_updated_at":"\#(Timestamp.format(microseconds: seconds * 1_000_000))","events":[\#(events.joined(separator: ","))]}"#
+                try store.save(Normalizer.normalize(body: Array(text.utf8)), projectID: random.pick(["p1", "p2", nil]), organizationID: nil, syncedAt: "x")
+                seconds += Int64(random.pick([300, 7_200, 90_000]))
+            }
+        }
+        #expect(try store.rollupMismatches() == 0)
+        #expect(try store.database.scalar("SELECT count(*) FROM tool_rollup", as: Int.self) ?? 0 > 20)
+        for (since, until, projects) in [(nil, nil, []), ("2026-02-10", "2026-03-01", []), (nil, "2026-03", ["p1"])] as [(String?, String?, [String])] {
+            var report = ToolsReport(window: try TimeWindow(since: since, until: until, zone: "Asia/Kathmandu"), projects: projects)
+            let fromRollups = try report.run(on: store.database)
+            report.readsRows = true
+            let fromRows = try report.run(on: store.database)
+            #expect(!fromRows.rows.isEmpty)
+            #expect(fromRollups == fromRows, "\(since ?? "-") \(projects)")
         }
     }
 }

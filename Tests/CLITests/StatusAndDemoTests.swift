@@ -1,4 +1,5 @@
 import TestSupport
+import ArchiveCore
 import Foundation
 import LosslessJSON
 import SQLiteCore
@@ -23,15 +24,15 @@ import Testing
         let result = try await ArchiveProcess.run(["status"], environment: ["XDG_DATA_HOME": dataHome], directory: elsewhere)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("archive \(path)"))
-        #expect(result.stdout.contains("schema  version 5"))
+        #expect(result.stdout.contains("schema  version \(ArchiveStore.schemaVersion)"))
         let database = try Database(path: path, mode: .readOnly)
         var tables: [String] = []
         try database.forEachRow("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'search_index_%' ORDER BY name") {
             try tables.append($0.string(0))
         }
-        #expect(tables == ["archive_settings", "event_rows", "event_types", "events", "schema_migrations", "search_index", "search_source", "session_revisions", "sessions",
-                           "sync_failures", "sync_runs", "tool_call_links", "tool_call_rows", "tool_calls", "typed_events", "usage",
-                           "usage_rows"])
+        #expect(tables == ["archive_settings", "event_rows", "event_types", "events", "schema_migrations", "search_index", "search_source", "session_returns", "session_revisions", "sessions",
+                           "sync_failures", "sync_runs", "tool_call_links", "tool_call_rows", "tool_calls", "tool_rollup", "typed_events", "usage",
+                           "usage_rollup", "usage_rows"])
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         _ = try await ArchiveProcess.run(["import", empty], environment: ["ARCHIVE_DB": folder.path("env.db")])
@@ -39,7 +40,7 @@ import Testing
         #expect(viaEnvironment.stdout.contains("archive \(folder.path("env.db"))"))
         let json = try await ArchiveProcess.run(["status", "--format", "json", "--check"], environment: ["ARCHIVE_DB": folder.path("env.db")])
         let value = try JSONParser.parse(json.stdout.trimmingCharacters(in: .newlines))
-        #expect(value["schema_version"] == 5 && value["sessions"] == 0 && value["path"] == .string(folder.path("env.db")))
+        #expect(value["schema_version"] == .number(JSONNumber(ArchiveStore.schemaVersion)) && value["sessions"] == 0 && value["path"] == .string(folder.path("env.db")))
         #expect(value["recent_runs"]?.arrayValue?.count == 1 && value["open_failures"] == [])  // the import that made it
     }
 
@@ -58,7 +59,7 @@ import Testing
         }
         let upgraded = try await ArchiveProcess.run(["sessions", "--db", path, "--format", "csv"])
         #expect(upgraded.status == 0, "\(upgraded.stderr)")
-        #expect(upgraded.stderr == "archive: upgrading \(path) from schema version 1 to 5 (once)\n")
+        #expect(upgraded.stderr == "archive: upgrading \(path) from schema version 1 to \(ArchiveStore.schemaVersion) (once)\n")
         #expect(upgraded.stdout.contains("old-1"))
         let again = try await ArchiveProcess.run(["sessions", "--db", path, "--format", "csv"])
         #expect(again.status == 0 && again.stderr.isEmpty)

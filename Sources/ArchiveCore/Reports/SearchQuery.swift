@@ -1,11 +1,13 @@
 import SQLiteCore
+import LosslessJSON
 
 /// `archive search`: full-text search ranked by bm25, with a highlighted snippet.
 public struct SearchQuery {
     public var text: String
     /// Raw FTS5 syntax instead of plain words.
     public var rawFTS = false
-    public var project: String?
+    /// Only these projects (empty: all).
+    public var projects: [String] = []
     public var window: TimeWindow = .unbounded
     public var limit = 20
     public var highlight: (open: String, close: String) = ("[", "]")
@@ -55,10 +57,10 @@ public struct SearchQuery {
             try database.forEachRow("""
                 SELECT f.rowid, f.rank FROM search_index f
                 JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("f.rowid"))
-                WHERE search_index MATCH ?1 AND (?2 IS NULL OR s.project_id = ?2)
+                WHERE search_index MATCH ?1 AND (?2 IS NULL OR s.project_id IN (SELECT value FROM json_each(?2)))
                   AND s.last_updated_at >= ?3 AND s.last_updated_at < ?4
                 ORDER BY f.rank LIMIT ?5
-                """, match, project, window.since ?? "", window.until ?? "9999", limit
+                """, match, projects.isEmpty ? nil : JSONValue.array(projects.map(JSONValue.string)).serialized, window.since ?? "", window.until ?? "9999", limit
             ) { try hits.append(($0.int64(0), $0.double(1))) }
             try database.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_hits USING fts5(body, tokenize = '\(ArchiveStore.searchTokenizer)')")
             try database.execute("DELETE FROM temp.search_hits")

@@ -1,6 +1,7 @@
 import SQLiteCore
 
-/// Keeps `usage_rollup` and `session_returns` (Migrations/0006) equal to a
+/// Keeps `usage_rollup`, `session_returns` (Migrations/0006) and
+/// `tool_rollup` (0007) equal to a
 /// recomputation from `usage_rows`: a session's contribution is taken out
 /// before its rows or its project change and put back after, in the same
 /// transaction. The SQL is the migration's, for one session.
@@ -49,14 +50,43 @@ extension ArchiveStore {
           AND (quarter_hour, project_id, index_ids) IN (SELECT qh, project_id, index_ids FROM entries)
         """)
 
-    /// Adds (`sign` 1) or takes out (-1) the session's runs as they now stand.
+    /// The session's tool calls with the quarter hour of their run, project and name, as `calls`.
+    private static func callsSQL(_ statement: String) -> String {
+        """
+        WITH calls AS (
+          SELECT unixepoch(coalesce((SELECT u.occurred_at FROM usage_rows u WHERE u.run_key BETWEEN ?1 AND ?2 AND u.turn = c.turn),
+                                    s.last_updated_at)) / 900 AS qh,
+                 s.project_id, coalesce(c.name, '(unnamed)') AS name, c.turn, l.result_seq, l.error_result
+          FROM tool_call_rows l JOIN event_rows c ON c.event_key = l.call_key,
+               (SELECT coalesce(project_id, '') AS project_id, last_updated_at FROM sessions WHERE session_key = ?3) s
+          WHERE l.call_key BETWEEN ?1 AND ?2
+        )
+        \(statement)
+        """
+    }
+
+    static let addToToolRollupSQL = callsSQL("""
+        INSERT INTO tool_rollup(quarter_hour, project_id, name, calls, no_result, error_results, runs_using)
+        SELECT qh, project_id, name, ?4 * count(*), ?4 * sum(result_seq IS NULL), ?4 * sum(error_result), ?4 * count(DISTINCT turn)
+        FROM calls GROUP BY 1, 2, 3
+        ON CONFLICT DO UPDATE SET calls = calls + excluded.calls, no_result = no_result + excluded.no_result,
+          error_results = error_results + excluded.error_results, runs_using = runs_using + excluded.runs_using
+        """)
+
+    static let dropEmptyToolRollupSQL = callsSQL("""
+        DELETE FROM tool_rollup WHERE calls = 0 AND (quarter_hour, project_id, name) IN (SELECT qh, project_id, name FROM calls)
+        """)
+
+    /// Adds (`sign` 1) or takes out (-1) the session's runs and tool calls as they now stand.
     func adjustRollups(sessionKey: Int64, sign: Int) throws {
         let first = Self.eventKey(session: sessionKey, seq: 0), last = Self.lastEventKey(session: sessionKey)
         try database.cached.execute(Self.addToRollupSQL, first, last, sessionKey, sign)
         try database.cached.execute(Self.addToReturnsSQL, first, last, sessionKey, sign)
+        try database.cached.execute(Self.addToToolRollupSQL, first, last, sessionKey, sign)
         if sign < 0 {
             try database.cached.execute(Self.dropEmptyRollupSQL, first, last, sessionKey)
             try database.cached.execute(Self.dropEmptyReturnsSQL, first, last, sessionKey)
+            try database.cached.execute(Self.dropEmptyToolRollupSQL, first, last, sessionKey)
         }
     }
 
@@ -85,6 +115,20 @@ extension ArchiveStore {
             SELECT (SELECT count(*) FROM (SELECT * FROM expected EXCEPT SELECT * FROM session_returns))
                  + (SELECT count(*) FROM (SELECT * FROM session_returns EXCEPT SELECT * FROM expected))
             """, as: Int.self) ?? 0
-        return rollup + returns
+        let tools = try database.scalar("""
+            WITH expected AS (
+              SELECT qh, project_id, name, count(*), sum(result_seq IS NULL), sum(error_result), count(DISTINCT session_key << 24 | turn)
+              FROM (SELECT unixepoch(coalesce((SELECT u.occurred_at FROM usage_rows u
+                                               WHERE u.run_key BETWEEN s.session_key << 24 AND (s.session_key << 24) | 16777215
+                                                 AND u.turn = c.turn), s.last_updated_at)) / 900 AS qh,
+                           coalesce(s.project_id, '') AS project_id, coalesce(c.name, '(unnamed)') AS name, s.session_key, c.turn,
+                           l.result_seq, l.error_result
+                    FROM tool_call_rows l JOIN sessions s ON s.session_key = l.call_key >> 24
+                    JOIN event_rows c ON c.event_key = l.call_key)
+              GROUP BY 1, 2, 3)
+            SELECT (SELECT count(*) FROM (SELECT * FROM expected EXCEPT SELECT * FROM tool_rollup))
+                 + (SELECT count(*) FROM (SELECT * FROM tool_rollup EXCEPT SELECT * FROM expected))
+            """, as: Int.self) ?? 0
+        return rollup + returns + tools
     }
 }

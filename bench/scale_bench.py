@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""The scale benchmark (release build): how cost grows with the archive. For
+each size, generates the corpus once (the simulator's shape), imports it
+(time, peak memory, size), then times every report as a whole process,
+median of --repeat runs: tokens by day, week, month (in a quarter-hour zone
+and a half-hour one), project and index; tools; status; sessions by tokens;
+a rare word's search; and count(*) of the events view for scale.
+usage: scale_bench.py [--sizes 20000,100000,300000] [--repeat 5]"""
+import argparse, os, re, statistics, subprocess, sys, time
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ap = argparse.ArgumentParser()
+ap.add_argument("--sizes", default="20000,100000,300000")
+ap.add_argument("--repeat", type=int, default=5)
+ap.add_argument("--work", default=os.path.join(root, "bench-out"))
+args = ap.parse_args()
+os.makedirs(args.work, exist_ok=True)
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+run(["swift", "build", "-c", "release"], cwd=root)
+bindir = run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=root).stdout.strip()
+archive, simulator = os.path.join(bindir, "archive"), os.path.join(bindir, "chat-simulator")
+
+def corpus(n):
+    path = os.path.join(args.work, f"corpus-v2-{n}.jsonl")
+    if not os.path.exists(path):
+        run([simulator, "--corpus", path, "--sessions", str(n), "--seed", "2026"])
+    return path
+
+def imported(n):
+    db = os.path.join(args.work, f"scale-{n}.db")
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    start = time.perf_counter()
+    result = subprocess.run(["/usr/bin/time", "-v", archive, "import", "--db", db, corpus(n)], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(result.stderr)
+    peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1)) / 1024
+    run(["sqlite3", db, "PRAGMA wal_checkpoint(TRUNCATE)"])
+    return db, seconds, peak, os.path.getsize(db) / 1e6
+
+queries = [
+    ("tokens --by day (Asia/Kathmandu)", ["tokens", "--by", "day", "--tz", "Asia/Kathmandu"]),
+    ("tokens --by week (Asia/Kolkata)", ["tokens", "--by", "week", "--tz", "Asia/Kolkata"]),
+    ("tokens --by month (Europe/Berlin)", ["tokens", "--by", "month", "--tz", "Europe/Berlin"]),
+    ("tokens --by project", ["tokens", "--by", "project"]),
+    ("tokens --by index", ["tokens", "--by", "index"]),
+    ("tokens --by project,day", ["tokens", "--by", "project,day"]),
+    ("tools", ["tools"]),
+    ("status", ["status"]),
+    ("sessions --order tokens --limit 20", ["sessions", "--order", "tokens", "--limit", "20"]),
+    ("search (a rare word)", ["search", "zyzzyva"]),
+    ("sql count(*) from events", ["sql", "SELECT count(*) FROM events"]),
+]
+
+def timing(db, extra):
+    runs = []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        run([archive] + extra + ["--db", db, "--format", "json"])
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+sizes = [int(s) for s in args.sizes.split(",")]
+results = {}
+for n in sizes:
+    db, seconds, peak, megabytes = imported(n)
+    results[n] = {"import": seconds, "peak": peak, "size": megabytes}
+    for name, extra in queries:
+        results[n][name] = timing(db, extra)
+
+def cell(n, name):
+    value = results[n][name]
+    if name == "import":
+        return f"{value:.1f} s"
+    if name == "peak":
+        return f"{value:.0f} MB"
+    if name == "size":
+        return f"{value:.0f} MB"
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+print(f"scale: whole process, median of {args.repeat}; sizes in sessions")
+print("| | " + " | ".join(f"{n:,}" for n in sizes) + " |")
+print("|---|" + "---|" * len(sizes))
+for name in ["import", "peak", "size"] + [q[0] for q in queries]:
+    label = {"import": "import", "peak": "import peak memory", "size": "archive size"}.get(name, name)
+    print(f"| {label} | " + " | ".join(cell(n, name) for n in sizes) + " |")
+if len(sizes) >= 2:
+    a, b = sizes[-2], sizes[-1]
+    print(f"import {b:,} / {a:,}: {results[b]['import'] / results[a]['import']:.2f}x the time for {b / a:.1f}x the sessions")
