@@ -20,6 +20,9 @@ struct ArchiveCommand: AsyncParsableCommand {
     static func main() async {
         do {
             var command = try parseAsRoot()
+            do { CommandLineConfig.loaded = try ArchiveConfig.load() } catch {
+                throw ArchiveFailure(exitCode: ExitStatus.usage, message: error.description)
+            }
             if var asynchronous = command as? AsyncParsableCommand {
                 try await asynchronous.run()
             } else {
@@ -36,10 +39,17 @@ struct ArchiveCommand: AsyncParsableCommand {
 
 /// `--db`, shared by every subcommand.
 struct ArchiveLocationOptions: ParsableArguments {
-    @Option(name: .long, help: "The archive file (default: $ARCHIVE_DB, else $XDG_DATA_HOME/llamacloud-archive/archive.db).")
+    @Option(name: .long, help: "The archive file (default: $ARCHIVE_DB, else the config file's db, else $XDG_DATA_HOME/llamacloud-archive/archive.db).")
     var db: String?
 
-    var path: String { ArchiveLocation.resolve(explicit: db) }
+    var path: String { ArchiveLocation.resolve(explicit: db, configured: CommandLineConfig.loaded.db) }
+}
+
+/// The config file's settings, read once in `ArchiveCommand.main` before a
+/// command runs (and before any task starts): flags and environment
+/// variables win over them.
+enum CommandLineConfig {
+    nonisolated(unsafe) static var loaded = ArchiveConfig()
 }
 
 /// Exit codes, as documented in the README.

@@ -30,11 +30,13 @@ struct TimeOptions: ParsableArguments {
     @Option(help: "Up to this time (a date includes that whole day); same forms as --since.")
     var until: String?
 
-    @Option(help: "IANA time zone for dates and buckets (default: the system's).")
+    @Option(help: "IANA time zone for dates and buckets (default: $TZ, else the config file's tz, else the system's).")
     var tz: String?
 
     func window() throws -> TimeWindow {
-        do { return try TimeWindow(since: since, until: until, zone: tz) } catch {
+        let environmentZone = ProcessInfo.processInfo.environment["TZ"].map { !$0.isEmpty } ?? false
+        let zone = tz ?? (environmentZone ? nil : CommandLineConfig.loaded.tz)
+        do { return try TimeWindow(since: since, until: until, zone: zone) } catch {
             throw fail(error.description, code: ExitStatus.usage)
         }
     }

@@ -66,7 +66,7 @@ struct TokensCommand: ParsableCommand {
         discussion: """
             --by takes one key or two (--by project,day): each is a column of its own (day, week, month, project_id, \
             index_id, session_id). Prices are USD per million tokens: --price-input and --price-output, or --pricing FILE \
-            (JSON or TOML) with rates that change over time and per project. Cost is empty when a run with tokens has no \
+            (JSON or TOML) with rates that change over time and per project, else the config file's [[rates]]. Cost is empty when a run with tokens has no \
             price, and standard error says which projects and days lack one.
             """)
 
@@ -92,7 +92,7 @@ struct TokensCommand: ParsableCommand {
     }
 
     func run() throws {
-        var prices: Pricing?
+        var prices = CommandLineConfig.loaded.pricing
         if let priceInput, let priceOutput { prices = .flat(input: priceInput, output: priceOutput) }
         if let pricing {
             do { prices = try Pricing.load(path: pricing) } catch { throw fail(error.description, code: ExitStatus.usage) }

@@ -14,10 +14,10 @@ struct SyncCommand: AsyncParsableCommand {
 
     @OptionGroup var location: ArchiveLocationOptions
 
-    @Option(help: "API base URL (default: $LLAMA_CLOUD_BASE_URL, else \(ChatAPIClient.defaultBaseURL)).")
+    @Option(help: "API base URL (default: $LLAMA_CLOUD_BASE_URL, else the config file's, else \(ChatAPIClient.defaultBaseURL)).")
     var baseURL: String?
 
-    @Option(name: .customLong("project-id"), help: "A project to sync; repeat for several (default: the key's default project).")
+    @Option(name: .customLong("project-id"), help: "A project to sync; repeat for several (default: the config file's, else the key's default project).")
     var projectIDs: [String] = []
 
     @Option(name: .customLong("organization-id"), help: "The organization to pass to the API.")
@@ -65,7 +65,11 @@ struct SyncCommand: AsyncParsableCommand {
         do { key = try APIKeySource.resolve(file: apiKeyFile, environment: environment) } catch {
             throw fail(error.description, code: ExitStatus.fatal)
         }
-        let base = baseURL ?? environment["LLAMA_CLOUD_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? ChatAPIClient.defaultBaseURL
+        let saved = CommandLineConfig.loaded.sync
+        let base = baseURL ?? environment["LLAMA_CLOUD_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? saved.baseURL
+            ?? ChatAPIClient.defaultBaseURL
+        let projectIDs = projectIDs.isEmpty ? saved.projects : projectIDs
+        let organizationID = organizationID ?? saved.organizationID
         guard let url = URL(string: base), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw fail("invalid base URL \(base)", code: ExitStatus.usage)
         }

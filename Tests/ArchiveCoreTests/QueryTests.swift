@@ -213,7 +213,7 @@ extension QueryTable {
         #expect(try Pricing.load(path: json) == fromTOML)
         let bad = folder.path("bad.toml")
         try "[[rates]]\ninput = 3\nouptut = 15\n".write(toFile: bad, atomically: true, encoding: .utf8)
-        #expect(throws: Pricing.Failure(description: "\(bad):1: unknown key ouptut (expected from, project, input, output)")) {
+        #expect(throws: Pricing.Failure(description: "\(bad):3: unknown key ouptut (expected from, project, input, output)")) {
             try Pricing.load(path: bad)
         }
         let worse = folder.path("worse.toml")

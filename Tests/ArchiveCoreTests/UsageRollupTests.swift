@@ -197,3 +197,4 @@ extension RollupReportAgreementTests {
         }
     }
 }
+

@@ -83,6 +83,7 @@ struct ArchiveProcess {
         for name in ["LLAMA_CLOUD_API_KEY", "LLAMA_PARSE_API_KEY", "LLAMA_CLOUD_BASE_URL", "ARCHIVE_DB", "XDG_DATA_HOME"] {
             environment[name] = nil
         }
+        environment["XDG_CONFIG_HOME"] = "/nonexistent/llamacloud-archive-tests"  // no config file, unless a test makes one
         environment["NO_COLOR"] = "1"
         environment["ARCHIVE_PAGER"] = "cat"  // no pager, unless a test asks for one
         return environment.merging(extra) { _, new in new }

@@ -186,3 +186,77 @@ import Testing
         #expect(!lines[0].contains("deleted"))  // optional columns give way on a narrow terminal
     }
 }
+
+/// Issue 12's breakdowns, charts and config file, through the real binary.
+extension QueryCommandTests {
+    @Test func tokensByPairsOfKeysNameTheirColumns() async throws {
+        try await importCorpus()
+        let pair = try await ArchiveProcess.run(["tokens", "--db", db, "--by", "index,day", "--tz", "UTC", "--format", "csv"])
+        #expect(pair.status == 0, "\(pair.stderr)")
+        #expect(pair.stdout == "index_id,day,sessions,runs,error_runs,input_tokens,output_tokens,total_tokens,cost_usd\r\n"
+                + "idx-1,2026-03-01,1,1,0,1000,100,1100,\r\nidx-1,2026-03-02,2,2,0,6000,600,6600,\r\n")
+        let sessions = try await ArchiveProcess.run(["tokens", "--db", db, "--by", "session", "--format", "json"])
+        let rows = try JSONParser.parse(sessions.stdout)["rows"]?.arrayValue ?? []
+        #expect(rows.map { $0["session_id"] } == ["s-3", "s-2", "s-1"] && rows.first?["title"] == "Third")
+        #expect(rows.first?.objectValue?.members.map(\.key).prefix(3) == ["session_id", "title", "project_id"])
+        let month = try await ArchiveProcess.run(["tokens", "--db", db, "--by", "month", "--since", "2026-03", "--until", "2026-03",
+                                                  "--tz", "Asia/Tokyo", "--format", "csv"])
+        #expect(month.stdout.hasSuffix("\r\n2026-03,3,3,0,7000,700,7700,\r\n"))
+        for bad in ["day,day", "day,week", "project,day,index", "hour", ""] {
+            let refused = try await ArchiveProcess.run(["tokens", "--db", db, "--by", bad])
+            #expect(refused.status == 64 && refused.stderr.contains("--by \"\(bad)\""), "\(bad): \(refused.stderr)")
+        }
+        let chart = try await ArchiveProcess.run(["tokens", "--db", db, "--by", "day", "--tz", "UTC", "--chart", "--price-input", "1", "--price-output", "1"])
+        let lines = chart.stdout.split(separator: "\n")
+        #expect(lines.first?.hasSuffix("cost") == true)
+        #expect(lines.contains { $0.hasPrefix("2026-03-01") && $0.hasSuffix(" ████") })  // a sixth of the largest cost: 4 cells of 24
+        #expect(lines.contains { $0.hasPrefix("2026-03-02") && $0.hasSuffix(" " + String(repeating: "█", count: 24)) })
+        #expect(!chart.stdout.contains("\u{1B}["))
+    }
+
+    @Test func theConfigFileGivesDefaultsThatEnvironmentAndFlagsOverride() async throws {
+        try await importCorpus()
+        let configHome = folder.path("config")
+        try FileManager.default.createDirectory(atPath: configHome + "/llamacloud-archive", withIntermediateDirectories: true)
+        let config = configHome + "/llamacloud-archive/config.toml"
+        try """
+            # saved once
+            db = "\(db)"
+            tz = "Asia/Tokyo"
+
+            [sync]
+            base_url = "http://127.0.0.1:9"
+            projects = ["p1", "p2"]
+
+            [[rates]]
+            from = 2026-03-02
+            input = 1_000_000
+            output = 0
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let environment = ["XDG_CONFIG_HOME": configHome, "TZ": ""]
+        let tokens = try await ArchiveProcess.run(["tokens", "--by", "day", "--format", "csv"], environment: environment)
+        #expect(tokens.status == 0, "\(tokens.stderr)")
+        // Tokyo days (from the file); the first day has no rate yet (it starts on 2026-03-02).
+        #expect(tokens.stdout.contains("\r\n2026-03-01,1,1,0,1000,100,1100,\r\n"))
+        #expect(tokens.stdout.contains("\r\n2026-03-02,1,1,0,2000,200,2200,2000\r\n"))
+        #expect(tokens.stdout.contains("\r\n2026-03-03,1,1,0,4000,400,4400,4000\r\n"))
+        #expect(tokens.stderr == "archive: no price for project (default) on 2026-03-01 (UTC): the cost of its runs there is unknown\n")
+        // A flag wins over the file; so does the environment.
+        let utc = try await ArchiveProcess.run(["tokens", "--by", "day", "--tz", "UTC", "--format", "csv"], environment: environment)
+        #expect(!utc.stdout.contains("2026-03-03"))
+        let fromTZ = try await ArchiveProcess.run(["tokens", "--by", "day", "--format", "csv"], environment: environment.merging(["TZ": "UTC"]) { $1 })
+        #expect(!fromTZ.stdout.contains("2026-03-03"))
+        let elsewhere = try await ArchiveProcess.run(["status"], environment: environment.merging(["ARCHIVE_DB": folder.path("none.db")]) { $1 })
+        #expect(elsewhere.status == 1 && elsewhere.stderr.contains("no archive at \(folder.path("none.db"))"))
+        // The [sync] defaults reach sync: its projects are listed at the file's base URL (nothing listens there).
+        let sync = try await ArchiveProcess.run(["sync", "--json", "--max-retries", "0"], environment: environment.merging(["LLAMA_CLOUD_API_KEY": "k"]) { $1 })
+        #expect(sync.status == 1 && sync.stdout.contains("127.0.0.1:9"), "\(sync.stdout) \(sync.stderr)")
+        // A file that cannot be read is one line naming it and the line, exit 64, whatever the command.
+        try "tz = \"Europe/Berlin\"\n[sync]\nprojects = [\"p1\", 3]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let broken = try await ArchiveProcess.run(["sessions", "--db", db], environment: environment)
+        #expect(broken.status == 64 && broken.stderr == "archive: \(config):3: projects must be an array of project ids\n")
+        try "db = /no/quotes\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let unquoted = try await ArchiveProcess.run(["tokens", "--db", db], environment: environment)
+        #expect(unquoted.status == 64 && unquoted.stderr == "archive: \(config):1: cannot read the value of db\n")
+    }
+}

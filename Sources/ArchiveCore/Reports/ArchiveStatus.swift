@@ -86,6 +86,8 @@ extension ArchiveStore {
             let line = try row.string(0)
             if line != "ok" { problems.append(line) }
         }
+        let mismatches = try rollupMismatches()
+        if mismatches > 0 { problems.append("rollups: \(mismatches) rows differ from a recomputation from usage_rows") }
         // The search index checks itself through an INSERT: on a connection of its
         // own that may write, when the file may be written at all.
         guard access(path, W_OK) == 0, let writable = try? Database(path: path, mode: .readWrite) else {

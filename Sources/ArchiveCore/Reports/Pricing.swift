@@ -80,76 +80,68 @@ public struct Pricing: Sendable, Equatable {
                 default: throw Failure(description: "\(path): rate \(index + 1): \(key) must be a string or a number")
                 }
             }
-            rates.append(try rate(fields, where: "\(path): rate \(index + 1)"))
+            rates.append(try rate(fields, where: { _ in "\(path): rate \(index + 1)" }))
         }
         return Pricing(rates: rates)
     }
 
-    /// The subset of TOML a pricing file needs: `[[rates]]` tables of `key = value` lines.
+    /// A pricing file in TOML: `[[rates]]` tables and nothing else.
     static func fromTOML(_ text: String, path: String) throws(Failure) -> Pricing {
-        var rates: [Rate] = []
-        var current: [String: PricingValue]? = nil
-        var currentLine = 0
-        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let lineNumber = offset + 1
-            let line = stripComment(String(rawLine)).trimmingCharacters(in: .whitespaces)
-            if line.isEmpty { continue }
-            if line == "[[rates]]" {
-                if let current { rates.append(try rate(current, where: "\(path):\(currentLine)")) }
-                current = [:]
-                currentLine = lineNumber
-                continue
+        let document: TOMLSubset
+        do { document = try TOMLSubset(text) } catch { throw Failure(description: "\(path):\(error.line): \(error.message)") }
+        for table in document.tables where table.name != "rates" || !table.isArrayElement {
+            if let entry = table.entries.first {
+                throw Failure(description: "\(path):\(entry.line): expected [[rates]] before \(entry.key)")
             }
-            guard current != nil else { throw Failure(description: "\(path):\(lineNumber): expected [[rates]] before \(line)") }
-            guard let equals = line.firstIndex(of: "=") else { throw Failure(description: "\(path):\(lineNumber): expected key = value") }
-            let key = line[..<equals].trimmingCharacters(in: .whitespaces)
-            let rawValue = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            if rawValue.hasPrefix("\"") && rawValue.hasSuffix("\"") && rawValue.count >= 2 {
-                current![key] = .text(String(rawValue.dropFirst().dropLast()))
-            } else if let number = Double(rawValue.replacingOccurrences(of: "_", with: "")) {
-                current![key] = .number(number)
-            } else if TimeWindow.dateOnly(rawValue) != nil {
-                current![key] = .text(rawValue)
-            } else {
-                throw Failure(description: "\(path):\(lineNumber): cannot read the value of \(key)")
-            }
+            if !table.name.isEmpty { throw Failure(description: "\(path):\(table.line): expected [[rates]], not [\(table.name)]") }
         }
-        if let current { rates.append(try rate(current, where: "\(path):\(currentLine)")) }
-        guard !rates.isEmpty else { throw Failure(description: "\(path): no [[rates]] in the file") }
-        return Pricing(rates: rates)
+        let pricing = try fromTOML(document, path: path)
+        guard let pricing else { throw Failure(description: "\(path): no [[rates]] in the file") }
+        return pricing
+    }
+
+    /// The `[[rates]]` of a TOML document (a pricing file or the config file); nil when it has none.
+    static func fromTOML(_ document: TOMLSubset, path: String) throws(Failure) -> Pricing? {
+        var rates: [Rate] = []
+        for table in document.tables where table.name == "rates" && table.isArrayElement {
+            var fields: [String: PricingValue] = [:]
+            var lines: [String: Int] = [:]
+            for entry in table.entries {
+                lines[entry.key] = entry.line
+                switch entry.value {
+                case .text(let text), .date(let text): fields[entry.key] = .text(text)
+                case .number(let number): fields[entry.key] = .number(number)
+                default: throw Failure(description: "\(path):\(entry.line): cannot read the value of \(entry.key)")
+                }
+            }
+            rates.append(try rate(fields, where: { key in "\(path):\(key.flatMap { lines[$0] } ?? table.line)" }))
+        }
+        return rates.isEmpty ? nil : Pricing(rates: rates)
     }
 
     enum PricingValue: Equatable { case text(String), number(Double) }
 
-    private static func stripComment(_ line: String) -> String {
-        var inString = false
-        for (index, character) in line.enumerated() {
-            if character == "\"" { inString.toggle() }
-            if character == "#" && !inString { return String(line.prefix(index)) }
-        }
-        return line
-    }
-
-    private static func rate(_ fields: [String: PricingValue], where place: String) throws(Failure) -> Rate {
-        for key in fields.keys where !["from", "project", "input", "output"].contains(key) {
-            throw Failure(description: "\(place): unknown key \(key) (expected from, project, input, output)")
+    /// A rate from its fields; `place` names the file and line of a key (nil: of the rate).
+    private static func rate(_ fields: [String: PricingValue], where place: (String?) -> String) throws(Failure) -> Rate {
+        for key in fields.keys.sorted() where !["from", "project", "input", "output"].contains(key) {
+            throw Failure(description: "\(place(key)): unknown key \(key) (expected from, project, input, output)")
         }
         func price(_ key: String) throws(Failure) -> Double {
             guard case .number(let value)? = fields[key], value.isFinite, value >= 0 else {
-                throw Failure(description: "\(place): \(key) must be a price in USD per million tokens")
+                throw Failure(description: "\(place(fields[key] == nil ? nil : key)): \(key) must be a price in USD per million tokens")
             }
             return value
         }
         var from: String? = nil
         if let value = fields["from"] {
             guard case .text(let text) = value, let (year, month, day) = TimeWindow.dateOnly(text) else {
-                throw Failure(description: "\(place): from must be a date YYYY-MM-DD")
+                throw Failure(description: "\(place("from")): from must be a date YYYY-MM-DD")
             }
             from = String(format: "%04d-%02d-%02d", year, month, day)
         }
         var project: String? = nil
         if let value = fields["project"] {
-            guard case .text(let text) = value else { throw Failure(description: "\(place): project must be a string") }
+            guard case .text(let text) = value else { throw Failure(description: "\(place("project")): project must be a string") }
             project = text
         }
         return Rate(from: from, project: project, input: try price("input"), output: try price("output"))

@@ -111,15 +111,23 @@ public struct TokensReport {
     struct Tally {
         var buckets: [[KeyPart]: Bucket] = [:]
         var totals = Bucket()
-        /// Projects ('' for the default) and UTC days with tokens but no rate.
-        var unpriced: [String: Set<Int>] = [:]
+        /// Projects ('' for the default) with tokens but no rate, and the UTC days between which that was so.
+        var unpriced: [String: ClosedRange<Int>] = [:]
+
+        mutating func noRate(project: String, days: ClosedRange<Int>) {
+            let known = unpriced[project] ?? days
+            unpriced[project] = min(known.lowerBound, days.lowerBound)...max(known.upperBound, days.upperBound)
+        }
         var sessionDetails: [String: (title: String?, project: String?)] = [:]
     }
 
     func run(on database: Database) throws -> QueryTable {
         var tally = Tally()
         if let range = quarterHourRange, !groupings.contains(.session), !readsRows {
-            try gatherFromRollups(database, range: range, into: &tally)
+            do { try gatherFromRollups(database, range: range, into: &tally) } catch is SegmentFailure {
+                tally = Tally()
+                try gatherFromRows(database, into: &tally)
+            }
         } else {
             try gatherFromRows(database, into: &tally)
         }
@@ -147,20 +155,34 @@ public struct TokensReport {
     func gatherFromRollups(_ database: Database, range: Range<Int64>, into tally: inout Tally) throws {
         var keys = KeyMaker(report: self)
         let rateFor = pricing?.resolver()
+        // SQLite sums the rollup rows by local day (through segments of the
+        // window in which the zone's offset and the prices stay the same),
+        // project and index set as the keys need: a few thousand rows reach Swift.
+        let segments = try Self.segments(database, range: range, zone: window.zone, pricing: pricing, projects: projectFilter)
+        guard !segments.isEmpty else { return try gatherReturns(database, range: range, keys: &keys, into: &tally) }
+        try database.execute("CREATE TEMP TABLE IF NOT EXISTS report_segments(from_qh INTEGER PRIMARY KEY, to_qh INTEGER, offset_qh INTEGER)")
+        try database.execute("DELETE FROM temp.report_segments")
+        let insert = try database.prepare("INSERT INTO temp.report_segments VALUES (?, ?, ?)")
+        for segment in segments { try insert.execute(segment.from, segment.to, segment.offset) }
+        let needsTime = groupings.contains(where: \.isTime)
+        let needsProject = groupings.contains(.project) || (pricing?.hasProjectRates ?? false)
+        let needsIndex = groupings.contains(.index)
         try database.forEachRow("""
-            SELECT quarter_hour, project_id, index_ids, runs, error_runs, runs_with_tokens, input_tokens, output_tokens, new_sessions
-            FROM usage_rollup
-            WHERE quarter_hour >= ?1 AND quarter_hour < ?2 AND (?3 IS NULL OR project_id IN (SELECT value FROM json_each(?3)))
-            """, range.lowerBound, range.upperBound, projectFilter) { row in
-            let quarterHour = try row.int64(0), project = try row.string(1)
-            let seconds = quarterHour * 900
-            let rate = rateFor?(project.isEmpty ? nil : project, seconds)
-            let runs = try row.int(3), errorRuns = try row.int(4), withTokens = try row.int(5)
-            let input = try row.int64(6), output = try row.int64(7), newSessions = try row.int(8)
+            SELECT \(needsTime ? "(r.quarter_hour + z.offset_qh) / 96" : "0"), z.from_qh, z.to_qh, \(needsProject ? "r.project_id" : "''"),
+                   \(needsIndex ? "r.index_ids" : "''"), sum(r.runs), sum(r.error_runs), sum(r.runs_with_tokens),
+                   sum(r.input_tokens), sum(r.output_tokens), sum(r.new_sessions)
+            FROM temp.report_segments z CROSS JOIN usage_rollup r ON r.quarter_hour >= z.from_qh AND r.quarter_hour < z.to_qh
+            WHERE ?1 IS NULL OR r.project_id IN (SELECT value FROM json_each(?1))
+            GROUP BY 1, 2, 3, 4, 5
+            """, projectFilter) { row in
+            let localDay = try row.int(0), segmentStart = try row.int64(1), segmentEnd = try row.int64(2), project = try row.string(3)
+            let rate = rateFor?(project.isEmpty ? nil : project, segmentStart * 900)
+            let runs = try row.int(5), errorRuns = try row.int(6), withTokens = try row.int(7)
+            let input = try row.int64(8), output = try row.int64(9), newSessions = try row.int(10)
             if rate == nil && withTokens > 0 && pricing != nil {
-                tally.unpriced[project, default: []].insert(Int(seconds / 86_400))
+                tally.noRate(project: project, days: Int(segmentStart / 96)...Int((segmentEnd - 1) / 96))
             }
-            for key in try keys.keys(seconds: seconds, project: project, indexIDs: row.string(2), session: nil) {
+            for key in try keys.keys(localDay: localDay, project: project, indexIDs: row.string(4), session: nil) {
                 tally.buckets[key, default: Bucket()].add(runs: runs, errorRuns: errorRuns, runsWithTokens: withTokens,
                                                           input: input, output: output, rate: rate)
                 tally.buckets[key]!.sessions += newSessions
@@ -168,6 +190,45 @@ public struct TokensReport {
             tally.totals.add(runs: runs, errorRuns: errorRuns, runsWithTokens: withTokens, input: input, output: output, rate: rate)
             tally.totals.sessions += newSessions
         }
+        try gatherReturns(database, range: range, keys: &keys, into: &tally)
+    }
+
+    /// Spans of quarter hours in which the zone's offset and every price stay
+    /// the same, covering the rollup rows of the window; empty when there are
+    /// none. Offsets that are not whole quarter hours (local mean times of
+    /// old dates) cannot be folded this way: those fail over to the rows.
+    static func segments(_ database: Database, range: Range<Int64>, zone: TimeZone, pricing: Pricing?,
+                         projects: String?) throws -> [(from: Int64, to: Int64, offset: Int64)] {
+        guard let (first, last) = try database.first("""
+            SELECT min(quarter_hour), max(quarter_hour) FROM usage_rollup WHERE quarter_hour >= ?1 AND quarter_hour < ?2
+            """, range.lowerBound, range.upperBound, map: { row -> (Int64, Int64)? in
+                try row.isNull(0) ? nil : (row.int64(0), row.int64(1))
+            }) ?? nil else { return [] }
+        let start = first, end = last + 1
+        var cuts = Set<Int64>([start, end])
+        for rate in pricing?.rates ?? [] {
+            guard let from = rate.from, let (y, m, d) = TimeWindow.dateOnly(from) else { continue }
+            let quarterHour = Int64(Timestamp.daysFromCivil(year: y, month: m, day: d)) * 96
+            if quarterHour > start && quarterHour < end { cuts.insert(quarterHour) }
+        }
+        var instant = Date(timeIntervalSince1970: Double(start * 900))
+        while let next = zone.nextDaylightSavingTimeTransition(after: instant), next.timeIntervalSince1970 < Double(end * 900) {
+            let seconds = Int64(next.timeIntervalSince1970)
+            guard seconds % 900 == 0 else { throw SegmentFailure() }
+            cuts.insert(seconds / 900)
+            instant = next
+        }
+        let sorted = cuts.sorted()
+        return try zip(sorted, sorted.dropFirst()).map { from, to in
+            let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(from * 900)))
+            guard offset % 900 == 0 else { throw SegmentFailure() }
+            return (from, to, Int64(offset / 900))
+        }
+    }
+
+    struct SegmentFailure: Error {}
+
+    func gatherReturns(_ database: Database, range: Range<Int64>, keys: inout KeyMaker, into tally: inout Tally) throws {
         // A session's later runs count it in a bucket its earlier ones are not in.
         try database.forEachRow("""
             SELECT quarter_hour, project_id, index_ids, gap, sessions FROM session_returns
@@ -202,9 +263,7 @@ public struct TokensReport {
             let project = try row.string(5)
             let rate = rateFor?(project.isEmpty ? nil : project, seconds)
             let withTokens = input != nil || output != nil ? 1 : 0
-            if rate == nil && withTokens > 0 && pricing != nil {
-                tally.unpriced[project, default: []].insert(Int(seconds / 86_400))
-            }
+            if rate == nil && withTokens > 0 && pricing != nil { tally.noRate(project: project, days: Int(seconds / 86_400)...Int(seconds / 86_400)) }
             let sessionID = bySession ? try row.string(7) : nil
             if let sessionID, tally.sessionDetails[sessionID] == nil {
                 tally.sessionDetails[sessionID] = (try row.optionalString(8), project.isEmpty ? nil : project)
@@ -257,10 +316,10 @@ public struct TokensReport {
         var table = QueryTable(columns: columns, rows: rows, totals: totals,
                                note: groupings.contains(.index) ? "A run counts toward each index its session is bound to; the total counts it once." : nil)
         table.warnings = tally.unpriced.keys.sorted().map { project in
-            let days = tally.unpriced[project]!.sorted()
-            let first = Timestamp.dayLabel(days.first!), last = Timestamp.dayLabel(days.last!)
-            return "no price for project \(project.isEmpty ? "(default)" : project) on \(days.count) day\(days.count == 1 ? "" : "s") "
-                + "(\(first == last ? first : "\(first) to \(last)"), UTC): its runs' cost is unknown"
+            let days = tally.unpriced[project]!
+            let first = Timestamp.dayLabel(days.lowerBound), last = Timestamp.dayLabel(days.upperBound)
+            return "no price for project \(project.isEmpty ? "(default)" : project) \(first == last ? "on \(first)" : "from \(first) to \(last)") "
+                + "(UTC): the cost of its runs there is unknown"
         }
         return table
     }
@@ -287,11 +346,15 @@ public struct TokensReport {
         }
 
         mutating func keys(seconds: Int64, project: String, indexIDs: String, session: String?) -> [[KeyPart]] {
+            keys(localDay: localDay(seconds), project: project, indexIDs: indexIDs, session: session)
+        }
+
+        mutating func keys(localDay: Int, project: String, indexIDs: String, session: String?) -> [[KeyPart]] {
             var keys: [[KeyPart]] = [[]]
             for grouping in report.groupings {
                 let parts: [KeyPart]
                 switch grouping {
-                case .day, .week, .month: parts = [KeyPart(time: timeKey(seconds, grouping))]
+                case .day, .week, .month: parts = [KeyPart(time: timeKey(localDay: localDay, grouping))]
                 case .project: parts = [KeyPart(text: project)]
                 case .session: parts = [KeyPart(text: session ?? "")]
                 case .index:
@@ -320,11 +383,15 @@ public struct TokensReport {
             return localMidnight - Int64(offsets.offset(at: guess))
         }
 
-        /// The bucket of a UTC time in the report's zone: a day number, the day
-        /// number a week starts on, or year * 12 + month.
-        mutating func timeKey(_ seconds: Int64, _ grouping: Grouping) -> Int {
+        /// The local day number of a UTC time in the report's zone.
+        mutating func localDay(_ seconds: Int64) -> Int {
             let local = seconds + Int64(offsets.offset(at: seconds))
-            let day = Int(local >= 0 ? local / 86_400 : (local - 86_399) / 86_400)
+            return Int(local >= 0 ? local / 86_400 : (local - 86_399) / 86_400)
+        }
+
+        /// The bucket of a local day: the day number, the day number its week
+        /// starts on, or year * 12 + month.
+        func timeKey(localDay day: Int, _ grouping: Grouping) -> Int {
             switch grouping {
             case .week:
                 let weekday = ((day + 3) % 7 + 7) % 7  // 0 = Monday (1970-01-01 was a Thursday)

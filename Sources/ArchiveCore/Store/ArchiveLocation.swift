@@ -1,11 +1,14 @@
 import Foundation
 
-/// Where the archive file lives: `--db`, else `ARCHIVE_DB`, else
-/// `$XDG_DATA_HOME/llamacloud-archive/archive.db` (XDG_DATA_HOME defaulting to ~/.local/share).
+/// Where the archive file lives: `--db`, else `ARCHIVE_DB`, else the config
+/// file's `db`, else `$XDG_DATA_HOME/llamacloud-archive/archive.db`
+/// (XDG_DATA_HOME defaulting to ~/.local/share).
 public enum ArchiveLocation {
-    public static func resolve(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    public static func resolve(explicit: String?, configured: String? = nil,
+                               environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let explicit, !explicit.isEmpty { return explicit }
         if let fromEnvironment = environment["ARCHIVE_DB"], !fromEnvironment.isEmpty { return fromEnvironment }
+        if let configured { return configured }
         let dataHome: String
         if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty {
             dataHome = xdg

@@ -418,7 +418,8 @@ DROP TABLE rollup_entries;
 -- `archive tools` without reading every call: calls summed per UTC quarter
 -- hour (of the call's run, or of the session's last update for a run not
 -- yet stopped), project and tool name, kept by the writer like usage_rollup.
--- A run lies in one quarter hour, so runs calling a tool add up.
+-- A run lies in one quarter hour, so runs calling a tool add up. Keyed by
+-- name first: `archive tools` sums it by name without sorting.
 
 CREATE TABLE tool_rollup (
   quarter_hour  INTEGER NOT NULL,
@@ -428,7 +429,7 @@ CREATE TABLE tool_rollup (
   no_result     INTEGER NOT NULL,      -- calls no tool_result answered
   error_results INTEGER NOT NULL,
   runs_using    INTEGER NOT NULL,      -- runs with at least one such call
-  PRIMARY KEY (quarter_hour, project_id, name)
+  PRIMARY KEY (name, quarter_hour, project_id)   -- tools reads it by name
 ) WITHOUT ROWID;
 
 INSERT INTO tool_rollup
