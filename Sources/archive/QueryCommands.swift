@@ -75,28 +75,14 @@ struct TokensCommand: ParsableCommand {
     @Option(name: .customLong("project"), help: "Only this project; repeat for several.") var projects: [String] = []
     @Flag(help: "Add a bar per row: cost when every row has one, else tokens.") var chart = false
     @Option(help: "First day of a week: monday or sunday.") var weekStart: TokensReport.WeekStart = .monday
-    @Option(help: "USD per million input tokens.") var priceInput: Double?
-    @Option(help: "USD per million output tokens.") var priceOutput: Double?
-    @Option(help: "A pricing file (JSON or TOML) with dated, per-project rates.") var pricing: String?
+    @OptionGroup var prices: PricingOptions
 
     func validate() throws {
         do { _ = try TokensReport.groupings(from: by) } catch { throw ValidationError(error.description) }
-        if (priceInput == nil) != (priceOutput == nil) {
-            throw ValidationError("--price-input and --price-output go together")
-        }
-        if pricing != nil && priceInput != nil {
-            throw ValidationError("use either --pricing or --price-input/--price-output")
-        }
-        if let priceInput, priceInput < 0 { throw ValidationError("--price-input must not be negative") }
-        if let priceOutput, priceOutput < 0 { throw ValidationError("--price-output must not be negative") }
     }
 
     func run() throws {
-        var prices = CommandLineConfig.loaded.pricing
-        if let priceInput, let priceOutput { prices = .flat(input: priceInput, output: priceOutput) }
-        if let pricing {
-            do { prices = try Pricing.load(path: pricing) } catch { throw fail(error.description, code: ExitStatus.usage) }
-        }
+        let prices = try prices.resolved()
         let groupings = try TokensReport.groupings(from: by)
         try report.show { store, window in
             let table = try store.tokens(TokensReport(groupings: groupings, window: window, weekStart: weekStart, pricing: prices,
@@ -164,5 +150,31 @@ struct ReportOptions: ParsableArguments {
         let table = try answer { try ask(store, window) }
         for warning in table.warnings { Terminal.standardError.writeLine("archive: \(warning.oneLineSafe)") }
         Pager.page(enabled: pager.enabled) { TableRenderer(zone: window.zone).render(table, as: output.format) }
+    }
+}
+
+/// Prices for `tokens` and `report`: flat, from a file, else the config file's `[[rates]]`.
+struct PricingOptions: ParsableArguments {
+    @Option(help: "USD per million input tokens.") var priceInput: Double?
+    @Option(help: "USD per million output tokens.") var priceOutput: Double?
+    @Option(help: "A pricing file (JSON or TOML) with dated, per-project rates.") var pricing: String?
+
+    func validate() throws {
+        if (priceInput == nil) != (priceOutput == nil) {
+            throw ValidationError("--price-input and --price-output go together")
+        }
+        if pricing != nil && priceInput != nil {
+            throw ValidationError("use either --pricing or --price-input/--price-output")
+        }
+        if let priceInput, priceInput < 0 { throw ValidationError("--price-input must not be negative") }
+        if let priceOutput, priceOutput < 0 { throw ValidationError("--price-output must not be negative") }
+    }
+
+    func resolved() throws -> Pricing? {
+        if let priceInput, let priceOutput { return .flat(input: priceInput, output: priceOutput) }
+        if let pricing {
+            do { return try Pricing.load(path: pricing) } catch { throw fail(error.description, code: ExitStatus.usage) }
+        }
+        return CommandLineConfig.loaded.pricing
     }
 }

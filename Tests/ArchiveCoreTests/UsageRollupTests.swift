@@ -28,6 +28,11 @@ import SQLiteCore
         try store.database.scalar("SELECT count(*) FROM usage_rollup", as: Int.self) ?? 0
     }
 
+    /// The rollups and the counts agree with the rows.
+    func consistent(_ store: ArchiveStore) throws -> Bool {
+        try store.rollupMismatches() == 0 && store.counts() == store.countedFromRows()
+    }
+
     @Test func rollupsEqualTheRowsAfterEveryKindOfChange() throws {
         let folder = try TemporaryDirectory()
         let store = try ArchiveStore(path: folder.path("a.db"))
@@ -35,42 +40,51 @@ import SQLiteCore
         try save(store, Self.session("a", updated: "2026-03-01T10:00:00Z", runs: [(10, 1), (20, 2)]))
         try save(store, Self.session("b", updated: "2026-03-01T10:14:59Z", runs: [(5, 5)], indexes: #"["i1","i2"]"#))
         try save(store, Self.session("c", updated: "2026-03-02T23:59:00+05:30", runs: [(1, 1)], errorLast: true), project: nil)
-        #expect(try store.rollupMismatches() == 0)
+        #expect(try consistent(store))
         #expect(try rollupRows(store) == 3)
         // Appended runs a day later: a second entry of "a", with a gap.
         try save(store, Self.session("a", updated: "2026-03-02T09:00:00Z", runs: [(10, 1), (20, 2), (30, 3)]))
         #expect(try store.database.scalar("SELECT count(*) FROM session_returns", as: Int.self) == 1)
-        #expect(try store.rollupMismatches() == 0)
+        #expect(try consistent(store))
         // A rewrite: history that does not extend the archived one.
         try save(store, Self.session("a", updated: "2026-03-03T09:00:00Z", runs: [(7, 7)]))
-        #expect(try store.rollupMismatches() == 0)
+        #expect(try consistent(store))
         // Metadata only: the index set changes, the runs stay.
         try save(store, Self.session("b", updated: "2026-03-03T09:00:00Z", runs: [(5, 5)], indexes: #"["i3"]"#))
-        #expect(try store.database.scalar("SELECT count(*) FROM usage_rollup WHERE index_ids LIKE '%i1%'", as: Int.self) == 0)
-        #expect(try store.rollupMismatches() == 0)
+        #expect(try store.database.scalar("""
+            SELECT count(*) FROM usage_rollup JOIN rollup_groups USING (group_id) WHERE index_ids LIKE '%i1%'
+            """, as: Int.self) == 0)
+        #expect(try consistent(store))
         // Another project takes the session over.
         try save(store, Self.session("b", updated: "2026-03-03T09:00:00Z", runs: [(5, 5)], indexes: #"["i3"]"#), project: "p2")
-        #expect(try store.rollupMismatches() == 0)
-        // Deletion marks keep the runs: the rollups do not move.
+        #expect(try consistent(store))
+        // Deletion marks keep the runs: the rollups do not move; the counts do.
         _ = try store.markDeleted(sessionID: "c", at: "2026-04-01T00:00:00Z")
-        #expect(try store.rollupMismatches() == 0)
+        #expect(try consistent(store))
+        #expect(try store.markMissingDeleted(projectID: "p2", listed: [], at: "2026-04-02T00:00:00Z") == 1)
+        #expect(try store.counts().deletedSessions == 2)
+        #expect(try consistent(store))
+        // A deleted session that comes back is live again.
+        try save(store, Self.session("c", updated: "2026-04-03T00:00:00Z", runs: [(1, 1)], errorLast: true), project: nil)
+        #expect(try store.counts().deletedSessions == 1)
+        #expect(try consistent(store))
         // Unchanged sessions change nothing.
         try save(store, Self.session("b", updated: "2026-03-03T09:00:00Z", runs: [(5, 5)], indexes: #"["i3"]"#), project: "p2")
-        #expect(try store.rollupMismatches() == 0)
+        #expect(try consistent(store))
         // Imports, in batches.
         let corpus = folder.path("c.jsonl")
         let lines = (0..<300).map { Self.session("imp-\($0)", updated: "2026-04-\(10 + $0 % 9)T0\($0 % 10):\($0 % 6)0:00Z", runs: [($0, 1), (1, $0)]) }
         try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: corpus))
         let report = try Importer(store: store, onFailure: { Issue.record("import: \($0)") }).run(paths: [corpus])
         #expect(report.new == 300)
-        #expect(try store.rollupMismatches() == 0)
+        #expect(try consistent(store))
         // Every run and token is in the rollups exactly once.
         #expect(try store.database.scalar("SELECT sum(runs) FROM usage_rollup", as: Int.self)
                 == store.database.scalar("SELECT count(*) FROM usage_rows", as: Int.self))
         #expect(try store.database.scalar("SELECT sum(input_tokens) FROM usage_rollup", as: Int.self)
                 == store.database.scalar("SELECT sum(input_tokens) FROM usage_rows", as: Int.self))
         // A mismatch is seen: the check is not blind.
-        try store.database.execute("UPDATE usage_rollup SET runs = runs + 1 WHERE (quarter_hour, project_id, index_ids) = (SELECT quarter_hour, project_id, index_ids FROM usage_rollup LIMIT 1)")
+        try store.database.execute("UPDATE usage_rollup SET runs = runs + 1 WHERE (quarter_hour, group_id) = (SELECT quarter_hour, group_id FROM usage_rollup LIMIT 1)")
         #expect(try store.rollupMismatches() == 2)
     }
 
@@ -84,7 +98,8 @@ import SQLiteCore
             try save(store, Self.session("b", updated: "2026-03-01T10:05:00Z", runs: [(2, 2)]), project: nil)
             // As an archive of schema 5 was: no rollups.
             try store.database.executeScript("""
-                DROP TABLE usage_rollup; DROP TABLE session_returns; DROP TABLE tool_rollup;
+                DROP TABLE usage_rollup; DROP TABLE session_returns; DROP TABLE tool_rollup; DROP TABLE rollup_groups;
+                DROP TABLE archive_counts; CREATE INDEX usage_by_time ON usage_rows(occurred_at, input_tokens, output_tokens, is_error);
                 DELETE FROM schema_migrations WHERE version >= 6;
                 """)
         }
@@ -93,6 +108,7 @@ import SQLiteCore
         #expect(try rollupRows(store) == 3)
         #expect(try store.database.scalar("SELECT count(*) FROM session_returns", as: Int.self) == 1)
         #expect(try store.rollupMismatches() == 0)
+        #expect(try store.counts() == store.countedFromRows() && store.counts().sessions == 2)
     }
 }
 

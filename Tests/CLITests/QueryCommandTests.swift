@@ -260,3 +260,44 @@ extension QueryCommandTests {
         #expect(unquoted.status == 64 && unquoted.stderr == "archive: \(config):1: cannot read the value of db\n")
     }
 }
+
+extension QueryCommandTests {
+    @Test func theHTMLReportHoldsOneBarPerBucketWhoseTotalsAreTheTokenReports() async throws {
+        try await importCorpus()
+        let hostile = #"{"session_id":"s-4","last_updated_at":"2026-03-05T10:00:00Z","generated_title":"<script>alert(1)</script>\u001b]52;c;x\u0007","events":[{"type":"user_input","content":"hi"},{"type":"stop","usage":{"total_input_tokens":10,"total_output_tokens":1}}]}"#
+        try hostile.write(toFile: folder.path("hostile.json"), atomically: true, encoding: .utf8)
+        _ = try await ArchiveProcess.run(["import", "--db", db, folder.path("hostile.json")])
+        let out = folder.path("report.html")
+        let result = try await ArchiveProcess.run(["report", "--db", db, "--out", out, "--tz", "UTC", "--price-input", "3", "--price-output", "15"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let html = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.hasSuffix("</html>\n"))
+        // Self-contained: nothing fetched, nothing run.
+        for forbidden in ["<script", "src=", "href=", "@import", "url(", "http://", "https://"] {
+            #expect(!html.contains(forbidden), "\(forbidden)")
+        }
+        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;\u{FFFD}]52;c;x\u{FFFD}"))
+        // The spend chart: one group per day of `archive tokens --by day`, with the same totals.
+        let tokens = try await ArchiveProcess.run(["tokens", "--db", db, "--by", "day", "--tz", "UTC", "--format", "json",
+                                                   "--price-input", "3", "--price-output", "15"])
+        let days = try JSONParser.parse(tokens.stdout)["rows"]?.arrayValue ?? []
+        let start = try #require(html.range(of: "<svg class=\"chart\" data-measure=\"cost_usd\""))
+        let end = try #require(html.range(of: "</svg>", range: start.upperBound..<html.endIndex))
+        let chart = String(html[start.lowerBound..<end.upperBound])
+        let groups = chart.components(separatedBy: "<g class=\"bucket\" ").dropFirst()
+        #expect(groups.count == days.count && days.count == 3)
+        for (group, day) in zip(groups, days) {
+            #expect(group.hasPrefix("data-key=\"\(day["day"]?.stringValue ?? "?")\""))
+            let total = group.split(separator: "\"")[3]
+            #expect(abs((Double(total) ?? -1) - (day["cost_usd"]?.doubleValue ?? -2)) < 1e-9, "\(group.prefix(80))")
+            #expect(group.components(separatedBy: "<rect ").count - 1 == 1)  // one project: one bar per bucket
+        }
+        // The tools table and the price table are there; a pipe gets the page on standard output.
+        #expect(html.contains("<td>search</td>") && html.contains("100.0%"))
+        #expect(html.contains("<h2>Prices used</h2>") && html.contains("any other"))
+        let piped = try await ArchiveProcess.run(["report", "--db", db, "--out", "-", "--tz", "UTC"])
+        #expect(piped.stdout.hasPrefix("<!DOCTYPE html>") && piped.stdout.contains("No prices given"))
+        let onArchive = try await ArchiveProcess.run(["report", "--db", db, "--out", db])
+        #expect(onArchive.status == 64)
+    }
+}

@@ -44,13 +44,7 @@ extension ArchiveStore {
             .reduce(0, +)
         let schemaVersion = try self.appliedSchemaVersion()
         let sqliteVersion = Database.libraryVersion
-        let counts = Dictionary(uniqueKeysWithValues: try self.tableCounts().map { ($0.table, $0.rows) })
-        let sessions = counts["sessions"] ?? 0
-        let events = counts["event_rows"] ?? 0
-        let toolCalls = counts["tool_call_rows"] ?? 0
-        let runs = counts["usage_rows"] ?? 0
-        let revisions = counts["session_revisions"] ?? 0
-        let deletedSessions = try database.scalar("SELECT count(*) FROM sessions WHERE deleted_at IS NOT NULL", as: Int.self) ?? 0
+        let counts = try self.counts()
 
         let syncIsRunning = ArchiveLock.isHeld(archivePath: path)
         var recent: [ArchiveStatus.Run] = []
@@ -75,8 +69,9 @@ extension ArchiveStore {
         }
     
         return ArchiveStatus(path: path, bytes: bytes, schemaVersion: schemaVersion, sqliteVersion: sqliteVersion,
-                             sessions: sessions, deletedSessions: deletedSessions, events: events, toolCalls: toolCalls,
-                             runs: runs, revisions: revisions, recentRuns: recent, openFailures: failures)
+                             sessions: counts.sessions, deletedSessions: counts.deletedSessions, events: counts.events,
+                             toolCalls: counts.toolCalls, runs: counts.runs, revisions: counts.revisions,
+                             recentRuns: recent, openFailures: failures)
     }
 
     /// SQLite's integrity check and the search index's own; the problems found.
@@ -88,6 +83,8 @@ extension ArchiveStore {
         }
         let mismatches = try rollupMismatches()
         if mismatches > 0 { problems.append("rollups: \(mismatches) rows differ from a recomputation from usage_rows") }
+        let (kept, counted) = (try counts(), try countedFromRows())
+        if kept != counted { problems.append("archive_counts: \(kept) differ from the rows' \(counted)") }
         // The search index checks itself through an INSERT: on a connection of its
         // own that may write, when the file may be written at all.
         guard access(path, W_OK) == 0, let writable = try? Database(path: path, mode: .readWrite) else {

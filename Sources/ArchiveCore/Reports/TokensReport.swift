@@ -155,55 +155,82 @@ public struct TokensReport {
     func gatherFromRollups(_ database: Database, range: Range<Int64>, into tally: inout Tally) throws {
         var keys = KeyMaker(report: self)
         let rateFor = pricing?.resolver()
-        // SQLite sums the rollup rows by local day (through segments of the
-        // window in which the zone's offset and the prices stay the same),
-        // project and index set as the keys need: a few thousand rows reach Swift.
-        let segments = try Self.segments(database, range: range, zone: window.zone, pricing: pricing, projects: projectFilter)
-        guard !segments.isEmpty else { return try gatherReturns(database, range: range, keys: &keys, into: &tally) }
-        try database.execute("CREATE TEMP TABLE IF NOT EXISTS report_segments(from_qh INTEGER PRIMARY KEY, to_qh INTEGER, offset_qh INTEGER)")
-        try database.execute("DELETE FROM temp.report_segments")
-        let insert = try database.prepare("INSERT INTO temp.report_segments VALUES (?, ?, ?)")
-        for segment in segments { try insert.execute(segment.from, segment.to, segment.offset) }
+        var groups: [Int: (project: String, indexIDs: String)] = [:]
+        try database.forEachRow("SELECT group_id, project_id, index_ids FROM rollup_groups") { row in
+            groups[try row.int(0)] = (try row.string(1), try row.string(2))
+        }
+        let allowed = projects.isEmpty ? nil : Set(groups.filter { projects.contains($0.value.project) }.keys)
+        // Rows come in quarter-hour order: the segment (zone offset and
+        // prices fixed) only moves forward, and a group's keys and rate are
+        // worked out once per local day and segment.
+        let segments = try Self.segments(database, range: range, zone: window.zone, pricing: pricing)
         let needsTime = groupings.contains(where: \.isTime)
-        let needsProject = groupings.contains(.project) || (pricing?.hasProjectRates ?? false)
-        let needsIndex = groupings.contains(.index)
-        try database.forEachRow("""
-            SELECT \(needsTime ? "(r.quarter_hour + z.offset_qh) / 96" : "0"), z.from_qh, z.to_qh, \(needsProject ? "r.project_id" : "''"),
-                   \(needsIndex ? "r.index_ids" : "''"), sum(r.runs), sum(r.error_runs), sum(r.runs_with_tokens),
-                   sum(r.input_tokens), sum(r.output_tokens), sum(r.new_sessions)
-            FROM temp.report_segments z CROSS JOIN usage_rollup r ON r.quarter_hour >= z.from_qh AND r.quarter_hour < z.to_qh
-            WHERE ?1 IS NULL OR r.project_id IN (SELECT value FROM json_each(?1))
-            GROUP BY 1, 2, 3, 4, 5
-            """, projectFilter) { row in
-            let localDay = try row.int(0), segmentStart = try row.int64(1), segmentEnd = try row.int64(2), project = try row.string(3)
-            let rate = rateFor?(project.isEmpty ? nil : project, segmentStart * 900)
-            let runs = try row.int(5), errorRuns = try row.int(6), withTokens = try row.int(7)
-            let input = try row.int64(8), output = try row.int64(9), newSessions = try row.int(10)
-            if rate == nil && withTokens > 0 && pricing != nil {
-                tally.noRate(project: project, days: Int(segmentStart / 96)...Int((segmentEnd - 1) / 96))
+        var segment = 0
+        var rates: [Int: Pricing.Rate?] = [:]
+        var keysOfGroup: [Int: [Int]] = [:]
+        var keysDay = Int.min
+        var buckets: [Bucket] = []
+        var bucketOfKey: [[KeyPart]: Int] = [:]
+        let statement = try database.prepare("""
+            SELECT quarter_hour, group_id, runs, error_runs, runs_with_tokens, input_tokens, output_tokens, new_sessions
+            FROM usage_rollup WHERE quarter_hour >= ?1 AND quarter_hour < ?2
+            """)
+        try statement.forEachRow(range.lowerBound, range.upperBound) { row in
+            let quarterHour = try row.int64(0), group = try row.int(1)
+            if let allowed, !allowed.contains(group) { return }
+            while quarterHour >= segments[segment].to {
+                segment += 1
+                rates.removeAll(keepingCapacity: true)
             }
-            for key in try keys.keys(localDay: localDay, project: project, indexIDs: row.string(4), session: nil) {
-                tally.buckets[key, default: Bucket()].add(runs: runs, errorRuns: errorRuns, runsWithTokens: withTokens,
-                                                          input: input, output: output, rate: rate)
-                tally.buckets[key]!.sessions += newSessions
+            let localDay = needsTime ? Int((quarterHour + segments[segment].offset).floorDivided(by: 96)) : 0
+            if localDay != keysDay {
+                keysOfGroup.removeAll(keepingCapacity: true)
+                keysDay = localDay
+            }
+            guard let info = groups[group] else { return }
+            let rate: Pricing.Rate?
+            if let known = rates[group] { rate = known } else {
+                rate = rateFor?(info.project.isEmpty ? nil : info.project, segments[segment].from * 900)
+                rates[group] = rate
+            }
+            let indices: [Int]
+            if let known = keysOfGroup[group] { indices = known } else {
+                indices = keys.keys(localDay: localDay, project: info.project, indexIDs: info.indexIDs, session: nil).map { key in
+                    if let index = bucketOfKey[key] { return index }
+                    buckets.append(Bucket())
+                    bucketOfKey[key] = buckets.count - 1
+                    return buckets.count - 1
+                }
+                keysOfGroup[group] = indices
+            }
+            let runs = try row.int(2), errorRuns = try row.int(3), withTokens = try row.int(4)
+            let input = try row.int64(5), output = try row.int64(6), newSessions = try row.int(7)
+            if rate == nil && withTokens > 0 && pricing != nil {
+                let day = Int(quarterHour / 96)
+                tally.noRate(project: info.project, days: day...day)
+            }
+            for index in indices {
+                buckets[index].add(runs: runs, errorRuns: errorRuns, runsWithTokens: withTokens, input: input, output: output, rate: rate)
+                buckets[index].sessions += newSessions
             }
             tally.totals.add(runs: runs, errorRuns: errorRuns, runsWithTokens: withTokens, input: input, output: output, rate: rate)
             tally.totals.sessions += newSessions
         }
-        try gatherReturns(database, range: range, keys: &keys, into: &tally)
+        for (key, index) in bucketOfKey { tally.buckets[key] = buckets[index] }
+        try gatherReturns(database, range: range, groups: groups, allowed: allowed, keys: &keys, into: &tally)
     }
 
     /// Spans of quarter hours in which the zone's offset and every price stay
     /// the same, covering the rollup rows of the window; empty when there are
     /// none. Offsets that are not whole quarter hours (local mean times of
     /// old dates) cannot be folded this way: those fail over to the rows.
-    static func segments(_ database: Database, range: Range<Int64>, zone: TimeZone, pricing: Pricing?,
-                         projects: String?) throws -> [(from: Int64, to: Int64, offset: Int64)] {
+    static func segments(_ database: Database, range: Range<Int64>, zone: TimeZone,
+                         pricing: Pricing?) throws -> [(from: Int64, to: Int64, offset: Int64)] {
         guard let (first, last) = try database.first("""
             SELECT min(quarter_hour), max(quarter_hour) FROM usage_rollup WHERE quarter_hour >= ?1 AND quarter_hour < ?2
             """, range.lowerBound, range.upperBound, map: { row -> (Int64, Int64)? in
                 try row.isNull(0) ? nil : (row.int64(0), row.int64(1))
-            }) ?? nil else { return [] }
+            }) ?? nil else { return [(range.lowerBound, range.upperBound, 0)] }
         let start = first, end = last + 1
         var cuts = Set<Int64>([start, end])
         for rate in pricing?.rates ?? [] {
@@ -228,16 +255,17 @@ public struct TokensReport {
 
     struct SegmentFailure: Error {}
 
-    func gatherReturns(_ database: Database, range: Range<Int64>, keys: inout KeyMaker, into tally: inout Tally) throws {
+    func gatherReturns(_ database: Database, range: Range<Int64>, groups: [Int: (project: String, indexIDs: String)],
+                       allowed: Set<Int>?, keys: inout KeyMaker, into tally: inout Tally) throws {
         // A session's later runs count it in a bucket its earlier ones are not in.
         try database.forEachRow("""
-            SELECT quarter_hour, project_id, index_ids, gap, sessions FROM session_returns
-            WHERE quarter_hour >= ?1 AND quarter_hour < ?2 AND (?3 IS NULL OR project_id IN (SELECT value FROM json_each(?3)))
-            """, range.lowerBound, range.upperBound, projectFilter) { row in
-            let quarterHour = try row.int64(0), gap = try row.int64(3), sessions = try row.int(4)
+            SELECT quarter_hour, group_id, gap, sessions FROM session_returns WHERE quarter_hour >= ?1 AND quarter_hour < ?2
+            """, range.lowerBound, range.upperBound) { row in
+            let quarterHour = try row.int64(0), group = try row.int(1), gap = try row.int64(2), sessions = try row.int(3)
+            guard let info = groups[group], allowed?.contains(group) ?? true else { return }
             if gap > quarterHour - range.lowerBound { tally.totals.sessions += sessions }
             let seconds = quarterHour * 900
-            for key in try keys.keys(seconds: seconds, project: row.string(1), indexIDs: row.string(2), session: nil) {
+            for key in keys.keys(seconds: seconds, project: info.project, indexIDs: info.indexIDs, session: nil) {
                 let start = keys.bucketStart(key: key, seconds: seconds).map { $0 / 900 } ?? range.lowerBound
                 if gap > quarterHour - max(start, range.lowerBound) { tally.buckets[key]?.sessions += sessions }
             }
@@ -419,5 +447,13 @@ public struct TokensReport {
             span = (seconds, next, offset)
             return offset
         }
+    }
+}
+
+extension Int64 {
+    /// Division that rounds toward negative infinity.
+    func floorDivided(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
     }
 }

@@ -24,8 +24,8 @@ public struct ToolsReport {
         var table = Self.emptyTable
         if let range, !readsRows {
             totalRuns = try database.scalar("""
-                SELECT coalesce(sum(runs), 0) FROM usage_rollup WHERE quarter_hour >= ?1 AND quarter_hour < ?2
-                  AND (?3 IS NULL OR project_id IN (SELECT value FROM json_each(?3)))
+                SELECT coalesce(sum(r.runs), 0) FROM usage_rollup r JOIN rollup_groups g USING (group_id)
+                WHERE r.quarter_hour >= ?1 AND r.quarter_hour < ?2 AND (?3 IS NULL OR g.project_id IN (SELECT value FROM json_each(?3)))
                 """, range.lowerBound, range.upperBound, filter, as: Int.self) ?? 0
             try database.forEachRow("""
                 SELECT name, sum(calls), sum(no_result), sum(error_results), sum(runs_using) FROM tool_rollup

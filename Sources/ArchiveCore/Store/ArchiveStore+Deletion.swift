@@ -5,8 +5,12 @@ extension ArchiveStore {
     /// Marks one session deleted remotely (it answered 404). Keeps its data.
     @discardableResult
     public func markDeleted(sessionID: String, at now: String) throws -> Bool {
-        try database.execute("UPDATE sessions SET deleted_at = ? WHERE session_id = ? AND deleted_at IS NULL", now, sessionID)
-        return database.changes > 0
+        try atomically {
+            try database.execute("UPDATE sessions SET deleted_at = ? WHERE session_id = ? AND deleted_at IS NULL", now, sessionID)
+            let marked = database.changes
+            try addToCounts(ArchiveCounts.Delta(deletedSessions: marked))
+            return marked > 0
+        }
     }
 
     /// After a complete listing of a project: marks the live sessions of that
@@ -23,6 +27,7 @@ extension ArchiveStore {
                   AND session_id NOT IN (SELECT session_id FROM temp.listed_ids)
                 """, now, projectID)
             let marked = database.changes
+            try addToCounts(ArchiveCounts.Delta(deletedSessions: marked))
             try database.execute("DELETE FROM temp.listed_ids")
             return marked
         }

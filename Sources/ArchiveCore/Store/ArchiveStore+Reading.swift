@@ -1,7 +1,7 @@
 import LosslessJSON
 import SQLiteCore
 
-/// Reading sessions back as the API sent them, and counting rows.
+/// Reading sessions back as the API sent them.
 extension ArchiveStore {
     /// The session JSON as the retrieve endpoint returned it (same keys and values).
     public func sessionJSON(sessionID: String) throws -> String? {
@@ -21,13 +21,7 @@ extension ArchiveStore {
             }
         }
     }
-
-    /// Row counts of the main tables, for `status`.
-    public func tableCounts() throws -> [(table: String, rows: Int)] {
-        try ["sessions", "event_rows", "tool_call_rows", "usage_rows", "session_revisions", "sync_runs", "sync_failures"].map {
-            ($0, try database.scalar("SELECT count(*) FROM \($0)", as: Int.self) ?? 0)
-        }
-    }}
+}
 
 extension ArchiveStore {
     /// Sessions whose project is none of `projects` (or none at all).

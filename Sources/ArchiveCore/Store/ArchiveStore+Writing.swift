@@ -57,12 +57,12 @@ extension ArchiveStore {
         try atomically {
             let existing = try database.cached.first(
                 """
-                SELECT session_key, event_count, meta, deleted_at IS NOT NULL, last_updated_at, project_id
+                SELECT session_key, event_count, meta, deleted_at IS NOT NULL, last_updated_at, project_id, run_count
                 FROM sessions WHERE session_id = ?
                 """, session.sessionID
             ) {
                 try (key: $0.int64(0), count: $0.int(1), meta: $0.string(2), deleted: $0.get(3, as: Bool.self), updated: $0.string(4),
-                     project: $0.optionalString(5))
+                     project: $0.optionalString(5), runs: $0.int(6))
             }
             if keepingNewer, let existing, existing.updated > session.lastUpdatedAt { return .olderThanArchived(existing.updated) }
             var keep = 0
@@ -94,11 +94,18 @@ extension ArchiveStore {
             try upsertSessionRow(session, projectID: projectID, organizationID: organizationID, now: now)
             let sessionKey = try existing?.key
                 ?? database.cached.scalar("SELECT session_key FROM sessions WHERE session_id = ?", session.sessionID, as: Int64.self)!
+            var counts = ArchiveCounts.Delta()
             if keep < session.events.count {
                 try insertEvents(session, sessionKey: sessionKey, from: keep, runTimes: &runTimes)
-                try relinkToolCalls(session, sessionKey: sessionKey)
+                counts.toolCalls = try relinkToolCalls(session, sessionKey: sessionKey)
             }
             if rollupsChange { try adjustRollups(sessionKey: sessionKey, sign: 1) }
+            counts.sessions = existing == nil ? 1 : 0
+            counts.deletedSessions = existing?.deleted == true ? -1 : 0
+            counts.events = session.events.count - (existing?.count ?? 0)
+            counts.runs = session.events.totals.runs - (existing?.runs ?? 0)
+            if case .rewritten = outcome { counts.revisions = 1 }
+            try addToCounts(counts)
             return outcome
         }
     }
@@ -286,13 +293,16 @@ extension ArchiveStore {
         return id
     }
 
-    func relinkToolCalls(_ session: NormalizedSession, sessionKey: Int64) throws {
+    /// Links the session's tool calls anew; returns how many more there are than before.
+    func relinkToolCalls(_ session: NormalizedSession, sessionKey: Int64) throws -> Int {
         try database.cached.execute("DELETE FROM tool_call_rows WHERE call_key BETWEEN ? AND ?",
                              Self.eventKey(session: sessionKey, seq: 0), Self.lastEventKey(session: sessionKey))
+        let removed = database.changes
         let insert = try database.cachedStatement("INSERT INTO tool_call_rows(call_key, result_seq, error_result) VALUES (?, ?, ?)")
         for link in session.events.toolCallLinks {
             try insert.execute(Self.eventKey(session: sessionKey, seq: link.callSeq), link.resultSeq, link.errorResult)
         }
+        return session.events.toolCallLinks.count - removed
     }
 
     /// The source hashes of the live sessions, for an import to skip records it already holds.

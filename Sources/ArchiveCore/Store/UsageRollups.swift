@@ -10,22 +10,21 @@ extension ArchiveStore {
     private static func entriesSQL(_ columns: String) -> String {
         """
         WITH entries AS (
-          SELECT e.*, e.qh - lag(e.qh) OVER (ORDER BY e.qh) AS gap, s.project_id, s.index_ids
+          SELECT e.*, e.qh - lag(e.qh) OVER (ORDER BY e.qh) AS gap, g.group_id
           FROM (SELECT unixepoch(occurred_at) / 900 AS qh, count(*) AS runs, sum(is_error) AS error_runs,
                        sum(input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AS runs_with_tokens,
                        coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens
                 FROM usage_rows WHERE run_key BETWEEN ?1 AND ?2 GROUP BY 1) e,
-               (SELECT coalesce(project_id, '') AS project_id, coalesce(index_ids, '') AS index_ids
-                FROM sessions WHERE session_key = ?3) s
+               sessions s JOIN rollup_groups g ON g.project_id = coalesce(s.project_id, '') AND g.index_ids = coalesce(s.index_ids, '')
+          WHERE s.session_key = ?3
         )
         \(columns)
         """
     }
 
     static let addToRollupSQL = entriesSQL("""
-        INSERT INTO usage_rollup(quarter_hour, project_id, index_ids, runs, error_runs, runs_with_tokens,
-                                 input_tokens, output_tokens, new_sessions)
-        SELECT qh, project_id, index_ids, ?4 * runs, ?4 * error_runs, ?4 * runs_with_tokens, ?4 * input_tokens,
+        INSERT INTO usage_rollup(quarter_hour, group_id, runs, error_runs, runs_with_tokens, input_tokens, output_tokens, new_sessions)
+        SELECT qh, group_id, ?4 * runs, ?4 * error_runs, ?4 * runs_with_tokens, ?4 * input_tokens,
                ?4 * output_tokens, ?4 * (gap IS NULL)
         FROM entries WHERE true
         ON CONFLICT DO UPDATE SET runs = runs + excluded.runs, error_runs = error_runs + excluded.error_runs,
@@ -35,19 +34,17 @@ extension ArchiveStore {
         """)
 
     static let addToReturnsSQL = entriesSQL("""
-        INSERT INTO session_returns(quarter_hour, project_id, index_ids, gap, sessions)
-        SELECT qh, project_id, index_ids, gap, ?4 FROM entries WHERE gap IS NOT NULL
+        INSERT INTO session_returns(quarter_hour, group_id, gap, sessions)
+        SELECT qh, group_id, gap, ?4 FROM entries WHERE gap IS NOT NULL
         ON CONFLICT DO UPDATE SET sessions = sessions + excluded.sessions
         """)
 
     static let dropEmptyRollupSQL = entriesSQL("""
-        DELETE FROM usage_rollup WHERE runs = 0
-          AND (quarter_hour, project_id, index_ids) IN (SELECT qh, project_id, index_ids FROM entries)
+        DELETE FROM usage_rollup WHERE runs = 0 AND (quarter_hour, group_id) IN (SELECT qh, group_id FROM entries)
         """)
 
     static let dropEmptyReturnsSQL = entriesSQL("""
-        DELETE FROM session_returns WHERE sessions = 0
-          AND (quarter_hour, project_id, index_ids) IN (SELECT qh, project_id, index_ids FROM entries)
+        DELETE FROM session_returns WHERE sessions = 0 AND (quarter_hour, group_id) IN (SELECT qh, group_id FROM entries)
         """)
 
     /// The session's tool calls with the quarter hour of their run, project and name, as `calls`.
@@ -80,6 +77,12 @@ extension ArchiveStore {
     /// Adds (`sign` 1) or takes out (-1) the session's runs and tool calls as they now stand.
     func adjustRollups(sessionKey: Int64, sign: Int) throws {
         let first = Self.eventKey(session: sessionKey, seq: 0), last = Self.lastEventKey(session: sessionKey)
+        if sign > 0 {
+            try database.cached.execute("""
+                INSERT OR IGNORE INTO rollup_groups(project_id, index_ids)
+                SELECT coalesce(project_id, ''), coalesce(index_ids, '') FROM sessions WHERE session_key = ?
+                """, sessionKey)
+        }
         try database.cached.execute(Self.addToRollupSQL, first, last, sessionKey, sign)
         try database.cached.execute(Self.addToReturnsSQL, first, last, sessionKey, sign)
         try database.cached.execute(Self.addToToolRollupSQL, first, last, sessionKey, sign)
@@ -93,25 +96,25 @@ extension ArchiveStore {
     /// Rollup rows that differ from a recomputation from `usage_rows` (none when all is well).
     func rollupMismatches() throws -> Int {
         let recomputed = """
-            SELECT e.qh, coalesce(s.project_id, '') AS project_id, coalesce(s.index_ids, '') AS index_ids, e.runs, e.error_runs,
-                   e.runs_with_tokens, e.input_tokens, e.output_tokens,
+            SELECT e.qh, g.group_id, e.runs, e.error_runs, e.runs_with_tokens, e.input_tokens, e.output_tokens,
                    e.qh - lag(e.qh) OVER (PARTITION BY e.session_key ORDER BY e.qh) AS gap
             FROM (SELECT run_key >> 24 AS session_key, unixepoch(occurred_at) / 900 AS qh, count(*) AS runs,
                          sum(is_error) AS error_runs, sum(input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AS runs_with_tokens,
                          coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens
                   FROM usage_rows GROUP BY 1, 2) e
             JOIN sessions s ON s.session_key = e.session_key
+            JOIN rollup_groups g ON g.project_id = coalesce(s.project_id, '') AND g.index_ids = coalesce(s.index_ids, '')
             """
         let rollup = try database.scalar("""
             WITH entries AS (\(recomputed)),
-            expected AS (SELECT qh, project_id, index_ids, sum(runs), sum(error_runs), sum(runs_with_tokens), sum(input_tokens),
-                                sum(output_tokens), sum(gap IS NULL) FROM entries GROUP BY 1, 2, 3)
+            expected AS (SELECT qh, group_id, sum(runs), sum(error_runs), sum(runs_with_tokens), sum(input_tokens),
+                                sum(output_tokens), sum(gap IS NULL) FROM entries GROUP BY 1, 2)
             SELECT (SELECT count(*) FROM (SELECT * FROM expected EXCEPT SELECT * FROM usage_rollup))
                  + (SELECT count(*) FROM (SELECT * FROM usage_rollup EXCEPT SELECT * FROM expected))
             """, as: Int.self) ?? 0
         let returns = try database.scalar("""
             WITH entries AS (\(recomputed)),
-            expected AS (SELECT qh, project_id, index_ids, gap, count(*) FROM entries WHERE gap IS NOT NULL GROUP BY 1, 2, 3, 4)
+            expected AS (SELECT qh, group_id, gap, count(*) FROM entries WHERE gap IS NOT NULL GROUP BY 1, 2, 3)
             SELECT (SELECT count(*) FROM (SELECT * FROM expected EXCEPT SELECT * FROM session_returns))
                  + (SELECT count(*) FROM (SELECT * FROM session_returns EXCEPT SELECT * FROM expected))
             """, as: Int.self) ?? 0

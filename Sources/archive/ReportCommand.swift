@@ -1,0 +1,40 @@
+import ArchiveCore
+import ArgumentParser
+import Foundation
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write an HTML report of spend and tokens: one self-contained file, no script, readable offline.",
+        discussion: """
+            Spend and tokens over time stacked by project (days, or weeks past 120 days), by project and by index, \
+            the 20 costliest sessions, tool calls with failure rates, error runs over time, and the prices used. \
+            Prices as for `archive tokens`; without any, the figures are tokens.
+            """)
+
+    @OptionGroup var location: ArchiveLocationOptions
+    @OptionGroup var time: TimeOptions
+    @OptionGroup var prices: PricingOptions
+    @Option(name: .customLong("project"), help: "Only this project; repeat for several.") var projects: [String] = []
+    @Option(help: "Write to this file (- for standard output).") var out = "llamacloud-archive-report.html"
+
+    func run() throws {
+        let window = try time.window()
+        let pricing = try prices.resolved()
+        let store = try openArchiveForReading(location)
+        let report = HTMLReport(window: window, projects: projects, pricing: pricing, subject: store.path,
+                                generatedAt: Timestamp.format(date: Date()))
+        let html = try answer { try report.render(store: store) }
+        if out == "-" {
+            Terminal.standardOutput.write(html)
+            return
+        }
+        if ExportCommand.isPartOfArchive(out, archive: store.path) {
+            throw fail("--out \(out) is the archive itself (or its journal): refused", code: ExitStatus.usage)
+        }
+        do { try Data(html.utf8).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
+            throw fail("cannot write \(out): \(error.localizedDescription)", code: ExitStatus.fatal)
+        }
+        Terminal.standardError.writeLine("archive: wrote \(out) (\(ByteCountFormatter.string(fromByteCount: Int64(html.utf8.count), countStyle: .file)))")
+    }
+}
