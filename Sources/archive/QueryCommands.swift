@@ -11,6 +11,7 @@ struct SessionsCommand: ParsableCommand {
     @Flag(help: "Only sessions deleted remotely (kept here).") var deleted = false
     @Option(name: [.customShort("n"), .long], help: "At most this many sessions (0: all).") var limit = 50
     @Option(help: "Order: updated (newest first), tokens (most first) or title.") var order: SessionsQuery.Order = .updated
+    @OptionGroup var prices: PricingOptions
 
     func validate() throws {
         guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or more") }
@@ -24,6 +25,7 @@ struct SessionsCommand: ParsableCommand {
             query.onlyDeleted = deleted
             query.limit = limit == 0 ? -1 : limit  // SQLite's LIMIT -1: no limit
             query.order = order
+            query.pricing = try prices.resolved()
             return try store.sessions(query)
         }
     }

@@ -9,6 +9,8 @@ public struct SessionsQuery {
     public var onlyDeleted = false
     public var limit = 50
     public var order: Order = .updated
+    /// Adds each session's cost (null when a run with tokens has no price).
+    public var pricing: Pricing?
 
     public init() {}
 
@@ -19,6 +21,7 @@ public struct SessionsQuery {
         case .tokens: orderBy = "input_tokens + output_tokens DESC, last_updated_at DESC"
         case .title: orderBy = "title COLLATE NOCASE ASC, last_updated_at DESC"
         }
+        var keys: [Int64] = []
         var table = QueryTable(columns: [
             .init("session_id", title: "session"), .init("title"), .init("project_id", title: "project", optional: true),
             .init("last_updated_at", title: "last updated", kind: .time), .init("runs", kind: .integer, optional: true),
@@ -27,18 +30,38 @@ public struct SessionsQuery {
         ])
         try database.forEachRow("""
             SELECT session_id, title, project_id, last_updated_at, run_count, input_tokens, output_tokens,
-                   error_run_count, deleted_at
+                   error_run_count, deleted_at, session_key
             FROM sessions
             WHERE (?1 IS NULL OR project_id = ?1) AND last_updated_at >= ?2 AND last_updated_at < ?3
               AND (?4 = 0 OR deleted_at IS NOT NULL)
             ORDER BY \(orderBy) LIMIT ?5
             """, project, window.since ?? "", window.until ?? "9999", onlyDeleted, limit
         ) { row in
+            keys.append(try row.int64(9))
             try table.rows.append([
                 .text(row.string(0)), .init(row.optionalString(1)), .init(row.optionalString(2)), .text(row.string(3)),
                 .integer(row.int64(4)), .integer(row.int64(5)), .integer(row.int64(6)), .integer(row.int64(7)),
                 row.isNull(8) ? .bool(false) : .bool(true),
             ])
+        }
+        if let pricing {
+            table.columns.append(.init("cost_usd", title: "cost (USD)", kind: .money))
+            let rate = pricing.resolver()
+            let runs = try database.prepare("""
+                SELECT occurred_at, input_tokens, output_tokens FROM usage_rows
+                WHERE run_key BETWEEN \(EventKey.firstSQL("?1")) AND \(EventKey.lastSQL("?1")) AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
+                """)
+            for (index, key) in keys.enumerated() {
+                let project: String? = if case .text(let id) = table.rows[index][2] { id } else { nil }
+                var cost: Double? = 0
+                try runs.forEachRow(key) { run in
+                    let seconds = try run.withBytes(0) { Timestamp.epochSeconds(normalized: $0) } ?? 0
+                    guard let price = rate(project, seconds), let sum = cost else { cost = nil; return }
+                    cost = sum + Double(try run.optionalInt64(1) ?? 0) * price.input / 1_000_000
+                        + Double(try run.optionalInt64(2) ?? 0) * price.output / 1_000_000
+                }
+                table.rows[index].append(.init(cost))
+            }
         }
         return table
     }

@@ -164,13 +164,20 @@ public struct TokensReport {
         // prices fixed) only moves forward, and a group's keys and rate are
         // worked out once per local day and segment.
         let segments = try Self.segments(database, range: range, zone: window.zone, pricing: pricing)
-        let needsTime = groupings.contains(where: \.isTime)
+        let timePosition = groupings.firstIndex(where: \.isTime)
+        let timeGrouping = timePosition.map { groupings[$0] }
         var segment = 0
         var rates: [Int: Pricing.Rate?] = [:]
-        var keysOfGroup: [Int: [Int]] = [:]
-        var keysDay = Int.min
+        // A bucket is a time key and the rest of the key (project, index):
+        // the rest is worked out once per group, the time once per local day.
+        var restsOfGroup: [Int: [Int]] = [:]
+        var rests: [[KeyPart]] = []
+        var restID: [[KeyPart]: Int] = [:]
+        struct Slot: Hashable { let time: Int; let rest: Int }
+        var bucketOfSlot: [Slot: Int] = [:]
+        var slots: [Slot] = []
         var buckets: [Bucket] = []
-        var bucketOfKey: [[KeyPart]: Int] = [:]
+        var lastDay = Int.min, time = 0
         let statement = try database.prepare("""
             SELECT quarter_hour, group_id, runs, error_runs, runs_with_tokens, input_tokens, output_tokens, new_sessions
             FROM usage_rollup WHERE quarter_hour >= ?1 AND quarter_hour < ?2
@@ -182,26 +189,28 @@ public struct TokensReport {
                 segment += 1
                 rates.removeAll(keepingCapacity: true)
             }
-            let localDay = needsTime ? Int((quarterHour + segments[segment].offset).floorDivided(by: 96)) : 0
-            if localDay != keysDay {
-                keysOfGroup.removeAll(keepingCapacity: true)
-                keysDay = localDay
-            }
             guard let info = groups[group] else { return }
+            if let timeGrouping {
+                let localDay = Int((quarterHour + segments[segment].offset).floorDivided(by: 96))
+                if localDay != lastDay {
+                    lastDay = localDay
+                    time = keys.timeKey(localDay: localDay, timeGrouping)
+                }
+            }
             let rate: Pricing.Rate?
             if let known = rates[group] { rate = known } else {
                 rate = rateFor?(info.project.isEmpty ? nil : info.project, segments[segment].from * 900)
                 rates[group] = rate
             }
-            let indices: [Int]
-            if let known = keysOfGroup[group] { indices = known } else {
-                indices = keys.keys(localDay: localDay, project: info.project, indexIDs: info.indexIDs, session: nil).map { key in
-                    if let index = bucketOfKey[key] { return index }
-                    buckets.append(Bucket())
-                    bucketOfKey[key] = buckets.count - 1
-                    return buckets.count - 1
+            let groupRests: [Int]
+            if let known = restsOfGroup[group] { groupRests = known } else {
+                groupRests = keys.keys(localDay: 0, project: info.project, indexIDs: info.indexIDs, session: nil).map { key in
+                    if let id = restID[key] { return id }
+                    rests.append(key)
+                    restID[key] = rests.count - 1
+                    return rests.count - 1
                 }
-                keysOfGroup[group] = indices
+                restsOfGroup[group] = groupRests
             }
             let runs = try row.int(2), errorRuns = try row.int(3), withTokens = try row.int(4)
             let input = try row.int64(5), output = try row.int64(6), newSessions = try row.int(7)
@@ -209,14 +218,26 @@ public struct TokensReport {
                 let day = Int(quarterHour / 96)
                 tally.noRate(project: info.project, days: day...day)
             }
-            for index in indices {
+            for rest in groupRests {
+                let slot = Slot(time: time, rest: rest)
+                let index: Int
+                if let known = bucketOfSlot[slot] { index = known } else {
+                    buckets.append(Bucket())
+                    slots.append(slot)
+                    index = buckets.count - 1
+                    bucketOfSlot[slot] = index
+                }
                 buckets[index].add(runs: runs, errorRuns: errorRuns, runsWithTokens: withTokens, input: input, output: output, rate: rate)
                 buckets[index].sessions += newSessions
             }
             tally.totals.add(runs: runs, errorRuns: errorRuns, runsWithTokens: withTokens, input: input, output: output, rate: rate)
             tally.totals.sessions += newSessions
         }
-        for (key, index) in bucketOfKey { tally.buckets[key] = buckets[index] }
+        for (slot, bucket) in zip(slots, buckets) {
+            var key = rests[slot.rest]
+            if let timePosition { key[timePosition] = KeyPart(time: slot.time) }
+            tally.buckets[key] = bucket
+        }
         try gatherReturns(database, range: range, groups: groups, allowed: allowed, keys: &keys, into: &tally)
     }
 

@@ -98,7 +98,7 @@ extension ArchiveStore {
         let recomputed = """
             SELECT e.qh, g.group_id, e.runs, e.error_runs, e.runs_with_tokens, e.input_tokens, e.output_tokens,
                    e.qh - lag(e.qh) OVER (PARTITION BY e.session_key ORDER BY e.qh) AS gap
-            FROM (SELECT run_key >> 24 AS session_key, unixepoch(occurred_at) / 900 AS qh, count(*) AS runs,
+            FROM (SELECT \(EventKey.sessionSQL("run_key")) AS session_key, unixepoch(occurred_at) / 900 AS qh, count(*) AS runs,
                          sum(is_error) AS error_runs, sum(input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AS runs_with_tokens,
                          coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens
                   FROM usage_rows GROUP BY 1, 2) e
@@ -120,13 +120,13 @@ extension ArchiveStore {
             """, as: Int.self) ?? 0
         let tools = try database.scalar("""
             WITH expected AS (
-              SELECT qh, project_id, name, count(*), sum(result_seq IS NULL), sum(error_result), count(DISTINCT session_key << 24 | turn)
+              SELECT qh, project_id, name, count(*), sum(result_seq IS NULL), sum(error_result), count(DISTINCT \(EventKey.firstSQL("session_key")) | turn)
               FROM (SELECT unixepoch(coalesce((SELECT u.occurred_at FROM usage_rows u
-                                               WHERE u.run_key BETWEEN s.session_key << 24 AND (s.session_key << 24) | 16777215
+                                               WHERE u.run_key BETWEEN \(EventKey.firstSQL("s.session_key")) AND \(EventKey.lastSQL("s.session_key"))
                                                  AND u.turn = c.turn), s.last_updated_at)) / 900 AS qh,
                            coalesce(s.project_id, '') AS project_id, coalesce(c.name, '(unnamed)') AS name, s.session_key, c.turn,
                            l.result_seq, l.error_result
-                    FROM tool_call_rows l JOIN sessions s ON s.session_key = l.call_key >> 24
+                    FROM tool_call_rows l JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("l.call_key"))
                     JOIN event_rows c ON c.event_key = l.call_key)
               GROUP BY 1, 2, 3)
             SELECT (SELECT count(*) FROM (SELECT * FROM expected EXCEPT SELECT * FROM tool_rollup))
