@@ -54,6 +54,8 @@ queries = [
     ("status", ["status"]),
     ("sessions --order tokens --limit 20", ["sessions", "--order", "tokens", "--limit", "20"]),
     ("search (a rare word)", ["search", "zyzzyva"]),
+    ("tokens --by session (every session)", ["tokens", "--by", "session"]),
+    ("report (HTML, priced)", ["report", "--out", os.path.join(args.work, "report.html"), "--price-input", "3", "--price-output", "15"]),
     ("sql count(*) from events", ["sql", "SELECT count(*) FROM events"]),
 ]
 
@@ -61,7 +63,7 @@ def timing(db, extra):
     runs = []
     for _ in range(args.repeat):
         start = time.perf_counter()
-        run([archive] + extra + ["--db", db, "--format", "json"])
+        run([archive] + extra + ["--db", db] + ([] if extra[0] == "report" else ["--format", "json"]))
         runs.append(time.perf_counter() - start)
     return statistics.median(runs)
 

@@ -36,7 +36,9 @@ public struct HTMLReport {
         let byTimeAndProject = try tokens([time, .project])
         let byProject = try tokens([.project])
         let byIndex = try tokens([.index])
-        let bySession = try tokens([.session])
+        var costliest = TokensReport(groupings: [.session], window: window, weekStart: weekStart, pricing: pricing, projects: projects)
+        costliest.top = (20, pricing != nil)
+        let bySession = try store.tokens(costliest)
         let tools = try store.tools(ToolsReport(window: window, projects: projects))
         // Cost when every run with tokens has a price, else tokens.
         let priced = byProject.totals.map { Self.number($0, byProject, "cost_usd") != nil } ?? false
@@ -178,8 +180,7 @@ public struct HTMLReport {
     }
 
     static func costliest(_ table: QueryTable, measure: String) -> String {
-        let top = table.rows.sorted { (number($0, table, measure) ?? 0, text($1, table, "session_id") ?? "")
-            > (number($1, table, measure) ?? 0, text($0, table, "session_id") ?? "") }.prefix(20)
+        let top = table.rows
         var html = "<table><tr><th>session</th><th>title</th><th>project</th><th class=\"n\">runs</th><th class=\"n\">tokens</th>"
             + "<th class=\"n\">cost (USD)</th></tr>\n"
         for row in top {

@@ -33,6 +33,9 @@ public struct TokensReport {
     public var projects: [String] = []
     /// Read the rows even where the rollups would do (tests compare the two).
     var readsRows = false
+    /// With one key that is not a time: only the first rows, ranked by cost
+    /// (when known) rather than tokens. The totals stay those of every row.
+    public var top: (rows: Int, byCost: Bool)?
 
     public init(groupings: [Grouping], window: TimeWindow, weekStart: WeekStart = .monday, pricing: Pricing? = nil,
                 projects: [String] = []) {
@@ -166,30 +169,44 @@ public struct TokensReport {
         let segments = try Self.segments(database, range: range, zone: window.zone, pricing: pricing)
         let timePosition = groupings.firstIndex(where: \.isTime)
         let timeGrouping = timePosition.map { groupings[$0] }
-        var segment = 0
-        var rates: [Int: Pricing.Rate?] = [:]
-        // A bucket is a time key and the rest of the key (project, index):
-        // the rest is worked out once per group, the time once per local day.
-        var restsOfGroup: [Int: [Int]] = [:]
+        // A bucket is a time key and the rest of the key (project, index).
+        // Per group, the rest is worked out once, the rate once per segment
+        // and the buckets once per time key: most rows touch only arrays.
+        struct GroupState {
+            var known = false
+            var project = ""
+            var rests: [Int] = []
+            var rate: Pricing.Rate?
+            var rateSegment = -1
+            var slotTime = Int.min
+            var slotBuckets: [Int] = []
+        }
         var rests: [[KeyPart]] = []
         var restID: [[KeyPart]: Int] = [:]
+        var state = [GroupState](repeating: GroupState(), count: (groups.keys.max() ?? 0) + 1)
+        for (group, info) in groups where group >= 0 && (allowed?.contains(group) ?? true) {
+            state[group].known = true
+            state[group].project = info.project
+            state[group].rests = keys.keys(localDay: 0, project: info.project, indexIDs: info.indexIDs, session: nil).map { key in
+                if let id = restID[key] { return id }
+                rests.append(key)
+                restID[key] = rests.count - 1
+                return rests.count - 1
+            }
+        }
         struct Slot: Hashable { let time: Int; let rest: Int }
         var bucketOfSlot: [Slot: Int] = [:]
         var slots: [Slot] = []
         var buckets: [Bucket] = []
-        var lastDay = Int.min, time = 0
+        var segment = 0, lastDay = Int.min, time = 0
         let statement = try database.prepare("""
             SELECT quarter_hour, group_id, runs, error_runs, runs_with_tokens, input_tokens, output_tokens, new_sessions
             FROM usage_rollup WHERE quarter_hour >= ?1 AND quarter_hour < ?2
             """)
         try statement.forEachRow(range.lowerBound, range.upperBound) { row in
             let quarterHour = try row.int64(0), group = try row.int(1)
-            if let allowed, !allowed.contains(group) { return }
-            while quarterHour >= segments[segment].to {
-                segment += 1
-                rates.removeAll(keepingCapacity: true)
-            }
-            guard let info = groups[group] else { return }
+            guard group >= 0, group < state.count, state[group].known else { return }
+            while quarterHour >= segments[segment].to { segment += 1 }
             if let timeGrouping {
                 let localDay = Int((quarterHour + segments[segment].offset).floorDivided(by: 96))
                 if localDay != lastDay {
@@ -197,36 +214,30 @@ public struct TokensReport {
                     time = keys.timeKey(localDay: localDay, timeGrouping)
                 }
             }
-            let rate: Pricing.Rate?
-            if let known = rates[group] { rate = known } else {
-                rate = rateFor?(info.project.isEmpty ? nil : info.project, segments[segment].from * 900)
-                rates[group] = rate
+            if state[group].rateSegment != segment {
+                let project = state[group].project
+                state[group].rate = rateFor?(project.isEmpty ? nil : project, segments[segment].from * 900)
+                state[group].rateSegment = segment
             }
-            let groupRests: [Int]
-            if let known = restsOfGroup[group] { groupRests = known } else {
-                groupRests = keys.keys(localDay: 0, project: info.project, indexIDs: info.indexIDs, session: nil).map { key in
-                    if let id = restID[key] { return id }
-                    rests.append(key)
-                    restID[key] = rests.count - 1
-                    return rests.count - 1
+            if state[group].slotTime != time {
+                state[group].slotBuckets = state[group].rests.map { rest in
+                    let slot = Slot(time: time, rest: rest)
+                    if let known = bucketOfSlot[slot] { return known }
+                    buckets.append(Bucket())
+                    slots.append(slot)
+                    bucketOfSlot[slot] = buckets.count - 1
+                    return buckets.count - 1
                 }
-                restsOfGroup[group] = groupRests
+                state[group].slotTime = time
             }
+            let rate = state[group].rate
             let runs = try row.int(2), errorRuns = try row.int(3), withTokens = try row.int(4)
             let input = try row.int64(5), output = try row.int64(6), newSessions = try row.int(7)
             if rate == nil && withTokens > 0 && pricing != nil {
                 let day = Int(quarterHour / 96)
-                tally.noRate(project: info.project, days: day...day)
+                tally.noRate(project: state[group].project, days: day...day)
             }
-            for rest in groupRests {
-                let slot = Slot(time: time, rest: rest)
-                let index: Int
-                if let known = bucketOfSlot[slot] { index = known } else {
-                    buckets.append(Bucket())
-                    slots.append(slot)
-                    index = buckets.count - 1
-                    bucketOfSlot[slot] = index
-                }
+            for index in state[group].slotBuckets {
                 buckets[index].add(runs: runs, errorRuns: errorRuns, runsWithTokens: withTokens, input: input, output: output, rate: rate)
                 buckets[index].sessions += newSessions
             }
@@ -295,7 +306,49 @@ public struct TokensReport {
 
     // MARK: From the rows
 
+    /// `--by session` alone: runs come in key order, so a session's runs are
+    /// together; each session is looked up once, when its first run comes.
+    func gatherBySession(_ database: Database, into tally: inout Tally) throws {
+        let rateFor = pricing?.resolver()
+        let session = try database.prepare("SELECT session_id, title, coalesce(project_id, '') FROM sessions WHERE session_key = ?")
+        let filter = Set(projects)
+        var current: (key: Int64, id: String, project: String, included: Bool)? = nil
+        var bucket = Bucket()
+        func finish() {
+            guard let done = current, done.included, bucket.runs > 0 else { return }
+            bucket.sessions = 1
+            tally.buckets[[KeyPart(text: done.id)]] = bucket
+            tally.totals.sessions += 1
+        }
+        try database.forEachRow("""
+            SELECT run_key, occurred_at, input_tokens, output_tokens, is_error FROM usage_rows
+            WHERE occurred_at >= ?1 AND occurred_at < ?2 ORDER BY run_key
+            """, window.since ?? "", window.until ?? "9999") { row in
+            let key = try EventKey(rawValue: row.int64(0)).session
+            if key != current?.key {
+                finish()
+                bucket = Bucket()
+                let found = try session.first(key) { try ($0.string(0), $0.optionalString(1), $0.string(2)) }
+                let project = found?.2 ?? ""
+                current = (key, found?.0 ?? "", project, found != nil && (filter.isEmpty || filter.contains(project)))
+                if let found, current!.included { tally.sessionDetails[found.0] = (found.1, project.isEmpty ? nil : project) }
+            }
+            guard current!.included else { return }
+            let seconds = try row.withBytes(1) { Timestamp.epochSeconds(normalized: $0) } ?? 0
+            let input = try row.optionalInt64(2), output = try row.optionalInt64(3)
+            let isError = try row.get(4, as: Bool.self)
+            let project = current!.project
+            let rate = rateFor?(project.isEmpty ? nil : project, seconds)
+            let withTokens = input != nil || output != nil ? 1 : 0
+            if rate == nil && withTokens > 0 && pricing != nil { tally.noRate(project: project, days: Int(seconds / 86_400)...Int(seconds / 86_400)) }
+            bucket.add(runs: 1, errorRuns: isError ? 1 : 0, runsWithTokens: withTokens, input: input ?? 0, output: output ?? 0, rate: rate)
+            tally.totals.add(runs: 1, errorRuns: isError ? 1 : 0, runsWithTokens: withTokens, input: input ?? 0, output: output ?? 0, rate: rate)
+        }
+        finish()
+    }
+
     func gatherFromRows(_ database: Database, into tally: inout Tally) throws {
+        if groupings == [.session] { return try gatherBySession(database, into: &tally) }
         var keys = KeyMaker(report: self)
         let rateFor = pricing?.resolver()
         let bySession = groupings.contains(.session)
@@ -332,18 +385,24 @@ public struct TokensReport {
 
     func table(from tally: Tally) -> QueryTable {
         // Time keys in time order; others by their total tokens, most first.
-        var rank: [[KeyPart: Int]] = []
-        for (position, grouping) in groupings.enumerated() {
-            var tokens: [KeyPart: Int64] = [:]
-            for (key, bucket) in tally.buckets { tokens[key[position], default: 0] += bucket.input + bucket.output }
-            let ordered = grouping.isTime
-                ? tokens.keys.sorted { $0.time < $1.time }
-                : tokens.keys.sorted { (tokens[$0]!, $1.text) > (tokens[$1]!, $0.text) }
-            rank.append(Dictionary(uniqueKeysWithValues: ordered.enumerated().map { ($1, $0) }))
-        }
-        let keys = tally.buckets.keys.sorted { a, b in
-            for position in a.indices where a[position] != b[position] { return rank[position][a[position]]! < rank[position][b[position]]! }
-            return false
+        let ordered: [(key: [KeyPart], bucket: Bucket)]
+        if groupings.count == 1 {
+            ordered = groupings[0].isTime
+                ? tally.buckets.sorted { $0.key[0].time < $1.key[0].time }.map { ($0.key, $0.value) }
+                : Self.ranked(tally.buckets, top: top)
+        } else {
+            var rank: [[KeyPart: Int]] = []
+            for (position, grouping) in groupings.enumerated() {
+                var tokens: [KeyPart: Int64] = [:]
+                for (key, bucket) in tally.buckets { tokens[key[position], default: 0] += bucket.input + bucket.output }
+                let sorted = grouping.isTime
+                    ? tokens.keys.sorted { $0.time < $1.time }
+                    : tokens.keys.sorted { (tokens[$0]!, $1.text) > (tokens[$1]!, $0.text) }
+                rank.append(Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1, $0) }))
+            }
+            // Each key's ranks, looked up once; then sorted by them.
+            ordered = tally.buckets.map { entry in (entry, entry.key.indices.map { rank[$0][entry.key[$0]]! }) }
+                .sorted { $0.1.lexicographicallyPrecedes($1.1) }.map { ($0.0.key, $0.0.value) }
         }
         let showsSessionDetails = groupings.contains(.session)
         let detailsProject = showsSessionDetails && !groupings.contains(.project)
@@ -351,14 +410,14 @@ public struct TokensReport {
         if showsSessionDetails { columns.append(.init("title", optional: true)) }
         if detailsProject { columns.append(.init("project_id", title: "project", optional: true)) }
         columns += Self.measureColumns
-        let rows: [[QueryTable.Cell]] = keys.map { key in
+        let rows: [[QueryTable.Cell]] = ordered.map { key, bucket in
             var cells = zip(groupings, key).map { grouping, part in QueryTable.Cell.text(label(grouping, part)) }
             if showsSessionDetails, let id = zip(groupings, key).first(where: { $0.0 == .session })?.1.text {
                 let details = tally.sessionDetails[id]
                 cells.append(.init(details?.title))
                 if detailsProject { cells.append(.init(details?.project)) }
             }
-            return cells + tally.buckets[key]!.measures
+            return cells + bucket.measures
         }
         var totals: [QueryTable.Cell] = [.text("total")] + Array(repeating: .null, count: columns.count - Self.measureColumns.count - 1)
         totals += tally.totals.measures
@@ -371,6 +430,26 @@ public struct TokensReport {
                 + "(UTC): the cost of its runs there is unknown"
         }
         return table
+    }
+
+    /// Text keys by tokens (or cost), most first, ties by key; only `top.rows` of them when asked.
+    static func ranked(_ buckets: [[KeyPart]: Bucket], top: (rows: Int, byCost: Bool)?) -> [(key: [KeyPart], bucket: Bucket)] {
+        func measure(_ bucket: Bucket) -> Double {
+            top?.byCost == true ? (bucket.unpricedRuns == 0 ? bucket.cost : -1) : Double(bucket.input + bucket.output)
+        }
+        let entries = buckets.map { (key: $0.key, bucket: $0.value, measure: measure($0.value)) }
+        let before: ((key: [KeyPart], bucket: Bucket, measure: Double), (key: [KeyPart], bucket: Bucket, measure: Double)) -> Bool = {
+            ($0.measure, $1.key[0].text) > ($1.measure, $0.key[0].text)
+        }
+        guard let top else { return entries.sorted(by: before).map { ($0.key, $0.bucket) } }
+        // The first few of many: kept sorted as they come, no sort of them all.
+        var chosen: [(key: [KeyPart], bucket: Bucket, measure: Double)] = []
+        for entry in entries where chosen.count < top.rows || before(entry, chosen[chosen.count - 1]) {
+            let index = chosen.firstIndex { before(entry, $0) } ?? chosen.count
+            chosen.insert(entry, at: index)
+            if chosen.count > top.rows { chosen.removeLast() }
+        }
+        return chosen.map { ($0.key, $0.bucket) }
     }
 
     func label(_ grouping: Grouping, _ part: KeyPart) -> String {

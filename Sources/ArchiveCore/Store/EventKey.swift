@@ -11,6 +11,7 @@ public struct EventKey: Hashable, Sendable {
     public let rawValue: Int64
 
     public init(session: Int64, seq: Int) { rawValue = session << Self.seqBits | Int64(seq) }
+    public init(rawValue: Int64) { self.rawValue = rawValue }
 
     public var session: Int64 { rawValue >> Self.seqBits }
     public var seq: Int { Int(rawValue & Self.seqMask) }
