@@ -26,7 +26,13 @@ public struct HTMLReport {
     static let dailyLimit = 120
     static let palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
 
-    public func render(store: ArchiveStore) throws -> String {
+    /// The page, and what the reader must know besides (prices missing for some runs).
+    public struct Page: Sendable {
+        public let html: String
+        public let warnings: [String]
+    }
+
+    public func render(store: ArchiveStore) throws -> Page {
         func tokens(_ keys: [TokensReport.Grouping]) throws -> QueryTable {
             try store.tokens(TokensReport(groupings: keys, window: window, weekStart: weekStart, pricing: pricing, projects: projects))
         }
@@ -61,7 +67,7 @@ public struct HTMLReport {
         html += Self.stackedBars(overTime, time: time.columnName, measure: "error_runs", unit: "error runs", buckets: overTime, single: true)
         html += "<h2>Prices used</h2>\n" + priceTable
         html += "</body>\n</html>\n"
-        return html
+        return Page(html: html, warnings: byProject.warnings)
     }
 
     var windowText: String {

@@ -11,13 +11,26 @@ public struct ArchiveCounts: Sendable, Equatable {
         var sessions = 0, deletedSessions = 0, events = 0, toolCalls = 0, runs = 0, revisions = 0
 
         var isZero: Bool { [sessions, deletedSessions, events, toolCalls, runs, revisions].allSatisfy { $0 == 0 } }
+
+        mutating func add(_ other: Delta) {
+            sessions += other.sessions
+            deletedSessions += other.deletedSessions
+            events += other.events
+            toolCalls += other.toolCalls
+            runs += other.runs
+            revisions += other.revisions
+        }
     }
 
     static let names = ["sessions", "deleted_sessions", "events", "tool_calls", "runs", "revisions"]
 }
 
 extension ArchiveStore {
-    func addToCounts(_ delta: ArchiveCounts.Delta) throws {
+    func addToCounts(_ delta: ArchiveCounts.Delta) {
+        pending.counts.add(delta)
+    }
+
+    func writeCounts(_ delta: ArchiveCounts.Delta) throws {
         guard !delta.isZero else { return }
         try database.cached.execute("""
             UPDATE archive_counts SET value = value + CASE name WHEN 'sessions' THEN ?1 WHEN 'deleted_sessions' THEN ?2

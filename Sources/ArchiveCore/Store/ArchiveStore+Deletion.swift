@@ -8,7 +8,7 @@ extension ArchiveStore {
         try atomically {
             try database.execute("UPDATE sessions SET deleted_at = ? WHERE session_id = ? AND deleted_at IS NULL", now, sessionID)
             let marked = database.changes
-            try addToCounts(ArchiveCounts.Delta(deletedSessions: marked))
+            addToCounts(ArchiveCounts.Delta(deletedSessions: marked))
             return marked > 0
         }
     }
@@ -16,7 +16,7 @@ extension ArchiveStore {
     /// After a complete listing of a project: marks the live sessions of that
     /// project that the listing did not contain. Returns how many.
     public func markMissingDeleted(projectID: String?, listed: [String], at now: String) throws -> Int {
-        try database.transaction {
+        try atomically {
             try database.executeScript("CREATE TEMP TABLE IF NOT EXISTS listed_ids(session_id TEXT PRIMARY KEY) WITHOUT ROWID")
             try database.execute("DELETE FROM temp.listed_ids")
             let insert = try database.cachedStatement("INSERT OR IGNORE INTO temp.listed_ids VALUES (?)")
@@ -27,7 +27,7 @@ extension ArchiveStore {
                   AND session_id NOT IN (SELECT session_id FROM temp.listed_ids)
                 """, now, projectID)
             let marked = database.changes
-            try addToCounts(ArchiveCounts.Delta(deletedSessions: marked))
+            addToCounts(ArchiveCounts.Delta(deletedSessions: marked))
             try database.execute("DELETE FROM temp.listed_ids")
             return marked
         }

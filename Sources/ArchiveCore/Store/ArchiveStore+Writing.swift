@@ -45,9 +45,11 @@ extension ArchiveStore {
                                             keepingNewer: keepingNewer)
         } catch {
             typeCodes.sessionFailed()
+            groupCodes.sessionFailed()
             throw error
         }
         typeCodes.sessionEnded(committed: database.isAutocommit)
+        groupCodes.sessionEnded(committed: database.isAutocommit)
         return outcome
     }
 
@@ -95,17 +97,22 @@ extension ArchiveStore {
             let sessionKey = try existing?.key
                 ?? database.cached.scalar("SELECT session_key FROM sessions WHERE session_id = ?", session.sessionID, as: Int64.self)!
             var counts = ArchiveCounts.Delta()
+            var written = WrittenRuns(links: existing == nil ? session.events.toolCallLinks : [])
             if keep < session.events.count {
-                try insertEvents(session, sessionKey: sessionKey, from: keep, runTimes: &runTimes)
+                try insertEvents(session, sessionKey: sessionKey, from: keep, runTimes: &runTimes, written: &written)
                 counts.toolCalls = try relinkToolCalls(session, sessionKey: sessionKey)
             }
-            if rollupsChange { try adjustRollups(sessionKey: sessionKey, sign: 1) }
+            if existing == nil {
+                try addNewSessionToRollups(session, projectID: projectID, written: written)
+            } else if rollupsChange {
+                try adjustRollups(sessionKey: sessionKey, sign: 1)
+            }
             counts.sessions = existing == nil ? 1 : 0
             counts.deletedSessions = existing?.deleted == true ? -1 : 0
             counts.events = session.events.count - (existing?.count ?? 0)
             counts.runs = session.events.totals.runs - (existing?.runs ?? 0)
             if case .rewritten = outcome { counts.revisions = 1 }
-            try addToCounts(counts)
+            addToCounts(counts)
             return outcome
         }
     }
@@ -113,7 +120,23 @@ extension ArchiveStore {
     /// A savepoint per session inside a batch would make the search index flush
     /// at every one (FTS5 syncs on savepoints): a batch is all or nothing instead.
     func atomically<T>(_ body: () throws -> T) throws -> T {
-        database.isAutocommit ? try database.transaction(body) : try body()
+        guard database.isAutocommit else { return try body() }
+        return try committing(body)
+    }
+
+    /// `body` in a transaction that writes the pending rollups and counts
+    /// last, or drops them with everything else.
+    func committing<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try database.transaction {
+                let result = try body()
+                try flushPending()
+                return result
+            }
+        } catch {
+            pending = PendingRollups()
+            throw error
+        }
     }
 
     /// How many leading events the archive already holds as `session` has
@@ -233,7 +256,7 @@ extension ArchiveStore {
     }
 
     func insertEvents(_ session: NormalizedSession, sessionKey: Int64, from start: Int,
-                      runTimes: inout [String: [String]]) throws {
+                      runTimes: inout [String: [String]], written: inout WrittenRuns) throws {
         let insertEvent = try database.cachedStatement("""
             INSERT INTO event_rows(event_key, turn, type_id, content, content_ref, call_id, name, payload)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -266,7 +289,9 @@ extension ArchiveStore {
                 defer { searchTokenReplay?.next = nil }
                 try indexEvent.execute(Self.eventKey(session: sessionKey, seq: event.seq), text)
             }
+            written.see(seq: event.seq, name: event.name, turn: event.turn)
             if let usage = event.usage {
+                written.add(usage)
                 let stop = event.payload ?? ""
                 let occurredAt = runTimes[stop]?.isEmpty == false ? runTimes[stop]!.removeFirst() : session.lastUpdatedAt
                 try insertUsage.execute(Self.eventKey(session: sessionKey, seq: event.seq), event.turn, usage.inputTokens, usage.outputTokens,
@@ -339,11 +364,13 @@ extension ArchiveStore {
     /// of the batch is kept (callers retry its sessions one by one).
     public func batch<T>(_ body: () throws -> T) throws -> T {
         let result: T
-        do { result = try database.transaction(body) } catch {
+        do { result = try committing(body) } catch {
             typeCodes.batchEnded(committed: false)
+            groupCodes.batchEnded(committed: false)
             throw error
         }
         typeCodes.batchEnded(committed: true)
+        groupCodes.batchEnded(committed: true)
         return result
     }
 }

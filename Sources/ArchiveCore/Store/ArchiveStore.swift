@@ -12,6 +12,11 @@ public final class ArchiveStore {
     /// Event type codes known to be committed; those written by the session or
     /// batch in progress join them only once it commits.
     var typeCodes = InternedCodes<EventShape>()
+    /// Codes of `rollup_groups`, known like the type codes.
+    var groupCodes = InternedCodes<RollupGroup>()
+    /// Rollup and count changes of the transaction in progress, written just
+    /// before it commits (see `PendingRollups`).
+    var pending = PendingRollups()
 
     /// Pages of 16 KB rather than 4 KB: search index segments and event rows
     /// fill them with less waste (about 3% of the file) and bulk writes touch fewer pages.

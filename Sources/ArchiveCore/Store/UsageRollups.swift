@@ -135,3 +135,122 @@ extension ArchiveStore {
         return rollup + returns + tools
     }
 }
+
+/// A project and index set: what `rollup_groups` codes.
+struct RollupGroup: Hashable {
+    let project: String
+    let indexIDs: String
+}
+
+/// What the writer saw of a new session's runs and tool calls as it wrote
+/// them: enough to add the session to the rollups without reading it back.
+struct WrittenRuns {
+    var runs = 0, errorRuns = 0, runsWithTokens = 0
+    var input: Int64 = 0, output: Int64 = 0
+    /// The session's tool calls in seq order, as links; `next` is the first not yet seen.
+    let links: [ToolCallLink]
+    var next = 0
+    /// Calls by tool name: calls, without a result, error results, and the turns calling it.
+    var byName: [String: (calls: Int, noResult: Int, errors: Int, turns: Set<Int>)] = [:]
+
+    init(links: [ToolCallLink]) { self.links = links }
+
+    /// Notes the event at `seq` if it is the next tool call.
+    mutating func see(seq: Int, name: String?, turn: Int) {
+        guard next < links.count, links[next].callSeq == seq else { return }
+        let link = links[next]
+        next += 1
+        var tally = byName[name ?? "(unnamed)"] ?? (0, 0, 0, [])
+        tally.calls += 1
+        if link.resultSeq == nil { tally.noResult += 1 }
+        if link.errorResult { tally.errors += 1 }
+        tally.turns.insert(turn)
+        byName[name ?? "(unnamed)"] = tally
+    }
+
+    mutating func add(_ usage: StopUsage) {
+        runs += 1
+        if usage.isError { errorRuns += 1 }
+        if usage.inputTokens != nil || usage.outputTokens != nil { runsWithTokens += 1 }
+        input += usage.inputTokens ?? 0
+        output += usage.outputTokens ?? 0
+    }
+}
+
+extension ArchiveStore {
+    /// A new session's part of the rollups, from what the writer just wrote:
+    /// all its runs, and the calls of runs not yet stopped, take the session's
+    /// `last_updated_at` (nothing was archived before), so it is one quarter
+    /// hour; the SQL of `adjustRollups` would find the same (the tests hold
+    /// the two to a recomputation).
+    func addNewSessionToRollups(_ session: NormalizedSession, projectID: String?, written: WrittenRuns) throws {
+        var updated = session.lastUpdatedAt
+        guard written.runs > 0 || !written.byName.isEmpty,
+              let seconds = updated.withUTF8({ Timestamp.epochSeconds(normalized: UnsafeRawBufferPointer($0)) }) else { return }
+        let quarterHour = seconds.floorDivided(by: 900)
+        let project = projectID ?? ""
+        if written.runs > 0 {
+            let group = try groupID(RollupGroup(project: project, indexIDs: session.indexIDs ?? ""))
+            pending.usage[PendingRollups.UsageSlot(quarterHour: quarterHour, group: group), default: []]
+                .add([Int64(written.runs), Int64(written.errorRuns), Int64(written.runsWithTokens), written.input, written.output, 1])
+        }
+        for (name, tally) in written.byName {
+            pending.tools[PendingRollups.ToolSlot(quarterHour: quarterHour, project: project, name: name), default: []]
+                .add([Int64(tally.calls), Int64(tally.noResult), Int64(tally.errors), Int64(tally.turns.count)])
+        }
+    }
+
+    /// Writes what `pending` gathered, inside the transaction, just before it
+    /// commits. Gathered, not written at once: a statement that may change
+    /// more than one row opens a statement journal, and at each one FTS5
+    /// writes out the terms it gathers in memory (the import's batches would
+    /// flush the search index at every session).
+    func flushPending() throws {
+        for (slot, sums) in pending.usage {
+            try database.cached.execute("""
+                INSERT INTO usage_rollup(quarter_hour, group_id, runs, error_runs, runs_with_tokens, input_tokens, output_tokens, new_sessions)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT DO UPDATE SET runs = runs + excluded.runs, error_runs = error_runs + excluded.error_runs,
+                  runs_with_tokens = runs_with_tokens + excluded.runs_with_tokens, input_tokens = input_tokens + excluded.input_tokens,
+                  output_tokens = output_tokens + excluded.output_tokens, new_sessions = new_sessions + excluded.new_sessions
+                """, slot.quarterHour, slot.group, sums[0], sums[1], sums[2], sums[3], sums[4], sums[5])
+        }
+        for (slot, sums) in pending.tools {
+            try database.cached.execute("""
+                INSERT INTO tool_rollup(quarter_hour, project_id, name, calls, no_result, error_results, runs_using)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT DO UPDATE SET calls = calls + excluded.calls, no_result = no_result + excluded.no_result,
+                  error_results = error_results + excluded.error_results, runs_using = runs_using + excluded.runs_using
+                """, slot.quarterHour, slot.project, slot.name, sums[0], sums[1], sums[2], sums[3])
+        }
+        try writeCounts(pending.counts)
+        pending = PendingRollups()
+    }
+
+    /// The code of a project and index set, adding it on first sight.
+    func groupID(_ group: RollupGroup) throws -> Int64 {
+        if let known = groupCodes[group] { return known }
+        try database.cached.execute("INSERT OR IGNORE INTO rollup_groups(project_id, index_ids) VALUES (?, ?)", group.project, group.indexIDs)
+        let id = try database.cached.scalar("SELECT group_id FROM rollup_groups WHERE project_id = ? AND index_ids = ?",
+                                            group.project, group.indexIDs, as: Int64.self)!
+        groupCodes.add(group, code: id)
+        return id
+    }
+}
+
+/// Rollup and count changes gathered during a transaction (see `flushPending`).
+struct PendingRollups {
+    struct UsageSlot: Hashable { let quarterHour: Int64; let group: Int64 }
+    struct ToolSlot: Hashable { let quarterHour: Int64; let project: String; let name: String }
+    var usage: [UsageSlot: [Int64]] = [:]
+    var tools: [ToolSlot: [Int64]] = [:]
+    var counts = ArchiveCounts.Delta()
+}
+
+extension [Int64] {
+    /// Adds `other` element by element (an empty array counts as zeros).
+    mutating func add(_ other: [Int64]) {
+        if isEmpty { self = other; return }
+        for index in indices { self[index] += other[index] }
+    }
+}
