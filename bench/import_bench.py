@@ -7,7 +7,8 @@ corpus sizes; and the query commands on the archive. Medians of --repeat runs.
 usage: import_bench.py [--sessions 20000] [--small 5000] [--repeat 3] [--query-sessions 50000]"""
 import argparse, os, re, shutil, statistics, struct, subprocess, sys, tempfile, time, json
 
-root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import root, run, release_binaries, corpus as common_corpus
 ap = argparse.ArgumentParser()
 ap.add_argument("--sessions", type=int, default=20000)
 ap.add_argument("--small", type=int, default=5000)
@@ -18,20 +19,12 @@ ap.add_argument("--work", default=os.path.join(root, "bench-out"))
 args = ap.parse_args()
 os.makedirs(args.work, exist_ok=True)
 
-def run(cmd, **kw):
-    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
-
-run(["swift", "build", "-c", "release"], cwd=root)
-bindir = run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=root).stdout.strip()
-archive, simulator = os.path.join(bindir, "archive"), os.path.join(bindir, "chat-simulator")
+archive, simulator = release_binaries()
 floor = os.path.join(args.work, "floor")
 run(["cc", "-O2", "-o", floor, os.path.join(root, "bench", "floor.c"), "-lsqlite3"])
 
 def corpus(n):
-    path = os.path.join(args.work, f"corpus-v2-{n}.jsonl")
-    if not os.path.exists(path):
-        run([simulator, "--corpus", path, "--sessions", str(n), "--seed", "2026"])
-    return path
+    return common_corpus(args.work, simulator, n)
 
 def rows_file(jsonl):
     """The floor's input: the event rows, extracted untimed."""

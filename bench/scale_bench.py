@@ -8,7 +8,8 @@ a rare word's search; and count(*) of the events view for scale.
 usage: scale_bench.py [--sizes 20000,100000,300000] [--repeat 5]"""
 import argparse, os, re, statistics, subprocess, sys, time
 
-root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import root, run, release_binaries, corpus as common_corpus
 ap = argparse.ArgumentParser()
 ap.add_argument("--sizes", default="20000,100000,300000")
 ap.add_argument("--repeat", type=int, default=5)
@@ -16,18 +17,10 @@ ap.add_argument("--work", default=os.path.join(root, "bench-out"))
 args = ap.parse_args()
 os.makedirs(args.work, exist_ok=True)
 
-def run(cmd, **kw):
-    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
-
-run(["swift", "build", "-c", "release"], cwd=root)
-bindir = run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=root).stdout.strip()
-archive, simulator = os.path.join(bindir, "archive"), os.path.join(bindir, "chat-simulator")
+archive, simulator = release_binaries()
 
 def corpus(n):
-    path = os.path.join(args.work, f"corpus-v2-{n}.jsonl")
-    if not os.path.exists(path):
-        run([simulator, "--corpus", path, "--sessions", str(n), "--seed", "2026"])
-    return path
+    return common_corpus(args.work, simulator, n)
 
 def imported(n):
     db = os.path.join(args.work, f"scale-{n}.db")

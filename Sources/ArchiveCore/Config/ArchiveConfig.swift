@@ -35,14 +35,7 @@ public struct ArchiveConfig: Sendable, Equatable {
 
     /// Where the file is looked for.
     public static func path(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let configHome: String
-        if let xdg = environment["XDG_CONFIG_HOME"], !xdg.isEmpty {
-            configHome = xdg
-        } else {
-            let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-            configHome = (home as NSString).appendingPathComponent(".config")
-        }
-        return ((configHome as NSString).appendingPathComponent("llamacloud-archive") as NSString).appendingPathComponent("config.toml")
+        ArchiveLocation.xdgPath("config.toml", home: "XDG_CONFIG_HOME", orUnderHome: ".config", environment: environment)
     }
 
     /// The file's settings; none when there is no file. A file that cannot be

@@ -9,15 +9,20 @@ public enum ArchiveLocation {
         if let explicit, !explicit.isEmpty { return explicit }
         if let fromEnvironment = environment["ARCHIVE_DB"], !fromEnvironment.isEmpty { return fromEnvironment }
         if let configured { return configured }
-        let dataHome: String
-        if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty {
-            dataHome = xdg
+        return xdgPath("archive.db", home: "XDG_DATA_HOME", orUnderHome: ".local/share", environment: environment)
+    }
+
+    /// `$VARIABLE/llamacloud-archive/NAME`, with the XDG default under HOME when the variable is unset or empty.
+    static func xdgPath(_ name: String, home variable: String, orUnderHome fallback: String,
+                        environment: [String: String]) -> String {
+        let base: String
+        if let xdg = environment[variable], !xdg.isEmpty {
+            base = xdg
         } else {
             let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-            dataHome = (home as NSString).appendingPathComponent(".local/share")
+            base = (home as NSString).appendingPathComponent(fallback)
         }
-        return ((dataHome as NSString).appendingPathComponent("llamacloud-archive") as NSString)
-            .appendingPathComponent("archive.db")
+        return ((base as NSString).appendingPathComponent("llamacloud-archive") as NSString).appendingPathComponent(name)
     }
 
     static func prepareFolder(of path: String) throws {

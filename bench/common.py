@@ -1,0 +1,21 @@
+"""What the benchmarks share: a release build, its binaries, and the
+simulator's deterministic corpora, cached in the work folder."""
+import os, subprocess
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+def release_binaries():
+    """Builds in release mode; returns the paths of archive and chat-simulator."""
+    run(["swift", "build", "-c", "release"], cwd=root)
+    bindir = run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=root).stdout.strip()
+    return os.path.join(bindir, "archive"), os.path.join(bindir, "chat-simulator")
+
+def corpus(work, simulator, n):
+    """The JSONL of n generated sessions (seed 2026), made once."""
+    path = os.path.join(work, f"corpus-v2-{n}.jsonl")
+    if not os.path.exists(path):
+        run([simulator, "--corpus", path, "--sessions", str(n), "--seed", "2026"])
+    return path
