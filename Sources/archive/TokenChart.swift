@@ -4,7 +4,8 @@ import ArchiveCore
 /// when every row has one, else to total tokens. Marked for colour, which
 /// the renderer shows only on a terminal without NO_COLOR.
 enum TokenChart {
-    static let width = 24
+    /// Bars of 24 cells, or 12 on a terminal narrower than 100 columns (a bar is never cut).
+    static var width: Int { Terminal.standardOutput.isInteractive && Terminal.standardOutput.width < 100 ? 12 : 24 }
     static let eighths = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]
 
     static func adding(to table: QueryTable) -> QueryTable {
@@ -16,7 +17,7 @@ enum TokenChart {
             : table.rows.map { row in if case .integer(let value) = row[tokens] { Double(value) } else { 0 } }
         let largest = values.max() ?? 0
         var charted = table
-        charted.columns.append(.init("chart", title: costs.allSatisfy({ $0 != nil }) ? "cost" : "tokens", optional: true))
+        charted.columns.append(.init("chart", title: costs.allSatisfy({ $0 != nil }) ? "cost" : "tokens"))
         for (index, value) in values.enumerated() {
             charted.rows[index].append(.text(HighlightMarks.open + bar(value, of: largest) + HighlightMarks.close))
         }

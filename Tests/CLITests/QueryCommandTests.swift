@@ -185,6 +185,25 @@ import Testing
         #expect(lines[1].contains("…") && lines[1].contains("1,234,567"))
         #expect(!lines[0].contains("deleted"))  // optional columns give way on a narrow terminal
     }
+
+    @Test func chartBarsAreColouredOnATerminalAndPlainUnderNoColor() async throws {
+        let folder = try TemporaryDirectory()
+        let db = folder.path("t.db")
+        let sessions = (1...3).map { day in
+            #"{"session_id":"s\#(day)","last_updated_at":"2026-03-0\#(day)T09:00:00Z","events":[{"type":"user_input","content":"x"},{"type":"stop","usage":{"total_input_tokens":\#(day * 1000),"total_output_tokens":0}}]}"#
+        }
+        try sessions.joined(separator: "\n").write(toFile: folder.path("s.jsonl"), atomically: true, encoding: .utf8)
+        _ = try await ArchiveProcess.run(["import", "--db", db, folder.path("s.jsonl")])
+        var environment = ["TERM": "xterm", "TZ": "UTC"]
+        let arguments = ["tokens", "--db", db, "--by", "day", "--chart"]
+        let coloured = try await onTerminal(arguments, environment: environment)
+        // 64 columns: bars of 12 cells, the largest whole; 1,000 of 3,000 tokens is 4 of them.
+        #expect(coloured.contains("\u{1B}[1;33m████\u{1B}[0m"), "\(coloured)")
+        environment["NO_COLOR"] = "1"
+        let plain = try await onTerminal(arguments, environment: environment)
+        #expect(!plain.contains("\u{1B}[") && plain.contains(" " + String(repeating: "█", count: 12) + "\n"), "\(plain)")
+        #expect(!plain.contains("…"))
+    }
 }
 
 /// Issue 12's breakdowns, charts and config file, through the real binary.
