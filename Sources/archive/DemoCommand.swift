@@ -72,6 +72,8 @@ struct DemoCommand: AsyncParsableCommand {
             "\(archive) search --db \(path) \"renewal clause\"",
             "\(archive) tokens --db \(path) --by day --price-input 3 --price-output 15",
             "\(archive) tools --db \(path)",
+            "\(archive) tokens --db \(path) --by project,day --chart --price-input 3 --price-output 15",
+            "\(archive) report --db \(path) --price-input 3 --price-output 15 --out report.html",
             "\(archive) sql --db \(path) \"SELECT kind, count(*) FROM events GROUP BY kind\"",
             "\(archive) status --db \(path)",
         ] { out.writeLine("  " + command) }
