@@ -311,6 +311,10 @@ extension QueryCommandTests {
             #expect(abs((Double(total) ?? -1) - (day["cost_usd"]?.doubleValue ?? -2)) < 1e-9, "\(group.prefix(80))")
             #expect(group.components(separatedBy: "<rect ").count - 1 == 1)  // one project: one bar per bucket
         }
+        // The costliest sessions, most first, with their titles escaped.
+        let costliest = html.components(separatedBy: "<td><code>").dropFirst().map { $0.prefix(while: { $0 != "<" }) }
+        #expect(costliest == ["s-3", "s-2", "s-1", "s-4"])
+        #expect(html.contains("<td>Third</td>"))
         // The tools table and the price table are there; a pipe gets the page on standard output.
         #expect(html.contains("<td>search</td>") && html.contains("100.0%"))
         #expect(html.contains("<h2>Prices used</h2>") && html.contains("any other"))

@@ -310,15 +310,26 @@ public struct TokensReport {
     /// together; each session is looked up once, when its first run comes.
     func gatherBySession(_ database: Database, into tally: inout Tally) throws {
         let rateFor = pricing?.resolver()
-        let session = try database.prepare("SELECT session_id, title, coalesce(project_id, '') FROM sessions WHERE session_key = ?")
+        let session = try database.prepare("SELECT session_id, coalesce(project_id, ''), title FROM sessions WHERE session_key = ?")
         let filter = Set(projects)
-        var current: (key: Int64, id: String, project: String, included: Bool)? = nil
+        var current: (key: Int64, id: String, project: String, title: String?, included: Bool)? = nil
         var bucket = Bucket()
+        // With `top`, only the leading sessions are kept as they come.
+        var leaders: [(id: String, project: String, title: String?, bucket: Bucket, measure: Double)] = []
         func finish() {
             guard let done = current, done.included, bucket.runs > 0 else { return }
             bucket.sessions = 1
-            tally.buckets[[KeyPart(text: done.id)]] = bucket
             tally.totals.sessions += 1
+            guard let top else {
+                tally.buckets[[KeyPart(text: done.id)]] = bucket
+                tally.sessionDetails[done.id] = (done.title, done.project.isEmpty ? nil : done.project)
+                return
+            }
+            let measure = Self.measure(bucket, byCost: top.byCost)
+            guard leaders.count < top.rows || (measure, leaders[leaders.count - 1].id) > (leaders[leaders.count - 1].measure, done.id) else { return }
+            let index = leaders.firstIndex { (measure, $0.id) > ($0.measure, done.id) } ?? leaders.count
+            leaders.insert((done.id, done.project, done.title, bucket, measure), at: index)
+            if leaders.count > top.rows { leaders.removeLast() }
         }
         try database.forEachRow("""
             SELECT run_key, occurred_at, input_tokens, output_tokens, is_error FROM usage_rows
@@ -328,10 +339,9 @@ public struct TokensReport {
             if key != current?.key {
                 finish()
                 bucket = Bucket()
-                let found = try session.first(key) { try ($0.string(0), $0.optionalString(1), $0.string(2)) }
-                let project = found?.2 ?? ""
-                current = (key, found?.0 ?? "", project, found != nil && (filter.isEmpty || filter.contains(project)))
-                if let found, current!.included { tally.sessionDetails[found.0] = (found.1, project.isEmpty ? nil : project) }
+                let found = try session.first(key) { try ($0.string(0), $0.string(1), $0.optionalString(2)) }
+                let project = found?.1 ?? ""
+                current = (key, found?.0 ?? "", project, found?.2, found != nil && (filter.isEmpty || filter.contains(project)))
             }
             guard current!.included else { return }
             let seconds = try row.withBytes(1) { Timestamp.epochSeconds(normalized: $0) } ?? 0
@@ -345,6 +355,16 @@ public struct TokensReport {
             tally.totals.add(runs: 1, errorRuns: isError ? 1 : 0, runsWithTokens: withTokens, input: input ?? 0, output: output ?? 0, rate: rate)
         }
         finish()
+        for leader in leaders {
+            tally.buckets[[KeyPart(text: leader.id)]] = leader.bucket
+            tally.sessionDetails[leader.id] = (leader.title, leader.project.isEmpty ? nil : leader.project)
+        }
+    }
+
+    /// What ranks a session or other text key: its cost (when every run with
+    /// tokens had a price, else below all priced ones) or its tokens.
+    static func measure(_ bucket: Bucket, byCost: Bool) -> Double {
+        byCost ? (bucket.unpricedRuns == 0 ? bucket.cost : -1) : Double(bucket.input + bucket.output)
     }
 
     func gatherFromRows(_ database: Database, into tally: inout Tally) throws {
@@ -434,10 +454,7 @@ public struct TokensReport {
 
     /// Text keys by tokens (or cost), most first, ties by key; only `top.rows` of them when asked.
     static func ranked(_ buckets: [[KeyPart]: Bucket], top: (rows: Int, byCost: Bool)?) -> [(key: [KeyPart], bucket: Bucket)] {
-        func measure(_ bucket: Bucket) -> Double {
-            top?.byCost == true ? (bucket.unpricedRuns == 0 ? bucket.cost : -1) : Double(bucket.input + bucket.output)
-        }
-        let entries = buckets.map { (key: $0.key, bucket: $0.value, measure: measure($0.value)) }
+        let entries = buckets.map { (key: $0.key, bucket: $0.value, measure: Self.measure($0.value, byCost: top?.byCost == true)) }
         let before: ((key: [KeyPart], bucket: Bucket, measure: Double), (key: [KeyPart], bucket: Bucket, measure: Double)) -> Bool = {
             ($0.measure, $1.key[0].text) > ($1.measure, $0.key[0].text)
         }
