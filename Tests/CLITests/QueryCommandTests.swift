@@ -221,6 +221,13 @@ extension QueryCommandTests {
         let month = try await ArchiveProcess.run(["tokens", "--db", db, "--by", "month", "--since", "2026-03", "--until", "2026-03",
                                                   "--tz", "Asia/Tokyo", "--format", "csv"])
         #expect(month.stdout.hasSuffix("\r\n2026-03,3,3,0,7000,700,7700,\r\n"))
+        let priced = try await ArchiveProcess.run(["sessions", "--db", db, "--format", "json", "--price-input", "3", "--price-output", "15"])
+        let costs = try JSONParser.parse(priced.stdout).arrayValue?.map { ($0["session_id"]?.stringValue ?? "", $0["cost_usd"]?.doubleValue ?? -1) } ?? []
+        #expect(costs.count == 3 && costs.allSatisfy { id, cost in
+            abs(cost - ["s-1": 0.0045, "s-2": 0.009, "s-3": 0.018][id, default: -9]) < 1e-12
+        }, "\(costs)")
+        let unpriced = try await ArchiveProcess.run(["sessions", "--db", db, "--format", "csv"])
+        #expect(!unpriced.stdout.contains("cost_usd"))
         for bad in ["day,day", "day,week", "project,day,index", "hour", ""] {
             let refused = try await ArchiveProcess.run(["tokens", "--db", db, "--by", bad])
             #expect(refused.status == 64 && refused.stderr.contains("--by \"\(bad)\""), "\(bad): \(refused.stderr)")

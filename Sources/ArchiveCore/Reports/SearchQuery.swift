@@ -1,5 +1,4 @@
 import SQLiteCore
-import LosslessJSON
 
 /// `archive search`: full-text search ranked by bm25, with a highlighted snippet.
 public struct SearchQuery {
@@ -60,7 +59,7 @@ public struct SearchQuery {
                 WHERE search_index MATCH ?1 AND (?2 IS NULL OR s.project_id IN (SELECT value FROM json_each(?2)))
                   AND s.last_updated_at >= ?3 AND s.last_updated_at < ?4
                 ORDER BY f.rank LIMIT ?5
-                """, match, projects.isEmpty ? nil : JSONValue.array(projects.map(JSONValue.string)).serialized, window.since ?? "", window.until ?? "9999", limit
+                """, match, TimeWindow.projectList(projects), window.since ?? "", window.until ?? "9999", limit
             ) { try hits.append(($0.int64(0), $0.double(1))) }
             try database.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_hits USING fts5(body, tokenize = '\(ArchiveStore.searchTokenizer)')")
             try database.execute("DELETE FROM temp.search_hits")

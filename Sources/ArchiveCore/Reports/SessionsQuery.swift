@@ -53,14 +53,14 @@ public struct SessionsQuery {
                 """)
             for (index, key) in keys.enumerated() {
                 let project: String? = if case .text(let id) = table.rows[index][2] { id } else { nil }
-                var cost: Double? = 0
+                // Priced as `archive tokens` prices: unknown when a run with tokens has no rate.
+                var bucket = TokensReport.Bucket()
                 try runs.forEachRow(key) { run in
                     let seconds = try run.withBytes(0) { Timestamp.epochSeconds(normalized: $0) } ?? 0
-                    guard let price = rate(project, seconds), let sum = cost else { cost = nil; return }
-                    cost = sum + Double(try run.optionalInt64(1) ?? 0) * price.input / 1_000_000
-                        + Double(try run.optionalInt64(2) ?? 0) * price.output / 1_000_000
+                    try bucket.add(runs: 1, errorRuns: 0, runsWithTokens: 1, input: run.optionalInt64(1) ?? 0,
+                                   output: run.optionalInt64(2) ?? 0, rate: rate(project, seconds))
                 }
-                table.rows[index].append(.init(cost))
+                table.rows[index].append(bucket.costCell)
             }
         }
         return table

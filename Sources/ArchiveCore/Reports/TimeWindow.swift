@@ -1,4 +1,5 @@
 import Foundation
+import LosslessJSON
 
 /// `--since` / `--until` and `--tz`, turned into UTC bounds comparable with the
 /// archive's normalised times.
@@ -35,6 +36,25 @@ public struct TimeWindow: Sendable, Equatable {
     }
 
     public static let unbounded = try! TimeWindow(since: nil, until: nil, zone: "UTC")
+
+    /// The window in whole quarter hours (the rollups' unit), when it starts
+    /// and ends on one; nil when a report must read the rows instead.
+    var quarterHours: Range<Int64>? {
+        func quarterHour(_ text: String?, unbounded: Int64) -> Int64? {
+            guard let text else { return unbounded }
+            guard let micros = Timestamp.microseconds(fromISO8601: text), micros % 900_000_000 == 0 else { return nil }
+            return micros / 900_000_000
+        }
+        guard let lower = quarterHour(since, unbounded: Int64.min / 2),
+              let upper = quarterHour(until, unbounded: Int64.max / 2) else { return nil }
+        return lower..<upper
+    }
+
+    /// `--project` values as the JSON array the reports' SQL reads with
+    /// `json_each`; nil for no filter.
+    static func projectList(_ projects: [String]) -> String? {
+        projects.isEmpty ? nil : JSONValue.array(projects.map(JSONValue.string)).serialized
+    }
 
     static func bound(_ text: String, option: String, zone: TimeZone, now: Date, endOfDay: Bool) throws(Failure) -> String {
         let trimmed = text.trimmingCharacters(in: .whitespaces)

@@ -137,21 +137,9 @@ public struct TokensReport {
         return table(from: tally)
     }
 
-    /// The window in whole quarter hours, when it starts and ends on one.
-    var quarterHourRange: Range<Int64>? {
-        func quarterHour(_ text: String?, unbounded: Int64) -> Int64? {
-            guard let text else { return unbounded }
-            guard let micros = Timestamp.microseconds(fromISO8601: text), micros % 900_000_000 == 0 else { return nil }
-            return micros / 900_000_000
-        }
-        guard let lower = quarterHour(window.since, unbounded: Int64.min / 2),
-              let upper = quarterHour(window.until, unbounded: Int64.max / 2) else { return nil }
-        return lower..<upper
-    }
+    var quarterHourRange: Range<Int64>? { window.quarterHours }
 
-    var projectFilter: String? {
-        projects.isEmpty ? nil : JSONValue.array(projects.map(JSONValue.string)).serialized
-    }
+    var projectFilter: String? { TimeWindow.projectList(projects) }
 
     // MARK: The table
 

@@ -18,8 +18,8 @@ public struct ToolsReport {
 
     func run(on database: Database) throws -> QueryTable {
         // The rollups answer any window that starts and ends on a quarter hour.
-        let range = TokensReport(groupings: [.day], window: window).quarterHourRange
-        let filter = TokensReport(groupings: [.day], window: window, projects: projects).projectFilter
+        let range = window.quarterHours
+        let filter = TimeWindow.projectList(projects)
         let totalRuns: Int
         var table = Self.emptyTable
         if let range, !readsRows {
