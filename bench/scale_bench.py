@@ -48,9 +48,15 @@ queries = [
     ("sessions --order tokens --limit 20", ["sessions", "--order", "tokens", "--limit", "20"]),
     ("search (a rare word)", ["search", "zyzzyva"]),
     ("tokens --by session (every session)", ["tokens", "--by", "session"]),
+    ("tokens --by session --limit 20 (priced)", ["tokens", "--by", "session", "--limit", "20", "--price-input", "3", "--price-output", "15"]),
     ("report (HTML, priced)", ["report", "--out", os.path.join(args.work, "report.html"), "--price-input", "3", "--price-output", "15"]),
     ("sql count(*) from events", ["sql", "SELECT count(*) FROM events"]),
 ]
+
+def peak_memory(db, extra):
+    result = subprocess.run(["/usr/bin/time", "-v", archive] + extra + ["--db", db, "--format", "json"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1)) / 1024
 
 def timing(db, extra):
     runs = []
@@ -67,12 +73,13 @@ for n in sizes:
     results[n] = {"import": seconds, "peak": peak, "size": megabytes}
     for name, extra in queries:
         results[n][name] = timing(db, extra)
+    results[n]["session peak"] = peak_memory(db, ["tokens", "--by", "session"])
 
 def cell(n, name):
     value = results[n][name]
     if name == "import":
         return f"{value:.1f} s"
-    if name == "peak":
+    if name in ("peak", "session peak"):
         return f"{value:.0f} MB"
     if name == "size":
         return f"{value:.0f} MB"
@@ -81,8 +88,9 @@ def cell(n, name):
 print(f"scale: whole process, median of {args.repeat}; sizes in sessions")
 print("| | " + " | ".join(f"{n:,}" for n in sizes) + " |")
 print("|---|" + "---|" * len(sizes))
-for name in ["import", "peak", "size"] + [q[0] for q in queries]:
-    label = {"import": "import", "peak": "import peak memory", "size": "archive size"}.get(name, name)
+for name in ["import", "peak", "size"] + [q[0] for q in queries] + ["session peak"]:
+    label = {"import": "import", "peak": "import peak memory", "size": "archive size",
+             "session peak": "tokens --by session peak memory"}.get(name, name)
     print(f"| {label} | " + " | ".join(cell(n, name) for n in sizes) + " |")
 if len(sizes) >= 2:
     a, b = sizes[-2], sizes[-1]

@@ -77,19 +77,38 @@ struct TokensCommand: ParsableCommand {
     @Option(name: .customLong("project"), help: "Only this project; repeat for several.") var projects: [String] = []
     @Flag(help: "Add a bar per row: cost when every row has one, else tokens.") var chart = false
     @Option(help: "First day of a week: monday or sunday.") var weekStart: TokensReport.WeekStart = .monday
+    @Option(name: [.customShort("n"), .long],
+            help: "Only the first N rows, by cost when prices are known, else tokens (--by session, project or index).")
+    var limit: Int?
     @OptionGroup var prices: PricingOptions
 
     func validate() throws {
-        do { _ = try TokensReport.groupings(from: by) } catch { throw ValidationError(error.description) }
+        let groupings: [TokensReport.Grouping]
+        do { groupings = try TokensReport.groupings(from: by) } catch { throw ValidationError(error.description) }
+        if let limit {
+            guard limit > 0 else { throw ValidationError("--limit must be 1 or more") }
+            guard groupings.count == 1, [.session, .project, .index].contains(groupings[0]) else {
+                throw ValidationError("--limit ranks the rows of --by session, project or index, not of --by \(by)")
+            }
+        }
     }
 
     func run() throws {
         let prices = try prices.resolved()
         let groupings = try TokensReport.groupings(from: by)
+        let charted = chart && report.output.format == .table
+        func tokens(_ window: TimeWindow) -> TokensReport {
+            var tokens = TokensReport(groupings: groupings, window: window, weekStart: weekStart, pricing: prices, projects: projects)
+            if let limit { tokens.top = (limit, prices != nil) }
+            return tokens
+        }
+        // Every session goes out as it is made, unless a chart must first see the largest.
+        if !charted, tokens(.unbounded).streams {
+            return try report.stream { store, window, begin, row in try store.streamTokens(tokens(window), begin: begin, row: row) }
+        }
         try report.show { store, window in
-            let table = try store.tokens(TokensReport(groupings: groupings, window: window, weekStart: weekStart, pricing: prices,
-                                                      projects: projects))
-            return chart && report.output.format == .table ? TokenChart.adding(to: table) : table
+            let table = try store.tokens(tokens(window))
+            return charted ? TokenChart.adding(to: table) : table
         }
     }
 }
@@ -152,6 +171,22 @@ struct ReportOptions: ParsableArguments {
         let table = try answer { try ask(store, window) }
         for warning in table.warnings { Terminal.standardError.writeLine("archive: \(warning.oneLineSafe)") }
         Pager.page(enabled: pager.enabled) { TableRenderer(zone: window.zone).render(table, as: output.format) }
+    }
+
+    /// As `show`, for a report whose rows are written as they are made: `ask`
+    /// passes the frame to `begin`, each row to `row`, and returns the frame
+    /// with its totals and warnings.
+    func stream(_ ask: (ArchiveStore, TimeWindow, _ begin: (QueryTable) -> Void, _ row: ([QueryTable.Cell]) -> Void) throws -> QueryTable) throws {
+        let window = try time.window()
+        let store = try openArchiveForReading(location)
+        var outcome: Result<QueryTable, Error> = .failure(CancellationError())
+        Pager.page(enabled: pager.enabled && output.format == .table) {
+            var sink = RowSink(format: output.format, renderer: TableRenderer(zone: window.zone))
+            outcome = Result { try ask(store, window, { sink.begin(frame: $0) }, { sink.add($0) }) }
+            if case .success(let frame) = outcome { sink.end(frame: frame) }
+        }
+        let frame = try answer { try outcome.get() }
+        for warning in frame.warnings { Terminal.standardError.writeLine("archive: \(warning.oneLineSafe)") }
     }
 }
 

@@ -1,14 +1,18 @@
 import ArchiveCore
 import Foundation
 
-/// Writes `sql`'s rows as SQLite steps them: CSV, JSON lines and a JSON array
-/// go out row by row in flat memory; a table takes its columns' widths and
-/// kinds from a first window of rows, then streams the rest in that layout.
+/// Writes rows as they are made (`sql`'s as SQLite steps them, a streamed
+/// report's): CSV, JSON lines and JSON go out row by row in flat memory; a
+/// table takes its columns' widths from a first window of rows, then streams
+/// the rest in that layout. A report's frame gives the columns' kinds and the
+/// totals (shown after the rows, as `TableRenderer` shows a whole table).
 struct RowSink {
     let format: OutputFormat
     let renderer: TableRenderer
     private var names: [String] = []
     private var columns: [QueryTable.Column] = []
+    /// A report's columns and totals, when it has them.
+    private var frame: QueryTable?
     private var window: [[QueryTable.Cell]] = []
     private var layout: TableRenderer.Layout?
     private var rows = 0
@@ -31,6 +35,19 @@ struct RowSink {
         }
     }
 
+    /// A report's rows follow: its columns are known, and its JSON is an
+    /// object of rows and totals.
+    mutating func begin(frame: QueryTable) {
+        self.frame = frame
+        names = frame.columns.map(\.name)
+        columns = frame.columns
+        switch format {
+        case .csv: emit(renderer.csvHeader(columns))
+        case .json: emit(frame.totals == nil ? "[" : "{\"rows\":[")
+        case .table, .jsonl: break
+        }
+    }
+
     mutating func add(_ row: [QueryTable.Cell]) {
         defer { rows += 1 }
         switch format {
@@ -47,11 +64,21 @@ struct RowSink {
         }
     }
 
-    mutating func end() {
+    /// Ends the rows; a report's frame ends with its totals and note.
+    mutating func end(frame ended: QueryTable? = nil) {
         switch format {
-        case .json: emit("]\n")
+        case .json:
+            if let totals = ended?.totals ?? frame?.totals {
+                emit("],\"totals\":" + renderer.jsonObject(columns, totals) + "}\n")
+            } else {
+                emit("]\n")
+            }
         case .table:
             if layout == nil { startTable() }
+            if let layout, let totals = ended?.totals {
+                emit(renderer.line(totals.enumerated().map { renderer.display($1, columns[$0]) }, layout, style: renderer.terminal.bold) + "\n")
+            }
+            if let note = ended?.note { emit(renderer.terminal.dim(note) + "\n") }
             if rows == 0 { emit(renderer.terminal.dim("(no rows)") + "\n") }
         case .csv, .jsonl: break
         }
@@ -59,8 +86,8 @@ struct RowSink {
     }
 
     private mutating func startTable() {
-        columns = ReadOnlySQL.columns(named: names, from: window)
-        let layout = renderer.layout(QueryTable(columns: columns, rows: window))
+        if frame == nil { columns = ReadOnlySQL.columns(named: names, from: window) }
+        let layout = renderer.layout(QueryTable(columns: columns, rows: window, totals: frame?.totals))
         self.layout = layout
         emit(renderer.headerLine(layout) + "\n")
         for row in window { emit(renderer.rowLine(row, layout) + "\n") }

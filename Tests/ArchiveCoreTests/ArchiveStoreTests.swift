@@ -37,6 +37,15 @@ import SQLiteCore
         #expect(try store.appliedSchemaVersion() == ArchiveStore.schemaVersion)
         #expect(ArchiveStore.schemaVersion >= 1)
         #expect(try store.database.scalar("PRAGMA page_size", as: Int.self) == ArchiveStore.pageSize)
+        #expect(try Self.searchIndexMerges(store.database) == ["automerge|64", "crisismerge|128"])
+    }
+
+    static func searchIndexMerges(_ database: Database) throws -> [String] {
+        var settings: [String] = []
+        try database.forEachRow("SELECT k, v FROM search_index_config WHERE k IN ('automerge', 'crisismerge') ORDER BY k") {
+            settings.append("\(try $0.string(0))|\(try $0.string(1))")
+        }
+        return settings
     }
 
     /// An archive written by version 1 of the schema comes out of the later
@@ -71,6 +80,7 @@ import SQLiteCore
         try ArchiveStore(path: path).database.execute("INSERT INTO search_index(search_index) VALUES ('integrity-check')")
         #expect(try migrated.database.scalar("SELECT count(*) FROM search_index WHERE search_index MATCH 'query'", as: Int.self) == 0)
         #expect(try migrated.database.scalar("SELECT count(*) FROM search_index WHERE search_index MATCH 'renewal 150'", as: Int.self) == 1)
+        #expect(try Self.searchIndexMerges(migrated.database) == ["automerge|64", "crisismerge|128"])
     }
 
     @Test func embeddedMigrationsEqualTheFilesInMigrations() throws {

@@ -120,8 +120,15 @@ extension QueryTable {
         #expect(table.column("cost_usd") == [.null, .null])
         let byProject = try fixture.tokens(.project)
         #expect(byProject.column("project_id") == [.text("p1"), .text("p2"), .text("(default)")])
+        // Every session comes newest first, as `archive sessions` lists them; the leaders by tokens with `top`.
         let bySession = try fixture.tokens(.session)
-        #expect(bySession.column("session_id") == [.text("a"), .text("b"), .text("c")])
+        #expect(bySession.column("session_id") == [.text("c"), .text("b"), .text("a")])
+        #expect(bySession.column("total_tokens") == [.integer(8), .integer(55), .integer(330)])
+        #expect(bySession.totals?.suffix(7) == byProject.totals?.suffix(7) && bySession.total("sessions") == .integer(3))
+        var leaders = TokensReport(grouping: .session, window: try TimeWindow(since: nil, until: nil, zone: "UTC"))
+        leaders.top = (2, false)
+        let top = try leaders.run(on: fixture.database)
+        #expect(top.column("session_id") == [.text("a"), .text("b")] && top.totals == bySession.totals)
     }
 
     @Test func daysAreLocalToTheZoneAcrossDaylightSaving() throws {

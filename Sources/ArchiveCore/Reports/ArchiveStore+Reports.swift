@@ -6,6 +6,16 @@ extension ArchiveStore {
     public func sessions(_ query: SessionsQuery) throws -> QueryTable { try query.run(on: database) }
     public func search(_ query: SearchQuery) throws -> QueryTable { try query.run(on: database) }
     public func tokens(_ report: TokensReport) throws -> QueryTable { try report.run(on: database) }
+
+    /// A report that `streams`, as it is made: `begin` gets its columns and
+    /// the totals the rows will add up to (to lay them out), `row` each row.
+    /// Returns the columns, the totals of the rows and the warnings.
+    public func streamTokens(_ report: TokensReport, begin: (QueryTable) throws -> Void,
+                             row: ([QueryTable.Cell]) throws -> Void) throws -> QueryTable {
+        precondition(report.streams, "only every session is streamed")
+        try begin(report.frame(database))
+        return try report.streamBySession(database, row: row)
+    }
     public func tools(_ report: ToolsReport) throws -> QueryTable { try report.run(on: database) }
     public func transcript(sessionID: String) throws -> Transcript? { try Transcript.load(sessionID: sessionID, from: database) }
 

@@ -124,7 +124,21 @@ public struct TokensReport {
         var sessionDetails: [String: (title: String?, project: String?)] = [:]
     }
 
+    /// Every session, unranked: rows that can be written as they are made
+    /// (`ArchiveStore.streamTokens`), newest session first.
+    public var streams: Bool { groupings == [.session] && top == nil }
+
     func run(on database: Database) throws -> QueryTable {
+        guard !streams else {
+            var rows: [[QueryTable.Cell]] = []
+            var table = try streamBySession(database) { rows.append($0) }
+            table.rows = rows
+            return table
+        }
+        return table(from: try gather(database))
+    }
+
+    func gather(_ database: Database) throws -> Tally {
         var tally = Tally()
         if let range = quarterHourRange, !groupings.contains(.session), !readsRows {
             do { try gatherFromRollups(database, range: range, into: &tally) } catch is SegmentFailure {
@@ -134,6 +148,18 @@ public struct TokensReport {
         } else {
             try gatherFromRows(database, into: &tally)
         }
+        return tally
+    }
+
+    /// This report's columns and the totals its rows will add up to, without
+    /// the rows: the totals come from a report by project over the same
+    /// window and projects (from the rollups where they answer).
+    func frame(_ database: Database) throws -> QueryTable {
+        var byProject = self
+        byProject.groupings = [.project]
+        byProject.top = nil
+        var tally = Tally()
+        tally.totals = try byProject.gather(database).totals
         return table(from: tally)
     }
 

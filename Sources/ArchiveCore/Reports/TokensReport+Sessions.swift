@@ -1,0 +1,86 @@
+import SQLiteCore
+
+/// `--by session`: every session streamed newest first, or the leading few.
+extension TokensReport {
+    /// Every session with runs in the window, one row each as it is made, in
+    /// the order `archive sessions` lists them (most recently updated first),
+    /// in flat memory however many there are. Returns the table without its
+    /// rows: columns, totals and warnings.
+    func streamBySession(_ database: Database, row: ([QueryTable.Cell]) throws -> Void) throws -> QueryTable {
+        let rateFor = pricing?.resolver()
+        var tally = Tally()
+        let runs = try database.prepare("""
+            SELECT occurred_at, input_tokens, output_tokens, is_error FROM usage_rows
+            WHERE run_key BETWEEN \(EventKey.firstSQL("?1")) AND \(EventKey.lastSQL("?1")) AND occurred_at >= ?2 AND occurred_at < ?3
+            """)
+        try database.forEachRow("""
+            SELECT session_key, session_id, coalesce(project_id, ''), title FROM sessions
+            WHERE ?1 IS NULL OR project_id IN (SELECT value FROM json_each(?1))
+            ORDER BY last_updated_at DESC, session_key DESC
+            """, projectFilter) { session in
+            let project = try session.string(2)
+            var bucket = Bucket()
+            try runs.forEachRow(session.int64(0), window.since ?? "", window.until ?? "9999") { run in
+                let run = try Run(run, from: 0, project: project, rateFor: rateFor)
+                bucket.add(run)
+                tally.count(run, project: project, priced: pricing != nil)
+            }
+            guard bucket.runs > 0 else { return }
+            bucket.sessions = 1
+            tally.totals.sessions += 1
+            try row([.text(session.string(1)), .init(session.optionalString(3)), .init(project.isEmpty ? nil : project)] + bucket.measures)
+        }
+        return table(from: tally)
+    }
+
+    /// `top` sessions only: runs come in key order, so a session's runs are
+    /// together; each session is looked up once, when its first run comes,
+    /// and only the leaders are kept.
+    func gatherLeadingSessions(_ database: Database, into tally: inout Tally) throws {
+        guard let top else { preconditionFailure("every session is streamed, not gathered") }
+        let rateFor = pricing?.resolver()
+        let session = try database.prepare("SELECT session_id, coalesce(project_id, ''), title FROM sessions WHERE session_key = ?")
+        let filter = Set(projects)
+        var current: (key: Int64, id: String, project: String, title: String?, included: Bool)? = nil
+        var bucket = Bucket()
+        var leaders: [(id: String, project: String, title: String?, bucket: Bucket, measure: Double)] = []
+        func finish() {
+            guard let done = current, done.included, bucket.runs > 0 else { return }
+            bucket.sessions = 1
+            tally.totals.sessions += 1
+            let measure = Self.measure(bucket, byCost: top.byCost)
+            guard leaders.count < top.rows || (measure, leaders[leaders.count - 1].id) > (leaders[leaders.count - 1].measure, done.id) else { return }
+            let index = leaders.firstIndex { (measure, $0.id) > ($0.measure, done.id) } ?? leaders.count
+            leaders.insert((done.id, done.project, done.title, bucket, measure), at: index)
+            if leaders.count > top.rows { leaders.removeLast() }
+        }
+        try database.forEachRow("""
+            SELECT occurred_at, input_tokens, output_tokens, is_error, run_key FROM usage_rows
+            WHERE occurred_at >= ?1 AND occurred_at < ?2 ORDER BY run_key
+            """, window.since ?? "", window.until ?? "9999") { row in
+            let key = try EventKey(rawValue: row.int64(4)).session
+            if key != current?.key {
+                finish()
+                bucket = Bucket()
+                let found = try session.first(key) { try ($0.string(0), $0.string(1), $0.optionalString(2)) }
+                let project = found?.1 ?? ""
+                current = (key, found?.0 ?? "", project, found?.2, found != nil && (filter.isEmpty || filter.contains(project)))
+            }
+            guard let project = current?.project, current?.included == true else { return }
+            let run = try Run(row, from: 0, project: project, rateFor: rateFor)
+            bucket.add(run)
+            tally.count(run, project: project, priced: pricing != nil)
+        }
+        finish()
+        for leader in leaders {
+            tally.buckets[[KeyPart(text: leader.id)]] = leader.bucket
+            tally.sessionDetails[leader.id] = (leader.title, leader.project.isEmpty ? nil : leader.project)
+        }
+    }
+
+    /// What ranks a session or other text key: its cost (when every run with
+    /// tokens had a price, else below all priced ones) or its tokens.
+    static func measure(_ bucket: Bucket, byCost: Bool) -> Double {
+        byCost ? (bucket.unpricedRuns == 0 ? bucket.cost : -1) : Double(bucket.input + bucket.output)
+    }
+}
