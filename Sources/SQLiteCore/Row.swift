@@ -7,7 +7,7 @@ public struct Row {
     let statement: Statement
     var handle: OpaquePointer { statement.handle }
 
-    public var count: Int { statement.columnCount }
+    public var count: Int { statement.rowColumnCount }
 
     public func isNull(_ index: Int) throws -> Bool {
         try sqlite3_column_type(handle, column(index)) == SQLITE_NULL
@@ -41,10 +41,19 @@ public struct Row {
     }
 
     private func column(_ index: Int) throws -> Int32 {
+        let count = statement.rowColumnCount
         guard index >= 0, index < count else {
             throw SQLiteError(extendedCode: SQLITE_RANGE, message: "no column \(index): the row has \(count)", sql: statement.sql)
         }
         return Int32(index)
+    }
+
+    /// For the integer conformances of `SQLReadable`: NULL reads as 0, so
+    /// only a 0 needs the column's type asked.
+    func nonNullInteger(_ column: Int, reading type: String) throws -> Int64 {
+        let value = sqlite3_column_int64(handle, Int32(column))
+        if value == 0 { _ = try nonNull(column, reading: type) }
+        return value
     }
 
     /// For a conformance of `SQLReadable`: fails when the column is NULL.
@@ -67,19 +76,19 @@ public protocol SQLReadable {
 
 extension Int64: SQLReadable {
     public static func read(_ row: Row, at column: Int) throws -> Int64 {
-        sqlite3_column_int64(row.handle, try row.nonNull(column, reading: "Int64"))
+        try row.nonNullInteger(column, reading: "Int64")
     }
 }
 
 extension Int: SQLReadable {
     public static func read(_ row: Row, at column: Int) throws -> Int {
-        Int(sqlite3_column_int64(row.handle, try row.nonNull(column, reading: "Int")))
+        Int(try row.nonNullInteger(column, reading: "Int"))
     }
 }
 
 extension Bool: SQLReadable {
     public static func read(_ row: Row, at column: Int) throws -> Bool {
-        sqlite3_column_int64(row.handle, try row.nonNull(column, reading: "Bool")) != 0
+        try row.nonNullInteger(column, reading: "Bool") != 0
     }
 }
 

@@ -10,6 +10,9 @@ public final class Statement {
     /// Set while `execute`, `forEachRow`, `first` or `scalar` runs: running the
     /// statement again from inside (a row handler) would reset the outer cursor.
     private(set) var isRunning = false
+    /// The columns of the row the last step gave: what `Row` checks an index
+    /// against, asked once per row rather than once per read.
+    private(set) var rowColumnCount = 0
     private lazy var indexByColumnName: [String: Int32] = {
         var map: [String: Int32] = [:]
         for index in 0..<columnCount { map[columnName(at: index)] = Int32(index) }
@@ -97,7 +100,9 @@ public final class Statement {
     public func step() throws -> Bool {
         let code = sqlite3_step(handle)
         switch code {
-        case SQLITE_ROW: return true
+        case SQLITE_ROW:
+            rowColumnCount = Int(sqlite3_column_count(handle))
+            return true
         case SQLITE_DONE: return false
         default:
             failed = true

@@ -255,6 +255,8 @@ import Testing
             #expect(null?.message == "column 1 (name) is NULL, read as String")
             #expect(throws: SQLiteError.self) { try row.double(2) }
             #expect(throws: SQLiteError.self) { try row.int(2) }
+            #expect(throws: SQLiteError.self) { try row.int64(2) }
+            #expect(throws: SQLiteError.self) { try row.get(2, as: Bool.self) }
             #expect(throws: SQLiteError.self) { try row.blob(1) }
             #expect(try row.optionalString(1) == nil)
             #expect(try row.optionalDouble(2) == nil)
@@ -265,6 +267,8 @@ import Testing
             #expect(throws: SQLiteError.self) { try row.isNull(3) }
             #expect(throws: SQLiteError.self) { try row.withBytes(7) { $0.count } }
         }
+        // A stored 0 is a value: integer reads ask the type only of a 0, and find it is not NULL.
+        #expect(try database.first("SELECT 0, 0, 0") { try ($0.int(0), $0.int64(1), $0.get(2, as: Bool.self)) } ?? (1, 1, true) == (0, 0, false))
         #expect(throws: SQLiteError.self) { try database.scalar("SELECT max(score) FROM t", as: Double.self) }
         #expect(try database.scalar("SELECT max(score) FROM t", as: Double?.self) == .some(nil))
     }
