@@ -67,7 +67,8 @@ struct TokensCommand: ParsableCommand {
         abstract: "Token accounting: runs, errors, input, output and cost by day, week, month, session, project or index.",
         discussion: """
             --by takes one key or two (--by project,day): each is a column of its own (day, week, month, project_id, \
-            index_id, session_id). Prices are USD per million tokens: --price-input and --price-output, or --pricing FILE \
+            index_id, session_id). --by session lists every session, newest first, as it goes; --limit N keeps the N \
+            costliest instead. Prices are USD per million tokens: --price-input and --price-output, or --pricing FILE \
             (JSON or TOML) with rates that change over time and per project, else the config file's [[rates]]. Cost is empty when a run with tokens has no \
             price, and standard error says which projects and days lack one.
             """)
