@@ -76,7 +76,7 @@ struct RowSink {
         case .table:
             if layout == nil { startTable() }
             if let layout, let totals = ended?.totals {
-                emit(renderer.line(totals.enumerated().map { renderer.display($1, columns[$0]) }, layout, style: renderer.terminal.bold) + "\n")
+                emit(renderer.totalsLine(totals, layout) + "\n")
             }
             if let note = ended?.note { emit(renderer.terminal.dim(note) + "\n") }
             if rows == 0 { emit(renderer.terminal.dim("(no rows)") + "\n") }

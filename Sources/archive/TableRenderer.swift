@@ -19,9 +19,7 @@ struct TableRenderer {
     // MARK: JSON
 
     func json(_ table: QueryTable) -> String {
-        func object(_ cells: [QueryTable.Cell]) -> String {
-            "{" + zip(table.columns, cells).map { "\(jsonString($0.name)):\(jsonValue($1))" }.joined(separator: ",") + "}"
-        }
+        func object(_ cells: [QueryTable.Cell]) -> String { jsonObject(table.columns, cells) }
         let rows = "[" + table.rows.map(object).joined(separator: ",") + "]"
         guard let totals = table.totals else { return rows }
         return "{\"rows\":\(rows),\"totals\":\(object(totals))}"
@@ -135,15 +133,17 @@ struct TableRenderer {
 
     func headerLine(_ layout: Layout) -> String { line(layout.columns.map(\.title), layout, style: terminal.bold) }
 
-    func rowLine(_ row: [QueryTable.Cell], _ layout: Layout) -> String {
-        line(row.enumerated().map { display($1, layout.columns[$0]) }, layout)
+    func rowLine(_ row: [QueryTable.Cell], _ layout: Layout, style: (String) -> String = { $0 }) -> String {
+        line(row.enumerated().map { display($1, layout.columns[$0]) }, layout, style: style)
     }
+
+    func totalsLine(_ totals: [QueryTable.Cell], _ layout: Layout) -> String { rowLine(totals, layout, style: terminal.bold) }
 
     func text(_ table: QueryTable) -> String {
         let layout = layout(table)
         var out = headerLine(layout) + "\n"
         for row in table.rows { out += rowLine(row, layout) + "\n" }
-        if let totals = table.totals { out += line(totals.enumerated().map { display($1, table.columns[$0]) }, layout, style: terminal.bold) + "\n" }
+        if let totals = table.totals { out += totalsLine(totals, layout) + "\n" }
         if let note = table.note { out += terminal.dim(note) + "\n" }
         if table.rows.isEmpty { out += terminal.dim("(no rows)") + "\n" }
         return out
