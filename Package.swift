@@ -18,7 +18,7 @@ let package = Package(
         ),
         .systemLibrary(
             name: "CCurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]
+            providers: [.apt(["libcurl4"])]
         ),
         .target(name: "SQLiteCore", dependencies: ["CSQLite"]),
         .target(name: "LosslessJSON"),

@@ -9,7 +9,7 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Sync a local simulator of the chat API into an archive and show what it holds.")
 
-    @Option(help: "The archive to fill (default: a fresh one in the temporary folder).")
+    @Option(help: "The archive to fill (default: a new one in a folder made for this run under $TMPDIR).")
     var db: String?
 
     @Option(help: "Sessions per simulated project.")
@@ -20,7 +20,7 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let path = db ?? Self.freshDemoPath()
+        let path = try db ?? Self.freshDemoPath()
         let out = Terminal.standardOutput
         let projects = ["proj-research", "proj-support"]
         // The demo marks sessions of its projects deleted remotely and adds its
@@ -89,11 +89,15 @@ struct DemoCommand: AsyncParsableCommand {
         return absolute.hasPrefix(here) ? String(absolute.dropFirst(here.count)) : absolute
     }
 
-    static func freshDemoPath() -> String {
-        let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("llamacloud-archive-demo")
-        let path = (folder as NSString).appendingPathComponent("archive.db")
-        for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        return path
+    /// A folder made for this run alone (`mkdtemp`, 0700) under the temporary
+    /// folder: a fixed name there could be a link another local user planted.
+    static func freshDemoPath() throws -> String {
+        do {
+            let folder = try PrivateFiles.makeFreshFolder(in: NSTemporaryDirectory(), prefix: "llamacloud-archive-demo-")
+            return (folder as NSString).appendingPathComponent("archive.db")
+        } catch {
+            throw fail("demo: \(error)", code: ExitStatus.fatal)
+        }
     }
 }
 

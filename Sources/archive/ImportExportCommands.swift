@@ -62,30 +62,25 @@ struct ExportCommand: ParsableCommand {
         exporter.project = project
         exporter.window = window
         exporter.sessionIDs = try sessions.map { try resolveSession($0, in: store) }
-        let sink: FileHandle
-        if let out {
-            if Self.isPartOfArchive(out, archive: store.path) {
-                throw fail("--out \(out) is the archive itself (or its journal): refused", code: ExitStatus.usage)
-            }
-            // Created 0600, like the archive: an export holds the same conversations.
-            let descriptor = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard descriptor >= 0 else {
-                throw fail("cannot write \(out): \(String(cString: strerror(errno)))", code: ExitStatus.fatal)
-            }
-            sink = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
-        } else {
-            sink = FileHandle.standardOutput
+        if let out, Self.isPartOfArchive(out, archive: store.path) {
+            throw fail("--out \(out) is the archive itself (or its journal): refused", code: ExitStatus.usage)
         }
-        var buffer = Data()
-        try answer {
-            try exporter.run(store: store) { line in
-                buffer.append(contentsOf: line.utf8)
-                buffer.append(0x0A)
-                if buffer.count > 1 << 20 { sink.write(buffer); buffer.removeAll(keepingCapacity: true) }
+        let write = { (sink: FileHandle) throws in
+            var buffer = Data()
+            try answer {
+                try exporter.run(store: store) { line in
+                    buffer.append(contentsOf: line.utf8)
+                    buffer.append(0x0A)
+                    if buffer.count > 1 << 20 { try sink.write(contentsOf: buffer); buffer.removeAll(keepingCapacity: true) }
+                }
             }
+            try sink.write(contentsOf: buffer)
         }
-        sink.write(buffer)
-        if out != nil { try? sink.close() }
+        guard let out else { return try write(FileHandle.standardOutput) }
+        // Created 0600 beside --out and renamed over it: an export holds the same conversations.
+        do { try PrivateFiles.write(to: out, write) } catch let failure as PrivateFiles.Failure {
+            throw fail("\(failure)", code: ExitStatus.fatal)
+        }
     }
 
     /// Whether `path` is the archive's file or one of SQLite's beside it

@@ -34,8 +34,8 @@ struct ReportCommand: ParsableCommand {
         if ExportCommand.isPartOfArchive(out, archive: store.path) {
             throw fail("--out \(out) is the archive itself (or its journal): refused", code: ExitStatus.usage)
         }
-        do { try Data(html.utf8).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
-            throw fail("cannot write \(out): \(error.localizedDescription)", code: ExitStatus.fatal)
+        do { try PrivateFiles.write(to: out) { try $0.write(contentsOf: Data(html.utf8)) } } catch {
+            throw fail("cannot write \(out): \(error)", code: ExitStatus.fatal)
         }
         Terminal.standardError.writeLine("archive: wrote \(out) (\(ByteCountFormatter.string(fromByteCount: Int64(html.utf8.count), countStyle: .file)))")
     }

@@ -24,8 +24,12 @@ public final class ArchiveLock {
         do { try ArchiveLocation.prepareFolder(of: archivePath) } catch {
             throw .unusable(path: path, reason: "\(error)")
         }
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw .unusable(path: path, reason: String(cString: strerror(errno))) }
+        // O_NOFOLLOW: a link planted at the lock's name is refused, never opened.
+        descriptor = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            let reason = errno == ELOOP ? "it is a symbolic link; refusing to follow it" : String(cString: strerror(errno))
+            throw .unusable(path: path, reason: reason)
+        }
         var request = Self.wholeFile(F_WRLCK)
         if fcntl(descriptor, Self.setLock, &request) != 0 {
             let code = errno
@@ -40,7 +44,7 @@ public final class ArchiveLock {
     /// Whether a writer holds the lock now, found out without taking it (a
     /// sync that starts meanwhile is not turned away). No lock file: no writer.
     public static func isHeld(archivePath: String) -> Bool {
-        let descriptor = open(archivePath + ".lock", O_RDONLY | O_CLOEXEC)
+        let descriptor = open(archivePath + ".lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
         var probe = wholeFile(F_WRLCK)

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Files and folders the tool creates where someone else may have planted a
+/// symbolic link first: every one is created exclusively (`mkdtemp`,
+/// `mkstemp`, `O_EXCL`, `O_NOFOLLOW`), so that nothing is written through
+/// a link, and owner-only (0700 folders, 0600 files).
+public enum PrivateFiles {
+    public struct Failure: Error, CustomStringConvertible {
+        public let path: String
+        public let reason: String
+        public var description: String { "cannot write \(path): \(reason)" }
+    }
+
+    /// A new folder `<parent>/<prefix>XXXXXX`, mode 0700, that did not exist before.
+    public static func makeFreshFolder(in parent: String, prefix: String) throws(Failure) -> String {
+        var template = Array(((parent as NSString).appendingPathComponent(prefix + "XXXXXX")).utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        guard made != nil else { throw Failure(path: parent, reason: String(cString: strerror(errno))) }
+        return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    /// Writes a file the way an editor saves: into a new temporary file beside
+    /// `path` (created exclusively, 0600), then renamed over `path`. A link
+    /// standing at `path` is replaced, never written through, and a failed
+    /// write leaves whatever was there before. A `path` that is a device or a
+    /// pipe (`/dev/stdout`, a FIFO) is written directly, without creating anything.
+    public static func write(to path: String, _ body: (FileHandle) throws -> Void) throws {
+        var existing = stat()
+        if stat(path, &existing) == 0, (existing.st_mode & S_IFMT) != S_IFREG, (existing.st_mode & S_IFMT) != S_IFDIR {
+            let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+            let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+            try body(handle)
+            return
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        var template = Array(((folder.isEmpty ? "." : folder) as NSString)
+            .appendingPathComponent(".\(name).XXXXXX").utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard descriptor >= 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        do {
+            try body(FileHandle(fileDescriptor: descriptor, closeOnDealloc: false))
+            guard fsync(descriptor) == 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+        } catch {
+            close(descriptor)
+            unlink(temporary)
+            throw error
+        }
+        guard close(descriptor) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw Failure(path: path, reason: reason)
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw Failure(path: path, reason: reason)
+        }
+    }
+}
