@@ -32,7 +32,7 @@ let package = Package(
         .executableTarget(name: "chat-simulator", dependencies: [
             "ChatSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .target(name: "TestSupport", dependencies: ["ChatSimulator"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ArchiveCore", "ChatSimulator"], path: "Tests/TestSupport"),
         .testTarget(name: "SQLiteCoreTests", dependencies: ["SQLiteCore", "TestSupport"]),
         .testTarget(name: "LosslessJSONTests", dependencies: ["LosslessJSON"]),
         .testTarget(name: "ArchiveCoreTests", dependencies: ["ArchiveCore", "SQLiteCore", "TestSupport"]),

@@ -47,9 +47,10 @@ public final class SimulatedChatService: @unchecked Sendable {
     private let lock = NSRecursiveLock()
     private var generator: SessionGenerator
     private var random: SeededRandom
-    private var order: [String: [String]] = [:]          // project -> session ids in creation order
-    private var sessions: [String: JSONObject] = [:]     // id -> full session
-    private var projectOf: [String: String] = [:]
+    // Ids kept apart by their bytes, as the real service keeps them.
+    private var order: [ExactText: [String]] = [:]          // project -> session ids in creation order
+    private var sessions: [ExactText: JSONObject] = [:]     // id -> full session
+    private var projectOf: [ExactText: ExactText] = [:]
     private var faults: [Fault] = []
     private var counts: [Endpoint: Int] = [:]
     private var clockMicros: Int64 = 1_772_323_200_000_000  // 2026-03-01T00:00:00Z
@@ -90,29 +91,29 @@ public final class SimulatedChatService: @unchecked Sendable {
     public func appendRun(to sessionID: String) {
         lock.lock()
         defer { lock.unlock() }
-        guard var session = sessions[sessionID], case .array(var events)? = session["events"] else { return }
+        guard var session = sessions[ExactText(sessionID)], case .array(var events)? = session["events"] else { return }
         events += generator.run()
         session["events"] = .array(events)
         session["last_updated_at"] = .string(tick())
-        sessions[sessionID] = session
+        sessions[ExactText(sessionID)] = session
     }
 
     /// Replaces the history with a different one (not an extension of it).
     public func rewrite(_ sessionID: String) {
         lock.lock()
         defer { lock.unlock() }
-        guard var session = sessions[sessionID] else { return }
+        guard var session = sessions[ExactText(sessionID)] else { return }
         session["events"] = .array([["type": "user_input", "content": "rewritten question"]] + generator.run().dropFirst())
         session["last_updated_at"] = .string(tick())
-        sessions[sessionID] = session
+        sessions[ExactText(sessionID)] = session
     }
 
     public func delete(_ sessionID: String) {
         lock.lock()
         defer { lock.unlock() }
-        sessions[sessionID] = nil
-        if let project = projectOf.removeValue(forKey: sessionID) {
-            order[project]?.removeAll { $0 == sessionID }
+        sessions[ExactText(sessionID)] = nil
+        if let project = projectOf.removeValue(forKey: ExactText(sessionID)) {
+            order[project]?.removeAll { $0.sameBytes(as: sessionID) }
         }
     }
 
@@ -121,13 +122,13 @@ public final class SimulatedChatService: @unchecked Sendable {
         let service = SimulatedChatService(apiKey: "", seed: seed)
         for _ in 0..<count {
             let id = service.createSession(project: nil)
-            write(JSONValue.object(service.sessions[id]!).serialized)
+            write(JSONValue.object(service.sessions[ExactText(id)]!).serialized)
             service.delete(id)
         }
     }
 
-    public func session(_ id: String) -> JSONValue? { locked { sessions[id].map(JSONValue.object) } }
-    public func sessionIDs(project: String?) -> [String] { locked { order[project ?? Self.defaultProject] ?? [] } }
+    public func session(_ id: String) -> JSONValue? { locked { sessions[ExactText(id)].map(JSONValue.object) } }
+    public func sessionIDs(project: String?) -> [String] { locked { order[ExactText(project ?? Self.defaultProject)] ?? [] } }
 
     public func inject(_ fault: Fault) { locked { faults.append(fault) } }
     public func clearFaults() { locked { faults.removeAll() } }
@@ -162,7 +163,7 @@ public final class SimulatedChatService: @unchecked Sendable {
             return list(project: project, pageSize: query["page_size"].flatMap(Int.init) ?? 50, token: query["page_token"])
         case .retrieve, .summary:
             let id = Self.sessionID(in: path)
-            guard let session = sessions[id], projectOf[id] == project else {
+            guard let session = sessions[ExactText(id)], projectOf[ExactText(id)] == ExactText(project) else {
                 return json(404, #"{"detail":"Session not found"}"#)
             }
             var body = session
@@ -179,7 +180,7 @@ public final class SimulatedChatService: @unchecked Sendable {
         guard (1...1000).contains(pageSize) else {
             return json(422, #"{"detail":"page_size must be between 1 and 1000"}"#)
         }
-        let ids = order[project] ?? []
+        let ids = order[ExactText(project)] ?? []
         var start = 0
         if let token, !token.isEmpty {
             guard let offset = Self.offset(ofPageToken: token), offset <= ids.count else {
@@ -190,7 +191,7 @@ public final class SimulatedChatService: @unchecked Sendable {
         let end = min(ids.count, start + pageSize)
         var items: [JSONValue] = []
         for id in ids[start..<end] {
-            var summary = sessions[id]!
+            var summary = sessions[ExactText(id)]!
             summary["events"] = nil
             items.append(.object(summary))
         }
@@ -239,11 +240,11 @@ public final class SimulatedChatService: @unchecked Sendable {
 
     private func store(_ session: JSONObject, project: String) {
         let id = session["session_id"]!.stringValue!
-        if sessions[id] == nil {
-            order[project, default: []].append(id)
-            projectOf[id] = project
+        if sessions[ExactText(id)] == nil {
+            order[ExactText(project), default: []].append(id)
+            projectOf[ExactText(id)] = ExactText(project)
         }
-        sessions[id] = session
+        sessions[ExactText(id)] = session
     }
 
     static func endpoint(method: String, path: String) -> Endpoint {

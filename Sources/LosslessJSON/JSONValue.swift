@@ -1,5 +1,6 @@
 /// A JSON value that loses nothing: numbers keep their literal text (so
-/// 2^53+1 or 1.10 survive), objects keep their members' order.
+/// 2^53+1 or 1.10 survive), objects keep their members' order. Strings and
+/// member names are equal when their bytes are (`ExactText`).
 public indirect enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
@@ -43,7 +44,19 @@ public indirect enum JSONValue: Sendable, Equatable {
         return nil
     }
 
-    public var isNull: Bool { self == .null }
+    public var isNull: Bool { if case .null = self { return true } else { return false } }
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case let (.bool(left), .bool(right)): return left == right
+        case let (.number(left), .number(right)): return left == right
+        case let (.string(left), .string(right)): return left.sameBytes(as: right)
+        case let (.array(left), .array(right)): return left == right
+        case let (.object(left), .object(right)): return left == right
+        default: return false
+        }
+    }
 }
 
 /// A JSON number as written: its literal is kept and converted on demand.
@@ -79,9 +92,9 @@ public struct JSONObject: Sendable, Equatable {
     public init(_ members: [(key: String, value: JSONValue)] = []) { self.members = members }
 
     public subscript(key: String) -> JSONValue? {
-        get { members.first { $0.key == key }?.value }
+        get { members.first { $0.key.sameBytes(as: key) }?.value }
         set {
-            if let index = members.firstIndex(where: { $0.key == key }) {
+            if let index = members.firstIndex(where: { $0.key.sameBytes(as: key) }) {
                 if let newValue { members[index].value = newValue } else { members.remove(at: index) }
             } else if let newValue {
                 members.append((key, newValue))

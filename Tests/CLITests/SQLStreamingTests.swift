@@ -97,6 +97,7 @@ import Testing
     func everySessionGoesOutInFlatMemoryNewestFirst() async throws {
         let (folder, db) = try await SQLStreamingTests().emptyArchive()
         try Self.manySessions(db, count: 200_000)
+        folder.checksArchivesWhenRemoved = false  // its rows are written by SQL, not by the store that keeps the counts
         let measured = try await SyncMemoryTests.peakMemory(["tokens", "--by", "session", "--db", db, "--format", "csv"], environment: [:])
         #expect(measured.status == 0)
         #expect(measured.bytes < 60_000_000, "peak \(measured.bytes / 1_000_000) MB")

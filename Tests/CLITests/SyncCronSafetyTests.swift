@@ -21,7 +21,7 @@ import Testing
     }
 
     /// Runs the binary and kills it if it has not ended by `deadline` seconds.
-    func runBounded(_ arguments: [String], environment: [String: String], deadline: Double = TestTime.seconds(20)) async throws
+    func runBounded(_ arguments: [String], environment: [String: String], deadline: Double = TestTime.seconds(30)) async throws
         -> (result: ArchiveProcess.Result, seconds: Double, hung: Bool) {
         let started = Date()
         let running = try ArchiveProcess.start(arguments, environment: environment)
@@ -49,7 +49,7 @@ import Testing
             #expect(!hung, "round \(round): the sync hung and was killed")
             #expect(result.status == 1, "round \(round): \(result.stderr)")
             #expect(result.stderr == "archive: authentication failed (HTTP 401): the key from LLAMA_CLOUD_API_KEY was refused\n")
-            #expect(seconds < TestTime.seconds(10))
+            #expect(seconds < TestTime.seconds(20), "round \(round): \(seconds) s")  // a loaded 2-core machine; a hang is 30 s
             #expect(!ArchiveLock.isHeld(archivePath: db))
             let status = try Database(path: db, mode: .readOnly).scalar("SELECT status FROM sync_runs", as: String.self)
             #expect(status == "failed")
@@ -80,7 +80,7 @@ import Testing
             #expect(!hung, "round \(round): the sync hung and was killed")
             #expect(result.status == 1, "round \(round): \(result.stdout) \(result.stderr)")
             #expect(result.stderr.hasPrefix("archive: ") && result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
-            #expect(seconds < TestTime.seconds(10))
+            #expect(seconds < TestTime.seconds(20), "round \(round): \(seconds) s")  // a loaded 2-core machine; a hang is 30 s
             #expect(!ArchiveLock.isHeld(archivePath: db))
         }
         server.stop()

@@ -56,7 +56,8 @@ public struct NormalizedEvent: Sendable, Equatable {
 
     /// True when the stored columns are the same (what decides "history extended").
     func sameStoredFields(type: String?, content: String?, callID: String?, name: String?, payload: String?) -> Bool {
-        self.type == type && self.content == content && self.callID == callID && self.name == name && self.payload == payload
+        self.type.sameBytes(as: type) && self.content.sameBytes(as: content) && self.callID.sameBytes(as: callID)
+            && self.name.sameBytes(as: name) && self.payload.sameBytes(as: payload)
     }
 }
 

@@ -13,7 +13,7 @@ public struct NormalizationError: Error, CustomStringConvertible, Equatable, Sen
 
 /// Turns a session as the retrieve endpoint returns it into rows.
 public enum Normalizer {
-    static let knownSessionKeys: Set<String> = [
+    static let knownSessionKeys: Set<ExactText> = [
         "session_id", "last_updated_at", "generated_title", "index_ids", "shared_access", "job_metadata", "events",
     ]
 
@@ -108,7 +108,7 @@ public enum Normalizer {
                                 sourceHash: SourceHash?) throws(NormalizationError) -> NormalizedSession {
         let (sessionID, lastUpdatedAt) = try identity(of: object)
         var unknown = JSONObject()
-        for member in object.members where !knownSessionKeys.contains(member.key) {
+        for member in object.members where !knownSessionKeys.contains(ExactText(member.key)) {
             unknown.members.append(member)
         }
         let indexIDs: String?
@@ -159,7 +159,7 @@ public enum Normalizer {
             if rank < lastRank { inDefaultOrder = false }
             lastRank = rank
         }
-        let kind = type ?? inferKind(callID: callID, otherKeys: Set(rest.map(\.key)))
+        let kind = type ?? inferKind(callID: callID, otherKeys: Set(rest.map { ExactText($0.key) }))
         if kind == "user_input" { userInputs += 1 }
         let others = JSONObject(rest)
         var event = NormalizedEvent(
@@ -218,11 +218,11 @@ public enum Normalizer {
     /// The order of an event's members as layout letters: `t c i n` for the
     /// members that went to columns (by the rule above), `p` for the others.
     static func layout(of fields: JSONObject) -> String {
-        var taken: Set<String> = []
+        var taken: Set<ExactText> = []
         var letters = ""
         for member in fields.members {
-            if case .string = member.value, ["type", "content", "call_id", "name"].contains(member.key),
-               taken.insert(member.key).inserted {
+            if case .string = member.value, ["type", "content", "call_id", "name"].contains(ExactText(member.key)),
+               taken.insert(ExactText(member.key)).inserted {
                 letters.append(["type": "t", "content": "c", "call_id": "i", "name": "n"][member.key]!)
             } else {
                 letters.append("p")
@@ -245,7 +245,7 @@ public enum Normalizer {
 
     /// Events may come without `type`: recognise the shapes that have fields of
     /// their own. The view `events` computes `kind` by the same rule.
-    static func inferKind(callID: String?, otherKeys keys: Set<String>) -> String {
+    static func inferKind(callID: String?, otherKeys keys: Set<ExactText>) -> String {
         if callID != nil && keys.contains("arguments") { return "tool_call" }
         if callID != nil && keys.contains("result") { return "tool_result" }
         if keys.contains("usage") || keys.contains("is_error") { return "stop" }

@@ -77,8 +77,8 @@ struct EventAccumulator {
     /// (delta seq, ref) for each delta stored as a slice of its block, in no particular order.
     private(set) var contentRefs: [(seq: Int, ref: Int64)] = []  // ContentRef raw values
     private var userInputs = 0
-    private var openCalls: [String: [Int]] = [:]  // call_id -> indexes into toolCallLinks awaiting a result
-    private var pendingDeltas: [String: PendingDeltas] = [:]  // delta kind -> since its last block
+    private var openCalls: [ExactText: [Int]] = [:]  // call_id -> indexes into toolCallLinks awaiting a result
+    private var pendingDeltas: [ExactText: PendingDeltas] = [:]  // delta kind -> since its last block
 
     private struct PendingDeltas {
         var pieces: [(seq: Int, length: Int)] = []
@@ -98,9 +98,9 @@ struct EventAccumulator {
         switch event.kind {
         case "tool_call":
             toolCallLinks.append(ToolCallLink(callSeq: event.seq, resultSeq: nil, errorResult: false))
-            if let callID = event.callID { openCalls[callID, default: []].append(toolCallLinks.count - 1) }
+            if let callID = event.callID { openCalls[ExactText(callID), default: []].append(toolCallLinks.count - 1) }
         case "tool_result":
-            if let callID = event.callID, var waiting = openCalls[callID], !waiting.isEmpty {
+            if let callID = event.callID.map(ExactText.init(_:)), var waiting = openCalls[callID], !waiting.isEmpty {
                 let index = waiting.removeFirst()
                 toolCallLinks[index].resultSeq = event.seq
                 toolCallLinks[index].errorResult = event.errorResult
@@ -110,11 +110,11 @@ struct EventAccumulator {
             pendingDeltas.removeAll()
         case "text_delta", "thinking_delta":
             if let content = event.content {
-                pendingDeltas[event.kind, default: PendingDeltas()].pieces.append((event.seq, content.utf8.count))
-                pendingDeltas[event.kind]!.bytes.append(contentsOf: content.utf8)
+                pendingDeltas[ExactText(event.kind), default: PendingDeltas()].pieces.append((event.seq, content.utf8.count))
+                pendingDeltas[ExactText(event.kind)]!.bytes.append(contentsOf: content.utf8)
             }
         case "text", "thinking":
-            if let pending = pendingDeltas.removeValue(forKey: event.kind + "_delta"), let block = event.content {
+            if let pending = pendingDeltas.removeValue(forKey: ExactText(event.kind + "_delta")), let block = event.content {
                 link(pending, to: block, blockSeq: event.seq)
             }
         default:

@@ -75,16 +75,24 @@ extension ArchiveStore {
     }
 
     /// SQLite's integrity check and the search index's own; the problems found.
+    /// Rollups and counts that differ from a recomputation from the rows: what
+    /// a write that forgot to keep them would leave (none when all is well).
+    public func keptTotalsProblems() throws -> [String] {
+        var problems: [String] = []
+        let mismatches = try rollupMismatches()
+        if mismatches > 0 { problems.append("rollups: \(mismatches) rows differ from a recomputation from usage_rows") }
+        let (kept, counted) = (try counts(), try countedFromRows())
+        if kept != counted { problems.append("archive_counts: \(kept) differ from the rows' \(counted)") }
+        return problems
+    }
+
     public func integrityProblems() throws -> [String] {
         var problems: [String] = []
         try database.forEachRow("PRAGMA integrity_check") { row in
             let line = try row.string(0)
             if line != "ok" { problems.append(line) }
         }
-        let mismatches = try rollupMismatches()
-        if mismatches > 0 { problems.append("rollups: \(mismatches) rows differ from a recomputation from usage_rows") }
-        let (kept, counted) = (try counts(), try countedFromRows())
-        if kept != counted { problems.append("archive_counts: \(kept) differ from the rows' \(counted)") }
+        problems += try keptTotalsProblems()
         // The search index checks itself through an INSERT: on a connection of its
         // own that may write, when the file may be written at all.
         guard access(path, W_OK) == 0, let writable = try? Database(path: path, mode: .readWrite) else {

@@ -1,4 +1,5 @@
 import Foundation
+import LosslessJSON
 
 /// `archive report`: one self-contained HTML page (inline CSS and SVG, no
 /// script, no font or image from anywhere) of spend and tokens: over time
@@ -125,11 +126,11 @@ public struct HTMLReport {
     static func stackedBars(_ table: QueryTable, time: String, measure: String, unit: String, buckets: QueryTable,
                             single: Bool = false) -> String {
         let keys = buckets.rows.compactMap { text($0, buckets, time) }
-        var values: [String: [(series: String, value: Double)]] = [:]
-        var seriesTotals: [String: Double] = [:]
+        var values: [String: [(series: ExactText, value: Double)]] = [:]  // our own names: time labels
+        var seriesTotals: [ExactText: Double] = [:]
         for row in table.rows {
             guard let key = text(row, table, time) else { continue }
-            let series = single ? unit : (text(row, table, "project_id") ?? "")
+            let series = ExactText(single ? unit : (text(row, table, "project_id") ?? ""))
             let value = number(row, table, measure) ?? 0
             values[key, default: []].append((series, value))
             seriesTotals[series, default: 0] += value
@@ -152,7 +153,7 @@ public struct HTMLReport {
                 let h = part.value / largest * (height - 16)
                 y -= h
                 svg += "<rect x=\"\(format(left + Double(index) * step + step * 0.1))\" y=\"\(format(y))\" width=\"\(format(max(step * 0.8, 0.5)))\" "
-                    + "height=\"\(format(h))\" fill=\"\(color[part.series]!)\"><title>\(escape(key)) \(escape(part.series.isEmpty ? "(default)" : part.series)): "
+                    + "height=\"\(format(h))\" fill=\"\(color[part.series]!)\"><title>\(escape(key)) \(escape(part.series.text.isEmpty ? "(default)" : part.series.text)): "
                     + "\(escape(measure == "cost_usd" ? money(part.value) : grouped(part.value)))</title></rect>"
             }
             svg += "</g>\n"
@@ -164,7 +165,7 @@ public struct HTMLReport {
         svg += "\n</svg>\n"
         if !single && !series.isEmpty {
             svg += "<p class=\"legend\">" + series.map { name in
-                "<span><i style=\"background:\(color[name]!)\"></i>\(escape(name.isEmpty ? "(default)" : name))</span>"
+                "<span><i style=\"background:\(color[name]!)\"></i>\(escape(name.text.isEmpty ? "(default)" : name.text))</span>"
             }.joined() + "</p>\n"
         }
         return keys.isEmpty ? "<p class=\"note\">No runs in this window.</p>\n" : svg

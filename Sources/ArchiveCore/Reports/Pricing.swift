@@ -39,7 +39,7 @@ public struct Pricing: Sendable, Equatable {
         let starts = fromSeconds
         let rates = self.rates
         return { project, seconds in
-            if let project, let index = rates.indices.first(where: { rates[$0].project == project && starts[$0] <= seconds }) {
+            if let project, let index = rates.indices.first(where: { rates[$0].project.sameBytes(as: project) && starts[$0] <= seconds }) {
                 return rates[index]
             }
             return rates.indices.first { rates[$0].project == nil && starts[$0] <= seconds }.map { rates[$0] }
@@ -71,7 +71,7 @@ public struct Pricing: Sendable, Equatable {
         var rates: [Rate] = []
         for (index, item) in list.enumerated() {
             guard let object = item.objectValue else { throw Failure(description: "\(path): rate \(index + 1) is not an object") }
-            var fields: [String: PricingValue] = [:]
+            var fields: [String: PricingValue] = [:]  // our own names
             for (key, value) in object.members {
                 switch value {
                 case .string(let text): fields[key] = .text(text)
@@ -104,8 +104,8 @@ public struct Pricing: Sendable, Equatable {
     static func fromTOML(_ document: TOMLSubset, path: String) throws(Failure) -> Pricing? {
         var rates: [Rate] = []
         for table in document.tables where table.name == "rates" && table.isArrayElement {
-            var fields: [String: PricingValue] = [:]
-            var lines: [String: Int] = [:]
+            var fields: [String: PricingValue] = [:]  // our own names
+            var lines: [String: Int] = [:]  // our own names
             for entry in table.entries {
                 lines[entry.key] = entry.line
                 switch entry.value {
@@ -122,7 +122,7 @@ public struct Pricing: Sendable, Equatable {
     enum PricingValue: Equatable { case text(String), number(Double) }
 
     /// A rate from its fields; `place` names the file and line of a key (nil: of the rate).
-    private static func rate(_ fields: [String: PricingValue], where place: (String?) -> String) throws(Failure) -> Rate {
+    private static func rate(_ fields: [String: PricingValue], where place: (String?) -> String) throws(Failure) -> Rate {  // our own names
         for key in fields.keys.sorted() where !["from", "project", "input", "output"].contains(key) {
             throw Failure(description: "\(place(key)): unknown key \(key) (expected from, project, input, output)")
         }

@@ -7,7 +7,7 @@ import SQLiteCore
 public enum ReadOnlySQL {
     public struct Failure: Error, CustomStringConvertible, Equatable { public let description: String }
 
-    static let readablePragmas: Set<String> = [
+    static let readablePragmas: Set<String> = [  // our own names
         "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo", "foreign_key_list",
         "function_list", "pragma_list", "collation_list", "compile_options", "database_list", "user_version",
         "schema_version", "data_version", "page_count", "page_size", "freelist_count", "journal_mode", "encoding",

@@ -42,8 +42,8 @@ extension TokensReport {
             tally.count(run, project: project, priced: pricing != nil)
             if tally.totals.seen.insert(session).inserted { tally.totals.sessions += 1 }
             let sessionID = bySession ? try row.string(7) : nil
-            if let sessionID, tally.sessionDetails[sessionID] == nil {
-                tally.sessionDetails[sessionID] = (try row.optionalString(8), project.isEmpty ? nil : project)
+            if let sessionID, tally.sessionDetails[ExactText(sessionID)] == nil {
+                tally.sessionDetails[ExactText(sessionID)] = (try row.optionalString(8), project.isEmpty ? nil : project)
             }
             for key in try keys.keys(seconds: run.seconds, project: project, indexIDs: row.string(6), session: sessionID) {
                 tally.buckets[key, default: Bucket()].add(run)

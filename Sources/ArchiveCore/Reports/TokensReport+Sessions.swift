@@ -1,4 +1,5 @@
 import SQLiteCore
+import LosslessJSON
 
 /// `--by session`: every session streamed newest first, or the leading few.
 extension TokensReport {
@@ -74,13 +75,13 @@ extension TokensReport {
         finish()
         for leader in leaders {
             tally.buckets[[KeyPart(text: leader.id)]] = leader.bucket
-            tally.sessionDetails[leader.id] = (leader.title, leader.project.isEmpty ? nil : leader.project)
+            tally.sessionDetails[ExactText(leader.id)] = (leader.title, leader.project.isEmpty ? nil : leader.project)
         }
     }
 
     /// What ranks a session or other text key: its cost (when every run with
     /// tokens had a price, else below all priced ones) or its tokens.
     static func measure(_ bucket: Bucket, byCost: Bool) -> Double {
-        byCost ? (bucket.unpricedRuns == 0 ? bucket.cost : -1) : Double(bucket.input + bucket.output)
+        byCost ? (bucket.unpricedRuns == 0 ? bucket.cost : -1) : Double(bucket.input.saturatingAdd(bucket.output))
     }
 }

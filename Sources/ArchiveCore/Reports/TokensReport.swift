@@ -69,10 +69,14 @@ public struct TokensReport {
         .init("cost_usd", title: "cost (USD)", kind: .money),
     ]
 
-    /// One part of a row's key: a time bucket number or a text.
+    /// One part of a row's key: a time bucket number or a text (compared by its bytes).
     struct KeyPart: Hashable {
         var time = 0
-        var text = ""
+        var exact: ExactText = ""
+        var text: String { exact.text }
+
+        init(time: Int) { self.time = time }
+        init(text: String) { exact = ExactText(text) }
     }
 
     struct Bucket {
@@ -90,8 +94,8 @@ public struct TokensReport {
         mutating func add(runs: Int, errorRuns: Int, runsWithTokens: Int, input: Int64, output: Int64, rate: Pricing.Rate?) {
             self.runs += runs
             self.errorRuns += errorRuns
-            self.input += input
-            self.output += output
+            self.input = self.input.saturatingAdd(input)
+            self.output = self.output.saturatingAdd(output)
             guard runsWithTokens > 0 else { return }
             if let rate {
                 cost += Double(input) * rate.input / 1_000_000 + Double(output) * rate.output / 1_000_000
@@ -106,7 +110,7 @@ public struct TokensReport {
 
         var measures: [QueryTable.Cell] {
             [.integer(Int64(sessions)), .integer(Int64(runs)), .integer(Int64(errorRuns)),
-             .integer(input), .integer(output), .integer(input + output), costCell]
+             .integer(input), .integer(output), .integer(input.saturatingAdd(output)), costCell]
         }
     }
 
@@ -115,13 +119,13 @@ public struct TokensReport {
         var buckets: [[KeyPart]: Bucket] = [:]
         var totals = Bucket()
         /// Projects ('' for the default) with tokens but no rate, and the UTC days between which that was so.
-        var unpriced: [String: ClosedRange<Int>] = [:]
+        var unpriced: [ExactText: ClosedRange<Int>] = [:]
 
         mutating func noRate(project: String, days: ClosedRange<Int>) {
-            let known = unpriced[project] ?? days
-            unpriced[project] = min(known.lowerBound, days.lowerBound)...max(known.upperBound, days.upperBound)
+            let known = unpriced[ExactText(project)] ?? days
+            unpriced[ExactText(project)] = min(known.lowerBound, days.lowerBound)...max(known.upperBound, days.upperBound)
         }
-        var sessionDetails: [String: (title: String?, project: String?)] = [:]
+        var sessionDetails: [ExactText: (title: String?, project: String?)] = [:]
     }
 
     /// Every session, unranked: rows that can be written as they are made
@@ -180,10 +184,10 @@ public struct TokensReport {
             var rank: [[KeyPart: Int]] = []
             for (position, grouping) in groupings.enumerated() {
                 var tokens: [KeyPart: Int64] = [:]
-                for (key, bucket) in tally.buckets { tokens[key[position], default: 0] += bucket.input + bucket.output }
+                for (key, bucket) in tally.buckets { tokens[key[position], default: 0] = tokens[key[position], default: 0].saturatingAdd(bucket.input.saturatingAdd(bucket.output)) }
                 let sorted = grouping.isTime
                     ? tokens.keys.sorted { $0.time < $1.time }
-                    : tokens.keys.sorted { (tokens[$0]!, $1.text) > (tokens[$1]!, $0.text) }
+                    : tokens.keys.sorted { (tokens[$0]!, $1.exact) > (tokens[$1]!, $0.exact) }
                 rank.append(Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1, $0) }))
             }
             // Each key's ranks, looked up once; then sorted by them.
@@ -198,7 +202,7 @@ public struct TokensReport {
         columns += Self.measureColumns
         let rows: [[QueryTable.Cell]] = ordered.map { key, bucket in
             var cells = zip(groupings, key).map { grouping, part in QueryTable.Cell.text(label(grouping, part)) }
-            if showsSessionDetails, let id = zip(groupings, key).first(where: { $0.0 == .session })?.1.text {
+            if showsSessionDetails, let id = zip(groupings, key).first(where: { $0.0 == .session })?.1.exact {
                 let details = tally.sessionDetails[id]
                 cells.append(.init(details?.title))
                 if detailsProject { cells.append(.init(details?.project)) }
@@ -209,8 +213,8 @@ public struct TokensReport {
         totals += tally.totals.measures
         var table = QueryTable(columns: columns, rows: rows, totals: totals,
                                note: groupings.contains(.index) ? "A run counts toward each index its session is bound to; the total counts it once." : nil)
-        table.warnings = tally.unpriced.keys.sorted().map { project in
-            let days = tally.unpriced[project]!
+        table.warnings = tally.unpriced.keys.sorted().map { exact in
+            let days = tally.unpriced[exact]!, project = exact.text
             let first = Timestamp.dayLabel(days.lowerBound), last = Timestamp.dayLabel(days.upperBound)
             return "no price for project \(project.isEmpty ? "(default)" : project) \(first == last ? "on \(first)" : "from \(first) to \(last)") "
                 + "(UTC): the cost of its runs there is unknown"
@@ -222,7 +226,7 @@ public struct TokensReport {
     static func ranked(_ buckets: [[KeyPart]: Bucket], top: (rows: Int, byCost: Bool)?) -> [(key: [KeyPart], bucket: Bucket)] {
         let entries = buckets.map { (key: $0.key, bucket: $0.value, measure: Self.measure($0.value, byCost: top?.byCost == true)) }
         let before: ((key: [KeyPart], bucket: Bucket, measure: Double), (key: [KeyPart], bucket: Bucket, measure: Double)) -> Bool = {
-            ($0.measure, $1.key[0].text) > ($1.measure, $0.key[0].text)
+            ($0.measure, $1.key[0].exact) > ($1.measure, $0.key[0].exact)
         }
         guard let top else { return entries.sorted(by: before).map { ($0.key, $0.bucket) } }
         // The first few of many: kept sorted as they come, no sort of them all.
@@ -249,7 +253,7 @@ public struct TokensReport {
     struct KeyMaker {
         let report: TokensReport
         var offsets: ZoneOffsets
-        var indexCache: [String: [String]] = [:]
+        var indexCache: [ExactText: [String]] = [:]
 
         init(report: TokensReport) {
             self.report = report
@@ -269,11 +273,12 @@ public struct TokensReport {
                 case .project: parts = [KeyPart(text: project)]
                 case .session: parts = [KeyPart(text: session ?? "")]
                 case .index:
-                    if indexCache[indexIDs] == nil {
+                    let exactIDs = ExactText(indexIDs)
+                    if indexCache[exactIDs] == nil {
                         let ids = (try? JSONParser.parse(indexIDs))?.arrayValue?.compactMap(\.stringValue) ?? []
-                        indexCache[indexIDs] = ids.isEmpty ? ["(no index)"] : Array(Set(ids)).sorted()
+                        indexCache[exactIDs] = ids.isEmpty ? ["(no index)"] : Set(ids.map(ExactText.init(_:))).sorted().map(\.text)
                     }
-                    parts = indexCache[indexIDs]!.map { KeyPart(text: $0) }
+                    parts = indexCache[exactIDs]!.map { KeyPart(text: $0) }
                 }
                 keys = parts.count == 1 ? keys.map { $0 + parts } : keys.flatMap { key in parts.map { key + [$0] } }
             }
@@ -334,6 +339,13 @@ public struct TokensReport {
 }
 
 extension Int64 {
+    /// A sum that stops at the largest (or smallest) Int64 instead of trapping:
+    /// token counts come from outside, and a report over hostile ones must not crash.
+    func saturatingAdd(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
+    }
+
     /// Division that rounds toward negative infinity.
     func floorDivided(by divisor: Int64) -> Int64 {
         let quotient = self / divisor

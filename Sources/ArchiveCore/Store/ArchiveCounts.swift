@@ -39,7 +39,7 @@ extension ArchiveStore {
     }
 
     public func counts() throws -> ArchiveCounts {
-        var values: [String: Int] = [:]
+        var values: [String: Int] = [:]  // our own names
         try database.forEachRow("SELECT name, value FROM archive_counts") { values[try $0.string(0)] = try $0.int(1) }
         return ArchiveCounts(sessions: values["sessions"] ?? 0, deletedSessions: values["deleted_sessions"] ?? 0,
                              events: values["events"] ?? 0, toolCalls: values["tool_calls"] ?? 0, runs: values["runs"] ?? 0,

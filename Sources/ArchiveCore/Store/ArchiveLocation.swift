@@ -5,7 +5,7 @@ import Foundation
 /// (XDG_DATA_HOME defaulting to ~/.local/share).
 public enum ArchiveLocation {
     public static func resolve(explicit: String?, configured: String? = nil,
-                               environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+                               environment: [String: String] = ProcessInfo.processInfo.environment) -> String {  // our own names
         if let explicit, !explicit.isEmpty { return explicit }
         if let fromEnvironment = environment["ARCHIVE_DB"], !fromEnvironment.isEmpty { return fromEnvironment }
         if let configured { return configured }
@@ -14,7 +14,7 @@ public enum ArchiveLocation {
 
     /// `$VARIABLE/llamacloud-archive/NAME`, with the XDG default under HOME when the variable is unset or empty.
     static func xdgPath(_ name: String, home variable: String, orUnderHome fallback: String,
-                        environment: [String: String]) -> String {
+                        environment: [String: String]) -> String {  // our own names
         let base: String
         if let xdg = environment[variable], !xdg.isEmpty {
             base = xdg

@@ -69,7 +69,7 @@ extension ArchiveStore {
             if keepingNewer, let existing, existing.updated > session.lastUpdatedAt { return .olderThanArchived(existing.updated) }
             var keep = 0
             var outcome = SaveOutcome.new
-            var runTimes: [String: [String]] = [:]
+            var runTimes: [ExactText: [String]] = [:]
             var relaidOut = false
             // The rollups hold the session's runs under its project and index set (in meta).
             var rollupsChange = true
@@ -77,7 +77,7 @@ extension ArchiveStore {
                 let prefix = try commonPrefix(session, sessionKey: existing.key)
                 keep = prefix.length
                 relaidOut = try relayout(prefix.layoutChanges, sessionKey: existing.key)
-                rollupsChange = keep < existing.count || keep < session.events.count || existing.meta != session.meta
+                rollupsChange = keep < existing.count || keep < session.events.count || !existing.meta.sameBytes(as: session.meta)
                     || (projectID != nil && projectID != existing.project)
                 if rollupsChange { try adjustRollups(sessionKey: existing.key, sign: -1) }
                 if keep < existing.count {
@@ -87,7 +87,7 @@ extension ArchiveStore {
                     outcome = .rewritten(revision: revision)
                 } else if keep < session.events.count {
                     outcome = .appended(events: session.events.count - keep)
-                } else if existing.meta != session.meta || existing.deleted || relaidOut {
+                } else if !existing.meta.sameBytes(as: session.meta) || existing.deleted || relaidOut {
                     outcome = .metadataChanged
                 } else {
                     outcome = .unchanged
@@ -159,7 +159,7 @@ extension ArchiveStore {
                 diverged = true
                 return
             }
-            if try event.layout != row.optionalString(5) { changes.append((count, event.type, event.layout)) }
+            if try !event.layout.sameBytes(as: row.optionalString(5)) { changes.append((count, event.type, event.layout)) }
             count += 1
         }
         return (count, changes)
@@ -244,19 +244,19 @@ extension ArchiveStore {
     /// When each archived run from `seq` on happened, by its stop event's
     /// stored fields: a rewrite that keeps a run unchanged keeps its time,
     /// so its tokens stay in the month they were spent in.
-    func runTimesByStopEvent(sessionKey: Int64, from seq: Int) throws -> [String: [String]] {
-        var times: [String: [String]] = [:]
+    func runTimesByStopEvent(sessionKey: Int64, from seq: Int) throws -> [ExactText: [String]] {
+        var times: [ExactText: [String]] = [:]
         try database.cached.forEachRow("""
             SELECT coalesce(e.payload, ''), u.occurred_at FROM usage_rows u JOIN event_rows e ON e.event_key = u.run_key
             WHERE u.run_key BETWEEN ? AND ? ORDER BY u.run_key
             """, Self.eventKey(session: sessionKey, seq: seq), Self.lastEventKey(session: sessionKey)) { row in
-            try times[row.string(0), default: []].append(row.string(1))
+            try times[ExactText(row.string(0)), default: []].append(row.string(1))
         }
         return times
     }
 
     func insertEvents(_ session: NormalizedSession, sessionKey: Int64, from start: Int,
-                      runTimes: inout [String: [String]], written: inout WrittenRuns) throws {
+                      runTimes: inout [ExactText: [String]], written: inout WrittenRuns) throws {
         let insertEvent = try database.cachedStatement("""
             INSERT INTO event_rows(event_key, turn, type_id, content, content_ref, call_id, name, payload)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -292,7 +292,7 @@ extension ArchiveStore {
             written.see(seq: event.seq, name: event.name, turn: event.turn)
             if let usage = event.usage {
                 written.add(usage)
-                let stop = event.payload ?? ""
+                let stop = ExactText(event.payload ?? "")
                 let occurredAt = runTimes[stop]?.isEmpty == false ? runTimes[stop]!.removeFirst() : session.lastUpdatedAt
                 try insertUsage.execute(Self.eventKey(session: sessionKey, seq: event.seq), event.turn, usage.inputTokens, usage.outputTokens,
                                         usage.durationMs, usage.agentTurns, usage.isError, usage.error, occurredAt)
@@ -305,7 +305,7 @@ extension ArchiveStore {
     /// the transaction that wrote them has committed.
     func shapeID(type: String?, layout: String?) throws -> Int64? {
         guard type != nil || layout != nil else { return nil }
-        let key = EventShape(type: type, layout: layout)
+        let key = EventShape(type: type.map(ExactText.init(_:)), layout: layout.map(ExactText.init(_:)))
         if let known = typeCodes[key] { return known }
         let find = "SELECT type_id FROM event_types WHERE type IS ? AND layout IS ?"
         if let id = try database.cached.scalar(find, type, layout, as: Int64.self) {

@@ -1,3 +1,4 @@
+import LosslessJSON
 /// Codes of interned text (event types, event layouts) known to this
 /// connection: those committed, those of the batch in progress, and those of
 /// the session being written, which join the others only once their
@@ -27,6 +28,6 @@ struct InternedCodes<Key: Hashable> {
 
 /// An event's type and layout, the key of its code in `event_types`.
 struct EventShape: Hashable {
-    let type: String?
-    let layout: String?
+    let type: ExactText?
+    let layout: ExactText?
 }

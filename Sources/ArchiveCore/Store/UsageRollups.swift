@@ -1,3 +1,4 @@
+import LosslessJSON
 import SQLiteCore
 
 /// Keeps `usage_rollup`, `session_returns` (Migrations/0006) and
@@ -138,8 +139,8 @@ extension ArchiveStore {
 
 /// A project and index set: what `rollup_groups` codes.
 struct RollupGroup: Hashable {
-    let project: String
-    let indexIDs: String
+    let project: ExactText
+    let indexIDs: ExactText
 }
 
 /// What the writer saw of a new session's runs and tool calls as it wrote
@@ -151,7 +152,7 @@ struct WrittenRuns {
     let links: [ToolCallLink]
     var next = 0
     /// Calls by tool name: calls, without a result, error results, and the turns calling it.
-    var byName: [String: (calls: Int, noResult: Int, errors: Int, turns: Set<Int>)] = [:]
+    var byName: [ExactText: (calls: Int, noResult: Int, errors: Int, turns: Set<Int>)] = [:]
 
     init(links: [ToolCallLink]) { self.links = links }
 
@@ -160,20 +161,21 @@ struct WrittenRuns {
         guard next < links.count, links[next].callSeq == seq else { return }
         let link = links[next]
         next += 1
-        var tally = byName[name ?? "(unnamed)"] ?? (0, 0, 0, [])
+        let name = ExactText(name ?? "(unnamed)")
+        var tally = byName[name] ?? (0, 0, 0, [])
         tally.calls += 1
         if link.resultSeq == nil { tally.noResult += 1 }
         if link.errorResult { tally.errors += 1 }
         tally.turns.insert(turn)
-        byName[name ?? "(unnamed)"] = tally
+        byName[name] = tally
     }
 
     mutating func add(_ usage: StopUsage) {
         runs += 1
         if usage.isError { errorRuns += 1 }
         if usage.inputTokens != nil || usage.outputTokens != nil { runsWithTokens += 1 }
-        input += usage.inputTokens ?? 0
-        output += usage.outputTokens ?? 0
+        input = input.saturatingAdd(usage.inputTokens ?? 0)
+        output = output.saturatingAdd(usage.outputTokens ?? 0)
     }
 }
 
@@ -190,12 +192,12 @@ extension ArchiveStore {
         let quarterHour = seconds.floorDivided(by: 900)
         let project = projectID ?? ""
         if written.runs > 0 {
-            let group = try groupID(RollupGroup(project: project, indexIDs: session.indexIDs ?? ""))
+            let group = try groupID(RollupGroup(project: ExactText(project), indexIDs: ExactText(session.indexIDs ?? "")))
             pending.usage[PendingRollups.UsageSlot(quarterHour: quarterHour, group: group), default: []]
                 .add([Int64(written.runs), Int64(written.errorRuns), Int64(written.runsWithTokens), written.input, written.output, 1])
         }
         for (name, tally) in written.byName {
-            pending.tools[PendingRollups.ToolSlot(quarterHour: quarterHour, project: project, name: name), default: []]
+            pending.tools[PendingRollups.ToolSlot(quarterHour: quarterHour, project: ExactText(project), name: name), default: []]
                 .add([Int64(tally.calls), Int64(tally.noResult), Int64(tally.errors), Int64(tally.turns.count)])
         }
     }
@@ -221,7 +223,7 @@ extension ArchiveStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT DO UPDATE SET calls = calls + excluded.calls, no_result = no_result + excluded.no_result,
                   error_results = error_results + excluded.error_results, runs_using = runs_using + excluded.runs_using
-                """, slot.quarterHour, slot.project, slot.name, sums[0], sums[1], sums[2], sums[3])
+                """, slot.quarterHour, slot.project.text, slot.name.text, sums[0], sums[1], sums[2], sums[3])
         }
         try writeCounts(pending.counts)
         pending = PendingRollups()
@@ -230,9 +232,9 @@ extension ArchiveStore {
     /// The code of a project and index set, adding it on first sight.
     func groupID(_ group: RollupGroup) throws -> Int64 {
         if let known = groupCodes[group] { return known }
-        try database.cached.execute("INSERT OR IGNORE INTO rollup_groups(project_id, index_ids) VALUES (?, ?)", group.project, group.indexIDs)
+        try database.cached.execute("INSERT OR IGNORE INTO rollup_groups(project_id, index_ids) VALUES (?, ?)", group.project.text, group.indexIDs.text)
         let id = try database.cached.scalar("SELECT group_id FROM rollup_groups WHERE project_id = ? AND index_ids = ?",
-                                            group.project, group.indexIDs, as: Int64.self)!
+                                            group.project.text, group.indexIDs.text, as: Int64.self)!
         groupCodes.add(group, code: id)
         return id
     }
@@ -241,7 +243,7 @@ extension ArchiveStore {
 /// Rollup and count changes gathered during a transaction (see `flushPending`).
 struct PendingRollups {
     struct UsageSlot: Hashable { let quarterHour: Int64; let group: Int64 }
-    struct ToolSlot: Hashable { let quarterHour: Int64; let project: String; let name: String }
+    struct ToolSlot: Hashable { let quarterHour: Int64; let project: ExactText; let name: ExactText }
     var usage: [UsageSlot: [Int64]] = [:]
     var tools: [ToolSlot: [Int64]] = [:]
     var counts = ArchiveCounts.Delta()
@@ -251,6 +253,6 @@ extension [Int64] {
     /// Adds `other` element by element (an empty array counts as zeros).
     mutating func add(_ other: [Int64]) {
         if isEmpty { self = other; return }
-        for index in indices { self[index] += other[index] }
+        for index in indices { self[index] = self[index].saturatingAdd(other[index]) }
     }
 }

@@ -271,15 +271,3 @@ public final class SyncEngine {
         }
     }
 }
-
-/// Text compared and hashed by its UTF-8 bytes, as SQLite compares it: Swift's
-/// `String` equality would take the NFC and NFD forms of an id for one.
-struct ExactText: Hashable, Sendable {
-    let text: String
-    init(_ text: String) { self.text = text }
-    static func == (lhs: ExactText, rhs: ExactText) -> Bool { lhs.text.utf8.elementsEqual(rhs.text.utf8) }
-    func hash(into hasher: inout Hasher) {
-        var text = self.text
-        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-    }
-}
