@@ -113,6 +113,11 @@ import TestSupport
         for spelling in Self.spellings {
             #expect(report.stdout.contains("<td>\(spelling)</td>"), "the report has no row for project \(spelling.unicodeScalars.map { String($0.value, radix: 16) })")
         }
+        // Without prices: one tokens column per table, no "unknown" spend card, ids that never wrap.
+        #expect(!report.stdout.contains("<th class=\"n\">tokens</th><th class=\"n\">tokens</th>"))
+        #expect(report.stdout.contains("<th class=\"n\">tokens</th><th></th>"))
+        #expect(!report.stdout.contains("<b>unknown</b>") && report.stdout.contains("No prices: spend is not shown."))
+        #expect(report.stdout.contains("td code { white-space: nowrap; }"))
     }
 
     /// Token counts near 2^63 from a hostile source: reports saturate, never trap.

@@ -95,7 +95,7 @@ public struct HTMLReport {
         <style>
         body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; margin: 2em auto; max-width: 980px; padding: 0 1em; }
         h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.15em; margin-top: 2em; border-bottom: 1px solid #ddd; }
-        .meta, .note { color: #666; } table { border-collapse: collapse; width: 100%; }
+        .meta, .note { color: #666; } td code { white-space: nowrap; } table { border-collapse: collapse; width: 100%; }
         th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #eee; vertical-align: top; }
         td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
         .bar { display: inline-block; height: 10px; background: #4e79a7; vertical-align: middle; }
@@ -117,8 +117,13 @@ public struct HTMLReport {
             ("error runs", grouped(number(totals, table, "error_runs"))), ("input tokens", grouped(number(totals, table, "input_tokens"))),
             ("output tokens", grouped(number(totals, table, "output_tokens"))),
         ]
-        cards.append(("spend (USD)", priced ? money(number(totals, table, "cost_usd") ?? 0) : "unknown"))
-        return "<div class=\"cards\">" + cards.map { "<div class=\"card\"><b>\($0.1)</b>\($0.0)</div>" }.joined() + "</div>\n"
+        if priced { cards.append(("spend (USD)", money(number(totals, table, "cost_usd") ?? 0))) }
+        var html = "<div class=\"cards\">" + cards.map { "<div class=\"card\"><b>\($0.1)</b>\($0.0)</div>" }.joined()
+        if !priced {
+            html += "<div class=\"card note\">No prices: spend is not shown. Add <code>--price-input</code> and "
+                + "<code>--price-output</code>, <code>--pricing FILE</code>, or <code>[[rates]]</code> in the config file.</div>"
+        }
+        return html + "</div>\n"
     }
 
     /// One column per time bucket, stacked by project (or one series): each
@@ -174,13 +179,14 @@ public struct HTMLReport {
     /// A table with a bar per row.
     static func barTable(_ table: QueryTable, key: String, measure: String, unit: String) -> String {
         let largest = table.rows.compactMap { number($0, table, measure) }.max() ?? 0
+        let spend = measure == "cost_usd"  // else the bar is the tokens column's, shown once
         var html = "<table><tr><th>\(escape(key.replacingOccurrences(of: "_id", with: "")))</th><th class=\"n\">sessions</th>"
-            + "<th class=\"n\">runs</th><th class=\"n\">tokens</th><th class=\"n\">\(escape(unit))</th><th></th></tr>\n"
+            + "<th class=\"n\">runs</th><th class=\"n\">tokens</th>\(spend ? "<th class=\"n\">\(escape(unit))</th>" : "")<th></th></tr>\n"
         for row in table.rows {
             let value = number(row, table, measure) ?? 0
             html += "<tr><td>\(escape(text(row, table, key) ?? ""))</td><td class=\"n\">\(grouped(number(row, table, "sessions")))</td>"
                 + "<td class=\"n\">\(grouped(number(row, table, "runs")))</td><td class=\"n\">\(grouped(number(row, table, "total_tokens")))</td>"
-                + "<td class=\"n\">\(measure == "cost_usd" ? money(value) : grouped(value))</td>"
+                + (spend ? "<td class=\"n\">\(money(value))</td>" : "")
                 + "<td><span class=\"bar\" style=\"width:\(largest > 0 ? Int(value / largest * 240) : 0)px\"></span></td></tr>\n"
         }
         return html + "</table>\n"
