@@ -90,6 +90,21 @@ import SQLiteCore
         #expect(ArchiveConsistency.problems(in: folder.url).count == 1)
     }
 
+    /// The same session saved again under the other Unicode spelling of its
+    /// project (nothing else changed) moves its runs to that project's group.
+    @Test func aProjectRespelledInAnotherNormalFormMovesTheRollups() throws {
+        let folder = try TemporaryDirectory()
+        let store = try ArchiveStore(path: folder.path("a.db"))
+        let text = Self.session("s", updated: "2026-03-01T10:00:00Z", runs: [(10, 1)])
+        try save(store, text, project: "caf\u{E9}")
+        try save(store, text, project: "cafe\u{301}")
+        #expect(try consistent(store))
+        let projects = try store.database.scalar("""
+            SELECT group_concat(hex(project_id)) FROM usage_rollup JOIN rollup_groups USING (group_id)
+            """, as: String.self)
+        #expect(projects == "63616665CC81")  // "cafe" + U+0301: only the new spelling holds runs
+    }
+
     @Test func theMigrationBuildsRollupsForAnExistingArchive() throws {
         let folder = try TemporaryDirectory()
         let path = folder.path("old.db")

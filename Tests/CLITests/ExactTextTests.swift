@@ -120,6 +120,24 @@ import TestSupport
         #expect(report.stdout.contains("td code { white-space: nowrap; }"))
     }
 
+    /// A session that moves from one spelling of a project to the other moves its spend with it.
+    @Test func aSessionMovedToTheOtherSpellingOfItsProjectMovesItsTokens() async throws {
+        let key = "sk-\(UUID().uuidString)"
+        let (nfc, nfd) = (Self.pairs[0].a, Self.pairs[0].b)
+        for (project, updated) in [(nfc, "2026-05-01T10:00:00Z"), (nfd, "2026-05-01T11:00:00Z")] {
+            let service = SimulatedChatService(apiKey: key, seed: 4)
+            service.put(Self.session(id: "ses-moving", indexIDs: ["idx"], tool: "t", input: 500, updated: updated), project: project)
+            let server = try ChatSimulatorServer.start(service: service)
+            defer { server.stop() }
+            let sync = try await ArchiveProcess.run(["sync", "--db", db, "--project-id", project],
+                                                    environment: ["LLAMA_CLOUD_API_KEY": key, "LLAMA_CLOUD_BASE_URL": server.baseURL.absoluteString])
+            try #require(sync.status == 0, "\(sync.stdout) \(sync.stderr)")
+        }
+        let byProject = column(try await json(["tokens", "--by", "project"]), key: "project_id", value: "input_tokens")
+        #expect(byProject == [Array(nfd.utf8): 500])
+        try await expectChecked()
+    }
+
     /// Token counts near 2^63 from a hostile source: reports saturate, never trap.
     @Test func reportsOverTokenCountsThatOverflowInt64DoNotCrash() async throws {
         let huge = Int(Int64.max / 2 + 1)

@@ -215,15 +215,17 @@ public enum Normalizer {
         return any ? text : nil
     }
 
+    /// The members that go to columns, by their layout letters.
+    static let columnLetters: [ExactText: Character] = ["type": "t", "content": "c", "call_id": "i", "name": "n"]
+
     /// The order of an event's members as layout letters: `t c i n` for the
     /// members that went to columns (by the rule above), `p` for the others.
     static func layout(of fields: JSONObject) -> String {
-        var taken: Set<ExactText> = []
+        var taken: Set<Character> = []
         var letters = ""
         for member in fields.members {
-            if case .string = member.value, ["type", "content", "call_id", "name"].contains(ExactText(member.key)),
-               taken.insert(ExactText(member.key)).inserted {
-                letters.append(["type": "t", "content": "c", "call_id": "i", "name": "n"][member.key]!)
+            if case .string = member.value, let letter = columnLetters[ExactText(member.key)], taken.insert(letter).inserted {
+                letters.append(letter)
             } else {
                 letters.append("p")
             }

@@ -74,7 +74,6 @@ extension ArchiveStore {
                              recentRuns: recent, openFailures: failures)
     }
 
-    /// SQLite's integrity check and the search index's own; the problems found.
     /// Rollups and counts that differ from a recomputation from the rows: what
     /// a write that forgot to keep them would leave (none when all is well).
     public func keptTotalsProblems() throws -> [String] {
@@ -86,6 +85,7 @@ extension ArchiveStore {
         return problems
     }
 
+    /// SQLite's integrity check, the kept totals and the search index's own check; the problems found.
     public func integrityProblems() throws -> [String] {
         var problems: [String] = []
         try database.forEachRow("PRAGMA integrity_check") { row in

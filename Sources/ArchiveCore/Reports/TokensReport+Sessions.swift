@@ -1,5 +1,5 @@
-import SQLiteCore
 import LosslessJSON
+import SQLiteCore
 
 /// `--by session`: every session streamed newest first, or the leading few.
 extension TokensReport {

@@ -184,7 +184,10 @@ public struct TokensReport {
             var rank: [[KeyPart: Int]] = []
             for (position, grouping) in groupings.enumerated() {
                 var tokens: [KeyPart: Int64] = [:]
-                for (key, bucket) in tally.buckets { tokens[key[position], default: 0] = tokens[key[position], default: 0].saturatingAdd(bucket.input.saturatingAdd(bucket.output)) }
+                for (key, bucket) in tally.buckets {
+                    let part = key[position]
+                    tokens[part] = tokens[part, default: 0].saturatingAdd(bucket.input.saturatingAdd(bucket.output))
+                }
                 let sorted = grouping.isTime
                     ? tokens.keys.sorted { $0.time < $1.time }
                     : tokens.keys.sorted { (tokens[$0]!, $1.exact) > (tokens[$1]!, $0.exact) }
@@ -335,20 +338,5 @@ public struct TokensReport {
             span = (seconds, next, offset)
             return offset
         }
-    }
-}
-
-extension Int64 {
-    /// A sum that stops at the largest (or smallest) Int64 instead of trapping:
-    /// token counts come from outside, and a report over hostile ones must not crash.
-    func saturatingAdd(_ other: Int64) -> Int64 {
-        let (sum, overflow) = addingReportingOverflow(other)
-        return overflow ? (other > 0 ? .max : .min) : sum
-    }
-
-    /// Division that rounds toward negative infinity.
-    func floorDivided(by divisor: Int64) -> Int64 {
-        let quotient = self / divisor
-        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
     }
 }

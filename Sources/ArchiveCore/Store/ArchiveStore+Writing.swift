@@ -78,7 +78,7 @@ extension ArchiveStore {
                 keep = prefix.length
                 relaidOut = try relayout(prefix.layoutChanges, sessionKey: existing.key)
                 rollupsChange = keep < existing.count || keep < session.events.count || !existing.meta.sameBytes(as: session.meta)
-                    || (projectID != nil && projectID != existing.project)
+                    || (projectID != nil && !projectID.sameBytes(as: existing.project))
                 if rollupsChange { try adjustRollups(sessionKey: existing.key, sign: -1) }
                 if keep < existing.count {
                     let revision = try saveRevision(sessionID: session.sessionID, at: now)

@@ -1,4 +1,5 @@
 import LosslessJSON
+
 /// Codes of interned text (event types, event layouts) known to this
 /// connection: those committed, those of the batch in progress, and those of
 /// the session being written, which join the others only once their
