@@ -17,22 +17,29 @@ public struct ExactText: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Byte order, as SQLite sorts text (UTF-8 byte order is code point order).
     public static func < (lhs: ExactText, rhs: ExactText) -> Bool {
-        lhs.text.utf8.lexicographicallyPrecedes(rhs.text.utf8)
+        lhs.text.withBytes { left in rhs.text.withBytes { right in left.lexicographicallyPrecedes(right) } }
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(text.utf8.count)  // so that ("a", "bc") and ("ab", "c") hash apart in a struct
-        if let hashed = text.utf8.withContiguousStorageIfAvailable({ hasher.combine(bytes: UnsafeRawBufferPointer($0)) }) {
-            return hashed
+        text.withBytes { bytes in
+            hasher.combine(bytes.count)  // so that ("a", "bc") and ("ab", "c") hash apart in a struct
+            hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
         }
-        var copy = text
-        copy.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 }
 
 extension String {
     /// Whether the two are the same bytes (not merely canonically equivalent).
-    public func sameBytes(as other: String) -> Bool { utf8.elementsEqual(other.utf8) }
+    public func sameBytes(as other: String) -> Bool {
+        utf8.count == other.utf8.count && withBytes { left in other.withBytes { right in left.elementsEqual(right) } }
+    }
+
+    /// The UTF-8 bytes as one buffer: a native string's own storage, a small
+    /// or bridged one's copy (`withUTF8` needs a `var`).
+    func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        var copy = self
+        return try copy.withUTF8(body)
+    }
 }
 
 extension Optional<String> {
