@@ -118,6 +118,7 @@ import TestSupport
         #expect(report.stdout.contains("<th class=\"n\">tokens</th><th></th>"))
         #expect(!report.stdout.contains("<b>unknown</b>") && report.stdout.contains("No prices: spend is not shown."))
         #expect(report.stdout.contains("td code { white-space: nowrap; }"))
+        #expect(!report.stdout.contains("cost (USD)"))
     }
 
     /// A session that moves from one spelling of a project to the other moves its spend with it.

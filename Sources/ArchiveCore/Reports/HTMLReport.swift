@@ -194,13 +194,15 @@ public struct HTMLReport {
 
     static func costliest(_ table: QueryTable, measure: String) -> String {
         let top = table.rows
+        let spend = measure == "cost_usd"  // without prices, no column of dashes
         var html = "<table><tr><th>session</th><th>title</th><th>project</th><th class=\"n\">runs</th><th class=\"n\">tokens</th>"
-            + "<th class=\"n\">cost (USD)</th></tr>\n"
+            + (spend ? "<th class=\"n\">cost (USD)</th>" : "") + "</tr>\n"
         for row in top {
             let cost = number(row, table, "cost_usd")
             html += "<tr><td><code>\(escape(text(row, table, "session_id") ?? ""))</code></td><td>\(escape(text(row, table, "title") ?? ""))</td>"
                 + "<td>\(escape(text(row, table, "project_id") ?? "(default)"))</td><td class=\"n\">\(grouped(number(row, table, "runs")))</td>"
-                + "<td class=\"n\">\(grouped(number(row, table, "total_tokens")))</td><td class=\"n\">\(cost.map(money) ?? "—")</td></tr>\n"
+                + "<td class=\"n\">\(grouped(number(row, table, "total_tokens")))</td>"
+                + (spend ? "<td class=\"n\">\(cost.map(money) ?? "—")</td>" : "") + "</tr>\n"
         }
         return html + "</table>\n"
     }
