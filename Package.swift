@@ -22,8 +22,9 @@ let package = Package(
         ),
         .target(name: "SQLiteCore", dependencies: ["CSQLite"]),
         .target(name: "LosslessJSON"),
+        .target(name: "TOML", dependencies: ["LosslessJSON"]),
         .target(name: "LlamaCloudClient", dependencies: ["CCurl", "LosslessJSON"]),
-        .target(name: "ArchiveCore", dependencies: ["SQLiteCore", "LosslessJSON", "LlamaCloudClient"]),
+        .target(name: "ArchiveCore", dependencies: ["SQLiteCore", "LosslessJSON", "LlamaCloudClient", "TOML"]),
         .target(name: "ChatSimulator", dependencies: ["LosslessJSON"]),
         .executableTarget(name: "archive", dependencies: [
             "ArchiveCore", "ChatSimulator", "LosslessJSON",
@@ -35,6 +36,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["ArchiveCore", "ChatSimulator"], path: "Tests/TestSupport"),
         .testTarget(name: "SQLiteCoreTests", dependencies: ["SQLiteCore", "TestSupport"]),
         .testTarget(name: "LosslessJSONTests", dependencies: ["LosslessJSON"]),
+        .testTarget(name: "TOMLTests", dependencies: ["TOML", "LosslessJSON"]),
         .testTarget(name: "ArchiveCoreTests", dependencies: ["ArchiveCore", "SQLiteCore", "TestSupport"]),
         .testTarget(name: "SyncTests", dependencies: ["ArchiveCore", "ChatSimulator", "LlamaCloudClient", "SQLiteCore", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["archive", "ArchiveCore", "ChatSimulator", "LosslessJSON", "SQLiteCore", "TestSupport"]),

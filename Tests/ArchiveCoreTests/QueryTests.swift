@@ -180,8 +180,8 @@ extension QueryTable {
         try fixture.add("vip", updated: "2026-02-15T10:00:00Z", project: "p2", runs: [(1_000_000, 0, nil)])
         let pricing = Pricing(rates: [
             .init(from: nil, project: nil, input: 3, output: 15),
-            .init(from: "2026-02-01", project: nil, input: 2, output: 10),
-            .init(from: "2026-02-01", project: "p2", input: 1, output: 5),
+            .init(from: RateStart(text: "2026-02-01"), project: nil, input: 2, output: 10),
+            .init(from: RateStart(text: "2026-02-01"), project: "p2", input: 1, output: 5),
         ])
         let table = try fixture.tokens(.month, pricing: pricing)
         #expect(table.column("cost_usd") == [.number(18), .number(3)])
@@ -189,7 +189,7 @@ extension QueryTable {
         let flat = try fixture.tokens(.month, pricing: .flat(input: 1, output: 1))
         #expect(flat.total("cost_usd") == .number(4))
         // A price known only from a later date leaves earlier runs unpriced: cost unknown.
-        let partial = try fixture.tokens(.month, pricing: Pricing(rates: [.init(from: "2026-02-01", project: nil, input: 1, output: 1)]))
+        let partial = try fixture.tokens(.month, pricing: Pricing(rates: [.init(from: RateStart(text: "2026-02-01"), project: nil, input: 1, output: 1)]))
         #expect(partial.column("cost_usd") == [.null, .number(2)])
         #expect(partial.total("cost_usd") == .null)
     }
@@ -211,7 +211,7 @@ extension QueryTable {
             """.write(toFile: toml, atomically: true, encoding: .utf8)
         let fromTOML = try Pricing.load(path: toml)
         #expect(fromTOML.rates.count == 2)
-        let rate = fromTOML.resolver()
+        let rate = fromTOML.resolver(zone: TimeZone(identifier: "UTC")!)
         #expect(rate("p2", try #require(Timestamp.microseconds(fromISO8601: "2026-03-01T00:00:00.000000Z")) / 1_000_000)?.input == 1)
         #expect(rate("p2", try #require(Timestamp.microseconds(fromISO8601: "2026-01-01T00:00:00.000000Z")) / 1_000_000)?.input == 3)
         let json = folder.path("prices.json")
@@ -220,7 +220,7 @@ extension QueryTable {
         #expect(try Pricing.load(path: json) == fromTOML)
         let bad = folder.path("bad.toml")
         try "[[rates]]\ninput = 3\nouptut = 15\n".write(toFile: bad, atomically: true, encoding: .utf8)
-        #expect(throws: Pricing.Failure(description: "\(bad):3: unknown key ouptut (expected from, project, input, output)")) {
+        #expect(throws: Pricing.Failure(description: "\(bad):3: unknown key ouptut in [[rates]] (expected from, project, input, output)")) {
             try Pricing.load(path: bad)
         }
         let worse = folder.path("worse.toml")

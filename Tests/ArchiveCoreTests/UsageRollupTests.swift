@@ -154,7 +154,7 @@ import SQLiteCore
             }
         }
         #expect(try store.rollupMismatches() == 0)
-        let pricing = Pricing(rates: [.init(from: nil, project: nil, input: 3, output: 15), .init(from: "2026-02-10", project: "p2", input: 1, output: 2)])
+        let pricing = Pricing(rates: [.init(from: nil, project: nil, input: 3, output: 15), .init(from: RateStart(text: "2026-02-10"), project: "p2", input: 1, output: 2)])
         let keys: [[TokensReport.Grouping]] = [[.day], [.week], [.month], [.project], [.index], [.project, .day], [.day, .index],
                                                [.month, .project], [.index, .project], [.week, .project]]
         var compared = 0

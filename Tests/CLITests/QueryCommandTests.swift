@@ -288,6 +288,36 @@ extension QueryCommandTests {
 }
 
 extension QueryCommandTests {
+    /// Issue 26's table: each form a TOML 1.0 user writes, in one file the
+    /// binary reads, gives the report the same flags would.
+    @Test func theConfigFileIsReadAsTOML() async throws {
+        try await importCorpus()
+        let configHome = folder.path("toml-config")
+        try FileManager.default.createDirectory(atPath: configHome + "/llamacloud-archive", withIntermediateDirectories: true)
+        let file = "\u{FEFF}db = '\(db)'  # a literal string after a byte order mark\r\n" + """
+            tz = \"""UTC\"""
+            sync.base_url = 'http://127.0.0.1:9'
+            sync.projects = [
+              "p1",
+              "p2", # x
+            ]
+            rates = [ { input = 3.0, output = 15.0 }, { from = 2026-03-02T00:00:00Z, input = 3, output = 15 } ]
+
+            """
+        try file.write(toFile: configHome + "/llamacloud-archive/config.toml", atomically: true, encoding: .utf8)
+        let fromFile = try await ArchiveProcess.run(["tokens", "--by", "project", "--format", "csv"],
+                                                    environment: ["XDG_CONFIG_HOME": configHome])
+        #expect(fromFile.status == 0 && fromFile.stderr.isEmpty, "\(fromFile.stderr)")
+        let fromFlags = try await ArchiveProcess.run(["tokens", "--db", db, "--tz", "UTC", "--by", "project", "--format", "csv",
+                                                      "--price-input", "3", "--price-output", "15"],
+                                                     environment: ["XDG_CONFIG_HOME": folder.path("none")])
+        #expect(fromFlags.status == 0)
+        #expect(fromFile.stdout == fromFlags.stdout && fromFile.stdout.contains(",7700,0.0315\r\n"), "\(fromFile.stdout)")
+        try "[sync]\nprojects = [\n  \"p1\",\n  3,\n]\n".write(toFile: configHome + "/llamacloud-archive/config.toml", atomically: true, encoding: .utf8)
+        let broken = try await ArchiveProcess.run(["tokens", "--db", db], environment: ["XDG_CONFIG_HOME": configHome])
+        #expect(broken.status == 64 && broken.stderr == "archive: \(configHome)/llamacloud-archive/config.toml:2: projects must be an array of project ids\n")
+    }
+
     @Test func theHTMLReportHoldsOneBarPerBucketWhoseTotalsAreTheTokenReports() async throws {
         try await importCorpus()
         let hostile = #"{"session_id":"s-4","last_updated_at":"2026-03-05T10:00:00Z","generated_title":"<script>alert(1)</script>\u001b]52;c;x\u0007","events":[{"type":"user_input","content":"hi"},{"type":"stop","usage":{"total_input_tokens":10,"total_output_tokens":1}}]}"#

@@ -46,58 +46,33 @@ public struct ArchiveConfig: Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw Failure(description: "\(path): cannot read the config file")
         }
-        guard let text = String(validating: data, as: UTF8.self) else { throw Failure(description: "\(path): the config file is not UTF-8") }
-        return try parse(text, path: path)
+        return try parse(Array(data), path: path)
     }
 
-    static func parse(_ text: String, path: String) throws(Failure) -> ArchiveConfig {
-        let document: TOMLSubset
-        do { document = try TOMLSubset(text) } catch { throw Failure(description: "\(path):\(error.line): \(error.message)") }
-        var config = ArchiveConfig()
-        func nonEmptyString(_ entry: TOMLSubset.Entry) throws(Failure) -> String {
-            guard case .text(let value) = entry.value, !value.isEmpty else {
-                throw Failure(description: "\(path):\(entry.line): \(entry.key) must be a non-empty string")
-            }
-            return value
-        }
-        for table in document.tables {
-            switch (table.name, table.isArrayElement) {
-            case ("", false):
-                for entry in table.entries {
-                    switch entry.key {
-                    case "db": config.db = try nonEmptyString(entry)
-                    case "tz":
-                        let zone = try nonEmptyString(entry)
-                        guard TimeZone(identifier: zone) != nil else {
-                            throw Failure(description: "\(path):\(entry.line): unknown time zone \"\(zone)\"")
-                        }
-                        config.tz = zone
-                    default: throw Failure(description: "\(path):\(entry.line): unknown key \(entry.key) (expected db, tz, [sync], [[rates]])")
-                    }
+    static func parse(_ bytes: [UInt8], path: String) throws(Failure) -> ArchiveConfig {
+        do throws(TOMLFields.Failure) {
+            let file = try TOMLFields.read(bytes, path: path)
+            try file.refuseSecrets()
+            try file.subtable("sync")?.refuseSecrets()
+            try file.allowOnly(["db", "tz", "sync", "rates"], expected: "db, tz, [sync], [[rates]]")
+            var config = ArchiveConfig()
+            config.db = try file.nonEmptyString("db")
+            if let zone = try file.nonEmptyString("tz") {
+                guard TimeZone(identifier: zone) != nil else {
+                    throw file.failure(line: file.table["tz"]!.line, "unknown time zone \"\(zone)\" (use an IANA name such as Europe/Berlin)")
                 }
-            case ("sync", false):
-                for entry in table.entries {
-                    switch entry.key {
-                    case "base_url": config.sync.baseURL = try nonEmptyString(entry)
-                    case "organization_id": config.sync.organizationID = try nonEmptyString(entry)
-                    case "projects":
-                        guard case .array(let items) = entry.value,
-                              let projects = Optional(items.compactMap { if case .text(let id) = $0, !id.isEmpty { id } else { nil } }),
-                              projects.count == items.count else {
-                            throw Failure(description: "\(path):\(entry.line): projects must be an array of project ids")
-                        }
-                        config.sync.projects = projects
-                    default:
-                        throw Failure(description: "\(path):\(entry.line): unknown key \(entry.key) in [sync] (expected base_url, projects, organization_id)")
-                    }
-                }
-            case ("rates", true):
-                continue
-            default:
-                throw Failure(description: "\(path):\(table.line): unknown table [\(table.isArrayElement ? "[" : "")\(table.name)\(table.isArrayElement ? "]" : "")]")
+                config.tz = zone
             }
+            if let sync = try file.subtable("sync") {
+                try sync.allowOnly(["base_url", "projects", "organization_id"], expected: "base_url, projects, organization_id")
+                config.sync.baseURL = try sync.nonEmptyString("base_url")
+                config.sync.organizationID = try sync.nonEmptyString("organization_id")
+                config.sync.projects = try sync.nonEmptyStrings("projects", meaning: "project ids") ?? []
+            }
+            config.pricing = try Pricing.rates(in: file)
+            return config
+        } catch {
+            throw Failure(description: error.description)
         }
-        do { config.pricing = try Pricing.fromTOML(document, path: path) } catch { throw Failure(description: error.description) }
-        return config
     }
 }

@@ -225,8 +225,8 @@ public struct HTMLReport {
     var priceTable: String {
         guard let pricing else { return "<p class=\"note\">No prices given: figures are tokens, and spend is unknown.</p>\n" }
         var html = "<table><tr><th>from</th><th>project</th><th class=\"n\">input (USD per million)</th><th class=\"n\">output (USD per million)</th></tr>\n"
-        for rate in pricing.rates.reversed() {
-            html += "<tr><td>\(Self.escape(rate.from ?? "always"))</td><td>\(Self.escape(rate.project ?? "any other"))</td>"
+        for (rate, _) in pricing.latestFirst(in: window.zone).reversed() {
+            html += "<tr><td>\(Self.escape(rate.from?.description ?? "always"))</td><td>\(Self.escape(rate.project ?? "any other"))</td>"
                 + "<td class=\"n\">\(Self.format(rate.input))</td><td class=\"n\">\(Self.format(rate.output))</td></tr>\n"
         }
         return html + "</table>\n"

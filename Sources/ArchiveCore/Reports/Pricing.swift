@@ -1,12 +1,13 @@
 import Foundation
 import LosslessJSON
+import TOML
 
 /// Token prices in USD per million tokens, which may change over time and
 /// differ per project. A run is priced by the rate of its project (else the
 /// rate without a project) with the latest `from` not after the run.
 public struct Pricing: Sendable, Equatable {
     public struct Rate: Sendable, Equatable {
-        public var from: String?      // YYYY-MM-DD (UTC), nil: since always
+        public var from: RateStart?   // nil: since always
         public var project: String?   // nil: any project without a rate of its own
         public var input: Double
         public var output: Double
@@ -16,33 +17,33 @@ public struct Pricing: Sendable, Equatable {
         public let description: String
     }
 
+    /// In the order the file gives them.
     public let rates: [Rate]
 
     public init(rates: [Rate]) {
-        self.rates = rates.sorted { ($0.from ?? "") > ($1.from ?? "") }  // latest first
+        self.rates = rates
     }
 
     public static func flat(input: Double, output: Double) -> Pricing {
         Pricing(rates: [Rate(from: nil, project: nil, input: input, output: output)])
     }
 
-    /// The rates' start dates as epoch seconds (UTC midnights), in `rates` order.
-    private var fromSeconds: [Int64] {
-        rates.map { rate in
-            guard let from = rate.from, let (y, m, d) = TimeWindow.dateOnly(from) else { return Int64.min }
-            return Int64(Timestamp.daysFromCivil(year: y, month: m, day: d)) * 86_400
-        }
+    /// The rates with their start as epoch seconds in `zone`, latest first
+    /// (in file order among equal starts).
+    public func latestFirst(in zone: TimeZone) -> [(rate: Rate, start: Int64)] {
+        let starts = rates.map { $0.from?.seconds(in: zone) ?? Int64.min }
+        return rates.indices.sorted { (starts[$0], -$0) > (starts[$1], -$1) }.map { (rates[$0], starts[$0]) }
     }
 
-    /// A lookup for many runs: start dates read once.
-    public func resolver() -> (String?, Int64) -> Rate? {
-        let starts = fromSeconds
-        let rates = self.rates
+    /// A lookup for many runs (epoch seconds), with local dates and times
+    /// read in `zone`: starts computed once.
+    public func resolver(zone: TimeZone) -> (String?, Int64) -> Rate? {
+        let ordered = latestFirst(in: zone)
         return { project, seconds in
-            if let project, let index = rates.indices.first(where: { rates[$0].project.sameBytes(as: project) && starts[$0] <= seconds }) {
-                return rates[index]
+            if let project, let found = ordered.first(where: { $0.rate.project.sameBytes(as: project) && $0.start <= seconds }) {
+                return found.rate
             }
-            return rates.indices.first { rates[$0].project == nil && starts[$0] <= seconds }.map { rates[$0] }
+            return ordered.first { $0.rate.project == nil && $0.start <= seconds }?.rate
         }
     }
 
@@ -54,12 +55,18 @@ public struct Pricing: Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw Failure(description: "cannot read the pricing file \(path)")
         }
-        let text = String(decoding: data, as: UTF8.self)
-        let start = text.drop { $0.isWhitespace }
-        if start.hasPrefix("{") || (start.hasPrefix("[") && !start.hasPrefix("[[")) { return try fromJSON(text, path: path) }
-        return try fromTOML(text, path: path)
+        let bytes = Array(data)
+        let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...]
+        let first = body.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        let second = body.drop { ![0x20, 0x09, 0x0A, 0x0D].contains($0) == false }.dropFirst().first
+        if first == UInt8(ascii: "{") || (first == UInt8(ascii: "[") && second != UInt8(ascii: "[")) {
+            guard let text = String(validating: body, as: UTF8.self) else { throw Failure(description: "\(path): the pricing file is not UTF-8") }
+            return try fromJSON(text, path: path)
+        }
+        return try fromTOML(bytes, path: path)
     }
 
+    /// A pricing file in JSON: its rates are read by the same rules as TOML's.
     static func fromJSON(_ text: String, path: String) throws(Failure) -> Pricing {
         let value: JSONValue
         do { value = try JSONParser.parse(text) } catch {
@@ -68,82 +75,70 @@ public struct Pricing: Sendable, Equatable {
         guard let list = value.arrayValue ?? value["rates"]?.arrayValue else {
             throw Failure(description: "\(path): expected {\"rates\": [...]} or an array of rates")
         }
-        var rates: [Rate] = []
-        for (index, item) in list.enumerated() {
-            guard let object = item.objectValue else { throw Failure(description: "\(path): rate \(index + 1) is not an object") }
-            var fields: [String: PricingValue] = [:]  // our own names
-            for (key, value) in object.members {
-                switch value {
-                case .string(let text): fields[key] = .text(text)
-                case .number(let number): fields[key] = .number(number.doubleValue ?? .nan)
-                case .null: continue
-                default: throw Failure(description: "\(path): rate \(index + 1): \(key) must be a string or a number")
-                }
+        func toml(_ value: JSONValue) -> TOMLValue? {
+            switch value {
+            case .string(let text): .string(text)
+            case .number(let number): number.int64Value.map(TOMLValue.integer) ?? .float(number.doubleValue ?? .nan)
+            case .bool(let flag): .boolean(flag)
+            case .null: nil
+            case .array(let items): .array(items.compactMap(toml))
+            case .object(let object): .table(TOMLTable(entries: object.members.compactMap { member in
+                toml(member.value).map { TOMLTable.Entry(key: member.key, value: $0, line: 0) }
+            }, line: 0))
             }
-            rates.append(try rate(fields, where: { _ in "\(path): rate \(index + 1)" }))
         }
-        return Pricing(rates: rates)
+        do throws(TOMLFields.Failure) {
+            let tables = try list.enumerated().map { index, item throws(TOMLFields.Failure) in
+                guard case .table(let table)? = toml(item) else { throw TOMLFields.Failure(description: "\(path): rate \(index + 1) is not an object") }
+                return TOMLFields(table: table, path: path, name: "rate \(index + 1)")
+            }
+            return Pricing(rates: try tables.map(rate))
+        } catch {
+            throw Failure(description: error.description)
+        }
     }
 
-    /// A pricing file in TOML: `[[rates]]` tables and nothing else.
-    static func fromTOML(_ text: String, path: String) throws(Failure) -> Pricing {
-        let document: TOMLSubset
-        do { document = try TOMLSubset(text) } catch { throw Failure(description: "\(path):\(error.line): \(error.message)") }
-        for table in document.tables where table.name != "rates" || !table.isArrayElement {
-            if let entry = table.entries.first {
-                throw Failure(description: "\(path):\(entry.line): expected [[rates]] before \(entry.key)")
+    /// A pricing file in TOML: `[[rates]]` and nothing else.
+    static func fromTOML(_ bytes: [UInt8], path: String) throws(Failure) -> Pricing {
+        do throws(TOMLFields.Failure) {
+            let file = try TOMLFields.read(bytes, path: path)
+            if let other = file.table.entries.first(where: { !$0.key.sameBytes(as: "rates") }) {
+                throw file.failure(line: other.line, "expected [[rates]], not \(TOMLReader.display([other.key]))")
             }
-            if !table.name.isEmpty { throw Failure(description: "\(path):\(table.line): expected [[rates]], not [\(table.name)]") }
+            guard let pricing = try rates(in: file) else { throw TOMLFields.Failure(description: "\(path): no [[rates]] in the file") }
+            return pricing
+        } catch {
+            throw Failure(description: error.description)
         }
-        let pricing = try fromTOML(document, path: path)
-        guard let pricing else { throw Failure(description: "\(path): no [[rates]] in the file") }
-        return pricing
     }
 
-    /// The `[[rates]]` of a TOML document (a pricing file or the config file); nil when it has none.
-    static func fromTOML(_ document: TOMLSubset, path: String) throws(Failure) -> Pricing? {
-        var rates: [Rate] = []
-        for table in document.tables where table.name == "rates" && table.isArrayElement {
-            var fields: [String: PricingValue] = [:]  // our own names
-            var lines: [String: Int] = [:]  // our own names
-            for entry in table.entries {
-                lines[entry.key] = entry.line
-                switch entry.value {
-                case .text(let text), .date(let text): fields[entry.key] = .text(text)
-                case .number(let number): fields[entry.key] = .number(number)
-                default: throw Failure(description: "\(path):\(entry.line): cannot read the value of \(entry.key)")
-                }
-            }
-            rates.append(try rate(fields, where: { key in "\(path):\(key.flatMap { lines[$0] } ?? table.line)" }))
-        }
-        return rates.isEmpty ? nil : Pricing(rates: rates)
+    /// The `[[rates]]` of a pricing file or the config file; nil when it has none.
+    static func rates(in file: TOMLFields) throws(TOMLFields.Failure) -> Pricing? {
+        guard let tables = try file.arrayOfTables("rates"), !tables.isEmpty else { return nil }
+        return Pricing(rates: try tables.map(rate))
     }
 
-    enum PricingValue: Equatable { case text(String), number(Double) }
-
-    /// A rate from its fields; `place` names the file and line of a key (nil: of the rate).
-    private static func rate(_ fields: [String: PricingValue], where place: (String?) -> String) throws(Failure) -> Rate {  // our own names
-        for key in fields.keys.sorted() where !["from", "project", "input", "output"].contains(key) {
-            throw Failure(description: "\(place(key)): unknown key \(key) (expected from, project, input, output)")
-        }
-        func price(_ key: String) throws(Failure) -> Double {
-            guard case .number(let value)? = fields[key], value.isFinite, value >= 0 else {
-                throw Failure(description: "\(place(fields[key] == nil ? nil : key)): \(key) must be a price in USD per million tokens")
+    /// One rate: `input` and `output` prices, an optional `from` and `project`.
+    private static func rate(_ table: TOMLFields) throws(TOMLFields.Failure) -> Rate {
+        try table.allowOnly(["from", "project", "input", "output"], expected: "from, project, input, output")
+        func price(_ key: String) throws(TOMLFields.Failure) -> Double {
+            guard let (value, entry) = try table.number(key) else {
+                throw table.failure(line: table.table.line, "[[rates]] needs \(key), a price in USD per million tokens")
             }
+            guard value.isFinite, value >= 0 else { throw table.failure(entry, "must be a price in USD per million tokens") }
             return value
         }
-        var from: String? = nil
-        if let value = fields["from"] {
-            guard case .text(let text) = value, let (year, month, day) = TimeWindow.dateOnly(text) else {
-                throw Failure(description: "\(place("from")): from must be a date YYYY-MM-DD")
+        var from: RateStart? = nil
+        if let entry = table.table["from"] {
+            from = switch entry.value {
+            case .localDate(let date): RateStart(date)
+            case .localDateTime(let date, let time): RateStart(date, time)
+            case .offsetDateTime(let date, let time, let offset): RateStart(date, time, offsetMinutes: offset)
+            case .string(let text): RateStart(text: text)
+            default: nil
             }
-            from = String(format: "%04d-%02d-%02d", year, month, day)
+            guard from != nil else { throw table.failure(entry, RateStart.expected) }
         }
-        var project: String? = nil
-        if let value = fields["project"] {
-            guard case .text(let text) = value else { throw Failure(description: "\(place("project")): project must be a string") }
-            project = text
-        }
-        return Rate(from: from, project: project, input: try price("input"), output: try price("output"))
+        return Rate(from: from, project: try table.string("project"), input: try price("input"), output: try price("output"))
     }
 }

@@ -46,7 +46,7 @@ public struct SessionsQuery {
         }
         if let pricing {
             table.columns.append(.init("cost_usd", title: "cost (USD)", kind: .money))
-            let rate = pricing.resolver()
+            let rate = pricing.resolver(zone: window.zone)
             let runs = try database.prepare("""
                 SELECT occurred_at, input_tokens, output_tokens FROM usage_rows
                 WHERE run_key BETWEEN \(EventKey.firstSQL("?1")) AND \(EventKey.lastSQL("?1")) AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)

@@ -118,9 +118,14 @@ public struct TimeWindow: Sendable, Equatable {
     /// The instant local midnight starts `days` after the epoch in `zone`
     /// (on a day that starts with a DST gap, the first instant that exists).
     static func localMidnight(days: Int, zone: TimeZone) -> Date {
-        let naive = Date(timeIntervalSince1970: Double(days) * 86_400)
-        var guess = naive.addingTimeInterval(-Double(zone.secondsFromGMT(for: naive)))
-        guess = naive.addingTimeInterval(-Double(zone.secondsFromGMT(for: guess)))
-        return guess
+        instant(ofClock: Int64(days) * 86_400, in: zone)
+    }
+
+    /// The instant the zone's clock shows this time (seconds since
+    /// 1970-01-01T00:00:00 on that clock).
+    static func instant(ofClock seconds: Int64, in zone: TimeZone) -> Date {
+        let naive = Date(timeIntervalSince1970: Double(seconds))
+        let guess = naive.addingTimeInterval(-Double(zone.secondsFromGMT(for: naive)))
+        return naive.addingTimeInterval(-Double(zone.secondsFromGMT(for: guess)))
     }
 }

@@ -7,7 +7,7 @@ import SQLiteCore
 extension TokensReport {
     func gatherFromRollups(_ database: Database, range: Range<Int64>, into tally: inout Tally) throws {
         var keys = KeyMaker(report: self)
-        let rateFor = pricing?.resolver()
+        let rateFor = pricing?.resolver(zone: window.zone)
         var groups: [Int: (project: String, indexIDs: String)] = [:]
         try database.forEachRow("SELECT group_id, project_id, index_ids FROM rollup_groups") { row in
             groups[try row.int(0)] = (try row.string(1), try row.string(2))
@@ -115,8 +115,9 @@ extension TokensReport {
         let start = first, end = last + 1
         var cuts = Set<Int64>([start, end])
         for rate in pricing?.rates ?? [] {
-            guard let from = rate.from, let (y, m, d) = TimeWindow.dateOnly(from) else { continue }
-            let quarterHour = Int64(Timestamp.daysFromCivil(year: y, month: m, day: d)) * 96
+            guard let from = rate.from?.seconds(in: zone) else { continue }
+            guard from % 900 == 0 else { throw SegmentFailure() }  // a price starting within a quarter hour: the rows tell
+            let quarterHour = from / 900
             if quarterHour > start && quarterHour < end { cuts.insert(quarterHour) }
         }
         var instant = Date(timeIntervalSince1970: Double(start * 900))

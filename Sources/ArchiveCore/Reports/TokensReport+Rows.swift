@@ -28,7 +28,7 @@ extension TokensReport {
     func gatherFromRows(_ database: Database, into tally: inout Tally) throws {
         if groupings == [.session] { return try gatherLeadingSessions(database, into: &tally) }
         var keys = KeyMaker(report: self)
-        let rateFor = pricing?.resolver()
+        let rateFor = pricing?.resolver(zone: window.zone)
         let bySession = groupings.contains(.session)
         try database.forEachRow("""
             SELECT u.occurred_at, u.input_tokens, u.output_tokens, u.is_error, \(EventKey.sessionSQL("u.run_key")),

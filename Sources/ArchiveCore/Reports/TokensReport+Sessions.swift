@@ -8,7 +8,7 @@ extension TokensReport {
     /// in flat memory however many there are. Returns the table without its
     /// rows: columns, totals and warnings.
     func streamBySession(_ database: Database, row: ([QueryTable.Cell]) throws -> Void) throws -> QueryTable {
-        let rateFor = pricing?.resolver()
+        let rateFor = pricing?.resolver(zone: window.zone)
         var tally = Tally()
         let runs = try database.prepare("""
             SELECT occurred_at, input_tokens, output_tokens, is_error FROM usage_rows
@@ -39,7 +39,7 @@ extension TokensReport {
     /// and only the leaders are kept.
     func gatherLeadingSessions(_ database: Database, into tally: inout Tally) throws {
         guard let top else { preconditionFailure("every session is streamed, not gathered") }
-        let rateFor = pricing?.resolver()
+        let rateFor = pricing?.resolver(zone: window.zone)
         let session = try database.prepare("SELECT session_id, coalesce(project_id, ''), title FROM sessions WHERE session_key = ?")
         let filter = Set(projects)
         var current: (key: Int64, id: String, project: String, title: String?, included: Bool)? = nil
