@@ -267,7 +267,8 @@ public final class SimulatedChatService: @unchecked Sendable {
 
     /// Advances the clock and writes the time in one of the formats the API uses.
     private func tick() -> String {
-        clockMicros += Int64.random(in: 60...3_000, using: &random) * 1_000_000  // ~20k sessions a year + Int64.random(in: 0..<1_000_000, using: &random)
+        // About 20,000 sessions a year, at any microsecond.
+        clockMicros += Int64.random(in: 60...3_000, using: &random) * 1_000_000 + Int64.random(in: 0..<1_000_000, using: &random)
         timestampStyle = (timestampStyle + 1) % 6
         // naive (UTC), +00:00, Z, no fraction, and local times at other offsets
         let offsetMinutes = [0, 0, 0, 0, 330, -480][timestampStyle]

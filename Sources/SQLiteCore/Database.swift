@@ -62,7 +62,7 @@ public final class Database {
         guard code == SQLITE_OK, let connection else {
             let error = SQLiteError(code: code, connection: connection)
             sqlite3_close_v2(connection)
-            throw SQLiteError(extendedCode: error.extendedCode, message: "\(error.message): \(path)")
+            throw SQLiteError(error.resultCode, message: "\(error.message): \(path)")
         }
         sqlite3_extended_result_codes(connection, 1)
         sqlite3_busy_timeout(connection, busyTimeoutMilliseconds)
@@ -80,7 +80,7 @@ public final class Database {
                 sqlite3_free(message)
                 let extended = sqlite3_extended_errcode(connection)
                 sqlite3_close_v2(connection)
-                throw SQLiteError(extendedCode: extended, message: "\(text): \(path)")
+                throw SQLiteError(ResultCode(rawValue: extended), message: "\(text): \(path)")
             }
         }
         return connection
@@ -110,10 +110,10 @@ public final class Database {
     /// run often, chosen by the caller (SQL built from values would fill the
     /// cache). A statement whose last step failed is prepared anew; one that
     /// is running (this is a call from its own row handler) is refused.
-    public func cachedStatement(_ sql: String) throws -> Statement {
+    public func cached(_ sql: String) throws -> Statement {
         if let statement = statementCache[sql], !statement.failed {
             guard !statement.isRunning else {
-                throw SQLiteError(extendedCode: SQLITE_MISUSE, message: "cached statement asked for while it runs", sql: sql)
+                throw SQLiteError(.misuse, message: "cached statement asked for while it runs", sql: sql)
             }
             statement.reset()
             statement.clearBindings()
@@ -124,12 +124,6 @@ public final class Database {
         return statement
     }
 
-    /// Prepares and runs one statement with positional arguments (not cached).
-    public func execute(_ sql: String, _ values: any SQLBindable...) throws {
-        let statement = try prepare(sql)
-        try statement.run(values) { while try statement.step() {} }
-    }
-
     /// Runs every statement of `script` in order (migrations, set-up).
     public func executeScript(_ script: String) throws {
         var errorMessage: UnsafeMutablePointer<CChar>?
@@ -137,36 +131,32 @@ public final class Database {
         if code != SQLITE_OK {
             let message = errorMessage.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(code))
             sqlite3_free(errorMessage)
-            throw SQLiteError(extendedCode: sqlite3_extended_errcode(handle), message: message, sql: script)
+            throw SQLiteError(ResultCode(rawValue: sqlite3_extended_errcode(handle)), message: message, sql: script)
         }
     }
 
-    /// The first row of a query, mapped; nil when there is none (not cached).
-    public func first<T>(_ sql: String, _ values: any SQLBindable..., map: (Row) throws -> T) throws -> T? {
-        let statement = try prepare(sql)
-        return try statement.run(values) { try statement.step() ? map(Row(statement: statement)) : nil }
+    // One-shot forms: prepare (not cached), run with these arguments, finalize.
+
+    public func execute(_ sql: String, _ arguments: any SQLBindable...) throws {
+        try prepare(sql).execute(StatementArguments(arguments))
     }
 
-    /// Calls `body` once per row of a query (not cached).
-    public func forEachRow(_ sql: String, _ values: any SQLBindable..., body: (Row) throws -> Void) throws {
-        let statement = try prepare(sql)
-        try statement.run(values) {
-            let row = Row(statement: statement)
-            while try statement.step() { try body(row) }
-        }
+    public func first<T>(_ sql: String, _ arguments: any SQLBindable..., map: (Row) throws -> T) throws -> T? {
+        try prepare(sql).first(StatementArguments(arguments), map: map)
     }
 
-    /// The first column of the first row of a query; nil when there is no row (not cached).
-    public func scalar<T: SQLReadable>(_ sql: String, _ values: any SQLBindable..., as type: T.Type = T.self) throws -> T? {
-        let statement = try prepare(sql)
-        return try statement.run(values) { try statement.step() ? Row(statement: statement).get(0, as: T.self) : nil }
+    public func forEachRow(_ sql: String, _ arguments: any SQLBindable..., body: (Row) throws -> Void) throws {
+        try prepare(sql).forEachRow(StatementArguments(arguments), body: body)
+    }
+
+    public func scalar<T: SQLReadable>(_ sql: String, _ arguments: any SQLBindable..., as type: T.Type = T.self) throws -> T? {
+        try prepare(sql).scalar(StatementArguments(arguments), as: type)
     }
 
     // MARK: State
 
     public var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     public var changes: Int { Int(sqlite3_changes64(handle)) }
-    public var totalChanges: Int { Int(sqlite3_total_changes64(handle)) }
     /// True when no transaction is open.
     public var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
     public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
@@ -177,13 +167,13 @@ public final class Database {
     /// lock up front, so two writers never deadlock upgrading. Rolls back on
     /// a throw and rethrows the first error.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try cachedStatement("BEGIN IMMEDIATE").execute()
+        try cached("BEGIN IMMEDIATE").execute()
         let result: T
         do {
             result = try body()
-            try cachedStatement("COMMIT").execute()
+            try cached("COMMIT").execute()
         } catch {
-            if !isAutocommit { try? cachedStatement("ROLLBACK").execute() }
+            if !isAutocommit { try? cached("ROLLBACK").execute() }
             throw error
         }
         return result

@@ -44,12 +44,12 @@ public final class FTS5Tokenizer {
     public init(database: Database, spec: String) throws {
         self.database = database
         let words = spec.split(separator: " ").map(String.init)
-        guard let name = words.first else { throw SQLiteError(extendedCode: SQLITE_MISUSE, message: "empty tokenizer spec") }
+        guard let name = words.first else { throw SQLiteError(.misuse, message: "empty tokenizer spec") }
         let api = try database.fts5API()
         var userData: UnsafeMutableRawPointer?
         var module = fts5_tokenizer()
         guard api.pointee.xFindTokenizer(api, name, &userData, &module) == SQLITE_OK, let create = module.xCreate else {
-            throw SQLiteError(extendedCode: SQLITE_ERROR, message: "no FTS5 tokenizer named \(name)")
+            throw SQLiteError(.error, message: "no FTS5 tokenizer named \(name)")
         }
         self.module = module
         var created: OpaquePointer?
@@ -57,7 +57,7 @@ public final class FTS5Tokenizer {
             create(userData, arguments.baseAddress, Int32(arguments.count), &created)
         }
         guard code == SQLITE_OK, let created else {
-            throw SQLiteError(extendedCode: code, message: "cannot create FTS5 tokenizer \(spec)")
+            throw SQLiteError(ResultCode(rawValue: code), message: "cannot create FTS5 tokenizer \(spec)")
         }
         instance = created
     }
@@ -79,7 +79,7 @@ public final class FTS5Tokenizer {
                 }
             }
         }
-        guard code == SQLITE_OK else { throw SQLiteError(extendedCode: code, message: "FTS5 tokenizer failed") }
+        guard code == SQLITE_OK else { throw SQLiteError(ResultCode(rawValue: code), message: "FTS5 tokenizer failed") }
         tokens.documents.append((first, Int32(tokens.fields.count / 5) - first, Int32(text.utf8.count)))
     }
 }
@@ -102,7 +102,7 @@ extension Database {
                                      UnsafeRawPointer(pointerType.utf8Start).assumingMemoryBound(to: CChar.self), nil)
             try statement.step()
         }
-        guard let api else { throw SQLiteError(extendedCode: SQLITE_ERROR, message: "FTS5 is not available") }
+        guard let api else { throw SQLiteError(.error, message: "FTS5 is not available") }
         return api
     }
 }
@@ -128,7 +128,7 @@ public final class FTS5TokenReplay {
         var module = fts5_tokenizer()
         guard api.pointee.xFindTokenizer(api, name, &userData, &module) == SQLITE_OK, module.xCreate != nil,
               module.xDelete != nil, module.xTokenize != nil else {
-            throw SQLiteError(extendedCode: SQLITE_ERROR, message: "no FTS5 tokenizer named \(name)")
+            throw SQLiteError(.error, message: "no FTS5 tokenizer named \(name)")
         }
         original = module
         originalUserData = userData
@@ -136,7 +136,7 @@ public final class FTS5TokenReplay {
         let code = api.pointee.xCreateTokenizer(api, name, Unmanaged.passRetained(self).toOpaque(), &replacement) { context in
             Unmanaged<FTS5TokenReplay>.fromOpaque(context!).release()
         }
-        guard code == SQLITE_OK else { throw SQLiteError(extendedCode: code, message: "cannot register FTS5 tokenizer \(name)") }
+        guard code == SQLITE_OK else { throw SQLiteError(ResultCode(rawValue: code), message: "cannot register FTS5 tokenizer \(name)") }
     }
 }
 

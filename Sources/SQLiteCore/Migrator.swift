@@ -83,6 +83,13 @@ public struct Migrator: Sendable {
                 } catch let error as SQLiteError {
                     throw MigrationError.failed(version: migration.version, name: migration.name, reason: error.message)
                 }
+                // A migration that rebuilds tables with foreign keys deferred
+                // would otherwise commit whatever dangling references it left.
+                if migration.sql.contains("defer_foreign_keys"),
+                   let dangling = try database.first("PRAGMA foreign_key_check", map: { row in try row.string(0) }) {
+                    throw MigrationError.failed(version: migration.version, name: migration.name,
+                                                reason: "it leaves rows of \(dangling) whose foreign key points nowhere")
+                }
                 try database.execute("INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
                                      migration.version, migration.name, now())
                 return true

@@ -43,7 +43,7 @@ public struct Row {
     private func column(_ index: Int) throws -> Int32 {
         let count = statement.rowColumnCount
         guard index >= 0, index < count else {
-            throw SQLiteError(extendedCode: SQLITE_RANGE, message: "no column \(index): the row has \(count)", sql: statement.sql)
+            throw SQLiteError(.range, message: "no column \(index): the row has \(count)", sql: statement.sql)
         }
         return Int32(index)
     }
@@ -60,7 +60,7 @@ public struct Row {
     func nonNull(_ column: Int, reading type: String) throws -> Int32 {
         let index = Int32(column)
         if sqlite3_column_type(handle, index) == SQLITE_NULL {
-            throw SQLiteError(extendedCode: SQLITE_MISMATCH,
+            throw SQLiteError(.mismatch,
                               message: "column \(column) (\(statement.columnName(at: column))) is NULL, read as \(type)",
                               sql: statement.sql)
         }

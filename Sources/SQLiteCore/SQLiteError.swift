@@ -1,16 +1,61 @@
 import CSQLite
 
-/// Every failure of the SQLite layer: the extended result code, the primary
-/// code derived from it, SQLite's message, and the SQL that failed (if any).
+/// A SQLite result code, primary (`SQLITE_CONSTRAINT`) or extended
+/// (`SQLITE_CONSTRAINT_UNIQUE`). A primary code matches every extended code
+/// of its kind, in a `switch` or a `catch`:
+///
+///     catch ResultCode.constraint { … }   // any constraint failure
+public struct ResultCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// The primary code of an extended one (itself for a primary code).
+    public var primary: ResultCode { ResultCode(rawValue: rawValue & 0xFF) }
+
+    public static let error = ResultCode(rawValue: SQLITE_ERROR)
+    public static let permission = ResultCode(rawValue: SQLITE_PERM)
+    public static let interrupted = ResultCode(rawValue: SQLITE_INTERRUPT)
+    public static let busy = ResultCode(rawValue: SQLITE_BUSY)
+    public static let locked = ResultCode(rawValue: SQLITE_LOCKED)
+    public static let noMemory = ResultCode(rawValue: SQLITE_NOMEM)
+    public static let readOnly = ResultCode(rawValue: SQLITE_READONLY)
+    public static let ioError = ResultCode(rawValue: SQLITE_IOERR)
+    public static let corrupt = ResultCode(rawValue: SQLITE_CORRUPT)
+    public static let full = ResultCode(rawValue: SQLITE_FULL)
+    public static let cantOpen = ResultCode(rawValue: SQLITE_CANTOPEN)
+    public static let constraint = ResultCode(rawValue: SQLITE_CONSTRAINT)
+    public static let constraintUnique = ResultCode(rawValue: SQLITE_CONSTRAINT | 8 << 8)  // SQLITE_CONSTRAINT_UNIQUE, a macro Swift does not import
+    public static let mismatch = ResultCode(rawValue: SQLITE_MISMATCH)
+    public static let misuse = ResultCode(rawValue: SQLITE_MISUSE)
+    public static let notAuthorized = ResultCode(rawValue: SQLITE_AUTH)
+    public static let range = ResultCode(rawValue: SQLITE_RANGE)
+    public static let notADatabase = ResultCode(rawValue: SQLITE_NOTADB)
+
+    public var description: String { String(cString: sqlite3_errstr(rawValue)) + " (\(rawValue))" }
+
+    /// A primary pattern matches its extended codes; an extended one only itself.
+    public static func ~= (pattern: ResultCode, code: ResultCode) -> Bool {
+        pattern.primary == pattern ? pattern == code.primary : pattern == code
+    }
+
+    /// `catch ResultCode.busy`: a `SQLiteError` of that code.
+    public static func ~= (pattern: ResultCode, error: any Error) -> Bool {
+        guard let error = error as? SQLiteError else { return false }
+        return pattern ~= error.resultCode
+    }
+}
+
+/// Every failure of the SQLite layer: its extended result code, SQLite's
+/// message, and the SQL that failed (if any).
 public struct SQLiteError: Error, CustomStringConvertible, Equatable, Sendable {
-    public let extendedCode: Int32
+    /// The extended code; match it with a primary code (`ResultCode.constraint`)
+    /// to ask for the kind of failure.
+    public let resultCode: ResultCode
     public let message: String
     public let sql: String?
 
-    public var primaryCode: Int32 { extendedCode & 0xFF }
-
-    public init(extendedCode: Int32, message: String, sql: String? = nil) {
-        self.extendedCode = extendedCode
+    public init(_ resultCode: ResultCode, message: String, sql: String? = nil) {
+        self.resultCode = resultCode
         self.message = message
         self.sql = sql
     }
@@ -22,23 +67,23 @@ public struct SQLiteError: Error, CustomStringConvertible, Equatable, Sendable {
         } else {
             message = String(cString: sqlite3_errstr(code))
         }
-        self.init(extendedCode: code, message: message, sql: sql)
+        self.init(ResultCode(rawValue: code), message: message, sql: sql)
     }
 
     public var description: String {
-        var text = "SQLite error \(extendedCode): \(message)"
+        var text = "SQLite error \(resultCode.rawValue): \(message)"
         if let sql { text += " (in SQL: \(sql))" }
         return text
     }
 
-    public var isConstraintViolation: Bool { primaryCode == SQLITE_CONSTRAINT }
-    public var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
-    public var isReadOnly: Bool { primaryCode == SQLITE_READONLY }
     /// The file or the machine failed (full disk, I/O error, corruption, no
-    /// memory), not the statement: nothing more can be written, whatever the data.
+    /// memory, no permission), not the statement: nothing more can be
+    /// written, whatever the data.
     public var isEnvironmental: Bool {
-        [SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY, SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_CANTOPEN, SQLITE_NOMEM,
-         SQLITE_PERM].contains(primaryCode)
+        switch resultCode {
+        case .full, .ioError, .readOnly, .corrupt, .notADatabase, .cantOpen, .noMemory, .permission: true
+        default: false
+        }
     }
 }
 

@@ -42,11 +42,11 @@ public final class Statement {
             throw SQLiteError(code: code, connection: connection, sql: sql)
         }
         guard let statement else {
-            throw SQLiteError(extendedCode: SQLITE_MISUSE, message: "no SQL statement to prepare", sql: sql)
+            throw SQLiteError(.misuse, message: "no SQL statement to prepare", sql: sql)
         }
         if Self.holdsAnotherStatement(trailing, connection: connection) {
             sqlite3_finalize(statement)
-            throw SQLiteError(extendedCode: SQLITE_MISUSE, message: "expected one SQL statement, found more", sql: sql)
+            throw SQLiteError(.misuse, message: "expected one SQL statement, found more", sql: sql)
         }
         self.handle = statement
     }
@@ -75,7 +75,7 @@ public final class Statement {
     public func bind(_ value: some SQLBindable, named name: String) throws {
         let index = sqlite3_bind_parameter_index(handle, name)
         guard index > 0 else {
-            throw SQLiteError(extendedCode: SQLITE_RANGE, message: "no parameter named \(name)", sql: sql)
+            throw SQLiteError(.range, message: "no parameter named \(name)", sql: sql)
         }
         try value.bind(to: self, at: Int(index))
     }
@@ -83,7 +83,7 @@ public final class Statement {
     /// Binds values to parameters 1, 2, … in order.
     public func bind(_ values: [any SQLBindable]) throws {
         guard values.count == parameterCount else {
-            throw SQLiteError(extendedCode: SQLITE_RANGE,
+            throw SQLiteError(.range,
                               message: "expected \(parameterCount) arguments, got \(values.count)", sql: sql)
         }
         for (offset, value) in values.enumerated() {
@@ -115,35 +115,35 @@ public final class Statement {
     public func reset() { sqlite3_reset(handle) }
 
     /// Binds, runs to completion and resets.
-    public func execute(_ values: any SQLBindable...) throws {
-        try run(values) { while try step() {} }
+    public func execute(_ arguments: StatementArguments = []) throws {
+        try run(arguments) { while try step() {} }
     }
 
     /// Binds, then calls `body` once per row. The row is only valid inside the call.
-    public func forEachRow(_ values: any SQLBindable..., body: (Row) throws -> Void) throws {
-        try run(values) {
+    public func forEachRow(_ arguments: StatementArguments = [], body: (Row) throws -> Void) throws {
+        try run(arguments) {
             let row = Row(statement: self)
             while try step() { try body(row) }
         }
     }
 
     /// Binds, then maps the first row (if any).
-    public func first<T>(_ values: any SQLBindable..., map: (Row) throws -> T) throws -> T? {
-        try run(values) { try step() ? map(Row(statement: self)) : nil }
+    public func first<T>(_ arguments: StatementArguments = [], map: (Row) throws -> T) throws -> T? {
+        try run(arguments) { try step() ? map(Row(statement: self)) : nil }
     }
 
     /// Binds, then reads the first column of the first row; nil when there is no row.
-    public func scalar<T: SQLReadable>(_ values: any SQLBindable..., as type: T.Type = T.self) throws -> T? {
-        try run(values) { try step() ? Row(statement: self).get(0, as: T.self) : nil }
+    public func scalar<T: SQLReadable>(_ arguments: StatementArguments = [], as type: T.Type = T.self) throws -> T? {
+        try run(arguments) { try step() ? Row(statement: self).get(0, as: T.self) : nil }
     }
 
-    func run<T>(_ values: [any SQLBindable], _ body: () throws -> T) throws -> T {
+    func run<T>(_ arguments: StatementArguments, _ body: () throws -> T) throws -> T {
         guard !isRunning else {
-            throw SQLiteError(extendedCode: SQLITE_MISUSE, message: "statement run again while it runs", sql: sql)
+            throw SQLiteError(.misuse, message: "statement run again while it runs", sql: sql)
         }
         isRunning = true
         defer { reset(); isRunning = false }
-        if !values.isEmpty { try bind(values) }
+        if !arguments.isEmpty { try bind(arguments.values) }
         return try body()
     }
 
@@ -159,7 +159,7 @@ public final class Statement {
 
     func columnIndex(named name: String) throws -> Int32 {
         guard let index = indexByColumnName[name] else {
-            throw SQLiteError(extendedCode: SQLITE_RANGE, message: "no column named \(name)", sql: sql)
+            throw SQLiteError(.range, message: "no column named \(name)", sql: sql)
         }
         return index
     }

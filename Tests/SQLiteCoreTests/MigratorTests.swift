@@ -34,6 +34,35 @@ import Testing
         #expect(try database.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'b'", as: Int.self) == 0)
     }
 
+    @Test(arguments: [true, false])
+    func aRebuildWithDeferredForeignKeysThatLeavesDanglingRowsIsRolledBack(enforced: Bool) throws {
+        let database = try Database(path: folder.path("m.db"))
+        try database.execute("PRAGMA foreign_keys = \(enforced ? "ON" : "OFF")")
+        let parents = [
+            Migration(version: 1, name: "parents", sql: "CREATE TABLE p(id INTEGER PRIMARY KEY); CREATE TABLE c(p INTEGER REFERENCES p(id));"
+                + "INSERT INTO p VALUES (1), (2); INSERT INTO c VALUES (1), (2);"),
+        ]
+        try Migrator(parents).migrate(database) { "t" }
+        // As Migrations/0005 rebuilds event_types: saved, dropped, made again, filled.
+        let rebuild = """
+            PRAGMA defer_foreign_keys = ON;
+            CREATE TEMP TABLE saved AS SELECT id FROM p;
+            DROP TABLE p;
+            CREATE TABLE p(id INTEGER PRIMARY KEY, name TEXT);
+            INSERT INTO p(id) SELECT id FROM saved WHERE id = 1;
+            DROP TABLE saved;
+            """
+        let lossy = try Migrator(parents + [Migration(version: 2, name: "rebuild", sql: rebuild)])
+        let error = #expect(throws: MigrationError.self) { try lossy.migrate(database) { "t" } }
+        #expect(error?.description == "migration 2 rebuild failed: it leaves rows of c whose foreign key points nowhere")
+        #expect(try lossy.appliedVersion(of: database) == 1)
+        #expect(try database.scalar("SELECT count(*) FROM p", as: Int.self) == 2)
+        // The same rebuild keeping every parent applies.
+        let kept = try Migrator(parents + [Migration(version: 2, name: "rebuild", sql: rebuild.replacingOccurrences(of: " WHERE id = 1", with: ""))])
+        #expect(try kept.migrate(database) { "t" }.map(\.version) == [2])
+        #expect(try database.scalar("SELECT count(*) FROM p", as: Int.self) == 2)
+    }
+
     @Test func refusesNewerSchemaChangingNothing() throws {
         let path = folder.path("m.db")
         let database = try Database(path: path)

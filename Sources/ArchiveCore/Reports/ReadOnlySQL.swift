@@ -52,7 +52,7 @@ public enum ReadOnlySQL {
                               columns: ([String]) throws -> Void, row: ([QueryTable.Cell]) throws -> Void) throws(Failure) {
         let statement: Statement
         do { statement = try database.prepare(sql) } catch let error as SQLiteError {
-            if error.primaryCode == 23 {  // SQLITE_AUTH
+            if case .notAuthorized = error.resultCode {
                 throw Failure(description: "refused: the archive is read-only here (\(error.message))")
             }
             throw Failure(description: error.message)

@@ -63,10 +63,10 @@ public struct SearchQuery {
             ) { try hits.append(($0.int64(0), $0.double(1))) }
             try database.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_hits USING fts5(body, tokenize = '\(ArchiveStore.searchTokenizer)')")
             try database.execute("DELETE FROM temp.search_hits")
-            let copy = try database.cachedStatement(
+            let copy = try database.cached(
                 "INSERT INTO temp.search_hits(rowid, body) SELECT event_id, body FROM search_source WHERE event_id = ?")
-            for hit in hits { try copy.execute(hit.rowid) }
-            let detail = try database.cachedStatement("""
+            for hit in hits { try copy.execute([hit.rowid]) }
+            let detail = try database.cached("""
                 SELECT e.session_id, s.title, e.turn + 1, e.kind, snippet(search_hits, 0, ?1, ?2, '…', 12)
                 FROM temp.search_hits
                 JOIN events e ON e.event_id = search_hits.rowid
@@ -74,7 +74,7 @@ public struct SearchQuery {
                 WHERE search_hits MATCH ?3 AND search_hits.rowid = ?4
                 """)
             for hit in hits {
-                try detail.forEachRow(highlight.open, highlight.close, match, hit.rowid) { row in
+                try detail.forEachRow([highlight.open, highlight.close, match, hit.rowid]) { row in
                     try table.rows.append([
                         .text(row.string(0)), .init(row.optionalString(1)), .integer(row.int64(2)), .text(row.string(3)),
                         .text(row.string(4).replacingOccurrences(of: "\n", with: " ")), .number(hit.rank),

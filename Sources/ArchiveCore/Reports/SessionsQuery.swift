@@ -55,7 +55,7 @@ public struct SessionsQuery {
                 let project: String? = if case .text(let id) = table.rows[index][2] { id } else { nil }
                 // Priced as `archive tokens` prices: unknown when a run with tokens has no rate.
                 var bucket = TokensReport.Bucket()
-                try runs.forEachRow(key) { run in
+                try runs.forEachRow([key]) { run in
                     let seconds = try run.withBytes(0) { Timestamp.epochSeconds(normalized: $0) } ?? 0
                     try bucket.add(runs: 1, errorRuns: 0, runsWithTokens: 1, input: run.optionalInt64(1) ?? 0,
                                    output: run.optionalInt64(2) ?? 0, rate: rate(project, seconds))

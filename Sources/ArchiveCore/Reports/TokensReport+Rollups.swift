@@ -52,7 +52,7 @@ extension TokensReport {
             SELECT quarter_hour, group_id, runs, error_runs, runs_with_tokens, input_tokens, output_tokens, new_sessions
             FROM usage_rollup WHERE quarter_hour >= ?1 AND quarter_hour < ?2
             """)
-        try statement.forEachRow(range.lowerBound, range.upperBound) { row in
+        try statement.forEachRow([range.lowerBound, range.upperBound]) { row in
             let quarterHour = try row.int64(0), group = try row.int(1)
             guard group >= 0, group < state.count, state[group].known else { return }
             while quarterHour >= segments[segment].to { segment += 1 }

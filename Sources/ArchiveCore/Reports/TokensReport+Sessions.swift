@@ -21,7 +21,7 @@ extension TokensReport {
             """, projectFilter) { session in
             let project = try session.string(2)
             var bucket = Bucket()
-            try runs.forEachRow(session.int64(0), window.since ?? "", window.until ?? "9999") { run in
+            try runs.forEachRow([session.int64(0), window.since ?? "", window.until ?? "9999"]) { run in
                 let run = try Run(run, from: 0, project: project, rateFor: rateFor)
                 bucket.add(run)
                 tally.count(run, project: project, priced: pricing != nil)
@@ -63,7 +63,7 @@ extension TokensReport {
             if key != current?.key {
                 finish()
                 bucket = Bucket()
-                let found = try session.first(key) { try ($0.string(0), $0.string(1), $0.optionalString(2)) }
+                let found = try session.first([key]) { try ($0.string(0), $0.string(1), $0.optionalString(2)) }
                 let project = found?.1 ?? ""
                 current = (key, found?.0 ?? "", project, found?.2, found != nil && (filter.isEmpty || filter.contains(project)))
             }

@@ -32,10 +32,10 @@ extension ArchiveStore {
 
     func writeCounts(_ delta: ArchiveCounts.Delta) throws {
         guard !delta.isZero else { return }
-        try database.cached.execute("""
+        try database.cached("""
             UPDATE archive_counts SET value = value + CASE name WHEN 'sessions' THEN ?1 WHEN 'deleted_sessions' THEN ?2
               WHEN 'events' THEN ?3 WHEN 'tool_calls' THEN ?4 WHEN 'runs' THEN ?5 WHEN 'revisions' THEN ?6 ELSE 0 END
-            """, delta.sessions, delta.deletedSessions, delta.events, delta.toolCalls, delta.runs, delta.revisions)
+            """).execute([delta.sessions, delta.deletedSessions, delta.events, delta.toolCalls, delta.runs, delta.revisions])
     }
 
     public func counts() throws -> ArchiveCounts {

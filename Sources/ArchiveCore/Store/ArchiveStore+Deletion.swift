@@ -19,8 +19,8 @@ extension ArchiveStore {
         try atomically {
             try database.executeScript("CREATE TEMP TABLE IF NOT EXISTS listed_ids(session_id TEXT PRIMARY KEY) WITHOUT ROWID")
             try database.execute("DELETE FROM temp.listed_ids")
-            let insert = try database.cachedStatement("INSERT OR IGNORE INTO temp.listed_ids VALUES (?)")
-            for id in listed { try insert.execute(id) }
+            let insert = try database.cached("INSERT OR IGNORE INTO temp.listed_ids VALUES (?)")
+            for id in listed { try insert.execute([id]) }
             try database.execute("""
                 UPDATE sessions SET deleted_at = ?
                 WHERE project_id IS ? AND deleted_at IS NULL

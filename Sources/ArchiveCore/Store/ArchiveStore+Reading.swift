@@ -5,14 +5,13 @@ import SQLiteCore
 extension ArchiveStore {
     /// The session JSON as the retrieve endpoint returned it (same keys and values).
     public func sessionJSON(sessionID: String) throws -> String? {
-        guard let (key, meta) = try database.cached.first(
-            "SELECT session_key, meta FROM sessions WHERE session_id = ?", sessionID, map: { try ($0.int64(0), $0.string(1)) })
+        guard let (key, meta) = try database.cached(
+            "SELECT session_key, meta FROM sessions WHERE session_id = ?").first([sessionID], map: { try ($0.int64(0), $0.string(1)) })
         else { return nil }
         return try SessionJSON.session(meta: meta) { writer in
             var first = true
-            try database.cached.forEachRow(
-                Self.historySQL, Self.eventKey(session: key, seq: 0), Self.lastEventKey(session: key)
-            ) { row in
+            try database.cached(
+                Self.historySQL).forEachRow([Self.eventKey(session: key, seq: 0), Self.lastEventKey(session: key)]) { row in
                 if !first { writer.writeRaw(",") }
                 first = false
                 try SessionJSON.event(type: row.optionalString(0), content: row.optionalString(1),

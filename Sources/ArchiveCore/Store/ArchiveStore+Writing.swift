@@ -17,7 +17,7 @@ extension ArchiveStore {
 
     /// The archived `last_updated_at` of a session (normalised), if archived.
     public func archivedLastUpdated(sessionID: String) throws -> (lastUpdatedAt: String, deleted: Bool)? {
-        try database.cached.first("SELECT last_updated_at, deleted_at IS NOT NULL FROM sessions WHERE session_id = ?", sessionID) {
+        try database.cached("SELECT last_updated_at, deleted_at IS NOT NULL FROM sessions WHERE session_id = ?").first([sessionID]) {
             try ($0.string(0), $0.get(1, as: Bool.self))
         }
     }
@@ -57,12 +57,11 @@ extension ArchiveStore {
     func saveInTransaction(_ session: NormalizedSession, projectID: String?, organizationID: String?,
                            now: String, keepingNewer: Bool) throws -> SaveOutcome {
         try atomically {
-            let existing = try database.cached.first(
+            let existing = try database.cached(
                 """
                 SELECT session_key, event_count, meta, deleted_at IS NOT NULL, last_updated_at, project_id, run_count
                 FROM sessions WHERE session_id = ?
-                """, session.sessionID
-            ) {
+                """).first([session.sessionID]) {
                 try (key: $0.int64(0), count: $0.int(1), meta: $0.string(2), deleted: $0.get(3, as: Bool.self), updated: $0.string(4),
                      project: $0.optionalString(5), runs: $0.int(6))
             }
@@ -95,7 +94,7 @@ extension ArchiveStore {
             }
             try upsertSessionRow(session, projectID: projectID, organizationID: organizationID, now: now)
             let sessionKey = try existing?.key
-                ?? database.cached.scalar("SELECT session_key FROM sessions WHERE session_id = ?", session.sessionID, as: Int64.self)!
+                ?? database.cached("SELECT session_key FROM sessions WHERE session_id = ?").scalar([session.sessionID], as: Int64.self)!
             var counts = ArchiveCounts.Delta()
             var written = WrittenRuns(links: existing == nil ? session.events.toolCallLinks : [])
             if keep < session.events.count {
@@ -148,9 +147,8 @@ extension ArchiveStore {
         var diverged = false
         var changes: [(seq: Int, type: String?, layout: String?)] = []
         var events = session.events.makeIterator()
-        try database.cached.forEachRow(
-            Self.historySQL, Self.eventKey(session: sessionKey, seq: 0), Self.lastEventKey(session: sessionKey)
-        ) { row in
+        try database.cached(
+            Self.historySQL).forEachRow([Self.eventKey(session: sessionKey, seq: 0), Self.lastEventKey(session: sessionKey)]) { row in
             guard !diverged, let event = events.next(),
                   try event.sameStoredFields(
                       type: row.optionalString(0), content: row.optionalString(1), callID: row.optionalString(2),
@@ -168,20 +166,17 @@ extension ArchiveStore {
     /// Sets the layouts of kept events; whether any changed.
     func relayout(_ changes: [(seq: Int, type: String?, layout: String?)], sessionKey: Int64) throws -> Bool {
         for change in changes {
-            try database.cached.execute("UPDATE event_rows SET type_id = ? WHERE event_key = ?",
-                                 try shapeID(type: change.type, layout: change.layout),
-                                 Self.eventKey(session: sessionKey, seq: change.seq))
+            try database.cached("UPDATE event_rows SET type_id = ? WHERE event_key = ?").execute([try shapeID(type: change.type, layout: change.layout), Self.eventKey(session: sessionKey, seq: change.seq)])
         }
         return !changes.isEmpty
     }
 
     func saveRevision(sessionID: String, at now: String) throws -> Int {
         let previous = try sessionJSON(sessionID: sessionID) ?? "{}"
-        let revision = (try database.cached.scalar(
-            "SELECT coalesce(max(revision), 0) + 1 FROM session_revisions WHERE session_id = ?", sessionID, as: Int.self)) ?? 1
-        try database.cached.execute(
-            "INSERT INTO session_revisions(session_id, revision, superseded_at, payload) VALUES (?, ?, ?, ?)",
-            sessionID, revision, now, previous)
+        let revision = (try database.cached(
+            "SELECT coalesce(max(revision), 0) + 1 FROM session_revisions WHERE session_id = ?").scalar([sessionID], as: Int.self)) ?? 1
+        try database.cached(
+            "INSERT INTO session_revisions(session_id, revision, superseded_at, payload) VALUES (?, ?, ?, ?)").execute([sessionID, revision, now, previous])
         return revision
     }
 
@@ -189,33 +184,32 @@ extension ArchiveStore {
         let first = Self.eventKey(session: sessionKey, seq: seq), last = Self.lastEventKey(session: sessionKey)
         try unindexEvents(first: first, last: last)
         // Kept deltas whose text lives in a block about to go get their text back.
-        try database.cached.execute("""
+        try database.cached("""
             UPDATE event_rows SET content = (SELECT t.content FROM typed_events t WHERE t.event_key = event_rows.event_key),
                                   content_ref = NULL
             WHERE event_key BETWEEN ? AND ? AND content_ref IS NOT NULL AND \(ContentRef.blockSeqSQL("content_ref")) >= ?
-            """, Self.eventKey(session: sessionKey, seq: 0), first - 1, seq)
-        try database.cached.execute("DELETE FROM usage_rows WHERE run_key BETWEEN ? AND ?", first, last)
-        try database.cached.execute("DELETE FROM event_rows WHERE event_key BETWEEN ? AND ?", first, last)
+            """).execute([Self.eventKey(session: sessionKey, seq: 0), first - 1, seq])
+        try database.cached("DELETE FROM usage_rows WHERE run_key BETWEEN ? AND ?").execute([first, last])
+        try database.cached("DELETE FROM event_rows WHERE event_key BETWEEN ? AND ?").execute([first, last])
     }
 
     /// The index keeps no copy of the text: deleting an entry takes the text it
     /// was made from, computed again from the stored row as the writer did.
     func unindexEvents(first: Int64, last: Int64) throws {
-        let delete = try database.cachedStatement("INSERT INTO search_index(search_index, rowid, body) VALUES ('delete', ?, ?)")
-        try database.cached.forEachRow(
-            "SELECT event_key, kind, content, payload FROM typed_events WHERE event_key BETWEEN ? AND ?", first, last
-        ) { row in
+        let delete = try database.cached("INSERT INTO search_index(search_index, rowid, body) VALUES ('delete', ?, ?)")
+        try database.cached(
+            "SELECT event_key, kind, content, payload FROM typed_events WHERE event_key BETWEEN ? AND ?").forEachRow([first, last]) { row in
             let rest = try row.optionalString(3).flatMap { try? JSONParser.parse($0).objectValue } ?? JSONObject()
             guard case .indexed(let text) = try Normalizer.searchEntry(kind: row.string(1), content: row.optionalString(2), rest: rest)
             else { return }
-            try delete.execute(row.int64(0), text)
+            try delete.execute([row.int64(0), text])
         }
     }
 
     func upsertSessionRow(_ session: NormalizedSession, projectID: String?, organizationID: String?, now: String) throws {
         let job = session.job
         let totals = session.events.totals
-        try database.cached.execute("""
+        try database.cached("""
             INSERT INTO sessions(session_id, project_id, organization_id, title, last_updated_at, shared_access,
               index_ids, job_duration_ms, job_input_tokens, job_output_tokens, job_turns, job_is_error, job_error,
               event_count, run_count, error_run_count, input_tokens, output_tokens, unknown_fields, meta,
@@ -233,12 +227,7 @@ extension ArchiveStore {
               error_run_count = excluded.error_run_count, input_tokens = excluded.input_tokens,
               output_tokens = excluded.output_tokens, unknown_fields = excluded.unknown_fields, meta = excluded.meta,
               source_hash = excluded.source_hash, last_synced_at = excluded.last_synced_at, deleted_at = NULL
-            """,
-            session.sessionID, projectID, organizationID, session.title, session.lastUpdatedAt, session.sharedAccess,
-            session.indexIDs, job?.durationMs, job?.inputTokens, job?.outputTokens, job?.turns, job?.isError,
-            job?.error, session.events.count, totals.runs, totals.errorRuns, totals.inputTokens, totals.outputTokens,
-            session.unknownFields,
-            session.meta, session.sourceHash?.bytes, now, now)
+            """).execute([session.sessionID, projectID, organizationID, session.title, session.lastUpdatedAt, session.sharedAccess, session.indexIDs, job?.durationMs, job?.inputTokens, job?.outputTokens, job?.turns, job?.isError, job?.error, session.events.count, totals.runs, totals.errorRuns, totals.inputTokens, totals.outputTokens, session.unknownFields, session.meta, session.sourceHash?.bytes, now, now])
     }
 
     /// When each archived run from `seq` on happened, by its stop event's
@@ -246,10 +235,10 @@ extension ArchiveStore {
     /// so its tokens stay in the month they were spent in.
     func runTimesByStopEvent(sessionKey: Int64, from seq: Int) throws -> [ExactText: [String]] {
         var times: [ExactText: [String]] = [:]
-        try database.cached.forEachRow("""
+        try database.cached("""
             SELECT coalesce(e.payload, ''), u.occurred_at FROM usage_rows u JOIN event_rows e ON e.event_key = u.run_key
             WHERE u.run_key BETWEEN ? AND ? ORDER BY u.run_key
-            """, Self.eventKey(session: sessionKey, seq: seq), Self.lastEventKey(session: sessionKey)) { row in
+            """).forEachRow([Self.eventKey(session: sessionKey, seq: seq), Self.lastEventKey(session: sessionKey)]) { row in
             try times[ExactText(row.string(0)), default: []].append(row.string(1))
         }
         return times
@@ -257,14 +246,14 @@ extension ArchiveStore {
 
     func insertEvents(_ session: NormalizedSession, sessionKey: Int64, from start: Int,
                       runTimes: inout [ExactText: [String]], written: inout WrittenRuns) throws {
-        let insertEvent = try database.cachedStatement("""
+        let insertEvent = try database.cached("""
             INSERT INTO event_rows(event_key, turn, type_id, content, content_ref, call_id, name, payload)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
         // One row at a time: a single-row INSERT opens no statement savepoint, so
         // FTS5 keeps gathering terms in memory until the transaction commits.
-        let indexEvent = try database.cachedStatement("INSERT INTO search_index(rowid, body) VALUES (?, ?)")
-        let insertUsage = try database.cachedStatement("""
+        let indexEvent = try database.cached("INSERT INTO search_index(rowid, body) VALUES (?, ?)")
+        let insertUsage = try database.cached("""
             INSERT INTO usage_rows(run_key, turn, input_tokens, output_tokens, duration_ms, agent_turns, is_error, error,
               occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
@@ -287,15 +276,14 @@ extension ArchiveStore {
                     searchDocument += 1
                 }
                 defer { searchTokenReplay?.next = nil }
-                try indexEvent.execute(Self.eventKey(session: sessionKey, seq: event.seq), text)
+                try indexEvent.execute([Self.eventKey(session: sessionKey, seq: event.seq), text])
             }
             written.see(seq: event.seq, name: event.name, turn: event.turn)
             if let usage = event.usage {
                 written.add(usage)
                 let stop = ExactText(event.payload ?? "")
                 let occurredAt = runTimes[stop]?.isEmpty == false ? runTimes[stop]!.removeFirst() : session.lastUpdatedAt
-                try insertUsage.execute(Self.eventKey(session: sessionKey, seq: event.seq), event.turn, usage.inputTokens, usage.outputTokens,
-                                        usage.durationMs, usage.agentTurns, usage.isError, usage.error, occurredAt)
+                try insertUsage.execute([Self.eventKey(session: sessionKey, seq: event.seq), event.turn, usage.inputTokens, usage.outputTokens, usage.durationMs, usage.agentTurns, usage.isError, usage.error, occurredAt])
             }
         }
     }
@@ -308,11 +296,11 @@ extension ArchiveStore {
         let key = EventShape(type: type.map(ExactText.init(_:)), layout: layout.map(ExactText.init(_:)))
         if let known = typeCodes[key] { return known }
         let find = "SELECT type_id FROM event_types WHERE type IS ? AND layout IS ?"
-        if let id = try database.cached.scalar(find, type, layout, as: Int64.self) {
+        if let id = try database.cached(find).scalar([type, layout], as: Int64.self) {
             typeCodes.add(key, code: id)
             return id
         }
-        try database.cached.execute("INSERT INTO event_types(type, layout) VALUES (?, ?)", type, layout)
+        try database.cached("INSERT INTO event_types(type, layout) VALUES (?, ?)").execute([type, layout])
         let id = database.lastInsertedRowID
         typeCodes.add(key, code: id)
         return id
@@ -320,12 +308,11 @@ extension ArchiveStore {
 
     /// Links the session's tool calls anew; returns how many more there are than before.
     func relinkToolCalls(_ session: NormalizedSession, sessionKey: Int64) throws -> Int {
-        try database.cached.execute("DELETE FROM tool_call_rows WHERE call_key BETWEEN ? AND ?",
-                             Self.eventKey(session: sessionKey, seq: 0), Self.lastEventKey(session: sessionKey))
+        try database.cached("DELETE FROM tool_call_rows WHERE call_key BETWEEN ? AND ?").execute([Self.eventKey(session: sessionKey, seq: 0), Self.lastEventKey(session: sessionKey)])
         let removed = database.changes
-        let insert = try database.cachedStatement("INSERT INTO tool_call_rows(call_key, result_seq, error_result) VALUES (?, ?, ?)")
+        let insert = try database.cached("INSERT INTO tool_call_rows(call_key, result_seq, error_result) VALUES (?, ?, ?)")
         for link in session.events.toolCallLinks {
-            try insert.execute(Self.eventKey(session: sessionKey, seq: link.callSeq), link.resultSeq, link.errorResult)
+            try insert.execute([Self.eventKey(session: sessionKey, seq: link.callSeq), link.resultSeq, link.errorResult])
         }
         return session.events.toolCallLinks.count - removed
     }

@@ -79,18 +79,18 @@ extension ArchiveStore {
     func adjustRollups(sessionKey: Int64, sign: Int) throws {
         let first = Self.eventKey(session: sessionKey, seq: 0), last = Self.lastEventKey(session: sessionKey)
         if sign > 0 {
-            try database.cached.execute("""
+            try database.cached("""
                 INSERT OR IGNORE INTO rollup_groups(project_id, index_ids)
                 SELECT coalesce(project_id, ''), coalesce(index_ids, '') FROM sessions WHERE session_key = ?
-                """, sessionKey)
+                """).execute([sessionKey])
         }
-        try database.cached.execute(Self.addToRollupSQL, first, last, sessionKey, sign)
-        try database.cached.execute(Self.addToReturnsSQL, first, last, sessionKey, sign)
-        try database.cached.execute(Self.addToToolRollupSQL, first, last, sessionKey, sign)
+        try database.cached(Self.addToRollupSQL).execute([first, last, sessionKey, sign])
+        try database.cached(Self.addToReturnsSQL).execute([first, last, sessionKey, sign])
+        try database.cached(Self.addToToolRollupSQL).execute([first, last, sessionKey, sign])
         if sign < 0 {
-            try database.cached.execute(Self.dropEmptyRollupSQL, first, last, sessionKey)
-            try database.cached.execute(Self.dropEmptyReturnsSQL, first, last, sessionKey)
-            try database.cached.execute(Self.dropEmptyToolRollupSQL, first, last, sessionKey)
+            try database.cached(Self.dropEmptyRollupSQL).execute([first, last, sessionKey])
+            try database.cached(Self.dropEmptyReturnsSQL).execute([first, last, sessionKey])
+            try database.cached(Self.dropEmptyToolRollupSQL).execute([first, last, sessionKey])
         }
     }
 
@@ -209,21 +209,21 @@ extension ArchiveStore {
     /// flush the search index at every session).
     func flushPending() throws {
         for (slot, sums) in pending.usage {
-            try database.cached.execute("""
+            try database.cached("""
                 INSERT INTO usage_rollup(quarter_hour, group_id, runs, error_runs, runs_with_tokens, input_tokens, output_tokens, new_sessions)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT DO UPDATE SET runs = runs + excluded.runs, error_runs = error_runs + excluded.error_runs,
                   runs_with_tokens = runs_with_tokens + excluded.runs_with_tokens, input_tokens = input_tokens + excluded.input_tokens,
                   output_tokens = output_tokens + excluded.output_tokens, new_sessions = new_sessions + excluded.new_sessions
-                """, slot.quarterHour, slot.group, sums[0], sums[1], sums[2], sums[3], sums[4], sums[5])
+                """).execute([slot.quarterHour, slot.group, sums[0], sums[1], sums[2], sums[3], sums[4], sums[5]])
         }
         for (slot, sums) in pending.tools {
-            try database.cached.execute("""
+            try database.cached("""
                 INSERT INTO tool_rollup(quarter_hour, project_id, name, calls, no_result, error_results, runs_using)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT DO UPDATE SET calls = calls + excluded.calls, no_result = no_result + excluded.no_result,
                   error_results = error_results + excluded.error_results, runs_using = runs_using + excluded.runs_using
-                """, slot.quarterHour, slot.project.text, slot.name.text, sums[0], sums[1], sums[2], sums[3])
+                """).execute([slot.quarterHour, slot.project.text, slot.name.text, sums[0], sums[1], sums[2], sums[3]])
         }
         try writeCounts(pending.counts)
         pending = PendingRollups()
@@ -232,9 +232,8 @@ extension ArchiveStore {
     /// The code of a project and index set, adding it on first sight.
     func groupID(_ group: RollupGroup) throws -> Int64 {
         if let known = groupCodes[group] { return known }
-        try database.cached.execute("INSERT OR IGNORE INTO rollup_groups(project_id, index_ids) VALUES (?, ?)", group.project.text, group.indexIDs.text)
-        let id = try database.cached.scalar("SELECT group_id FROM rollup_groups WHERE project_id = ? AND index_ids = ?",
-                                            group.project.text, group.indexIDs.text, as: Int64.self)!
+        try database.cached("INSERT OR IGNORE INTO rollup_groups(project_id, index_ids) VALUES (?, ?)").execute([group.project.text, group.indexIDs.text])
+        let id = try database.cached("SELECT group_id FROM rollup_groups WHERE project_id = ? AND index_ids = ?").scalar([group.project.text, group.indexIDs.text], as: Int64.self)!
         groupCodes.add(group, code: id)
         return id
     }
