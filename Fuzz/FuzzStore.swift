@@ -7,11 +7,11 @@ import ArchiveCore
 import Foundation
 import LosslessJSON
 
-nonisolated(unsafe) let fuzzStoreArchive: ArchiveStore = {
+nonisolated(unsafe) let fuzzStoreArchive: ArchiveWriter = {
     let folder = ProcessInfo.processInfo.environment["FUZZ_ARCHIVE_DIR"] ?? NSTemporaryDirectory()
     let path = (folder as NSString).appendingPathComponent("fuzz-store-\(getpid()).db")
     for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
-    return try! ArchiveStore(path: path)
+    return try! ArchiveWriter(path: path)  // open for the whole run: the process ends it
 }()
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -23,7 +23,7 @@ public func fuzzStore(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     } catch {
         return 0  // refused whole (too many events, say): nothing half written to compare
     }
-    guard let exported = try? fuzzStoreArchive.sessionJSON(sessionID: session.sessionID) else {
+    guard let exported = try? fuzzStoreArchive.reader.sessionJSON(sessionID: session.sessionID) else {
         fatalError("a saved session cannot be exported: \(sent.debugDescription)")
     }
     guard let again = try? JSONParser.parse(exported).serialized, again.sameBytes(as: sent) else {
@@ -33,7 +33,7 @@ public func fuzzStore(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // (every 2,000th input: the recomputation reads the whole archive).
     fuzzStoreInputs += 1
     if fuzzStoreInputs % 2_000 == 0 {
-        let problems = (try? fuzzStoreArchive.keptTotalsProblems()) ?? ["the check itself failed"]
+        let problems = (try? fuzzStoreArchive.reader.keptTotalsProblems()) ?? ["the check itself failed"]
         if !problems.isEmpty { fatalError("after \(sent.debugDescription): \(problems.joined(separator: "; "))") }
     }
     return 0

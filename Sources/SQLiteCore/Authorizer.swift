@@ -29,6 +29,7 @@ extension Database {
     /// Installs (or with nil removes) a callback that allows or denies each
     /// action of every statement prepared afterwards on this connection.
     public func setAuthorizer(_ decide: ((AuthorizerRequest) -> AuthorizerVerdict)?) {
+        guard !isClosed else { return }
         statementCache.removeAll()  // statements compiled under the old rule must not be reused
         guard let decide else {
             sqlite3_set_authorizer(handle, nil, nil)

@@ -17,6 +17,8 @@ public final class Database {
     /// Kept alive while SQLite holds a pointer to it.
     var authorizer: AuthorizerBox?
     private var savepointDepth = 0
+    /// Set by `close()`: the handle is gone, and every use fails.
+    public private(set) var isClosed = false
 
     /// Opens (or creates) the database at `path`. A file that is not a
     /// database fails here, naming the path, rather than at the first query.
@@ -95,15 +97,35 @@ public final class Database {
     }
 
     deinit {
+        guard !isClosed else { return }
         statementCache.removeAll()
         sqlite3_close_v2(handle)
+    }
+
+    /// Closes the connection now, rolling back a transaction left open. It
+    /// fails, leaving the connection open, while a statement prepared on it
+    /// is still alive elsewhere (as `sqlite3_close` does): a leak to fix, not
+    /// to hide. Closing twice does nothing.
+    public func close() throws {
+        guard !isClosed else { return }
+        statementCache.removeAll()
+        let code = sqlite3_close(handle)
+        guard code == SQLITE_OK else {
+            throw SQLiteError(ResultCode(rawValue: code), message: "cannot close \(path): a statement prepared on it is still alive")
+        }
+        isClosed = true
+    }
+
+    func openHandle(for sql: String) throws -> OpaquePointer {
+        guard !isClosed else { throw SQLiteError(.misuse, message: "the connection to \(path) is closed", sql: sql) }
+        return handle
     }
 
     // MARK: Statements
 
     /// Prepares one statement; SQL holding more than one is refused.
     public func prepare(_ sql: String) throws -> Statement {
-        try Statement(connection: handle, sql: sql, persistent: false)
+        try Statement(connection: openHandle(for: sql), sql: sql, persistent: false)
     }
 
     /// A prepared statement kept for reuse, keyed by its SQL: for fixed SQL
@@ -119,7 +141,7 @@ public final class Database {
             statement.clearBindings()
             return statement
         }
-        let statement = try Statement(connection: handle, sql: sql, persistent: true)
+        let statement = try Statement(connection: openHandle(for: sql), sql: sql, persistent: true)
         statementCache[sql] = statement
         return statement
     }
@@ -127,7 +149,7 @@ public final class Database {
     /// Runs every statement of `script` in order (migrations, set-up).
     public func executeScript(_ script: String) throws {
         var errorMessage: UnsafeMutablePointer<CChar>?
-        let code = sqlite3_exec(handle, script, nil, nil, &errorMessage)
+        let code = sqlite3_exec(try openHandle(for: script), script, nil, nil, &errorMessage)
         if code != SQLITE_OK {
             let message = errorMessage.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(code))
             sqlite3_free(errorMessage)
@@ -155,10 +177,10 @@ public final class Database {
 
     // MARK: State
 
-    public var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(handle) }
-    public var changes: Int { Int(sqlite3_changes64(handle)) }
+    public var lastInsertedRowID: Int64 { isClosed ? 0 : sqlite3_last_insert_rowid(handle) }
+    public var changes: Int { isClosed ? 0 : Int(sqlite3_changes64(handle)) }
     /// True when no transaction is open.
-    public var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
+    public var isAutocommit: Bool { isClosed || sqlite3_get_autocommit(handle) != 0 }
     public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
 
     // MARK: Transactions

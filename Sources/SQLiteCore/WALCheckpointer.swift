@@ -5,20 +5,29 @@ import Foundation
 /// writer asks after each commit; checkpoints are passive (they never wait for
 /// the writer, nor make it wait) and best effort: one that cannot run is left
 /// to the next, or to the writer's own automatic checkpoint.
+///
+/// Its thread lives for the scope of `running(path:_:)` only: it cannot be
+/// left running (and its connection open) by a caller that forgets to stop it.
 public final class WALCheckpointer: @unchecked Sendable {
     private let condition = NSCondition()
     private var requested = false
     private var finishing = false
     private var finished = false
 
-    /// Starts the thread; its connection opens `path`, which must exist.
-    public init(path: String) {
-        let thread = Thread { [self] in run(path: path) }
+    /// Runs `body` with a checkpointer of `path` (which must exist) beside it;
+    /// `body` calls the function it is given to ask for a checkpoint soon
+    /// (it returns at once). The thread and its connection end before this returns.
+    public static func running<T>(path: String, _ body: (_ requestCheckpoint: @escaping () -> Void) throws -> T) rethrows -> T {
+        let checkpointer = WALCheckpointer()
+        let thread = Thread { checkpointer.run(path: path) }
         thread.start()
+        defer { checkpointer.finish() }
+        return try body { checkpointer.request() }
     }
 
-    /// Asks for a checkpoint soon; returns at once.
-    public func request() {
+    private init() {}
+
+    private func request() {
         condition.lock()
         requested = true
         condition.signal()
@@ -27,7 +36,7 @@ public final class WALCheckpointer: @unchecked Sendable {
 
     /// Stops the thread and closes its connection, so that the writer's
     /// connection can be the last one and clean up the log when it closes.
-    public func finish() {
+    private func finish() {
         condition.lock()
         finishing = true
         condition.signal()

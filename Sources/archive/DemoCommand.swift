@@ -26,8 +26,8 @@ struct DemoCommand: AsyncParsableCommand {
         // The demo marks sessions of its projects deleted remotely and adds its
         // own: never in an archive that holds anything else.
         if db != nil, FileManager.default.fileExists(atPath: path) {
-            let store: ArchiveStore
-            do { store = try ArchiveStore(readingFrom: path) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
+            let store: ArchiveReader
+            do { store = try ArchiveReader(path: path) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
             let foreign = try answer { try store.sessionCount(outsideProjects: projects) }
             if foreign > 0 {
                 throw fail("demo: \(path) holds \(grouped(foreign)) sessions the demo did not make; "
@@ -60,7 +60,7 @@ struct DemoCommand: AsyncParsableCommand {
         out.writeLine("second sync: " + SyncRunner.line(second))
         out.writeLine(out.dim("  (5 sessions extended, 1 deleted remotely and kept here, 1 created: only those were retrieved)"))
 
-        let store = try ArchiveStore(path: path)
+        let store = try ArchiveReader(path: path)
         try DemoReport.print(store, out: out)
         let someSession = try store.busiestSessionID() ?? "ID"
         out.writeLine("")
@@ -102,7 +102,7 @@ struct DemoCommand: AsyncParsableCommand {
 }
 
 enum DemoReport {
-    static func print(_ store: ArchiveStore, out: Terminal) throws {
+    static func print(_ store: ArchiveReader, out: Terminal) throws {
         out.writeLine("")
         out.writeLine(out.bold("The archive at \(store.path) now holds:"))
         let totals = try store.totals()

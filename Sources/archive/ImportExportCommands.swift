@@ -20,14 +20,14 @@ struct ImportCommand: ParsableCommand {
         let path = location.path
         let lock = try lockArchive(path)
         defer { withExtendedLifetime(lock) {} }
-        let store: ArchiveStore
-        do { store = try ArchiveStore(path: path, onUpgrade: noteUpgrade(of: path)) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
+        let store: ArchiveWriter
+        do { store = try ArchiveWriter(path: path, onUpgrade: noteUpgrade(of: path)) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
         let progressLine = ProgressLine(enabled: !json && Terminal.standardError.isInteractive)
         let importer = Importer(store: store, onFailure: { progressLine.clear(); Terminal.standardError.writeLine($0) },
                                 onNote: { progressLine.clear(); Terminal.standardError.writeLine("note: " + $0) })
         importer.onProgress = { progressLine.update($0) }
         let report: Importer.Report
-        do { report = try answer { try importer.run(paths: paths) } } catch {
+        do { report = try answer { try store.closing { _ in try importer.run(paths: paths) } } } catch {
             progressLine.clear()
             throw error
         }
@@ -68,7 +68,7 @@ struct ExportCommand: ParsableCommand {
         let write = { (sink: FileHandle) throws in
             var buffer = Data()
             try answer {
-                try exporter.run(store: store) { line in
+                try exporter.run(reader: store) { line in
                     buffer.append(contentsOf: line.utf8)
                     buffer.append(0x0A)
                     if buffer.count > 1 << 20 { try sink.write(contentsOf: buffer); buffer.removeAll(keepingCapacity: true) }

@@ -43,13 +43,13 @@ struct TimeOptions: ParsableArguments {
 }
 
 /// Opens an existing archive for reading; a missing or empty one is a clear error.
-func openArchiveForReading(_ location: ArchiveLocationOptions, allowEmpty: Bool = false) throws -> ArchiveStore {
+func openArchiveForReading(_ location: ArchiveLocationOptions, allowEmpty: Bool = false) throws -> ArchiveReader {
     let path = location.path
     guard FileManager.default.fileExists(atPath: path) else {
         throw fail("no archive at \(path): run `archive sync` or `archive import` first", code: ExitStatus.fatal)
     }
-    let store: ArchiveStore
-    do { store = try ArchiveStore(readingFrom: path, onUpgrade: noteUpgrade(of: path)) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
+    let store: ArchiveReader
+    do { store = try ArchiveReader(path: path, onUpgrade: noteUpgrade(of: path)) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
     if !allowEmpty, (try? store.isEmpty) ?? true {
         throw fail(ArchiveError.emptyArchive(path: path).description, code: ExitStatus.fatal)
     }
@@ -58,7 +58,7 @@ func openArchiveForReading(_ location: ArchiveLocationOptions, allowEmpty: Bool 
 
 /// The session a typed id (or a unique prefix of one) names; else one line
 /// with the candidates, and exit 1.
-func resolveSession(_ text: String, in store: ArchiveStore) throws -> String {
+func resolveSession(_ text: String, in store: ArchiveReader) throws -> String {
     switch try answer({ try store.lookUpSession(text) }) {
     case .found(let id):
         return id

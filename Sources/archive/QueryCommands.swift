@@ -143,12 +143,12 @@ struct SQLCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: path) else {
             throw fail("no archive at \(path): run `archive sync` or `archive import` first", code: ExitStatus.fatal)
         }
-        let reader = try answer { try ReadOnlySQL.Reader(path: path) }
+        let reader = try answer { try ArchiveReader(path: path, onUpgrade: noteUpgrade(of: path)) }
         var failure: Error?
         Pager.page(enabled: pager.enabled && output.format == .table) {
             var sink = RowSink(format: output.format, renderer: TableRenderer())
             do {
-                try reader.stream(sql: query, parameters: parameters, columns: { sink.begin($0) }, row: { sink.add($0) })
+                try reader.sql(query, parameters: parameters, columns: { sink.begin($0) }, row: { sink.add($0) })
                 sink.end()
             } catch { failure = error }
         }
@@ -166,7 +166,7 @@ struct ReportOptions: ParsableArguments {
 
     /// Reads the time window (a bad one fails before anything opens), opens
     /// the archive, asks it, and shows the answer, paged on a terminal.
-    func show(_ ask: (ArchiveStore, TimeWindow) throws -> QueryTable) throws {
+    func show(_ ask: (ArchiveReader, TimeWindow) throws -> QueryTable) throws {
         let window = try time.window()
         let store = try openArchiveForReading(location)
         let table = try answer { try ask(store, window) }
@@ -177,7 +177,7 @@ struct ReportOptions: ParsableArguments {
     /// As `show`, for a report whose rows are written as they are made: `ask`
     /// passes the frame to `begin`, each row to `row`, and returns the frame
     /// with its totals and warnings.
-    func stream(_ ask: (ArchiveStore, TimeWindow, _ begin: (QueryTable) -> Void, _ row: ([QueryTable.Cell]) -> Void) throws -> QueryTable) throws {
+    func stream(_ ask: (ArchiveReader, TimeWindow, _ begin: (QueryTable) -> Void, _ row: ([QueryTable.Cell]) -> Void) throws -> QueryTable) throws {
         let window = try time.window()
         let store = try openArchiveForReading(location)
         var outcome: Result<QueryTable, Error> = .failure(CancellationError())

@@ -24,7 +24,7 @@ struct ReportCommand: ParsableCommand {
         let store = try openArchiveForReading(location)
         let report = HTMLReport(window: window, projects: projects, pricing: pricing, subject: store.path,
                                 generatedAt: Timestamp.format(date: Date()))
-        let page = try answer { try report.render(store: store) }
+        let page = try answer { try report.render(reader: store) }
         for warning in page.warnings { Terminal.standardError.writeLine("archive: \(warning.oneLineSafe)") }
         let html = page.html
         if out == "-" {

@@ -30,15 +30,15 @@ enum SyncRunner {
             throw Failure(error.description)
         }
         defer { withExtendedLifetime(lock) {} }
-        let store: ArchiveStore
+        let store: ArchiveWriter
         // Quiet from cron (no progress line): the upgrade note is for a person watching.
-        do { store = try ArchiveStore(path: archivePath, onUpgrade: showProgress ? noteUpgrade(of: archivePath) : { _, _ in }) } catch {
+        do { store = try ArchiveWriter(path: archivePath, onUpgrade: showProgress ? noteUpgrade(of: archivePath) : { _, _ in }) } catch {
             throw Failure("\(error)")
         }
         let progressLine = ProgressLine(enabled: showProgress)
         let engine = SyncEngine(store: store, client: client, options: options) { progressLine.update($0) }
         defer { progressLine.clear() }
-        do { return try await engine.run() } catch let error as SyncFatalError {
+        do { return try await store.closing { _ in try await engine.run() } } catch let error as SyncFatalError {
             throw Failure(error.message, summary: error.summary)
         } catch {
             throw Failure("\(error)")

@@ -7,15 +7,15 @@ import SQLiteCore
 
 @Suite struct ArchiveStoreTests {
     let folder: TemporaryDirectory
-    let store: ArchiveStore
+    let store: ArchiveWriter
 
     init() throws {
         folder = try TemporaryDirectory()
-        store = try ArchiveStore(path: folder.path("nested/dir/archive.db"))
+        store = try folder.writer(at: folder.path("nested/dir/archive.db"))
     }
 
     @discardableResult
-    func save(_ json: String, project: String? = "proj-1", at now: String = "2026-05-01T00:00:00.000000Z") throws -> ArchiveStore.SaveOutcome {
+    func save(_ json: String, project: String? = "proj-1", at now: String = "2026-05-01T00:00:00.000000Z") throws -> ArchiveWriter.SaveOutcome {
         try store.save(Normalizer.normalize(JSONParser.parse(json)), projectID: project, organizationID: nil, syncedAt: now)
     }
 
@@ -34,9 +34,9 @@ import SQLiteCore
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         let dir = try FileManager.default.attributesOfItem(atPath: folder.path("nested/dir"))
         #expect((dir[.posixPermissions] as? Int) == 0o700)
-        #expect(try store.appliedSchemaVersion() == ArchiveStore.schemaVersion)
-        #expect(ArchiveStore.schemaVersion >= 1)
-        #expect(try store.database.scalar("PRAGMA page_size", as: Int.self) == ArchiveStore.pageSize)
+        #expect(try store.reader.appliedSchemaVersion() == ArchiveSchema.version)
+        #expect(ArchiveSchema.version >= 1)
+        #expect(try store.database.scalar("PRAGMA page_size", as: Int.self) == ArchiveSchema.pageSize)
         #expect(try Self.searchIndexMerges(store.database) == ["automerge|64", "crisismerge|128"])
     }
 
@@ -68,8 +68,8 @@ import SQLiteCore
             try database.execute("INSERT INTO tool_call_links(session_id, call_seq, result_seq, error_result) VALUES ('old', 0, NULL, 0)")
         }
         // A read-only command on it is the first to notice; it brings the schema up to date first.
-        let migrated = try ArchiveStore(readingFrom: path)
-        #expect(try migrated.appliedSchemaVersion() == ArchiveStore.schemaVersion)
+        let migrated = try ArchiveReader(path: path)
+        #expect(try migrated.appliedSchemaVersion() == ArchiveSchema.version)
         #expect(try migrated.database.first("SELECT * FROM usage") { row in try (0..<row.count).map { try row.isNull($0) ? "∅" : row.string($0) } }
                 == ["old", "1", "0", "1", "10", "∅", "1.5", "2", "1", "boom", "2026-05-01T00:00:00.000000Z"])
         #expect(try migrated.database.first("SELECT * FROM tool_call_links") { row in try (0..<row.count).map { try row.isNull($0) ? "∅" : row.string($0) } }
@@ -77,7 +77,7 @@ import SQLiteCore
         #expect(try migrated.database.first("SELECT session_id, call_id, arguments, call_seq FROM tool_calls") {
             row in try (0..<row.count).map { try row.string($0) } } == ["old", "c", #"{"query":"renewal","top_k":150}"#, "0"])
         #expect(try migrated.database.scalar("SELECT body FROM search_source", as: String.self) == "renewal 150")
-        try ArchiveStore(path: path).database.execute("INSERT INTO search_index(search_index) VALUES ('integrity-check')")
+        try folder.writer(at: path).database.execute("INSERT INTO search_index(search_index) VALUES ('integrity-check')")
         #expect(try migrated.database.scalar("SELECT count(*) FROM search_index WHERE search_index MATCH 'query'", as: Int.self) == 0)
         #expect(try migrated.database.scalar("SELECT count(*) FROM search_index WHERE search_index MATCH 'renewal 150'", as: Int.self) == 1)
         #expect(try Self.searchIndexMerges(migrated.database) == ["automerge|64", "crisismerge|128"])
@@ -123,10 +123,10 @@ import SQLiteCore
 
     @Test func exportGivesBackExactlyWhatWasSaved() throws {
         try save(Fixtures.richSession)
-        let exported = try #require(try store.sessionJSON(sessionID: "ses-rich"))
+        let exported = try #require(try store.reader.sessionJSON(sessionID: "ses-rich"))
         #expect(try JSONParser.parse(exported) == JSONParser.parse(Fixtures.richSession))
         #expect(exported.contains("9007199254740993"))
-        #expect(try store.sessionJSON(sessionID: "nope") == nil)
+        #expect(try store.reader.sessionJSON(sessionID: "nope") == nil)
     }
 
     @Test func appendedHistoryInsertsOnlyTheNewEvents() throws {
@@ -155,7 +155,7 @@ import SQLiteCore
         #expect(try save(rewritten, at: "2026-05-03T11:00:00.000000Z") == .rewritten(revision: 1))
         let revision = try #require(try store.database.scalar("SELECT payload FROM session_revisions WHERE session_id = 's1' AND revision = 1", as: String.self))
         #expect(try JSONParser.parse(revision) == JSONParser.parse(first))
-        #expect(try JSONParser.parse(#require(try store.sessionJSON(sessionID: "s1"))) == JSONParser.parse(rewritten))
+        #expect(try JSONParser.parse(#require(try store.reader.sessionJSON(sessionID: "s1"))) == JSONParser.parse(rewritten))
         #expect(try strings("SELECT count(*) FROM usage") == ["0"])
         #expect(try strings("SELECT count(*) FROM search_index WHERE search_index MATCH 'zebras'") == ["0"])
         #expect(try strings("SELECT count(*) FROM search_index WHERE search_index MATCH 'lions'") == ["1"])
@@ -245,7 +245,7 @@ import SQLiteCore
 
     @Test func refusesAnArchiveWithANewerSchema() throws {
         try store.database.execute("INSERT INTO schema_migrations(version, name, applied_at) VALUES (999, 'future', 'x')")
-        let error = #expect(throws: ArchiveError.self) { try ArchiveStore(path: store.path) }
+        let error = #expect(throws: ArchiveError.self) { try folder.writer(at: store.path) }
         #expect(error?.description.contains("newer than this binary knows") == true)
         #expect(error?.description.contains(store.path) == true)
     }
@@ -260,13 +260,13 @@ import SQLiteCore
         #expect(try strings("SELECT event_key & 16777215, coalesce(content, '∅'), coalesce(content_ref, '∅') FROM event_rows WHERE content_ref IS NOT NULL ORDER BY event_key").count == 3)
         #expect(try strings("SELECT content FROM events WHERE session_id = 'd' AND kind = 'text_delta' ORDER BY seq")
                 == ["Hé", "llo 👩‍👩‍👧 wo", "rld\u{0}!", "no block follows"])
-        #expect(try JSONParser.parse(#require(try store.sessionJSON(sessionID: "d"))) == JSONParser.parse(json))
+        #expect(try JSONParser.parse(#require(try store.reader.sessionJSON(sessionID: "d"))) == JSONParser.parse(json))
         // The block changes while the deltas stay: the kept deltas get their text back.
         let rewritten = Fixtures.session(id: "d", updated: "2026-05-02T10:00:00Z",
                                          events: [Fixtures.userInput("q")] + deltas + [Fixtures.text("something else")])
         #expect(try save(rewritten) == .rewritten(revision: 1))
         #expect(try strings("SELECT count(*) FROM event_rows WHERE content_ref IS NOT NULL") == ["0"])
-        #expect(try JSONParser.parse(#require(try store.sessionJSON(sessionID: "d"))) == JSONParser.parse(rewritten))
+        #expect(try JSONParser.parse(#require(try store.reader.sessionJSON(sessionID: "d"))) == JSONParser.parse(rewritten))
         let revision = try #require(try store.database.scalar("SELECT payload FROM session_revisions", as: String.self))
         #expect(try JSONParser.parse(revision) == JSONParser.parse(json))
     }
@@ -279,6 +279,6 @@ import SQLiteCore
         ])
         try save(json)
         #expect(try strings("SELECT event_key & 16777215 FROM event_rows WHERE content_ref IS NOT NULL ORDER BY event_key") == ["3", "4"])
-        #expect(try JSONParser.parse(#require(try store.sessionJSON(sessionID: "m"))) == JSONParser.parse(json))
+        #expect(try JSONParser.parse(#require(try store.reader.sessionJSON(sessionID: "m"))) == JSONParser.parse(json))
     }
 }

@@ -8,12 +8,12 @@ import SQLiteCore
 /// An archive filled through the import path from JSON written here.
 struct QueryFixture {
     let folder: TemporaryDirectory
-    let store: ArchiveStore
+    let store: ArchiveWriter
     var database: Database { store.database }
 
     init() throws {
         folder = try TemporaryDirectory()
-        store = try ArchiveStore(path: folder.path("q.db"))
+        store = try folder.writer(at: folder.path("q.db"))
     }
 
     static func stop(_ input: Int?, _ output: Int?, error: String? = nil) -> String {
@@ -281,8 +281,8 @@ extension QueryTable {
         try fixture.database.executeScript("PRAGMA wal_checkpoint(TRUNCATE)")
         let path = fixture.store.path
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
-        let database = try ReadOnlySQL.open(path: path)
-        #expect(throws: ReadOnlySQL.Failure.self) { try ReadOnlySQL.run(on: database, sql: sql, parameters: []) }
+        let reader = try ArchiveReader(path: path)
+        #expect(throws: ReadOnlySQL.Failure.self) { try reader.sql(sql) }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
         #expect(try fixture.database.scalar("SELECT count(*) FROM sessions", as: Int.self) == 1)
     }
@@ -290,15 +290,15 @@ extension QueryTable {
     @Test func readingWorksWithParametersAndTableFunctions() throws {
         let fixture = try QueryFixture()
         try fixture.add("a", updated: "2026-03-01T10:00:00Z", runs: [(10, 1, nil), (20, 2, nil)])
-        let database = try ReadOnlySQL.open(path: fixture.store.path)
-        let sum = try ReadOnlySQL.run(on: database, sql: "SELECT sum(input_tokens) AS input FROM usage WHERE session_id = ? AND input_tokens > ?", parameters: ["a", "5"])
+        let reader = try ArchiveReader(path: fixture.store.path)
+        let sum = try reader.sql("SELECT sum(input_tokens) AS input FROM usage WHERE session_id = ? AND input_tokens > ?", parameters: ["a", "5"])
         #expect(sum.rows == [[.integer(30)]] && sum.columns.map(\.name) == ["input"] && sum.columns[0].kind == .integer)
-        let info = try ReadOnlySQL.run(on: database, sql: "PRAGMA table_info(sessions)", parameters: [])
+        let info = try reader.sql("PRAGMA table_info(sessions)")
         #expect(info.rows.count > 10)
-        let search = try ReadOnlySQL.run(on: database, sql: "SELECT count(*) FROM search_index WHERE search_index MATCH 'question'", parameters: [])
+        let search = try reader.sql("SELECT count(*) FROM search_index WHERE search_index MATCH 'question'")
         #expect(search.rows == [[.integer(2)]])
         #expect(throws: ReadOnlySQL.Failure(description: "the statement has 1 parameters; 0 given with --param")) {
-            try ReadOnlySQL.run(on: database, sql: "SELECT ?", parameters: [])
+            try reader.sql("SELECT ?")
         }
     }
 }
@@ -431,7 +431,7 @@ final class Payload: Sendable {}
         // The three new texts (one of them empty) took the tokens made for them.
         #expect(imported.store.searchTokenReplay?.replayedDocuments == replayedBefore + 3)
         #expect(try Normalizer.normalize(JSONParser.parse(grown)).withSearchTokens(
-            from: FTS5Tokenizer(database: Database(path: ":memory:"), spec: ArchiveStore.searchTokenizer)).searchTokens?.documentCount == 5)
+            from: FTS5Tokenizer(database: Database(path: ":memory:"), spec: ArchiveSchema.searchTokenizer)).searchTokens?.documentCount == 5)
 
         let saved = try QueryFixture()
         for json in [rich, short, grown] {
@@ -471,14 +471,14 @@ final class Payload: Sendable {}
         try lines.joined(separator: "\n").write(toFile: fixture.folder.path("in.jsonl"), atomically: true, encoding: .utf8)
         _ = try Importer(store: fixture.store) { _ in }.run(paths: [fixture.folder.path("in.jsonl")])
         var out: [String] = []
-        #expect(try Exporter().run(store: fixture.store) { out.append($0) } == 2)
+        #expect(try Exporter().run(reader: fixture.store.reader) { out.append($0) } == 2)
         #expect(try out.map { try JSONParser.parse($0) } == lines.map { try JSONParser.parse($0) })
         var one = Exporter()
         one.sessionIDs = ["s2"]
         out.removeAll()
-        try one.run(store: fixture.store) { out.append($0) }
+        try one.run(reader: fixture.store.reader) { out.append($0) }
         #expect(out.count == 1)
         one.sessionIDs = ["nope"]
-        #expect(throws: ArchiveError.unknownSession("nope")) { try one.run(store: fixture.store) { _ in } }
+        #expect(throws: ArchiveError.unknownSession("nope")) { try one.run(reader: fixture.store.reader) { _ in } }
     }
 }

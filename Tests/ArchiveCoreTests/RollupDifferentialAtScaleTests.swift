@@ -30,8 +30,8 @@ import TestSupport
         return JSONValue.object(object).serialized
     }
 
-    func expectReportsAgree(_ store: ArchiveStore, step: String) throws {
-        let problems = try store.keptTotalsProblems()
+    func expectReportsAgree(_ store: ArchiveWriter, step: String) throws {
+        let problems = try store.reader.keptTotalsProblems()
         #expect(problems.isEmpty, "\(step): \(problems)")
         for zone in ["UTC", "Asia/Kathmandu"] {
             let window = try TimeWindow(since: nil, until: nil, zone: zone)
@@ -58,7 +58,7 @@ import TestSupport
 
     @Test func reportsFromRollupsEqualReportsFromRowsAfterImportChangeReimportAndSync() throws {
         let folder = try TemporaryDirectory()
-        let store = try ArchiveStore(path: folder.path("a.db"))
+        let store = try folder.writer(at: folder.path("a.db"))
         var random = RoundTripDifferentialTests.Random(state: 0xD1FF_2026)
         let count = 3_000
         let first = try (0..<count).map { try Self.session(&random, id: $0, updated: "2026-03-01T\(10 + $0 % 12):\($0 % 6)0:00Z") }

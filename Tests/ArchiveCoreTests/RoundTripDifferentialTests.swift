@@ -96,10 +96,10 @@ import SQLiteCore
         let corpus = folder.path("corpus.jsonl")
         try Data(sessions.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: corpus))
 
-        let imported = try ArchiveStore(path: folder.path("imported.db"))
+        let imported = try folder.writer(at: folder.path("imported.db"))
         let report = try Importer(store: imported, onFailure: { Issue.record("import: \($0)") }).run(paths: [corpus])
         #expect(report.new == sessions.count)
-        let synced = try ArchiveStore(path: folder.path("synced.db"))
+        let synced = try folder.writer(at: folder.path("synced.db"))
         for text in sessions {
             try synced.save(Normalizer.normalize(body: Array(text.utf8)), projectID: nil, organizationID: nil, syncedAt: "x")
         }
@@ -107,7 +107,7 @@ import SQLiteCore
         for (id, text) in sessions.enumerated() {
             let expected = try Self.ordered(text)
             for store in [imported, synced] {
-                let exported = try #require(try store.sessionJSON(sessionID: "ses-\(id)"))
+                let exported = try #require(try store.reader.sessionJSON(sessionID: "ses-\(id)"))
                 if try Self.ordered(exported) != expected {
                     mismatches += 1
                     if mismatches <= 3 { Issue.record("ses-\(id):\n sent     \(expected)\n exported \(try Self.ordered(exported))") }

@@ -20,22 +20,22 @@ import SQLiteCore
         return #"{"session_id":"\#(id)","last_updated_at":"\#(updated)","index_ids":\#(indexes),"events":[\#(events.joined(separator: ","))]}"#
     }
 
-    func save(_ store: ArchiveStore, _ text: String, project: String? = "p1") throws {
+    func save(_ store: ArchiveWriter, _ text: String, project: String? = "p1") throws {
         try store.save(Normalizer.normalize(body: Array(text.utf8)), projectID: project, organizationID: nil, syncedAt: "2026-05-01T00:00:00Z")
     }
 
-    func rollupRows(_ store: ArchiveStore) throws -> Int {
+    func rollupRows(_ store: ArchiveWriter) throws -> Int {
         try store.database.scalar("SELECT count(*) FROM usage_rollup", as: Int.self) ?? 0
     }
 
     /// The rollups and the counts agree with the rows.
-    func consistent(_ store: ArchiveStore) throws -> Bool {
-        try store.rollupMismatches() == 0 && store.counts() == store.countedFromRows()
+    func consistent(_ store: ArchiveWriter) throws -> Bool {
+        try store.reader.rollupMismatches() == 0 && store.reader.counts() == store.reader.countedFromRows()
     }
 
     @Test func rollupsEqualTheRowsAfterEveryKindOfChange() throws {
         let folder = try TemporaryDirectory()
-        let store = try ArchiveStore(path: folder.path("a.db"))
+        let store = try folder.writer(at: folder.path("a.db"))
         // New sessions, in several quarter hours, projects and index sets.
         try save(store, Self.session("a", updated: "2026-03-01T10:00:00Z", runs: [(10, 1), (20, 2)]))
         try save(store, Self.session("b", updated: "2026-03-01T10:14:59Z", runs: [(5, 5)], indexes: #"["i1","i2"]"#))
@@ -62,11 +62,11 @@ import SQLiteCore
         _ = try store.markDeleted(sessionID: "c", at: "2026-04-01T00:00:00Z")
         #expect(try consistent(store))
         #expect(try store.markMissingDeleted(projectID: "p2", listed: [], at: "2026-04-02T00:00:00Z") == 1)
-        #expect(try store.counts().deletedSessions == 2)
+        #expect(try store.reader.counts().deletedSessions == 2)
         #expect(try consistent(store))
         // A deleted session that comes back is live again.
         try save(store, Self.session("c", updated: "2026-04-03T00:00:00Z", runs: [(1, 1)], errorLast: true), project: nil)
-        #expect(try store.counts().deletedSessions == 1)
+        #expect(try store.reader.counts().deletedSessions == 1)
         #expect(try consistent(store))
         // Unchanged sessions change nothing.
         try save(store, Self.session("b", updated: "2026-03-03T09:00:00Z", runs: [(5, 5)], indexes: #"["i3"]"#), project: "p2")
@@ -86,7 +86,7 @@ import SQLiteCore
         // A mismatch is seen: the check is not blind (nor is the folder's own check, so it is off here).
         folder.checksArchivesWhenRemoved = false
         try store.database.execute("UPDATE usage_rollup SET runs = runs + 1 WHERE (quarter_hour, group_id) = (SELECT quarter_hour, group_id FROM usage_rollup LIMIT 1)")
-        #expect(try store.rollupMismatches() == 2)
+        #expect(try store.reader.rollupMismatches() == 2)
         #expect(ArchiveConsistency.problems(in: folder.url).count == 1)
     }
 
@@ -94,7 +94,7 @@ import SQLiteCore
     /// project (nothing else changed) moves its runs to that project's group.
     @Test func aProjectRespelledInAnotherNormalFormMovesTheRollups() throws {
         let folder = try TemporaryDirectory()
-        let store = try ArchiveStore(path: folder.path("a.db"))
+        let store = try folder.writer(at: folder.path("a.db"))
         let text = Self.session("s", updated: "2026-03-01T10:00:00Z", runs: [(10, 1)])
         try save(store, text, project: "caf\u{E9}")
         try save(store, text, project: "cafe\u{301}")
@@ -109,7 +109,8 @@ import SQLiteCore
         let folder = try TemporaryDirectory()
         let path = folder.path("old.db")
         do {
-            let store = try ArchiveStore(path: path)
+            let store = try ArchiveWriter(path: path)
+            defer { try? store.close() }
             try save(store, Self.session("a", updated: "2026-03-01T10:00:00Z", runs: [(10, 1)]))
             try save(store, Self.session("a", updated: "2026-03-05T10:00:00Z", runs: [(10, 1), (3, 4)]))
             try save(store, Self.session("b", updated: "2026-03-01T10:05:00Z", runs: [(2, 2)]), project: nil)
@@ -120,12 +121,12 @@ import SQLiteCore
                 DELETE FROM schema_migrations WHERE version >= 6;
                 """)
         }
-        let store = try ArchiveStore(path: path)
-        #expect(try store.appliedSchemaVersion() == ArchiveStore.schemaVersion)
+        let store = try folder.writer(at: path)
+        #expect(try store.reader.appliedSchemaVersion() == ArchiveSchema.version)
         #expect(try rollupRows(store) == 3)
         #expect(try store.database.scalar("SELECT count(*) FROM session_returns", as: Int.self) == 1)
-        #expect(try store.rollupMismatches() == 0)
-        #expect(try store.counts() == store.countedFromRows() && store.counts().sessions == 2)
+        #expect(try store.reader.rollupMismatches() == 0)
+        #expect(try store.reader.counts() == store.reader.countedFromRows() && store.reader.counts().sessions == 2)
     }
 }
 
@@ -135,7 +136,7 @@ import SQLiteCore
 @Suite struct RollupReportAgreementTests {
     @Test func reportsFromRollupsEqualReportsFromRows() throws {
         let folder = try TemporaryDirectory()
-        let store = try ArchiveStore(path: folder.path("a.db"))
+        let store = try folder.writer(at: folder.path("a.db"))
         var random = RoundTripDifferentialTests.Random(state: 0x5EED_2026)
         let base = try #require(Timestamp.microseconds(fromISO8601: "2026-01-01T00:00:00Z")) / 1_000_000
         for id in 0..<150 {
@@ -153,7 +154,7 @@ import SQLiteCore
                 seconds += Int64(random.pick([60, 600, 3_600, 20_000, 86_400, 40 * 86_400]))
             }
         }
-        #expect(try store.rollupMismatches() == 0)
+        #expect(try store.reader.rollupMismatches() == 0)
         let pricing = Pricing(rates: [.init(from: nil, project: nil, input: 3, output: 15), .init(from: RateStart(text: "2026-02-10"), project: "p2", input: 1, output: 2)])
         let keys: [[TokensReport.Grouping]] = [[.day], [.week], [.month], [.project], [.index], [.project, .day], [.day, .index],
                                                [.month, .project], [.index, .project], [.week, .project]]
@@ -194,7 +195,7 @@ import SQLiteCore
 extension RollupReportAgreementTests {
     @Test func toolsFromRollupsEqualToolsFromCallsAndFollowEveryChange() throws {
         let folder = try TemporaryDirectory()
-        let store = try ArchiveStore(path: folder.path("a.db"))
+        let store = try folder.writer(at: folder.path("a.db"))
         func call(_ id: String, _ name: String) -> String { #"{"type":"tool_call","call_id":"\#(id)","name":"\#(name)","arguments":{}}"# }
         func result(_ id: String, error: Bool) -> String {
             error ? #"{"type":"tool_result","call_id":"\#(id)","result":{"error":"no"}}"# : #"{"type":"tool_result","call_id":"\#(id)","result":"ok"}"#
@@ -218,7 +219,7 @@ extension RollupReportAgreementTests {
                 seconds += Int64(random.pick([300, 7_200, 90_000]))
             }
         }
-        #expect(try store.rollupMismatches() == 0)
+        #expect(try store.reader.rollupMismatches() == 0)
         #expect(try store.database.scalar("SELECT count(*) FROM tool_rollup", as: Int.self) ?? 0 > 20)
         for (since, until, projects) in [(nil, nil, []), ("2026-02-10", "2026-03-01", []), (nil, "2026-03", ["p1"])] as [(String?, String?, [String])] {
             var report = ToolsReport(window: try TimeWindow(since: since, until: until, zone: "Asia/Kathmandu"), projects: projects)

@@ -24,7 +24,7 @@ import Testing
         let result = try await ArchiveProcess.run(["status"], environment: ["XDG_DATA_HOME": dataHome], directory: elsewhere)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("archive \(path)"))
-        #expect(result.stdout.contains("schema  version \(ArchiveStore.schemaVersion)"))
+        #expect(result.stdout.contains("schema  version \(ArchiveSchema.version)"))
         let database = try Database(path: path, mode: .readOnly)
         var tables: [String] = []
         try database.forEachRow("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'search_index_%' ORDER BY name") {
@@ -40,7 +40,7 @@ import Testing
         #expect(viaEnvironment.stdout.contains("archive \(folder.path("env.db"))"))
         let json = try await ArchiveProcess.run(["status", "--format", "json", "--check"], environment: ["ARCHIVE_DB": folder.path("env.db")])
         let value = try JSONParser.parse(json.stdout.trimmingCharacters(in: .newlines))
-        #expect(value["schema_version"] == .number(JSONNumber(ArchiveStore.schemaVersion)) && value["sessions"] == 0 && value["path"] == .string(folder.path("env.db")))
+        #expect(value["schema_version"] == .number(JSONNumber(ArchiveSchema.version)) && value["sessions"] == 0 && value["path"] == .string(folder.path("env.db")))
         #expect(value["recent_runs"]?.arrayValue?.count == 1 && value["open_failures"] == [])  // the import that made it
     }
 
@@ -59,7 +59,7 @@ import Testing
         }
         let upgraded = try await ArchiveProcess.run(["sessions", "--db", path, "--format", "csv"])
         #expect(upgraded.status == 0, "\(upgraded.stderr)")
-        #expect(upgraded.stderr == "archive: upgrading \(path) from schema version 1 to \(ArchiveStore.schemaVersion) (once)\n")
+        #expect(upgraded.stderr == "archive: upgrading \(path) from schema version 1 to \(ArchiveSchema.version) (once)\n")
         #expect(upgraded.stdout.contains("old-1"))
         let again = try await ArchiveProcess.run(["sessions", "--db", path, "--format", "csv"])
         #expect(again.status == 0 && again.stderr.isEmpty)

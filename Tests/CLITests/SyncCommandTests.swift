@@ -154,7 +154,7 @@ import Testing
         #expect(rerun.stdout.contains("\(200 - partial) new"))
         let check = try await ArchiveProcess.run(["status", "--db", db, "--check"])
         #expect(check.status == 0 && check.stdout.contains("check   ok"))
-        let store = try ArchiveStore(path: db)
+        let store = try ArchiveReader(path: db)
         for id in server.service.sessionIDs(project: nil) {
             let archived = try JSONParser.parse(#require(try store.sessionJSON(sessionID: id)))
             #expect(archived == (server.service.session(id)))

@@ -27,9 +27,7 @@ import Testing
             for id in 1...2000 { try database.execute("INSERT INTO t(id, name) VALUES (?, ?)", id, String(repeating: "x", count: 100) + "\(id)") }
         }
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int == before)  // all of it still in the log
-        let checkpointer = WALCheckpointer(path: path)
-        checkpointer.request()
-        checkpointer.finish()
+        WALCheckpointer.running(path: path) { requestCheckpoint in requestCheckpoint() }
         let after = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
         #expect(after > before + 200_000)
         #expect(try database.scalar("SELECT count(*) FROM t", as: Int.self) == 2000)

@@ -26,7 +26,8 @@ import Testing
     /// A sync's outcome: its summary, or the fatal error that ended it.
     func sync(_ base: String, timeout: Double = 10, maxRetries: Int = 0, maxResponseBytes: Int = 1_000_000,
               configure: (inout SyncOptions) -> Void = { _ in }) async throws -> Result<SyncSummary, SyncFatalError> {
-        let store = try ArchiveStore(path: archivePath)
+        let store = try ArchiveWriter(path: archivePath)
+        defer { try? store.close() }
         var options = SyncOptions()
         options.concurrency = 4
         configure(&options)
@@ -343,7 +344,7 @@ final class Counter: @unchecked Sendable {
         defer { kill(server.processIdentifier, SIGKILL) }
         let port = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let base = "https://127.0.0.1:\(port)"
-        let store = try ArchiveStore(path: folder.path("a.db"))
+        let store = try folder.writer(at: folder.path("a.db"))
         let client = ChatAPIClient(baseURL: URL(string: base)!, apiKey: "k", retryPolicy: RetryPolicy(maxRetries: 3), timeout: 5)
         let error = await #expect(throws: SyncFatalError.self) {
             _ = try await SyncEngine(store: store, client: client, options: SyncOptions()).run()

@@ -162,7 +162,7 @@ import Testing
 
     @Test func unreachableServerIsFatal() async throws {
         let folder = try TemporaryDirectory()
-        let store = try ArchiveStore(path: folder.path("a.db"))
+        let store = try folder.writer(at: folder.path("a.db"))
         let client = ChatAPIClient(baseURL: URL(string: "http://127.0.0.1:9")!, apiKey: "k", retryPolicy: RetryPolicy(maxRetries: 1))
         let error = await #expect(throws: SyncFatalError.self) {
             _ = try await SyncEngine(store: store, client: client, options: SyncOptions()).run()

@@ -30,16 +30,18 @@ final class SyncHarness {
 
     func sync(projects: [String?] = [nil], full: Bool = false, pageSize: Int = 7, key: String = "test-key",
               maxRetries: Int = 5) async throws -> SyncSummary {
-        let store = try ArchiveStore(path: archivePath)
         var options = SyncOptions()
         options.projects = projects
         options.full = full
         options.pageSize = pageSize
         options.concurrency = 4
-        return try await SyncEngine(store: store, client: client(key: key, maxRetries: maxRetries), options: options).run()
+        let client = client(key: key, maxRetries: maxRetries)
+        return try await ArchiveWriter(path: archivePath).closing { store in
+            try await SyncEngine(store: store, client: client, options: options).run()
+        }
     }
 
-    func store() throws -> ArchiveStore { try ArchiveStore(path: archivePath) }
+    func store() throws -> ArchiveReader { try ArchiveReader(path: archivePath) }
 
     func strings(_ sql: String) throws -> [String] {
         let database = try Database(path: archivePath, mode: .readOnly)

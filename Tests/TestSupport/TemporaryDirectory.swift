@@ -10,6 +10,8 @@ public final class TemporaryDirectory {
     public let url: URL
     /// Off only for tests that damage an archive on purpose.
     public var checksArchivesWhenRemoved = true
+    /// Writers opened through `writer(at:)`: closed before the folder goes.
+    private var writers: [ArchiveWriter] = []
 
     public init() throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("sqlitecore-\(UUID().uuidString)")
@@ -17,7 +19,18 @@ public final class TemporaryDirectory {
     }
     public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 
+    /// An archive opened for writing, which lives as long as this folder:
+    /// the folder closes it (a writer must be closed before it is released).
+    public func writer(at path: String) throws -> ArchiveWriter {
+        let writer = try ArchiveWriter(path: path)
+        writers.append(writer)
+        return writer
+    }
+
     deinit {
+        for writer in writers {
+            do { try writer.close() } catch { Issue.record("closing \(writer.path): \(error)") }
+        }
         if checksArchivesWhenRemoved {
             for problem in ArchiveConsistency.problems(in: url) { Issue.record(Comment(rawValue: problem)) }
         }
@@ -37,7 +50,7 @@ public enum ArchiveConsistency {
             let path = folder.appendingPathComponent(relative).path
             guard isArchive(path) else { continue }
             // Only a failed check counts: a file another test made unreadable on purpose is its business.
-            guard let store = try? ArchiveStore(readingFrom: path), let found = try? store.keptTotalsProblems() else { continue }
+            guard let store = try? ArchiveReader(path: path), let found = try? store.keptTotalsProblems() else { continue }
             problems += found.map { "archive \(relative) left inconsistent: \($0)" }
         }
         return problems

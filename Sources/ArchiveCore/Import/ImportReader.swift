@@ -32,7 +32,7 @@ final class ImportReader: Sendable {
     func run() {
         defer { queue.finish() }
         // The search index's tokenizer on a connection of this thread's own: tokens made here are not made by the writer.
-        let tokenizer = try? FTS5Tokenizer(database: Database(path: ":memory:"), spec: ArchiveStore.searchTokenizer)
+        let tokenizer = try? FTS5Tokenizer(database: Database(path: ":memory:"), spec: ArchiveSchema.searchTokenizer)
         for path in files {
             guard queue.push(.file) else { return }
             let name = path == "-" ? "<stdin>" : path

@@ -23,6 +23,13 @@ public final class Importer {
         public var older = 0
         public var failed = 0
         public var seconds = 0.0
+
+        mutating func add(_ counts: SaveCounts) {
+            new += counts.new
+            updated += counts.updated
+            unchanged += counts.unchanged
+            older += counts.older
+        }
     }
 
     public struct Failure: Error, CustomStringConvertible { public let description: String }
@@ -42,16 +49,13 @@ public final class Importer {
     /// Sessions are committed in batches: one transaction per `batchSize` sessions.
     static let batchSize = 500
 
-    private let store: ArchiveStore
+    private let store: ArchiveWriter
     private let onFailure: (String) -> Void
     private var report = Report()
     private var runID: Int64 = 0
-    private var batch: [(session: NormalizedSession, file: String, line: Int)] = []
-    private var checkpointer: WALCheckpointer?
-
     private let onNote: (String) -> Void
 
-    public init(store: ArchiveStore, onFailure: @escaping (String) -> Void, onNote: @escaping (String) -> Void = { _ in }) {
+    public init(store: ArchiveWriter, onFailure: @escaping (String) -> Void, onNote: @escaping (String) -> Void = { _ in }) {
         self.store = store
         self.onFailure = onFailure
         self.onNote = onNote
@@ -80,11 +84,29 @@ public final class Importer {
 
     private func importFiles(_ files: [String], started: Date) throws -> Report {
         try store.prepareForBulkWrites()
-        let checkpointer = WALCheckpointer(path: store.path)
-        defer { checkpointer.finish() }
-        self.checkpointer = checkpointer
+        try WALCheckpointer.running(path: store.path) { checkpoint in
+            let saver = SessionSaver<(file: String, line: Int)>(
+                writer: store, organizationID: nil, keepingNewer: true, batchSize: Self.batchSize,
+                onSaved: { [self] entry, outcome in
+                    guard case .olderThanArchived(let archived) = outcome else { return }
+                    onNote("\(entry.origin.file):\(entry.origin.line): session \(Printable.clean(entry.session.sessionID, limit: 200)) "
+                           + "was last updated \(entry.session.lastUpdatedAt), before the archived \(archived): skipped")
+                },
+                onFailed: { [self] entry, error in
+                    fail("\(entry.origin.file):\(entry.origin.line): session \(Printable.clean(entry.session.sessionID, limit: 200)): \(error)")
+                },
+                afterCommit: checkpoint)
+            defer { report.add(saver.counts) }
+            try readAndSave(files, started: started, saver: saver)
+        }
+        report.seconds = Date().timeIntervalSince(started)
+        return report
+    }
+
+    /// Reads on a thread of its own, ahead of this one, which saves.
+    private func readAndSave(_ files: [String], started: Date, saver: SessionSaver<(file: String, line: Int)>) throws {
         let queue = BoundedQueue<ImportReader.Item>(capacity: 2 * Self.batchSize)
-        let reader = ImportReader(files: files, knownHashes: try store.liveSourceHashes(), hashKey: try store.sourceHashKey(),
+        let reader = ImportReader(files: files, knownHashes: try store.reader.liveSourceHashes(), hashKey: try store.reader.sourceHashKey(),
                                   queue: queue)
         let thread = Thread { reader.run() }
         thread.stackSize = 8 << 20  // deep JSON recursion stays within the parser's limit, not the stack's
@@ -106,8 +128,7 @@ public final class Importer {
                 report.files += 1
             case let .session(session, file, line):
                 report.records += 1
-                batch.append((session, file, line))
-                if batch.count >= Self.batchSize { try commitBatch() }
+                try saver.add(session, projectID: nil, origin: (file, line))
             case .unchanged:
                 report.records += 1
                 report.unchanged += 1
@@ -115,13 +136,11 @@ public final class Importer {
                 report.records += 1
                 fail(message)
             case .fatal(let message):
-                try commitBatch()
+                try saver.commit()
                 throw Failure(description: message)
             }
         }
-        try commitBatch()
-        report.seconds = Date().timeIntervalSince(started)
-        return report
+        try saver.commit()
     }
 
     static func expand(_ path: String) throws -> [String] {
@@ -137,45 +156,6 @@ public final class Importer {
             files.append((path as NSString).appendingPathComponent(relative))
         }
         return files.sorted()
-    }
-
-    private func commitBatch() throws {
-        guard !batch.isEmpty else { return }
-        let pending = batch
-        batch.removeAll(keepingCapacity: true)
-        do {
-            let outcomes = try store.batch { try pending.map { try saveUnlessOlder($0.session) } }
-            for (outcome, entry) in zip(outcomes, pending) { count(outcome, entry.session, file: entry.file, line: entry.line) }
-            checkpointer?.request()
-        } catch let error as SQLiteError where error.isEnvironmental {
-            throw Failure(description: "cannot write the archive \(store.path): \(error.message)")
-        } catch {
-            // Find the session that failed: the others go in one by one.
-            for (session, file, line) in pending {
-                do { count(try saveUnlessOlder(session), session, file: file, line: line) } catch let error as SQLiteError where error.isEnvironmental {
-                    throw Failure(description: "cannot write the archive \(store.path): \(error.message)")
-                } catch {
-                    fail("\(file):\(line): session \(Printable.clean(session.sessionID, limit: 200)): \(error)")
-                }
-            }
-        }
-    }
-
-    /// An older snapshot of a session never replaces the newer history the archive holds.
-    private func saveUnlessOlder(_ session: NormalizedSession) throws -> ArchiveStore.SaveOutcome {
-        try store.save(session, projectID: nil, organizationID: nil, syncedAt: Timestamp.now(), keepingNewer: true)
-    }
-
-    private func count(_ outcome: ArchiveStore.SaveOutcome, _ session: NormalizedSession, file: String, line: Int) {
-        switch outcome {
-        case .olderThanArchived(let archived):
-            report.older += 1
-            onNote("\(file):\(line): session \(Printable.clean(session.sessionID, limit: 200)) was last updated \(session.lastUpdatedAt), "
-                   + "before the archived \(archived): skipped")
-        case .new: report.new += 1
-        case .unchanged: report.unchanged += 1
-        case .appended, .rewritten, .metadataChanged: report.updated += 1
-        }
     }
 
     private func fail(_ message: String) {

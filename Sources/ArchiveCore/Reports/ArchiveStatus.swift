@@ -33,7 +33,7 @@ public struct ArchiveStatus: Sendable, Codable, Equatable {
 
 }
 
-extension ArchiveStore {
+extension ArchiveReader {
     /// What `archive status` shows: size, schema, counts, the last runs and
     /// the failures of the last one. Whether a sync runs is asked of the
     /// lock without taking it.

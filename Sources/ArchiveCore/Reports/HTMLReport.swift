@@ -33,7 +33,7 @@ public struct HTMLReport {
         public let warnings: [String]
     }
 
-    public func render(store: ArchiveStore) throws -> Page {
+    public func render(reader store: ArchiveReader) throws -> Page {
         func tokens(_ keys: [TokensReport.Grouping]) throws -> QueryTable {
             try store.tokens(TokensReport(groupings: keys, window: window, weekStart: weekStart, pricing: pricing, projects: projects))
         }

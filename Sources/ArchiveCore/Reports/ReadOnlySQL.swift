@@ -14,16 +14,6 @@ public enum ReadOnlySQL {
         "application_id", "quick_check", "integrity_check", "foreign_key_check",
     ]
 
-    /// Opens `path` for reading only, with every guard in place.
-    static func open(path: String) throws -> Database {
-        let database = try Database(path: path, mode: .readOnly)
-        try database.execute("PRAGMA query_only = 1")
-        // Connect the search index first: its constructor's own bookkeeping would be refused below.
-        try database.execute("SELECT count(*) FROM (SELECT rowid FROM search_index LIMIT 0)")
-        database.setAuthorizer(verdict)
-        return database
-    }
-
     static func verdict(_ request: AuthorizerRequest) -> AuthorizerVerdict {
         switch request.action {
         case AuthorizerRequest.select, AuthorizerRequest.read, AuthorizerRequest.recursive:
@@ -110,26 +100,35 @@ public enum ReadOnlySQL {
         }
     }
 
-    /// The whole answer as a table (for a caller that wants every row at once).
-    public static func run(on database: Database, sql: String, parameters: [String]) throws(Failure) -> QueryTable {
-        var names: [String] = []
-        var rows: [[QueryTable.Cell]] = []
-        try stream(on: database, sql: sql, parameters: parameters, columns: { names = $0 }, row: { rows.append($0) })
-        return QueryTable(columns: columns(named: names, from: rows), rows: rows)
-    }
 }
 
-extension ReadOnlySQL {
-    /// The archive opened for `archive sql`, every guard in place.
-    public final class Reader {
-        let database: Database
-
-        public init(path: String) throws { database = try ReadOnlySQL.open(path: path) }
-
-        /// Runs one statement, handing each row over as SQLite steps it (see `ReadOnlySQL.stream`).
-        public func stream(sql: String, parameters: [String], columns: ([String]) throws -> Void,
-                           row: ([QueryTable.Cell]) throws -> Void) throws(Failure) {
-            try ReadOnlySQL.stream(on: database, sql: sql, parameters: parameters, columns: columns, row: row)
+extension ArchiveReader {
+    /// `archive sql`: one statement, its rows handed over as SQLite steps
+    /// them (see `ReadOnlySQL.stream`). For the call, the connection is
+    /// `query_only` and an authorizer allows reading only, whatever
+    /// connection the reader has.
+    public func sql(_ sql: String, parameters: [String], columns: ([String]) throws -> Void,
+                    row: ([QueryTable.Cell]) throws -> Void) throws(ReadOnlySQL.Failure) {
+        do {
+            try database.execute("PRAGMA query_only = 1")
+            // Connect the search index first: its constructor's own bookkeeping would be refused below.
+            try database.execute("SELECT count(*) FROM (SELECT rowid FROM search_index LIMIT 0)")
+        } catch {
+            throw ReadOnlySQL.Failure(description: "\(error)")
         }
+        database.setAuthorizer(ReadOnlySQL.verdict)
+        defer {
+            database.setAuthorizer(nil)
+            try? database.execute("PRAGMA query_only = 0")
+        }
+        try ReadOnlySQL.stream(on: database, sql: sql, parameters: parameters, columns: columns, row: row)
+    }
+
+    /// The whole answer as a table (for a caller that wants every row at once).
+    public func sql(_ sql: String, parameters: [String] = []) throws(ReadOnlySQL.Failure) -> QueryTable {
+        var names: [String] = []
+        var rows: [[QueryTable.Cell]] = []
+        try self.sql(sql, parameters: parameters, columns: { names = $0 }, row: { rows.append($0) })
+        return QueryTable(columns: ReadOnlySQL.columns(named: names, from: rows), rows: rows)
     }
 }

@@ -61,7 +61,7 @@ public struct SearchQuery {
                 ORDER BY f.rank LIMIT ?5
                 """, match, TimeWindow.projectList(projects), window.since ?? "", window.until ?? "9999", limit
             ) { try hits.append(($0.int64(0), $0.double(1))) }
-            try database.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_hits USING fts5(body, tokenize = '\(ArchiveStore.searchTokenizer)')")
+            try database.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_hits USING fts5(body, tokenize = '\(ArchiveSchema.searchTokenizer)')")
             try database.execute("DELETE FROM temp.search_hits")
             let copy = try database.cached(
                 "INSERT INTO temp.search_hits(rowid, body) SELECT event_id, body FROM search_source WHERE event_id = ?")

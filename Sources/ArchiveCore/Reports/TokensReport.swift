@@ -129,7 +129,7 @@ public struct TokensReport {
     }
 
     /// Every session, unranked: rows that can be written as they are made
-    /// (`ArchiveStore.streamTokens`), newest session first.
+    /// (`ArchiveReader.streamTokens`), newest session first.
     public var streams: Bool { groupings == [.session] && top == nil }
 
     func run(on database: Database) throws -> QueryTable {

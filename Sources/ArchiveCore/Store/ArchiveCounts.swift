@@ -25,7 +25,7 @@ public struct ArchiveCounts: Sendable, Equatable {
     static let names = ["sessions", "deleted_sessions", "events", "tool_calls", "runs", "revisions"]
 }
 
-extension ArchiveStore {
+extension ArchiveWriter {
     func addToCounts(_ delta: ArchiveCounts.Delta) {
         pending.counts.add(delta)
     }
@@ -38,6 +38,9 @@ extension ArchiveStore {
             """).execute([delta.sessions, delta.deletedSessions, delta.events, delta.toolCalls, delta.runs, delta.revisions])
     }
 
+}
+
+extension ArchiveReader {
     public func counts() throws -> ArchiveCounts {
         var values: [String: Int] = [:]  // our own names
         try database.forEachRow("SELECT name, value FROM archive_counts") { values[try $0.string(0)] = try $0.int(1) }

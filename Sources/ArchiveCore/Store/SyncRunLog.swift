@@ -1,7 +1,7 @@
 import SQLiteCore
 
 /// `sync_runs` and `sync_failures`: what each sync (or import) did.
-extension ArchiveStore {
+extension ArchiveWriter {
     public func beginRun(source: String, projects: String?, at now: String) throws -> Int64 {
         try database.execute("INSERT INTO sync_runs(started_at, status, source, projects) VALUES (?, 'running', ?, ?)",
                              now, source, projects)

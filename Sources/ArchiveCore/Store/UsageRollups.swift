@@ -6,7 +6,7 @@ import SQLiteCore
 /// recomputation from `usage_rows`: a session's contribution is taken out
 /// before its rows or its project change and put back after, in the same
 /// transaction. The SQL is the migration's, for one session.
-extension ArchiveStore {
+extension ArchiveWriter {
     /// The session's runs by quarter hour, with its project and index set, as `entries`.
     private static func entriesSQL(_ columns: String) -> String {
         """
@@ -94,6 +94,9 @@ extension ArchiveStore {
         }
     }
 
+}
+
+extension ArchiveReader {
     /// Rollup rows that differ from a recomputation from `usage_rows` (none when all is well).
     func rollupMismatches() throws -> Int {
         let recomputed = """
@@ -179,7 +182,7 @@ struct WrittenRuns {
     }
 }
 
-extension ArchiveStore {
+extension ArchiveWriter {
     /// A new session's part of the rollups, from what the writer just wrote:
     /// all its runs, and the calls of runs not yet stopped, take the session's
     /// `last_updated_at` (nothing was archived before), so it is one quarter

@@ -51,6 +51,13 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         return element
     }
 
+    /// Nothing waits to be taken now (the producer may still add more).
+    var isEmpty: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return head == items.count
+    }
+
     func finish() {
         condition.lock()
         finished = true

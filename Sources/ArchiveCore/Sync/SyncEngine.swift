@@ -63,7 +63,7 @@ public struct SyncFatalError: Error, CustomStringConvertible {
 /// flight are never cancelled but run out (within the client's timeout, with
 /// no more retries), what they brought is still written, then the run ends.
 public final class SyncEngine {
-    private let store: ArchiveStore
+    private let store: ArchiveWriter
     private let client: ChatAPIClient
     private let options: SyncOptions
     private let onProgress: (SyncProgress) -> Void
@@ -73,7 +73,7 @@ public final class SyncEngine {
     private var fatal: String?
     private var hashKey: SourceHash.Key?
 
-    public init(store: ArchiveStore, client: ChatAPIClient, options: SyncOptions,
+    public init(store: ArchiveWriter, client: ChatAPIClient, options: SyncOptions,
                 onProgress: @escaping (SyncProgress) -> Void = { _ in }) {
         self.store = store
         self.client = client
@@ -96,26 +96,28 @@ public final class SyncEngine {
         } catch {
             throw SyncFatalError(message: "cannot write the archive \(store.path): \(error)")
         }
-        let lookup: ArchiveStore
+        // Whether a listed session changed is asked on a connection of its
+        // own, beside the writer thread's.
+        let lookup: ArchiveReader
         do {
-            lookup = try ArchiveStore(readingFrom: store.path)
-            hashKey = try store.sourceHashKey()
+            lookup = try ArchiveReader(path: store.path)
+            hashKey = try store.reader.sourceHashKey()
         } catch {
             throw SyncFatalError(message: "\(error)")
         }
-        let writer = SyncWriter(store: store, runID: summary.runID, organizationID: options.organizationID,
-                                capacity: max(1, options.concurrency))
-        for project in options.projects where fatal == nil {
-            await sync(project: project, writer: writer, lookup: lookup)
+        let (counts, failure) = await SyncWriter.running(store: store, runID: summary.runID, organizationID: options.organizationID,
+                                                         capacity: max(1, options.concurrency)) { writer in
+            for project in options.projects where fatal == nil {
+                await sync(project: project, writer: writer, lookup: lookup)
+            }
         }
-        let counts = await writer.finish()
-        if fatal == nil, let failure = writer.failureMessage { fatal = failure }
+        if fatal == nil, let failure { fatal = failure }
         summary.retrieved = counts.retrieved
-        summary.new = counts.new
-        summary.updated = counts.updated
-        summary.unchanged += counts.unchanged
+        summary.new = counts.saves.new
+        summary.updated = counts.saves.updated
+        summary.unchanged += counts.saves.unchanged
         summary.deleted = counts.deleted
-        summary.failed = counts.failed
+        summary.failed = counts.failed + counts.saves.failed
         summary.requests = client.requestCount
         summary.seconds = Date().timeIntervalSince(started)
         summary.status = fatal != nil ? .failed : summary.failed > 0 ? .partial : .ok
@@ -134,7 +136,7 @@ public final class SyncEngine {
 
     private var stopping: Bool { fatal != nil }
 
-    private func sync(project: String?, writer: SyncWriter, lookup: ArchiveStore) async {
+    private func sync(project: String?, writer: SyncWriter, lookup: ArchiveReader) async {
         var listed = Set<ExactText>()
         var listingComplete = true
         let client = self.client
@@ -231,7 +233,7 @@ public final class SyncEngine {
         if !writer.submit(item) { stop(writer.failureMessage ?? "the archive writer stopped") }
     }
 
-    private func needsRetrieve(_ item: SessionSummary, lookup: ArchiveStore) -> Bool {
+    private func needsRetrieve(_ item: SessionSummary, lookup: ArchiveReader) -> Bool {
         guard let archived = try? lookup.archivedLastUpdated(sessionID: item.sessionID) else { return true }
         return archived.deleted || archived.lastUpdatedAt != Timestamp.normalize(item.lastUpdatedAt)
     }

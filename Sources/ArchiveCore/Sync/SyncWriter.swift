@@ -1,8 +1,10 @@
 import Foundation
 
 /// The one writer of a sync: a thread of its own that takes what the
-/// retrieves bring from a bounded queue and commits it, so that writing never
-/// keeps the scheduler from keeping `concurrency` requests in flight.
+/// retrieves bring from a bounded queue and commits it through the
+/// `SessionSaver` import uses too, so that writing never keeps the scheduler
+/// from keeping `concurrency` requests in flight. Sessions are committed
+/// together while more are waiting, and at once when none are.
 final class SyncWriter: @unchecked Sendable {
     enum Item: Sendable {
         case session(NormalizedSession, project: String?)
@@ -13,10 +15,14 @@ final class SyncWriter: @unchecked Sendable {
     }
 
     struct Counts: Sendable {
-        var retrieved = 0, new = 0, updated = 0, unchanged = 0, deleted = 0, failed = 0
+        var retrieved = 0, deleted = 0, failed = 0
+        var saves = SaveCounts()
     }
 
-    private let store: ArchiveStore
+    /// Sessions committed in one transaction at the most, while more wait.
+    static let batchSize = 64
+
+    private let store: ArchiveWriter
     private let runID: Int64
     private let organizationID: String?
     private let queue: BoundedQueue<Item>
@@ -26,14 +32,25 @@ final class SyncWriter: @unchecked Sendable {
     private var finished: CheckedContinuation<Void, Never>?
     private var ended = false
 
-    init(store: ArchiveStore, runID: Int64, organizationID: String?, capacity: Int) {
+    /// Runs `body` with a writer thread beside it. The thread has written
+    /// everything queued, and ended, before this returns its counts and, if
+    /// it stopped, why.
+    static func running(store: ArchiveWriter, runID: Int64, organizationID: String?, capacity: Int,
+                        _ body: (SyncWriter) async -> Void) async -> (counts: Counts, failure: String?) {
+        let writer = SyncWriter(store: store, runID: runID, organizationID: organizationID, capacity: capacity)
+        let thread = Thread { writer.work() }
+        thread.name = "sync-writer"
+        thread.start()
+        await body(writer)
+        let counts = await writer.finish()
+        return (counts, writer.failureMessage)
+    }
+
+    private init(store: ArchiveWriter, runID: Int64, organizationID: String?, capacity: Int) {
         self.store = store
         self.runID = runID
         self.organizationID = organizationID
         queue = BoundedQueue(capacity: capacity, wakeAfter: 1)
-        let thread = Thread { [self] in work() }
-        thread.name = "sync-writer"
-        thread.start()
     }
 
     /// Queues an item; waits while the queue is full. False once the writer has failed.
@@ -44,8 +61,8 @@ final class SyncWriter: @unchecked Sendable {
     var failureMessage: String? { lock.lock(); defer { lock.unlock() }; return failure }
     var snapshot: Counts { lock.lock(); defer { lock.unlock() }; return counts }
 
-    /// Writes what is queued, then ends the thread.
-    func finish() async -> Counts {
+    /// Writes what is queued, then waits for the thread to end.
+    private func finish() async -> Counts {
         queue.finish()
         await withCheckedContinuation { continuation in
             lock.lock()
@@ -61,16 +78,24 @@ final class SyncWriter: @unchecked Sendable {
     }
 
     private func work() {
-        while let item = queue.pop() {
-            do {
-                try write(item)
-            } catch {
-                lock.lock()
-                failure = "cannot write the archive \(store.path): \(error)"
-                lock.unlock()
-                queue.cancel()
-                break
+        let store = self.store, runID = self.runID
+        let saver = SessionSaver<Void>(writer: store, organizationID: organizationID, keepingNewer: false, batchSize: Self.batchSize,
+                                       onFailed: { entry, error in
+            // One session the archive could not take: recorded, and the sync goes on.
+            try? store.recordFailure(runID: runID, sessionID: entry.session.sessionID, projectID: entry.projectID, httpStatus: nil,
+                                     message: "cannot archive it: \(error)", at: Timestamp.now())
+        })
+        do {
+            while let item = queue.pop() {
+                try write(item, saver: saver)
+                if queue.isEmpty { try commit(saver) }
             }
+            try commit(saver)
+        } catch {
+            lock.lock()
+            failure = (error as? ArchiveError)?.description ?? "cannot write the archive \(store.path): \(error)"
+            lock.unlock()
+            queue.cancel()
         }
         lock.lock()
         ended = true
@@ -79,20 +104,23 @@ final class SyncWriter: @unchecked Sendable {
         waiting?.resume()
     }
 
-    private func write(_ item: Item) throws {
+    private func commit(_ saver: SessionSaver<Void>) throws {
+        guard saver.hasPending else { return }
+        try saver.commit()
+        update { $0.saves = saver.counts }
+    }
+
+    private func write(_ item: Item, saver: SessionSaver<Void>) throws {
+        if case let .session(session, project) = item {
+            update { $0.retrieved += 1 }
+            try saver.add(session, projectID: project, origin: ())
+            update { $0.saves = saver.counts }
+            return
+        }
+        try commit(saver)  // what follows a session sees it written
         let now = Timestamp.now()
         switch item {
-        case let .session(session, project):
-            let outcome = try store.save(session, projectID: project, organizationID: organizationID, syncedAt: now)
-            update {
-                $0.retrieved += 1
-                switch outcome {
-                case .new: $0.new += 1
-                case .unchanged: $0.unchanged += 1
-                case .appended, .rewritten, .metadataChanged: $0.updated += 1
-                case .olderThanArchived: break  // sync never asks to keep the newer
-                }
-            }
+        case .session: break
         case .gone(let id):
             if try store.markDeleted(sessionID: id, at: now) { update { $0.deleted += 1 } }
         case let .failure(id, project, status, message):

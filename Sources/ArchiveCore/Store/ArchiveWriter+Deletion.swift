@@ -1,7 +1,7 @@
 import SQLiteCore
 
 /// Sessions the API no longer has: marked, never removed.
-extension ArchiveStore {
+extension ArchiveWriter {
     /// Marks one session deleted remotely (it answered 404). Keeps its data.
     @discardableResult
     public func markDeleted(sessionID: String, at now: String) throws -> Bool {

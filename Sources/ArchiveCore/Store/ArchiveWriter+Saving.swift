@@ -2,7 +2,7 @@ import LosslessJSON
 import SQLiteCore
 
 /// Writing sessions: one transaction each, or many in a batch.
-extension ArchiveStore {
+extension ArchiveWriter {
     public enum SaveOutcome: Equatable, Sendable {
         case new
         case appended(events: Int)
@@ -14,21 +14,6 @@ extension ArchiveStore {
 
         public var changedAnything: Bool { self != .unchanged }
     }
-
-    /// The archived `last_updated_at` of a session (normalised), if archived.
-    public func archivedLastUpdated(sessionID: String) throws -> (lastUpdatedAt: String, deleted: Bool)? {
-        try database.cached("SELECT last_updated_at, deleted_at IS NOT NULL FROM sessions WHERE session_id = ?").first([sessionID]) {
-            try ($0.string(0), $0.get(1, as: Bool.self))
-        }
-    }
-
-    /// A session's stored events in order, as the columns the API's fields went to.
-    static let historySQL = """
-        SELECT t.type, t.content, t.call_id, t.name, t.payload, k.layout
-        FROM typed_events t JOIN event_rows r ON r.event_key = t.event_key
-        LEFT JOIN event_types k ON k.type_id = r.type_id
-        WHERE t.event_key BETWEEN ? AND ? ORDER BY t.event_key
-        """
 
     static func eventKey(session: Int64, seq: Int) -> Int64 { EventKey(session: session, seq: seq).rawValue }
     static func lastEventKey(session: Int64) -> Int64 { EventKey.range(session: session).last }
@@ -148,7 +133,7 @@ extension ArchiveStore {
         var changes: [(seq: Int, type: String?, layout: String?)] = []
         var events = session.events.makeIterator()
         try database.cached(
-            Self.historySQL).forEachRow([Self.eventKey(session: sessionKey, seq: 0), Self.lastEventKey(session: sessionKey)]) { row in
+            ArchiveReader.historySQL).forEachRow([Self.eventKey(session: sessionKey, seq: 0), Self.lastEventKey(session: sessionKey)]) { row in
             guard !diverged, let event = events.next(),
                   try event.sameStoredFields(
                       type: row.optionalString(0), content: row.optionalString(1), callID: row.optionalString(2),
@@ -172,7 +157,7 @@ extension ArchiveStore {
     }
 
     func saveRevision(sessionID: String, at now: String) throws -> Int {
-        let previous = try sessionJSON(sessionID: sessionID) ?? "{}"
+        let previous = try reader.sessionJSON(sessionID: sessionID) ?? "{}"
         let revision = (try database.cached(
             "SELECT coalesce(max(revision), 0) + 1 FROM session_revisions WHERE session_id = ?").scalar([sessionID], as: Int.self)) ?? 1
         try database.cached(
@@ -315,24 +300,6 @@ extension ArchiveStore {
             try insert.execute([Self.eventKey(session: sessionKey, seq: link.callSeq), link.resultSeq, link.errorResult])
         }
         return session.events.toolCallLinks.count - removed
-    }
-
-    /// The source hashes of the live sessions, for an import to skip records it already holds.
-    public func liveSourceHashes() throws -> [SourceHash: String] {
-        var hashes: [SourceHash: String] = [:]
-        try database.forEachRow("SELECT source_hash, session_id FROM sessions WHERE source_hash IS NOT NULL AND deleted_at IS NULL") {
-            if let hash = SourceHash(bytes: try $0.blob(0)) { hashes[hash] = try $0.string(1) }
-        }
-        return hashes
-    }
-
-    /// The archive's own key of `SourceHash` (made by migration 4).
-    public func sourceHashKey() throws -> SourceHash.Key {
-        guard let bytes = try database.first("SELECT value FROM archive_settings WHERE name = 'source_hash_key'", map: { try $0.blob(0) }),
-              let key = SourceHash.Key(bytes) else {
-            throw ArchiveError.unusableArchive(path: path, reason: "it has no source hash key")
-        }
-        return key
     }
 
     /// For a bulk write: a 32 MB page cache, so that index pages are not read

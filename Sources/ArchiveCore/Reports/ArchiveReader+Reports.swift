@@ -2,7 +2,7 @@ import SQLiteCore
 
 /// The questions the CLI asks, answered by the store over its own connection:
 /// no caller runs SQL of its own on it (`archive sql` has `ReadOnlySQL.Reader`).
-extension ArchiveStore {
+extension ArchiveReader {
     public func sessions(_ query: SessionsQuery) throws -> QueryTable { try query.run(on: database) }
     public func search(_ query: SearchQuery) throws -> QueryTable { try query.run(on: database) }
     public func tokens(_ report: TokensReport) throws -> QueryTable { try report.run(on: database) }

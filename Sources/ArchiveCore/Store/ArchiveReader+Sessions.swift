@@ -2,7 +2,7 @@ import LosslessJSON
 import SQLiteCore
 
 /// Reading sessions back as the API sent them.
-extension ArchiveStore {
+extension ArchiveReader {
     /// The session JSON as the retrieve endpoint returned it (same keys and values).
     public func sessionJSON(sessionID: String) throws -> String? {
         guard let (key, meta) = try database.cached(
@@ -11,7 +11,7 @@ extension ArchiveStore {
         return try SessionJSON.session(meta: meta) { writer in
             var first = true
             try database.cached(
-                Self.historySQL).forEachRow([Self.eventKey(session: key, seq: 0), Self.lastEventKey(session: key)]) { row in
+                Self.historySQL).forEachRow([EventKey.range(session: key).first, EventKey.range(session: key).last]) { row in
                 if !first { writer.writeRaw(",") }
                 first = false
                 try SessionJSON.event(type: row.optionalString(0), content: row.optionalString(1),
@@ -22,7 +22,7 @@ extension ArchiveStore {
     }
 }
 
-extension ArchiveStore {
+extension ArchiveReader {
     /// Sessions whose project is none of `projects` (or none at all).
     public func sessionCount(outsideProjects projects: [String]) throws -> Int {
         var count = 0
@@ -42,7 +42,7 @@ public enum SessionLookup: Equatable, Sendable {
     case unknown(closest: [String])
 }
 
-extension ArchiveStore {
+extension ArchiveReader {
     /// An exact id, or a prefix of exactly one.
     public func lookUpSession(_ text: String) throws -> SessionLookup {
         if try database.first("SELECT 1 FROM sessions WHERE session_id = ?", text, map: { _ in true }) == true {
@@ -68,5 +68,54 @@ extension ArchiveStore {
             ORDER BY session_id LIMIT ?2
             """, prefix, limit) { try ids.append($0.string(0)) }
         return ids
+    }
+}
+
+extension ArchiveReader {
+    /// The sessions of a project (or all) last updated in the window, oldest first.
+    public func sessionIDs(project: String?, window: TimeWindow) throws -> [String] {
+        var ids: [String] = []
+        try database.forEachRow("""
+            SELECT session_id FROM sessions
+            WHERE (?1 IS NULL OR project_id = ?1) AND last_updated_at >= ?2 AND last_updated_at < ?3
+            ORDER BY last_updated_at, session_id
+            """, project, window.since ?? "", window.until ?? "9999") { try ids.append($0.string(0)) }
+        return ids
+    }
+}
+
+/// What a writer asks before it saves: is the session archived, and as which source.
+extension ArchiveReader {
+    /// A session's stored events in order, as the columns the API's fields went to.
+    static let historySQL = """
+        SELECT t.type, t.content, t.call_id, t.name, t.payload, k.layout
+        FROM typed_events t JOIN event_rows r ON r.event_key = t.event_key
+        LEFT JOIN event_types k ON k.type_id = r.type_id
+        WHERE t.event_key BETWEEN ? AND ? ORDER BY t.event_key
+        """
+
+    /// The archived `last_updated_at` of a session (normalised), if archived.
+    public func archivedLastUpdated(sessionID: String) throws -> (lastUpdatedAt: String, deleted: Bool)? {
+        try database.cached("SELECT last_updated_at, deleted_at IS NOT NULL FROM sessions WHERE session_id = ?").first([sessionID]) {
+            try ($0.string(0), $0.get(1, as: Bool.self))
+        }
+    }
+
+    /// The source hashes of the live sessions, for an import to skip records it already holds.
+    public func liveSourceHashes() throws -> [SourceHash: String] {
+        var hashes: [SourceHash: String] = [:]
+        try database.forEachRow("SELECT source_hash, session_id FROM sessions WHERE source_hash IS NOT NULL AND deleted_at IS NULL") {
+            if let hash = SourceHash(bytes: try $0.blob(0)) { hashes[hash] = try $0.string(1) }
+        }
+        return hashes
+    }
+
+    /// The archive's own key of `SourceHash` (made by migration 4).
+    public func sourceHashKey() throws -> SourceHash.Key {
+        guard let bytes = try database.first("SELECT value FROM archive_settings WHERE name = 'source_hash_key'", map: { try $0.blob(0) }),
+              let key = SourceHash.Key(bytes) else {
+            throw ArchiveError.unusableArchive(path: path, reason: "it has no source hash key")
+        }
+        return key
     }
 }
