@@ -1,5 +1,5 @@
 /// Failures a user can act on, each with one line that names what and where.
-public enum ArchiveError: Error, CustomStringConvertible, Equatable {
+public enum ArchiveError: Error, CustomStringConvertible, Equatable, Sendable {
     case unusableArchive(path: String, reason: String)
     case emptyArchive(path: String)
     case unknownSession(String)

@@ -25,7 +25,7 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
 
     public var description: String {
         switch self {
-        case .timedOut(let seconds): return "timed out after \(Self.seconds(seconds)) (--timeout)"
+        case .timedOut(let seconds): return "timed out after \(Self.seconds(seconds))"
         case .connectionRefused: return "connection refused"
         case .hostNotFound: return "host not found"
         case .connectionLost: return "connection lost"
@@ -35,7 +35,7 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
             return "body cut short after \(received) bytes" + (expected.map { " of \($0)" } ?? "")
         case .tooLarge(let limit):
             let size = limit % 1_000_000 == 0 ? "\(limit / 1_000_000) MB" : "\(limit) bytes"
-            return "response larger than \(size) (--max-response-mb)"
+            return "response larger than \(size)"
         case .other(let detail): return detail
         }
     }

@@ -20,16 +20,14 @@ struct ArchiveCommand: AsyncParsableCommand {
     static func main() async {
         do {
             var command = try parseAsRoot()
-            do { CommandLineConfig.loaded = try ArchiveConfig.load() } catch {
-                throw ArchiveFailure(exitCode: ExitStatus.usage, message: error.description)
-            }
+            if case .failure(let error) = CommandLineConfig.reading { throw fail(error, code: ExitStatus.usage) }
             if var asynchronous = command as? AsyncParsableCommand {
                 try await asynchronous.run()
             } else {
                 try command.run()
             }
         } catch let failure as ArchiveFailure {
-            Terminal.standardError.writeLine("archive: \(failure.message.oneLineSafe)")
+            if let message = failure.message { Terminal.standardError.writeLine("archive: \(message.oneLineSafe)") }
             Foundation.exit(failure.exitCode)
         } catch {
             exit(withError: error)
@@ -45,11 +43,12 @@ struct ArchiveLocationOptions: ParsableArguments {
     var path: String { ArchiveLocation.resolve(explicit: db, configured: CommandLineConfig.loaded.db) }
 }
 
-/// The config file's settings, read once in `ArchiveCommand.main` before a
-/// command runs (and before any task starts): flags and environment
-/// variables win over them.
+/// The config file's settings, read once, on first use: `ArchiveCommand.main`
+/// asks first, so that a bad file stops every command before it runs. Flags
+/// and environment variables win over them.
 enum CommandLineConfig {
-    nonisolated(unsafe) static var loaded = ArchiveConfig()
+    static let reading = Result { () throws(SettingsFileError) in try ArchiveConfig.load() }
+    static var loaded: ArchiveConfig { (try? reading.get()) ?? ArchiveConfig() }
 }
 
 /// Exit codes, as documented in the README.
@@ -68,14 +67,23 @@ func noteUpgrade(of path: String) -> (Int, Int) -> Void {
     }
 }
 
-/// A command's failure: one line for standard error and an exit code,
-/// printed in one place, `ArchiveCommand.main`.
+/// How a command ends other than well: an exit code and, unless the command
+/// has said what there is to say, one line for standard error. The one way
+/// out, printed in one place, `ArchiveCommand.main`.
 struct ArchiveFailure: Error {
     let exitCode: Int32
-    let message: String
+    let message: String?
+
+    /// The exit code alone (a partial sync has printed its summary already).
+    static func exit(_ code: Int32) -> ArchiveFailure { ArchiveFailure(exitCode: code, message: nil) }
 }
 
 func fail(_ message: String, code: Int32) -> ArchiveFailure { ArchiveFailure(exitCode: code, message: message) }
+
+/// An error of the core as a failure: its words (`ErrorWords`) and the code.
+func fail(_ error: any Error, code: Int32) -> ArchiveFailure {
+    (error as? ArchiveFailure) ?? ArchiveFailure(exitCode: code, message: ErrorWords.line(error))
+}
 
 /// The one JSON set-up of the command line: snake_case keys, sorted.
 enum JSONOutput {

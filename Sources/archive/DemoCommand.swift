@@ -27,7 +27,7 @@ struct DemoCommand: AsyncParsableCommand {
         // own: never in an archive that holds anything else.
         if db != nil, FileManager.default.fileExists(atPath: path) {
             let store: ArchiveReader
-            do { store = try ArchiveReader(path: path) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
+            do { store = try ArchiveReader(path: path) } catch { throw fail(error, code: ExitStatus.fatal) }
             let foreign = try answer { try store.sessionCount(outsideProjects: projects) }
             if foreign > 0 {
                 throw fail("demo: \(path) holds \(grouped(foreign)) sessions the demo did not make; "

@@ -21,7 +21,7 @@ struct ImportCommand: ParsableCommand {
         let lock = try lockArchive(path)
         defer { withExtendedLifetime(lock) {} }
         let store: ArchiveWriter
-        do { store = try ArchiveWriter(path: path, onUpgrade: noteUpgrade(of: path)) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
+        do { store = try ArchiveWriter(path: path, onUpgrade: noteUpgrade(of: path)) } catch { throw fail(error, code: ExitStatus.fatal) }
         let progressLine = ProgressLine(enabled: !json && Terminal.standardError.isInteractive)
         let importer = Importer(store: store, onFailure: { progressLine.clear(); Terminal.standardError.writeLine($0) },
                                 onNote: { progressLine.clear(); Terminal.standardError.writeLine("note: " + $0) })
@@ -41,7 +41,7 @@ struct ImportCommand: ParsableCommand {
                 + "from \(grouped(report.records)) records in \(grouped(report.files)) file\(report.files == 1 ? "" : "s") "
                 + "in \(String(format: "%.2f", report.seconds)) s")
         }
-        if report.failed > 0 { throw ExitCode(ExitStatus.partial) }
+        if report.failed > 0 { throw ArchiveFailure.exit(ExitStatus.partial) }
     }
 }
 

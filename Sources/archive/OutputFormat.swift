@@ -37,7 +37,7 @@ struct TimeOptions: ParsableArguments {
         let environmentZone = ProcessInfo.processInfo.environment["TZ"].map { !$0.isEmpty } ?? false
         let zone = tz ?? (environmentZone ? nil : CommandLineConfig.loaded.tz)
         do { return try TimeWindow(since: since, until: until, zone: zone) } catch {
-            throw fail(error.description, code: ExitStatus.usage)
+            throw fail(error, code: ExitStatus.usage)
         }
     }
 }
@@ -49,9 +49,9 @@ func openArchiveForReading(_ location: ArchiveLocationOptions, allowEmpty: Bool 
         throw fail("no archive at \(path): run `archive sync` or `archive import` first", code: ExitStatus.fatal)
     }
     let store: ArchiveReader
-    do { store = try ArchiveReader(path: path, onUpgrade: noteUpgrade(of: path)) } catch { throw fail("\(error)", code: ExitStatus.fatal) }
+    do { store = try ArchiveReader(path: path, onUpgrade: noteUpgrade(of: path)) } catch { throw fail(error, code: ExitStatus.fatal) }
     if !allowEmpty, (try? store.isEmpty) ?? true {
-        throw fail(ArchiveError.emptyArchive(path: path).description, code: ExitStatus.fatal)
+        throw fail(ArchiveError.emptyArchive(path: path), code: ExitStatus.fatal)
     }
     return store
 }
@@ -74,11 +74,7 @@ func resolveSession(_ text: String, in store: ArchiveReader) throws -> String {
 /// Runs a query, turning its failures into one line and exit 1.
 @discardableResult
 func answer<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let exit as ExitCode {
-        throw exit
-    } catch let failure as ArchiveFailure {
-        throw failure
-    } catch {
-        throw fail("\(error)", code: ExitStatus.fatal)
+    do { return try body() } catch {
+        throw fail(error, code: ExitStatus.fatal)
     }
 }

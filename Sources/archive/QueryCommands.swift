@@ -85,7 +85,7 @@ struct TokensCommand: ParsableCommand {
 
     func validate() throws {
         let groupings: [TokensReport.Grouping]
-        do { groupings = try TokensReport.groupings(from: by) } catch { throw ValidationError(error.description) }
+        do { groupings = try TokensReport.groupings(from: by) } catch { throw ValidationError(ErrorWords.line(error)) }
         if let limit {
             guard limit > 0 else { throw ValidationError("--limit must be 1 or more") }
             guard groupings.count == 1, [.session, .project, .index].contains(groupings[0]) else {
@@ -211,7 +211,7 @@ struct PricingOptions: ParsableArguments {
     func resolved() throws -> Pricing? {
         if let priceInput, let priceOutput { return .flat(input: priceInput, output: priceOutput) }
         if let pricing {
-            do { return try Pricing.load(path: pricing) } catch { throw fail(error.description, code: ExitStatus.usage) }
+            do { return try Pricing.load(path: pricing) } catch { throw fail(error, code: ExitStatus.usage) }
         }
         return CommandLineConfig.loaded.pricing
     }

@@ -25,13 +25,13 @@ struct ShowCommand: ParsableCommand {
         let out = Terminal.standardOutput
         if format == .json {
             guard let json = try answer({ try store.sessionJSON(sessionID: sessionID) }) else {
-                throw fail(ArchiveError.unknownSession(sessionID).description, code: ExitStatus.fatal)
+                throw fail(ArchiveError.unknownSession(sessionID), code: ExitStatus.fatal)
             }
             out.writeLine(json)  // JSON escapes every control character
             return
         }
         guard var transcript = try answer({ try store.transcript(sessionID: sessionID) }) else {
-            throw fail(ArchiveError.unknownSession(sessionID).description, code: ExitStatus.fatal)
+            throw fail(ArchiveError.unknownSession(sessionID), code: ExitStatus.fatal)
         }
         if let onlyRun {
             guard let only = transcript.runs.first(where: { $0.index + 1 == onlyRun }) else {

@@ -38,7 +38,7 @@ struct StatusCommand: ParsableCommand {
         }
         if !problems.isEmpty {
             problems.prefix(20).forEach { Terminal.standardError.writeLine("archive: integrity: \($0)") }
-            throw ExitCode(ExitStatus.fatal)
+            throw ArchiveFailure.exit(ExitStatus.fatal)
         }
     }
 

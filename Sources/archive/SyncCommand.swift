@@ -63,7 +63,7 @@ struct SyncCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let key: APIKeySource.Key
         do { key = try APIKeySource.resolve(file: apiKeyFile, environment: environment) } catch {
-            throw fail(error.description, code: ExitStatus.fatal)
+            throw fail(error, code: ExitStatus.fatal)
         }
         let saved = CommandLineConfig.loaded.sync
         let base = baseURL ?? environment["LLAMA_CLOUD_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? saved.baseURL
@@ -99,14 +99,28 @@ struct SyncCommand: AsyncParsableCommand {
         }
         if summary.status == .partial {
             Terminal.standardError.writeLine("archive: \(summary.failed) failed; details: archive status --db \(location.path)")
-            throw ExitCode(ExitStatus.partial)
+            throw ArchiveFailure.exit(ExitStatus.partial)
         }
     }
 }
 
 /// The API key, from the environment or a file; never printed.
 enum APIKeySource {
-    struct Failure: Error, CustomStringConvertible { let description: String }
+    enum Failure: Error, CustomStringConvertible {
+        case unreadable(file: String)
+        case empty(file: String)
+        case severalLines(file: String)
+        case none
+
+        var description: String {
+            switch self {
+            case .unreadable(let file): "cannot read the API key file \(file)"
+            case .empty(let file): "the API key file \(file) is empty"
+            case .severalLines(let file): "the API key file \(file) holds more than one line"
+            case .none: "no API key: set LLAMA_CLOUD_API_KEY or pass --api-key-file"
+            }
+        }
+    }
 
     /// The key and where it came from (`--api-key-file PATH` or the variable's name).
     struct Key {
@@ -117,7 +131,7 @@ enum APIKeySource {
     static func resolve(file: String?, environment: [String: String]) throws(Failure) -> Key {
         if let file {
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw Failure(description: "cannot read the API key file \(file)")
+                throw .unreadable(file: file)
             }
             if let attributes = try? FileManager.default.attributesOfItem(atPath: file),
                let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
@@ -125,9 +139,9 @@ enum APIKeySource {
                     "archive: warning: \(file) is readable by others (mode \(String(mode, radix: 8))); chmod 600 it")
             }
             let key = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !key.isEmpty else { throw Failure(description: "the API key file \(file) is empty") }
+            guard !key.isEmpty else { throw .empty(file: file) }
             guard !key.contains(where: \.isNewline) else {
-                throw Failure(description: "the API key file \(file) holds more than one line")
+                throw .severalLines(file: file)
             }
             return Key(value: key, source: "--api-key-file \(file)")
         }
@@ -136,6 +150,6 @@ enum APIKeySource {
                 return Key(value: key, source: name)
             }
         }
-        throw Failure(description: "no API key: set LLAMA_CLOUD_API_KEY or pass --api-key-file")
+        throw .none
     }
 }

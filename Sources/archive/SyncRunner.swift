@@ -39,7 +39,7 @@ enum SyncRunner {
         let engine = SyncEngine(store: store, client: client, options: options) { progressLine.update($0) }
         defer { progressLine.clear() }
         do { return try await store.closing { _ in try await engine.run() } } catch let error as SyncFatalError {
-            throw Failure(error.message, summary: error.summary)
+            throw Failure(ErrorWords.line(error), summary: error.summary)
         } catch {
             throw Failure("\(error)")
         }
@@ -68,8 +68,8 @@ enum SyncRunner {
 /// The writers' lock on an archive; exit 75 when another holds it.
 func lockArchive(_ path: String) throws -> ArchiveLock {
     do { return try ArchiveLock(archivePath: path) } catch {
-        if case .held = error { throw fail(error.description, code: ExitStatus.locked) }
-        throw fail(error.description, code: ExitStatus.fatal)
+        if case .held = error { throw fail(error, code: ExitStatus.locked) }
+        throw fail(error, code: ExitStatus.fatal)
     }
 }
 

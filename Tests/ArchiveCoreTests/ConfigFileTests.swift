@@ -5,7 +5,7 @@ import Testing
 /// The config file is TOML 1.0 (the reader's own tests compare it with
 /// Python's tomllib); these are the config's own rules on top of it.
 @Suite struct ConfigFileTests {
-    static func parse(_ text: String) throws(ArchiveConfig.Failure) -> ArchiveConfig {
+    static func parse(_ text: String) throws(SettingsFileError) -> ArchiveConfig {
         try ArchiveConfig.parse(Array(text.utf8), path: "config.toml")
     }
 
@@ -69,7 +69,7 @@ import Testing
         #expect(Self.failure("tz = \"UTC\"\ntz = \"UTC\"\n") == "config.toml:2: tz is defined twice")
         var invalid = Array("# one\n# two\ndb = \"x\"\n".utf8)
         invalid[invalid.count - 3] = 0xFF
-        #expect(throws: ArchiveConfig.Failure(description: "config.toml:3: the text is not UTF-8")) { try ArchiveConfig.parse(invalid, path: "config.toml") }
+        #expect(throws: SettingsFileError.fault(path: "config.toml", line: 3, place: nil, message: "the text is not UTF-8")) { try ArchiveConfig.parse(invalid, path: "config.toml") }
     }
 
     @Test func anAPIKeyInTheFileIsRefusedWithoutShowingIt() {

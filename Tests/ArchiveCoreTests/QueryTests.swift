@@ -83,14 +83,15 @@ extension QueryTable {
     }
 
     @Test func refusesBadDatesAndZonesInOneLine() {
-        #expect(throws: TimeWindow.Failure(description: "unknown time zone \"Mars/Olympus\" (use an IANA name such as Europe/Berlin)")) {
+        #expect(throws: TimeWindowError.unknownZone("Mars/Olympus")) {
             try TimeWindow(since: nil, until: nil, zone: "Mars/Olympus")
         }
         for bad in ["2026-02-30", "yesterday", "2026/03/01", "7y", "20261301", "2026-13", "2026-1", "26-09"] {
-            let error = #expect(throws: TimeWindow.Failure.self) { try TimeWindow(since: bad, until: nil, zone: "UTC") }
-            #expect(error?.description.hasPrefix("--since \"\(bad)\" is not a date") == true)
+            #expect(throws: TimeWindowError.notADate(.since, bad)) { try TimeWindow(since: bad, until: nil, zone: "UTC") }
         }
-        #expect(throws: TimeWindow.Failure.self) { try TimeWindow(since: "2026-03-02", until: "2026-03-01", zone: "UTC") }
+        #expect(throws: TimeWindowError.startNotBeforeEnd(since: "2026-03-02", until: "2026-03-01")) {
+            try TimeWindow(since: "2026-03-02", until: "2026-03-01", zone: "UTC")
+        }
     }
 }
 
@@ -220,12 +221,12 @@ extension QueryTable {
         #expect(try Pricing.load(path: json) == fromTOML)
         let bad = folder.path("bad.toml")
         try "[[rates]]\ninput = 3\nouptut = 15\n".write(toFile: bad, atomically: true, encoding: .utf8)
-        #expect(throws: Pricing.Failure(description: "\(bad):3: unknown key ouptut in [[rates]] (expected from, project, input, output)")) {
+        #expect(throws: SettingsFileError.fault(path: bad, line: 3, place: nil, message: "unknown key ouptut in [[rates]] (expected from, project, input, output)")) {
             try Pricing.load(path: bad)
         }
         let worse = folder.path("worse.toml")
         try "[[rates]]\ninput = lots\n".write(toFile: worse, atomically: true, encoding: .utf8)
-        #expect(throws: Pricing.Failure(description: "\(worse):2: cannot read the value of input")) { try Pricing.load(path: worse) }
+        #expect(throws: SettingsFileError.fault(path: worse, line: 2, place: nil, message: "cannot read the value of input")) { try Pricing.load(path: worse) }
     }
 }
 
@@ -297,7 +298,7 @@ extension QueryTable {
         #expect(info.rows.count > 10)
         let search = try reader.sql("SELECT count(*) FROM search_index WHERE search_index MATCH 'question'")
         #expect(search.rows == [[.integer(2)]])
-        #expect(throws: ReadOnlySQL.Failure(description: "the statement has 1 parameters; 0 given with --param")) {
+        #expect(throws: ReadOnlySQL.Failure.parameterCount(expected: 1, given: 0)) {
             try reader.sql("SELECT ?")
         }
     }

@@ -43,6 +43,21 @@ import Testing
         server.stop()
     }
 
+    /// The core says what failed; the command line names the flag that fixes it.
+    @Test func aFatalErrorNamesTheFlagThatFixesIt() async throws {
+        let server = try simulator(sessions: 1)
+        let wrong = server.baseURL.absoluteString + "/wrong"
+        let env = ["LLAMA_CLOUD_API_KEY": key]
+        let result = try await ArchiveProcess.run(["sync", "--db", db, "--base-url", wrong, "--max-retries", "0"], environment: env)
+        #expect(result.status == 1)
+        #expect(result.stderr == "archive: the API answered 404 to the listing at \(wrong): is --base-url right?\n", "\(result.stderr)")
+        // The run as recorded keeps the words without the flag.
+        let recorded = try Database(path: db, mode: .readOnly).scalar("SELECT message FROM sync_runs", as: String.self)
+        #expect(recorded == "the API answered 404 to the listing at \(wrong)")
+        let since = try await ArchiveProcess.run(["tokens", "--db", db, "--since", "someday"])
+        #expect(since.status == 64 && since.stderr.hasPrefix("archive: --since \"someday\" is not a date ("))
+    }
+
     @Test func failedSessionsExitTwoAndKeepTheRest() async throws {
         let server = try simulator(sessions: 6)
         let ids = server.service.sessionIDs(project: nil)

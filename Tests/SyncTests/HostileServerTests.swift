@@ -64,7 +64,7 @@ import Testing
         }
         let outcome = try await sync(api.baseURL)
         guard case .failure(let error) = outcome else { Issue.record("a redirected listing must be fatal"); return }
-        #expect(error.message == "the API answered 302 to \(elsewhere.baseURL)/api/v1/chat?steal=1: not followed")
+        #expect(error.description == "the API answered 302 to \(elsewhere.baseURL)/api/v1/chat?steal=1: not followed")
         #expect(error.summary.status == .failed)
         #expect(elsewhere.requests.isEmpty, "the redirect was followed")
         #expect(api.requests.count == 1)
@@ -78,8 +78,8 @@ import Testing
             }
             let outcome = try await sync(api.baseURL)
             guard case .failure(let error) = outcome else { Issue.record("\(status) \(location) was not fatal"); continue }
-            #expect(error.message.hasPrefix("the API answered \(status) to "), "\(error.message)")
-            #expect(error.message.hasSuffix(": not followed"))
+            #expect(error.description.hasPrefix("the API answered \(status) to "), "\(error.description)")
+            #expect(error.description.hasSuffix(": not followed"))
             #expect(api.requests.count == 1, "\(location) was followed")
         }
     }
@@ -183,7 +183,8 @@ import Testing
         }
         let outcome = try await sync(api.baseURL, timeout: 1)
         guard case .failure(let error) = outcome else { Issue.record("\(outcome)"); return }
-        #expect(error.message == "cannot reach \(api.baseURL): no response for /api/v1/chat: timed out after 1 s (--timeout)")
+        #expect(error.description == "cannot reach \(api.baseURL): no response for /api/v1/chat: timed out after 1 s")
+        #expect(error.reason == .unreachable(baseURL: api.baseURL, .transport(path: "/api/v1/chat", failure: .timedOut(seconds: 1))))
         for _ in 0..<800 where stayed.value == 0 { try await Task.sleep(nanoseconds: 50_000_000) }  // 40 s at most
         let seconds = Double(stayed.value) / 1000
         #expect(seconds < TestTime.seconds(10), "the client stayed \(seconds) s; the server drips for 30 s")
@@ -247,7 +248,7 @@ import Testing
         guard case .success(let summary) = outcome else { Issue.record("\(outcome)"); return }
         #expect(summary.new == 1 && summary.failed == 2)
         for failure in try failures() {
-            #expect(failure.hasSuffix("|-|no response for /api/v1/chat/\(failure.prefix { $0 != "|" }): response larger than 4000 bytes (--max-response-mb)"),
+            #expect(failure.hasSuffix("|-|no response for /api/v1/chat/\(failure.prefix { $0 != "|" }): response larger than 4000 bytes"),
                     "\(failure)")
         }
     }
@@ -276,7 +277,8 @@ import Testing
         let api = try ScriptedHTTPServer { _, connection in connection.respond(status: 404, json: #"{"detail":"Not Found"}"#) }
         let outcome = try await sync(api.baseURL + "/wrong")
         guard case .failure(let error) = outcome else { Issue.record("\(outcome)"); return }
-        #expect(error.message == "the API answered 404 to the listing at \(api.baseURL)/wrong: is --base-url right?")
+        #expect(error.description == "the API answered 404 to the listing at \(api.baseURL)/wrong")
+        #expect(error.reason == .listingNotFound(baseURL: api.baseURL + "/wrong"))
         #expect(api.requests.map(\.path) == ["/wrong/api/v1/chat"])
     }
 
@@ -349,7 +351,7 @@ final class Counter: @unchecked Sendable {
         let error = await #expect(throws: SyncFatalError.self) {
             _ = try await SyncEngine(store: store, client: client, options: SyncOptions()).run()
         }
-        let message = try #require(error?.message)
+        let message = try #require(error?.description)
         #expect(message.hasPrefix("cannot reach \(base): no response for /api/v1/chat: untrusted TLS certificate ("), "\(message)")
         #expect(client.requestCount == 1, "a certificate problem is not retried")
     }

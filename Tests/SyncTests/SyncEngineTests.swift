@@ -167,7 +167,7 @@ import Testing
         let error = await #expect(throws: SyncFatalError.self) {
             _ = try await SyncEngine(store: store, client: client, options: SyncOptions()).run()
         }
-        #expect(error?.message.contains("cannot reach http://127.0.0.1:9") == true)
+        #expect(error?.description.contains("cannot reach http://127.0.0.1:9") == true)
     }
 }
 

@@ -27,10 +27,6 @@ public struct ArchiveConfig: Sendable, Equatable {
         public var organizationID: String?
     }
 
-    public struct Failure: Error, CustomStringConvertible, Equatable {
-        public let description: String
-    }
-
     public init() {}
 
     /// Where the file is looked for.
@@ -40,39 +36,35 @@ public struct ArchiveConfig: Sendable, Equatable {
 
     /// The file's settings; none when there is no file. A file that cannot be
     /// read or holds anything else fails naming the file and line.
-    public static func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws(Failure) -> ArchiveConfig {
+    public static func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws(SettingsFileError) -> ArchiveConfig {
         let path = path(environment: environment)
         guard FileManager.default.fileExists(atPath: path) else { return ArchiveConfig() }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw Failure(description: "\(path): cannot read the config file")
+            throw .unreadable(path: path, kind: .config)
         }
         return try parse(Array(data), path: path)
     }
 
-    static func parse(_ bytes: [UInt8], path: String) throws(Failure) -> ArchiveConfig {
-        do throws(TOMLFields.Failure) {
-            let file = try TOMLFields.read(bytes, path: path)
-            try file.refuseSecrets()
-            try file.subtable("sync")?.refuseSecrets()
-            try file.allowOnly(["db", "tz", "sync", "rates"], expected: "db, tz, [sync], [[rates]]")
-            var config = ArchiveConfig()
-            config.db = try file.nonEmptyString("db")
-            if let zone = try file.nonEmptyString("tz") {
-                guard TimeZone(identifier: zone) != nil else {
-                    throw file.failure(line: file.table["tz"]!.line, "unknown time zone \"\(zone)\" (use an IANA name such as Europe/Berlin)")
-                }
-                config.tz = zone
+    static func parse(_ bytes: [UInt8], path: String) throws(SettingsFileError) -> ArchiveConfig {
+        let file = try TOMLFields.read(bytes, path: path)
+        try file.refuseSecrets()
+        try file.subtable("sync")?.refuseSecrets()
+        try file.allowOnly(["db", "tz", "sync", "rates"], expected: "db, tz, [sync], [[rates]]")
+        var config = ArchiveConfig()
+        config.db = try file.nonEmptyString("db")
+        if let zone = try file.nonEmptyString("tz") {
+            guard TimeZone(identifier: zone) != nil else {
+                throw file.failure(line: file.table["tz"]!.line, "unknown time zone \"\(zone)\" (use an IANA name such as Europe/Berlin)")
             }
-            if let sync = try file.subtable("sync") {
-                try sync.allowOnly(["base_url", "projects", "organization_id"], expected: "base_url, projects, organization_id")
-                config.sync.baseURL = try sync.nonEmptyString("base_url")
-                config.sync.organizationID = try sync.nonEmptyString("organization_id")
-                config.sync.projects = try sync.nonEmptyStrings("projects", meaning: "project ids") ?? []
-            }
-            config.pricing = try Pricing.rates(in: file)
-            return config
-        } catch {
-            throw Failure(description: error.description)
+            config.tz = zone
         }
+        if let sync = try file.subtable("sync") {
+            try sync.allowOnly(["base_url", "projects", "organization_id"], expected: "base_url, projects, organization_id")
+            config.sync.baseURL = try sync.nonEmptyString("base_url")
+            config.sync.organizationID = try sync.nonEmptyString("organization_id")
+            config.sync.projects = try sync.nonEmptyStrings("projects", meaning: "project ids") ?? []
+        }
+        config.pricing = try Pricing.rates(in: file)
+        return config
     }
 }

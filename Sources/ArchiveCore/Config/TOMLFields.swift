@@ -9,33 +9,29 @@ struct TOMLFields {
     /// How messages name the table: nil for the top of the file, else `[sync]` or `[[rates]]`.
     let name: String?
 
-    struct Failure: Error, Equatable {
-        let description: String
-    }
-
     /// A file's tables, or its first fault as `path:line: message`.
-    static func read(_ bytes: [UInt8], path: String) throws(Failure) -> TOMLFields {
+    static func read(_ bytes: [UInt8], path: String) throws(SettingsFileError) -> TOMLFields {
         do {
             return TOMLFields(table: try TOMLReader.parse(fileContents: bytes), path: path, name: nil)
         } catch {
-            throw Failure(description: "\(path):\(error.line): \(error.message)")
+            throw .fault(path: path, line: error.line, place: nil, message: error.message)
         }
     }
 
     /// A fault at a line of the file; at line 0 (a table read from JSON,
     /// which has no lines) the table's name says where instead.
-    func failure(line: Int, _ message: String) -> Failure {
-        Failure(description: line > 0 ? "\(path):\(line): \(message)" : "\(path): \(name ?? "the file"): \(message)")
+    func failure(line: Int, _ message: String) -> SettingsFileError {
+        .fault(path: path, line: line > 0 ? line : nil, place: line > 0 ? nil : name, message: message)
     }
 
-    func failure(_ entry: TOMLTable.Entry, _ message: String) -> Failure {
+    func failure(_ entry: TOMLTable.Entry, _ message: String) -> SettingsFileError {
         failure(line: entry.line, "\(TOMLReader.display([entry.key])) \(message)")
     }
 
     /// An API key is never kept in a config file (it would be one more copy
     /// on disk, and in every backup of the home folder): a key whose name says
     /// it holds a secret is refused without its value being read or shown.
-    func refuseSecrets() throws(Failure) {
+    func refuseSecrets() throws(SettingsFileError) {
         for entry in table.entries {
             let name = entry.key.lowercased()
             guard ["key", "token", "secret", "password"].contains(where: { name.contains($0) }) else { continue }
@@ -45,26 +41,26 @@ struct TOMLFields {
     }
 
     /// Refuses the first key not in `known`, listing what is expected.
-    func allowOnly(_ known: [String], expected: String) throws(Failure) {
+    func allowOnly(_ known: [String], expected: String) throws(SettingsFileError) {
         for entry in table.entries where !known.contains(where: { $0.sameBytes(as: entry.key) }) {
             throw failure(line: entry.line, "unknown key \(TOMLReader.display([entry.key]))\(entry.line > 0 ? name.map { " in \($0)" } ?? "" : "") (expected \(expected))")
         }
     }
 
-    func nonEmptyString(_ key: String) throws(Failure) -> String? {
+    func nonEmptyString(_ key: String) throws(SettingsFileError) -> String? {
         guard let entry = table[key] else { return nil }
         guard case .string(let text) = entry.value, !text.isEmpty else { throw failure(entry, "must be a non-empty string") }
         return text
     }
 
-    func string(_ key: String) throws(Failure) -> String? {
+    func string(_ key: String) throws(SettingsFileError) -> String? {
         guard let entry = table[key] else { return nil }
         guard case .string(let text) = entry.value else { throw failure(entry, "must be a string, not \(entry.value.typeName)") }
         return text
     }
 
     /// An integer or a float, as a Double.
-    func number(_ key: String) throws(Failure) -> (value: Double, entry: TOMLTable.Entry)? {
+    func number(_ key: String) throws(SettingsFileError) -> (value: Double, entry: TOMLTable.Entry)? {
         guard let entry = table[key] else { return nil }
         switch entry.value {
         case .integer(let number): return (Double(number), entry)
@@ -73,7 +69,7 @@ struct TOMLFields {
         }
     }
 
-    func nonEmptyStrings(_ key: String, meaning: String) throws(Failure) -> [String]? {
+    func nonEmptyStrings(_ key: String, meaning: String) throws(SettingsFileError) -> [String]? {
         guard let entry = table[key] else { return nil }
         guard case .array(let items) = entry.value else { throw failure(entry, "must be an array of \(meaning)") }
         var strings: [String] = []
@@ -85,14 +81,14 @@ struct TOMLFields {
     }
 
     /// `[name]`, or `name.key = …` dotted keys, or `name = { … }`.
-    func subtable(_ key: String) throws(Failure) -> TOMLFields? {
+    func subtable(_ key: String) throws(SettingsFileError) -> TOMLFields? {
         guard let entry = table[key] else { return nil }
         guard case .table(let subtable) = entry.value else { throw failure(entry, "must be a table ([\(key)]), not \(entry.value.typeName)") }
         return TOMLFields(table: subtable, path: path, name: "[\(key)]")
     }
 
     /// `[[name]]` tables, or `name = [{ … }, …]`.
-    func arrayOfTables(_ key: String) throws(Failure) -> [TOMLFields]? {
+    func arrayOfTables(_ key: String) throws(SettingsFileError) -> [TOMLFields]? {
         guard let entry = table[key] else { return nil }
         guard case .array(let items) = entry.value else { throw failure(entry, "must be an array of tables ([[\(key)]]), not \(entry.value.typeName)") }
         var tables: [TOMLFields] = []

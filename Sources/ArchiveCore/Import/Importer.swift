@@ -32,7 +32,18 @@ public final class Importer {
         }
     }
 
-    public struct Failure: Error, CustomStringConvertible { public let description: String }
+    public enum Failure: Error, CustomStringConvertible, Equatable {
+        case noSuchPath(String)
+        /// Reading stopped (a file that cannot be read); `message` names it.
+        case reading(String)
+
+        public var description: String {
+            switch self {
+            case .noSuchPath(let path): "\(path): no such file or folder"
+            case .reading(let message): message
+            }
+        }
+    }
 
     /// How far an import has come, for a progress line.
     public struct Progress: Sendable {
@@ -137,7 +148,7 @@ public final class Importer {
                 fail(message)
             case .fatal(let message):
                 try saver.commit()
-                throw Failure(description: message)
+                throw Failure.reading(message)
             }
         }
         try saver.commit()
@@ -147,7 +158,7 @@ public final class Importer {
         if path == "-" { return ["-"] }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw Failure(description: "\(path): no such file or folder")
+            throw Failure.noSuchPath(path)
         }
         guard isDirectory.boolValue else { return [path] }
         guard let walker = FileManager.default.enumerator(atPath: path) else { return [] }

@@ -13,10 +13,6 @@ public struct Pricing: Sendable, Equatable {
         public var output: Double
     }
 
-    public struct Failure: Error, CustomStringConvertible, Equatable {
-        public let description: String
-    }
-
     /// In the order the file gives them.
     public let rates: [Rate]
 
@@ -51,29 +47,29 @@ public struct Pricing: Sendable, Equatable {
 
     /// Reads a pricing file: JSON (`{"rates": [{...}]}` or a bare array) or TOML (`[[rates]]` tables).
     /// Each rate has `input` and `output` (USD per million tokens), optional `from` and `project`.
-    public static func load(path: String) throws(Failure) -> Pricing {
+    public static func load(path: String) throws(SettingsFileError) -> Pricing {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw Failure(description: "cannot read the pricing file \(path)")
+            throw .unreadable(path: path, kind: .pricing)
         }
         let bytes = Array(data)
         let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...]
         let first = body.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
         let second = body.drop { ![0x20, 0x09, 0x0A, 0x0D].contains($0) == false }.dropFirst().first
         if first == UInt8(ascii: "{") || (first == UInt8(ascii: "[") && second != UInt8(ascii: "[")) {
-            guard let text = String(validating: body, as: UTF8.self) else { throw Failure(description: "\(path): the pricing file is not UTF-8") }
+            guard let text = String(validating: body, as: UTF8.self) else { throw .fault(path: path, line: nil, place: nil, message: "the pricing file is not UTF-8") }
             return try fromJSON(text, path: path)
         }
         return try fromTOML(bytes, path: path)
     }
 
     /// A pricing file in JSON: its rates are read by the same rules as TOML's.
-    static func fromJSON(_ text: String, path: String) throws(Failure) -> Pricing {
+    static func fromJSON(_ text: String, path: String) throws(SettingsFileError) -> Pricing {
         let value: JSONValue
         do { value = try JSONParser.parse(text) } catch {
-            throw Failure(description: "\(path):\(error.line): \(error.message)")
+            throw .fault(path: path, line: error.line, place: nil, message: error.message)
         }
         guard let list = value.arrayValue ?? value["rates"]?.arrayValue else {
-            throw Failure(description: "\(path): expected {\"rates\": [...]} or an array of rates")
+            throw .fault(path: path, line: nil, place: nil, message: "expected {\"rates\": [...]} or an array of rates")
         }
         func toml(_ value: JSONValue) -> TOMLValue? {
             switch value {
@@ -87,41 +83,33 @@ public struct Pricing: Sendable, Equatable {
             }, line: 0))
             }
         }
-        do throws(TOMLFields.Failure) {
-            let tables = try list.enumerated().map { index, item throws(TOMLFields.Failure) in
-                guard case .table(let table)? = toml(item) else { throw TOMLFields.Failure(description: "\(path): rate \(index + 1) is not an object") }
-                return TOMLFields(table: table, path: path, name: "rate \(index + 1)")
-            }
-            return Pricing(rates: try tables.map(rate))
-        } catch {
-            throw Failure(description: error.description)
+        let tables = try list.enumerated().map { index, item throws(SettingsFileError) in
+            guard case .table(let table)? = toml(item) else { throw SettingsFileError.fault(path: path, line: nil, place: "rate \(index + 1)", message: "not an object") }
+            return TOMLFields(table: table, path: path, name: "rate \(index + 1)")
         }
+        return Pricing(rates: try tables.map(rate))
     }
 
     /// A pricing file in TOML: `[[rates]]` and nothing else.
-    static func fromTOML(_ bytes: [UInt8], path: String) throws(Failure) -> Pricing {
-        do throws(TOMLFields.Failure) {
-            let file = try TOMLFields.read(bytes, path: path)
-            if let other = file.table.entries.first(where: { !$0.key.sameBytes(as: "rates") }) {
-                throw file.failure(line: other.line, "expected [[rates]], not \(TOMLReader.display([other.key]))")
-            }
-            guard let pricing = try rates(in: file) else { throw TOMLFields.Failure(description: "\(path): no [[rates]] in the file") }
-            return pricing
-        } catch {
-            throw Failure(description: error.description)
+    static func fromTOML(_ bytes: [UInt8], path: String) throws(SettingsFileError) -> Pricing {
+        let file = try TOMLFields.read(bytes, path: path)
+        if let other = file.table.entries.first(where: { !$0.key.sameBytes(as: "rates") }) {
+            throw file.failure(line: other.line, "expected [[rates]], not \(TOMLReader.display([other.key]))")
         }
+        guard let pricing = try rates(in: file) else { throw SettingsFileError.fault(path: path, line: nil, place: nil, message: "no [[rates]] in the file") }
+        return pricing
     }
 
     /// The `[[rates]]` of a pricing file or the config file; nil when it has none.
-    static func rates(in file: TOMLFields) throws(TOMLFields.Failure) -> Pricing? {
+    static func rates(in file: TOMLFields) throws(SettingsFileError) -> Pricing? {
         guard let tables = try file.arrayOfTables("rates"), !tables.isEmpty else { return nil }
         return Pricing(rates: try tables.map(rate))
     }
 
     /// One rate: `input` and `output` prices, an optional `from` and `project`.
-    private static func rate(_ table: TOMLFields) throws(TOMLFields.Failure) -> Rate {
+    private static func rate(_ table: TOMLFields) throws(SettingsFileError) -> Rate {
         try table.allowOnly(["from", "project", "input", "output"], expected: "from, project, input, output")
-        func price(_ key: String) throws(TOMLFields.Failure) -> Double {
+        func price(_ key: String) throws(SettingsFileError) -> Double {
             guard let (value, entry) = try table.number(key) else {
                 throw table.failure(line: table.table.line, "[[rates]] needs \(key), a price in USD per million tokens")
             }

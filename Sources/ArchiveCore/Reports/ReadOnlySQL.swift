@@ -5,7 +5,20 @@ import SQLiteCore
 /// connection is read-only, `query_only` is on, and an authorizer allows only
 /// reading: no writes, no ATTACH, no PRAGMA that sets anything.
 public enum ReadOnlySQL {
-    public struct Failure: Error, CustomStringConvertible, Equatable { public let description: String }
+    public enum Failure: Error, CustomStringConvertible, Equatable {
+        /// The statement would write, attach, or set state.
+        case refused(String)
+        case failed(String)
+        case parameterCount(expected: Int, given: Int)
+
+        public var description: String {
+            switch self {
+            case .refused(let reason): "refused: the archive is read-only here (\(reason))"
+            case .failed(let message): message
+            case let .parameterCount(expected, given): "the statement has \(expected) parameters; \(given) given"
+            }
+        }
+    }
 
     static let readablePragmas: Set<String> = [  // our own names
         "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo", "foreign_key_list",
@@ -43,14 +56,14 @@ public enum ReadOnlySQL {
         let statement: Statement
         do { statement = try database.prepare(sql) } catch let error as SQLiteError {
             if case .notAuthorized = error.resultCode {
-                throw Failure(description: "refused: the archive is read-only here (\(error.message))")
+                throw Failure.refused(error.message)
             }
-            throw Failure(description: error.message)
+            throw Failure.failed(error.message)
         } catch {
-            throw Failure(description: "\(error)")
+            throw Failure.failed("\(error)")
         }
         guard statement.parameterCount == parameters.count else {
-            throw Failure(description: "the statement has \(statement.parameterCount) parameters; \(parameters.count) given with --param")
+            throw Failure.parameterCount(expected: statement.parameterCount, given: parameters.count)
         }
         do {
             for (offset, text) in parameters.enumerated() {
@@ -76,11 +89,11 @@ public enum ReadOnlySQL {
                 })
             }
         } catch let error as SQLiteError {
-            throw Failure(description: error.message)
+            throw Failure.failed(error.message)
         } catch let error as Failure {
             throw error
         } catch {
-            throw Failure(description: "\(error)")
+            throw Failure.failed("\(error)")
         }
     }
 
@@ -114,7 +127,7 @@ extension ArchiveReader {
             // Connect the search index first: its constructor's own bookkeeping would be refused below.
             try database.execute("SELECT count(*) FROM (SELECT rowid FROM search_index LIMIT 0)")
         } catch {
-            throw ReadOnlySQL.Failure(description: "\(error)")
+            throw ReadOnlySQL.Failure.failed("\(error)")
         }
         database.setAuthorizer(ReadOnlySQL.verdict)
         defer {

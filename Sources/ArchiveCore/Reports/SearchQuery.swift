@@ -11,7 +11,17 @@ public struct SearchQuery {
     public var limit = 20
     public var highlight: (open: String, close: String) = ("[", "]")
 
-    public struct Failure: Error, CustomStringConvertible, Equatable { public let description: String }
+    public enum Failure: Error, CustomStringConvertible, Equatable {
+        case nothingToSearch(String)
+        case invalidSyntax(String)
+
+        public var description: String {
+            switch self {
+            case .nothingToSearch(let text): "nothing to search for in \"\(text)\""
+            case .invalidSyntax(let message): "invalid search syntax: \(message)"
+            }
+        }
+    }
 
     public init(text: String) { self.text = text }
 
@@ -39,7 +49,7 @@ public struct SearchQuery {
             match = text
         } else {
             guard let query = Self.ftsQuery(plainWords: text) else {
-                throw Failure(description: "nothing to search for in \"\(text)\"")
+                throw Failure.nothingToSearch(text)
             }
             match = query
         }
@@ -82,7 +92,7 @@ public struct SearchQuery {
                 }
             }
         } catch let error as SQLiteError where rawFTS {
-            throw Failure(description: "invalid search syntax: \(error.message)")
+            throw Failure.invalidSyntax(error.message)
         }
         return table
     }

@@ -10,28 +10,27 @@ public struct TimeWindow: Sendable, Equatable {
     public let until: String?
     public let zone: TimeZone
 
-    public struct Failure: Error, CustomStringConvertible, Equatable {
-        public let description: String
-    }
+    /// Which end of the window a date bounds.
+    public enum Bound: String, Sendable { case since, until }
 
     /// Accepts `YYYY-MM-DD`, `YYYYMMDD`, `YYYY-MM`, a full ISO 8601 time, or a
     /// span back from now (`90m`, `24h`, `7d`, `2w`). Dates and months start at
     /// midnight in `zone`; an `--until` date or month includes the whole of it.
     /// A span starts on the quarter hour (the reports' rollups are kept by
     /// quarter hour, so that a span costs what a date does).
-    public init(since: String?, until: String?, zone: String?, now: Date = Date()) throws(Failure) {
+    public init(since: String?, until: String?, zone: String?, now: Date = Date()) throws(TimeWindowError) {
         let timeZone: TimeZone
         if let zone {
-            guard let named = TimeZone(identifier: zone) else { throw Failure(description: "unknown time zone \"\(zone)\" (use an IANA name such as Europe/Berlin)") }
+            guard let named = TimeZone(identifier: zone) else { throw .unknownZone(zone) }
             timeZone = named
         } else {
             timeZone = TimeZone.current
         }
         self.zone = timeZone
-        self.since = try since.map { text throws(Failure) in try Self.bound(text, option: "--since", zone: timeZone, now: now, endOfDay: false) }
-        self.until = try until.map { text throws(Failure) in try Self.bound(text, option: "--until", zone: timeZone, now: now, endOfDay: true) }
+        self.since = try since.map { text throws(TimeWindowError) in try Self.bound(text, .since, zone: timeZone, now: now, endOfDay: false) }
+        self.until = try until.map { text throws(TimeWindowError) in try Self.bound(text, .until, zone: timeZone, now: now, endOfDay: true) }
         if let start = self.since, let end = self.until, start >= end {
-            throw Failure(description: "--since \(since!) is not before --until \(until!)")
+            throw .startNotBeforeEnd(since: since!, until: until!)
         }
     }
 
@@ -56,7 +55,7 @@ public struct TimeWindow: Sendable, Equatable {
         projects.isEmpty ? nil : JSONValue.array(projects.map(JSONValue.string)).serialized
     }
 
-    static func bound(_ text: String, option: String, zone: TimeZone, now: Date, endOfDay: Bool) throws(Failure) -> String {
+    static func bound(_ text: String, _ bound: Bound, zone: TimeZone, now: Date, endOfDay: Bool) throws(TimeWindowError) -> String {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let span = relativeSpan(trimmed) {
             let start = (now.timeIntervalSince1970 - span) / 900
@@ -77,7 +76,7 @@ public struct TimeWindow: Sendable, Equatable {
             let offset = zone.secondsFromGMT(for: local.addingTimeInterval(-Double(zone.secondsFromGMT(for: local))))
             return Timestamp.format(date: local.addingTimeInterval(-Double(offset)))
         }
-        throw Failure(description: "\(option) \"\(text)\" is not a date (YYYY-MM-DD, YYYYMMDD, a month YYYY-MM, an ISO 8601 time, or a span such as 7d, 24h, 2w)")
+        throw .notADate(bound, text)
     }
 
     static func relativeSpan(_ text: String) -> Double? {
@@ -127,5 +126,24 @@ public struct TimeWindow: Sendable, Equatable {
         let naive = Date(timeIntervalSince1970: Double(seconds))
         let guess = naive.addingTimeInterval(-Double(zone.secondsFromGMT(for: naive)))
         return naive.addingTimeInterval(-Double(zone.secondsFromGMT(for: guess)))
+    }
+}
+
+/// A time window that cannot be made, in words without the command line's
+/// flags (the CLI names them).
+public enum TimeWindowError: Error, Equatable, CustomStringConvertible {
+    case unknownZone(String)
+    case notADate(TimeWindow.Bound, String)
+    case startNotBeforeEnd(since: String, until: String)
+
+    /// The forms a bound may take.
+    public static let dateForms = "YYYY-MM-DD, YYYYMMDD, a month YYYY-MM, an ISO 8601 time, or a span such as 7d, 24h, 2w"
+
+    public var description: String {
+        switch self {
+        case .unknownZone(let zone): "unknown time zone \"\(zone)\" (use an IANA name such as Europe/Berlin)"
+        case let .notADate(bound, text): "the \(bound.rawValue) date \"\(text)\" is not a date (\(Self.dateForms))"
+        case let .startNotBeforeEnd(since, until): "the start \(since) is not before the end \(until)"
+        }
     }
 }

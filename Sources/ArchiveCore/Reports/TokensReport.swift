@@ -51,13 +51,20 @@ public struct TokensReport {
     }
 
     /// Parses `day`, `project,day` and the like: one key or two different ones.
-    public static func groupings(from text: String) throws(TimeWindow.Failure) -> [Grouping] {
+    /// Grouping keys that are not one key or two different ones.
+    public struct GroupingError: Error, Equatable, CustomStringConvertible {
+        public let text: String
+        public static let expected = "one key or two different ones of day, week, month, project, index, session "
+            + "(at most one of day, week, month), such as project,day"
+        public var description: String { "grouping \"\(text)\": \(Self.expected)" }
+    }
+
+    public static func groupings(from text: String) throws(GroupingError) -> [Grouping] {
         let names = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         let keys = names.compactMap(Grouping.init(rawValue:))
         guard keys.count == names.count, (1...2).contains(keys.count), Set(keys).count == keys.count,
               keys.filter(\.isTime).count < 2 else {
-            throw TimeWindow.Failure(description: "--by \"\(text)\": one key or two different ones of day, week, month, project, index, "
-                                     + "session (at most one of day, week, month), such as project,day")
+            throw GroupingError(text: text)
         }
         return keys
     }

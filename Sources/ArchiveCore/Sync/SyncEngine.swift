@@ -52,9 +52,34 @@ public struct SyncProgress: Sendable {
 /// be reached or redirects, or the archive cannot be written. `summary` is the
 /// run as recorded (status `failed`).
 public struct SyncFatalError: Error, CustomStringConvertible {
-    public let message: String
+    public enum Reason: Sendable, Equatable {
+        /// The archive could not be opened or written.
+        case archive(ArchiveError)
+        /// The API refused the run: the key, a redirect, a request it cannot make.
+        case api(APIError)
+        /// The listing answered 404 at this base URL.
+        case listingNotFound(baseURL: String)
+        /// No answer at all from this base URL before anything was listed.
+        case unreachable(baseURL: String, APIError)
+    }
+
+    public let reason: Reason
     public var summary = SyncSummary()
-    public var description: String { message }
+
+    public init(_ reason: Reason, summary: SyncSummary = SyncSummary()) {
+        self.reason = reason
+        self.summary = summary
+    }
+
+    /// In words without the command line's flags (the CLI adds them).
+    public var description: String {
+        switch reason {
+        case .archive(let error): error.description
+        case .api(let error): error.description
+        case .listingNotFound(let url): "the API answered 404 to the listing at \(url)"
+        case let .unreachable(url, error): "cannot reach \(url): \(error)"
+        }
+    }
 }
 
 /// Lists every page of each project and retrieves the sessions that are new
@@ -70,7 +95,7 @@ public final class SyncEngine {
     private var summary = SyncSummary()
     private var progress = SyncProgress()
     private let started = Date()
-    private var fatal: String?
+    private var fatal: SyncFatalError.Reason?
     private var hashKey: SourceHash.Key?
 
     public init(store: ArchiveWriter, client: ChatAPIClient, options: SyncOptions,
@@ -85,7 +110,7 @@ public final class SyncEngine {
         case session(NormalizedSession, project: String?)
         case gone(sessionID: String)
         case failed(sessionID: String, project: String?, status: Int?, message: String)
-        case fatal(String)
+        case fatal(SyncFatalError.Reason)
     }
 
     public func run() async throws -> SyncSummary {
@@ -94,7 +119,7 @@ public final class SyncEngine {
             summary.runID = try store.beginRun(source: client.baseURL.absoluteString,
                                                projects: JSONValue.array(projects).serialized, at: Timestamp.now())
         } catch {
-            throw SyncFatalError(message: "cannot write the archive \(store.path): \(error)")
+            throw SyncFatalError(.archive(.cannotWrite(path: store.path, reason: "\(error)")))
         }
         // Whether a listed session changed is asked on a connection of its
         // own, beside the writer thread's.
@@ -102,8 +127,10 @@ public final class SyncEngine {
         do {
             lookup = try ArchiveReader(path: store.path)
             hashKey = try store.reader.sourceHashKey()
+        } catch let error as ArchiveError {
+            throw SyncFatalError(.archive(error))
         } catch {
-            throw SyncFatalError(message: "\(error)")
+            throw SyncFatalError(.archive(.unusableArchive(path: store.path, reason: "\(error)")))
         }
         let (counts, failure) = await SyncWriter.running(store: store, runID: summary.runID, organizationID: options.organizationID,
                                                          capacity: max(1, options.concurrency)) { writer in
@@ -111,7 +138,7 @@ public final class SyncEngine {
                 await sync(project: project, writer: writer, lookup: lookup)
             }
         }
-        if fatal == nil, let failure { fatal = failure }
+        if fatal == nil, let failure { fatal = .archive(failure) }
         summary.retrieved = counts.retrieved
         summary.new = counts.saves.new
         summary.updated = counts.saves.updated
@@ -121,16 +148,16 @@ public final class SyncEngine {
         summary.requests = client.requestCount
         summary.seconds = Date().timeIntervalSince(started)
         summary.status = fatal != nil ? .failed : summary.failed > 0 ? .partial : .ok
-        summary.message = fatal
-        try? store.finishRun(summary.runID, summary: summary, message: fatal, at: Timestamp.now())
+        summary.message = fatal.map { SyncFatalError($0).description }
+        try? store.finishRun(summary.runID, summary: summary, message: summary.message, at: Timestamp.now())
         report()
-        if let fatal { throw SyncFatalError(message: fatal, summary: summary) }
+        if let fatal { throw SyncFatalError(fatal, summary: summary) }
         return summary
     }
 
     /// Ends the run at the first fatal error: nothing more is scheduled or retried.
-    private func stop(_ message: String) {
-        if fatal == nil { fatal = message }
+    private func stop(_ reason: SyncFatalError.Reason) {
+        if fatal == nil { fatal = reason }
         client.stopRetrying()
     }
 
@@ -158,7 +185,7 @@ public final class SyncEngine {
                 case .gone(let id): submit(.gone(sessionID: id), to: writer)
                 case let .failed(id, project, status, message):
                     submit(.failure(sessionID: id, project: project, status: status, message: message), to: writer)
-                case .fatal(let message): stop(message)
+                case .fatal(let reason): stop(reason)
                 }
                 report()
             }
@@ -175,11 +202,11 @@ public final class SyncEngine {
                 } catch {
                     switch error {
                     case .authentication, .redirect, .invalidRequest:
-                        stop(error.description)
+                        stop(.api(error))
                     case .notFound:
-                        stop("the API answered 404 to the listing at \(client.baseURL.absoluteString): is --base-url right?")
+                        stop(.listingNotFound(baseURL: client.baseURL.absoluteString))
                     case .transport where summary.listed == 0:
-                        stop("cannot reach \(client.baseURL.absoluteString): \(error.description)")
+                        stop(.unreachable(baseURL: client.baseURL.absoluteString, error))
                     default:
                         listingFailed("listing stopped after \(listed.count) sessions: \(error.description)",
                                       status: error.httpStatus)
@@ -229,8 +256,8 @@ public final class SyncEngine {
     }
 
     private func submit(_ item: SyncWriter.Item, to writer: SyncWriter) {
-        if let failure = writer.failureMessage { stop(failure); return }
-        if !writer.submit(item) { stop(writer.failureMessage ?? "the archive writer stopped") }
+        if let failure = writer.failure { stop(.archive(failure)); return }
+        if !writer.submit(item) { stop(.archive(writer.failure ?? .cannotWrite(path: store.path, reason: "the writer stopped"))) }
     }
 
     private func needsRetrieve(_ item: SessionSummary, lookup: ArchiveReader) -> Bool {
@@ -250,7 +277,7 @@ public final class SyncEngine {
             body = try await client.retrieve(sessionID: sessionID, projectID: project)
         } catch {
             switch error {
-            case .authentication: return .fatal(error.description)
+            case .authentication: return .fatal(.api(error))
             case .notFound: return .gone(sessionID: sessionID)
             default: return .failed(sessionID: sessionID, project: project, status: error.httpStatus, message: error.description)
             }

@@ -28,7 +28,7 @@ final class SyncWriter: @unchecked Sendable {
     private let queue: BoundedQueue<Item>
     private let lock = NSLock()
     private var counts = Counts()
-    private var failure: String?
+    private var stopped: ArchiveError?
     private var finished: CheckedContinuation<Void, Never>?
     private var ended = false
 
@@ -36,14 +36,14 @@ final class SyncWriter: @unchecked Sendable {
     /// everything queued, and ended, before this returns its counts and, if
     /// it stopped, why.
     static func running(store: ArchiveWriter, runID: Int64, organizationID: String?, capacity: Int,
-                        _ body: (SyncWriter) async -> Void) async -> (counts: Counts, failure: String?) {
+                        _ body: (SyncWriter) async -> Void) async -> (counts: Counts, failure: ArchiveError?) {
         let writer = SyncWriter(store: store, runID: runID, organizationID: organizationID, capacity: capacity)
         let thread = Thread { writer.work() }
         thread.name = "sync-writer"
         thread.start()
         await body(writer)
         let counts = await writer.finish()
-        return (counts, writer.failureMessage)
+        return (counts, writer.failure)
     }
 
     private init(store: ArchiveWriter, runID: Int64, organizationID: String?, capacity: Int) {
@@ -58,7 +58,7 @@ final class SyncWriter: @unchecked Sendable {
     func submit(_ item: Item) -> Bool { queue.push(item) }
 
     /// Why the writer stopped, once it has.
-    var failureMessage: String? { lock.lock(); defer { lock.unlock() }; return failure }
+    var failure: ArchiveError? { lock.lock(); defer { lock.unlock() }; return stopped }
     var snapshot: Counts { lock.lock(); defer { lock.unlock() }; return counts }
 
     /// Writes what is queued, then waits for the thread to end.
@@ -93,7 +93,7 @@ final class SyncWriter: @unchecked Sendable {
             try commit(saver)
         } catch {
             lock.lock()
-            failure = (error as? ArchiveError)?.description ?? "cannot write the archive \(store.path): \(error)"
+            stopped = (error as? ArchiveError) ?? .cannotWrite(path: store.path, reason: "\(error)")
             lock.unlock()
             queue.cancel()
         }

@@ -1,0 +1,18 @@
+/// A config or pricing file that cannot be used: which, where, and why.
+public enum SettingsFileError: Error, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable { case config = "config file", pricing = "pricing file" }
+
+    case unreadable(path: String, kind: Kind)
+    /// A fault at a line; without one (a JSON pricing file), `place` says
+    /// which part (`rate 2`), or the file as a whole when nil.
+    case fault(path: String, line: Int?, place: String?, message: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, kind): "cannot read the \(kind.rawValue) \(path)"
+        case let .fault(path, line?, _, message): "\(path):\(line): \(message)"
+        case let .fault(path, nil, place?, message): "\(path): \(place): \(message)"
+        case let .fault(path, nil, nil, message): "\(path): \(message)"
+        }
+    }
+}
