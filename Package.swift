@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "ArchiveCore", dependencies: ["SQLiteCore", "LosslessJSON", "LlamaCloudClient", "TOML"]),
         .target(name: "ChatSimulator", dependencies: ["LosslessJSON"]),
         .executableTarget(name: "archive", dependencies: [
-            "ArchiveCore", "ChatSimulator", "LosslessJSON",
+            "ArchiveCore", "ChatSimulator", "LlamaCloudClient", "LosslessJSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "chat-simulator", dependencies: [

@@ -32,8 +32,8 @@ public final class ChatAPIClient: Sendable {
     private let organizationID: String?
     private let retryPolicy: RetryPolicy
     private let transport: CurlTransport
-    private let counter = RequestCounter()
-    private let stopped = StopFlag()
+    private let counter = Locked(0)
+    private let stopped = Locked(false)
 
     /// `keySource` names where the key came from, for the message when it is refused.
     public init(baseURL: URL, apiKey: String, keySource: String = "LLAMA_CLOUD_API_KEY", organizationID: String? = nil,
@@ -51,14 +51,12 @@ public final class ChatAPIClient: Sendable {
                                   limits: .init(timeout: timeout, connectTimeout: 5, maxResponseBytes: maxResponseBytes))
     }
 
-    deinit { transport.close() }
-
     /// HTTP requests sent so far (retries included).
     public var requestCount: Int { counter.value }
 
     /// From now on, failed requests are not tried again and waits end at once:
     /// the run is ending, and requests in flight finish by themselves.
-    public func stopRetrying() { stopped.set() }
+    public func stopRetrying() { stopped.update { $0 = true } }
 
     /// One page of `GET /api/v1/chat`.
     public func listPage(projectID: String?, pageSize: Int, pageToken: String?) async throws(APIError) -> SessionPage {
@@ -104,7 +102,7 @@ public final class ChatAPIClient: Sendable {
 
         var attempt = 0
         while true {
-            counter.increment()
+            counter.update { $0 += 1 }
             let response: HTTPResponse
             switch await transport.get(url, headers: headers) {
             case .failure(let failure):
@@ -135,15 +133,15 @@ public final class ChatAPIClient: Sendable {
 
     /// Waits before retry `attempt` and says whether to make it.
     private func mayRetry(attempt: Int, headers: [String: String]) async throws(APIError) -> Bool {
-        guard attempt < retryPolicy.maxRetries, !stopped.isSet else { return false }
+        guard attempt < retryPolicy.maxRetries, !stopped.value else { return false }
         var remaining = retryPolicy.delay(attempt: attempt, headers: headers)
         // In short steps, so that a run that is ending does not wait out a long Retry-After.
-        while remaining > 0, !stopped.isSet {
+        while remaining > 0, !stopped.value {
             let step = min(remaining, 0.05)
             try? await Task.sleep(nanoseconds: UInt64(step * 1_000_000_000))
             remaining -= step
         }
-        return !stopped.isSet
+        return !stopped.value
     }
 
     static func url(base: URL, path: String, query: [(String, String)]) -> String {
@@ -163,18 +161,20 @@ public final class ChatAPIClient: Sendable {
     }
 }
 
-final class RequestCounter: @unchecked Sendable {
+/// A value that tasks and threads share, read and changed under a lock.
+final class Locked<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
-    private var count = 0
-    func increment() { lock.lock(); count += 1; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
-}
+    private var stored: Value
 
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    init(_ value: Value) { stored = value }
+
+    var value: Value { lock.lock(); defer { lock.unlock() }; return stored }
+
+    func update(_ change: (inout Value) -> Void) {
+        lock.lock()
+        change(&stored)
+        lock.unlock()
+    }
 }
 
 extension String {

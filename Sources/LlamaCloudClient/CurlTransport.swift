@@ -59,7 +59,7 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
 /// `maxResponseBytes`. Requests are never cancelled midway: a caller that
 /// gives up simply stops sending new ones, and those in flight end by
 /// themselves within `timeout`.
-final class CurlTransport: @unchecked Sendable {
+final class CurlTransport: Sendable {
     struct Limits: Sendable {
         var timeout: Double
         var connectTimeout: Double
@@ -74,63 +74,71 @@ final class CurlTransport: @unchecked Sendable {
 
     private static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
 
-    private let condition = NSCondition()
-    private var jobs: [Job] = []
-    private var closed = false
-    private let limits: Limits
+    /// What the workers share: the jobs, and whether to end. The workers hold
+    /// this, never the transport, so that releasing the transport (whose
+    /// `deinit` closes the queue) ends them: no thread outlives its owner.
+    private final class JobQueue: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var jobs: [Job] = []
+        private var closed = false
+
+        func add(_ job: Job) {
+            condition.lock()
+            jobs.append(job)
+            condition.signal()
+            condition.unlock()
+        }
+
+        /// The next job; nil once closed and empty.
+        func next() -> Job? {
+            condition.lock()
+            defer { condition.unlock() }
+            while jobs.isEmpty && !closed { condition.wait() }
+            return jobs.isEmpty ? nil : jobs.removeFirst()
+        }
+
+        func close() {
+            condition.lock()
+            closed = true
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    private let queue = JobQueue()
 
     init(workers: Int, limits: Limits) {
         _ = Self.globalInit
-        self.limits = limits
         for index in 0..<max(1, workers) {
-            let thread = Thread { [self] in work() }
+            let queue = self.queue
+            let thread = Thread { Self.work(queue: queue, limits: limits) }
             thread.name = "http-\(index)"
             thread.stackSize = 512 * 1024
             thread.start()
         }
     }
 
-    /// Workers finish the queued requests, then end.
-    func close() {
-        condition.lock()
-        closed = true
-        condition.broadcast()
-        condition.unlock()
-    }
+    /// The workers finish the queued requests, then end.
+    deinit { queue.close() }
 
     func get(_ url: String, headers: [String]) async -> Result<HTTPResponse, TransportFailure> {
         await withCheckedContinuation { continuation in
-            enqueue(Job(url: url, headers: headers) { continuation.resume(returning: $0) })
+            queue.add(Job(url: url, headers: headers) { continuation.resume(returning: $0) })
         }
     }
 
-    private func enqueue(_ job: Job) {
-        condition.lock()
-        jobs.append(job)
-        condition.signal()
-        condition.unlock()
-    }
-
-    private func nextJob() -> Job? {
-        condition.lock()
-        defer { condition.unlock() }
-        while jobs.isEmpty && !closed { condition.wait() }
-        return jobs.isEmpty ? nil : jobs.removeFirst()
-    }
-
-    // The worker threads hold the transport until `close`, when they end.
-    private func work() {
+    private static func work(queue: JobQueue, limits: Limits) {
         guard let handle = curl_easy_init() else {
-            while let job = nextJob() { job.done(.failure(.other(detail: "libcurl could not start"))) }
+            while let job = queue.next() { job.done(.failure(.other(detail: "libcurl could not start"))) }
             return
         }
         defer { curl_easy_cleanup(handle) }
-        while let job = nextJob() {
-            job.done(perform(job, on: handle))
+        while let job = queue.next() {
+            job.done(perform(job, on: handle, limits: limits))
         }
     }
 
-    private func perform(_ job: Job, on handle: UnsafeMutableRawPointer) -> Result<HTTPResponse, TransportFailure> {
+    private static func perform(_ job: Job, on handle: UnsafeMutableRawPointer, limits: Limits) -> Result<HTTPResponse, TransportFailure> {
         curl_easy_reset(handle)
         let transfer = Transfer(limit: limits.maxResponseBytes)
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -166,7 +174,7 @@ final class CurlTransport: @unchecked Sendable {
         if code != CURLE_OK {
             let message = errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
             let detail = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            return .failure(failure(code, detail: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail,
+            return .failure(failure(code, limits: limits, detail: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail,
                                     transfer: transfer, handle: handle))
         }
         var status = 0
@@ -177,7 +185,7 @@ final class CurlTransport: @unchecked Sendable {
                                      redirectTarget: target.map { String(cString: $0) }))
     }
 
-    private func failure(_ code: CURLcode, detail: String, transfer: Transfer,
+    private static func failure(_ code: CURLcode, limits: Limits, detail: String, transfer: Transfer,
                          handle: UnsafeMutableRawPointer) -> TransportFailure {
         switch code {
         case CURLE_OPERATION_TIMEDOUT: return .timedOut(seconds: limits.timeout)

@@ -432,7 +432,7 @@ final class Payload: Sendable {}
         // The three new texts (one of them empty) took the tokens made for them.
         #expect(imported.store.searchTokenReplay?.replayedDocuments == replayedBefore + 3)
         #expect(try Normalizer.normalize(JSONParser.parse(grown)).withSearchTokens(
-            from: FTS5Tokenizer(database: Database(path: ":memory:"), spec: ArchiveSchema.searchTokenizer)).searchTokens?.documentCount == 5)
+            from: SearchTokenizer()).searchTokens?.documentCount == 5)
 
         let saved = try QueryFixture()
         for json in [rich, short, grown] {

@@ -32,7 +32,7 @@ final class ImportReader: Sendable {
     func run() {
         defer { queue.finish() }
         // The search index's tokenizer on a connection of this thread's own: tokens made here are not made by the writer.
-        let tokenizer = try? FTS5Tokenizer(database: Database(path: ":memory:"), spec: ArchiveSchema.searchTokenizer)
+        let tokenizer = try? SearchTokenizer()
         for path in files {
             guard queue.push(.file) else { return }
             let name = path == "-" ? "<stdin>" : path
@@ -57,7 +57,7 @@ final class ImportReader: Sendable {
     /// value (a bad first line is one bad record), else one document, which
     /// if it does not parse is read as JSONL after all, each bad line
     /// reported. A UTF-8 BOM is skipped. False when the writer has stopped listening.
-    private func read(_ reader: LineReader, name: String, tokenizer: FTS5Tokenizer?) -> Bool {
+    private func read(_ reader: LineReader, name: String, tokenizer: SearchTokenizer?) -> Bool {
         // An array whose first line fills the first megabyte (one line, say)
         // is streamed from the start, never read as one line.
         let ahead = reader.lookahead(1 << 20)
@@ -98,7 +98,7 @@ final class ImportReader: Sendable {
         return readLines(&lines, reader: reader, name: name, tokenizer: tokenizer)
     }
 
-    private func readLines(_ lines: inout LineSource, reader: LineReader, name: String, tokenizer: FTS5Tokenizer?) -> Bool {
+    private func readLines(_ lines: inout LineSource, reader: LineReader, name: String, tokenizer: SearchTokenizer?) -> Bool {
         while let next = lines.next() {
             if Self.isBlank(next.line) { continue }
             guard queue.push(item(bytes: next.line, file: name, line: next.number, tokenizer: tokenizer)) else { return false }
@@ -110,7 +110,7 @@ final class ImportReader: Sendable {
     /// (all on one, too): after the lines already read, the file is fed to
     /// the splitter in chunks, so memory stays flat.
     private func readArray(first: (line: [UInt8], number: Int)?, then second: (line: [UInt8], number: Int)? = nil,
-                           reader: LineReader, name: String, tokenizer: FTS5Tokenizer?) -> Bool {
+                           reader: LineReader, name: String, tokenizer: SearchTokenizer?) -> Bool {
         var splitter = JSONArraySplitter(firstLine: first?.number ?? 1)
         var failure: String?
         var pieces = first.map { [$0.line + [0x0A]] } ?? []
@@ -136,7 +136,7 @@ final class ImportReader: Sendable {
         return false
     }
 
-    private func item(bytes: [UInt8], file: String, line: Int, tokenizer: FTS5Tokenizer?) -> Item {
+    private func item(bytes: [UInt8], file: String, line: Int, tokenizer: SearchTokenizer?) -> Item {
         let hash = SourceHash.of(bytes, key: hashKey)
         // Guard against a hash collision: the bytes must name that session.
         if let id = knownHashes[hash], bytes.firstRange(of: Array(JSONValue.string(id).serialized.utf8)) != nil {
@@ -147,7 +147,7 @@ final class ImportReader: Sendable {
         }
     }
 
-    private func item(_ value: JSONValue, file: String, line: Int, hash: SourceHash?, tokenizer: FTS5Tokenizer?) -> Item {
+    private func item(_ value: JSONValue, file: String, line: Int, hash: SourceHash?, tokenizer: SearchTokenizer?) -> Item {
         do {
             let session = try Normalizer.normalize(value, sourceHash: hash)
             return .session(tokenizer.map(session.withSearchTokens) ?? session, file: file, line: line)

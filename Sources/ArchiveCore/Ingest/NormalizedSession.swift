@@ -18,7 +18,7 @@ public struct NormalizedSession: Sendable {
     /// The tokens of each indexed event's search text, in event order, when
     /// made ahead of the writer (`withSearchTokens`); else the writer's
     /// connection tokenizes as it indexes.
-    public var searchTokens: FTS5Tokens?
+    public var searchTokens: SearchTokens?
 
     public struct JobMetadata: Sendable, Equatable {
         public let durationMs: Double?

@@ -1,11 +1,27 @@
 import SQLiteCore
 
+/// The search index's tokenizer on a connection of its own (in memory): for
+/// a thread that tokenizes ahead of the writer.
+public final class SearchTokenizer {
+    let tokenizer: FTS5Tokenizer
+
+    public init() throws {
+        tokenizer = try FTS5Tokenizer(database: Database(path: ":memory:"), spec: ArchiveSchema.searchTokenizer)
+    }
+}
+
+/// The tokens of a session's search texts, one document per indexed event.
+public struct SearchTokens: Sendable {
+    let tokens: FTS5Tokens
+    public var documentCount: Int { tokens.documentCount }
+}
+
 extension NormalizedSession {
     /// This session with the tokens of its search texts made now, by `tokenizer`
     /// (the search index's own, on another connection): the writer then hands
     /// them to the index instead of tokenizing under its lock. Unchanged if
     /// tokenizing fails; the writer's connection tokenizes instead.
-    public func withSearchTokens(from tokenizer: FTS5Tokenizer) -> NormalizedSession {
+    public func withSearchTokens(from tokenizer: SearchTokenizer) -> NormalizedSession {
         var tokens = FTS5Tokens()
         var bytes = 0, count = 0
         for event in events {
@@ -14,13 +30,13 @@ extension NormalizedSession {
         tokens.reserveCapacity(textBytes: bytes, documents: count)
         do {
             for event in events {
-                if case .indexed(let text?) = event.search { try tokenizer.tokenize(text, into: &tokens) }
+                if case .indexed(let text?) = event.search { try tokenizer.tokenizer.tokenize(text, into: &tokens) }
             }
         } catch {
             return self
         }
         var session = self
-        session.searchTokens = tokens
+        session.searchTokens = SearchTokens(tokens: tokens)
         return session
     }
 

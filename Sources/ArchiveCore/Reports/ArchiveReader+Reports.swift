@@ -37,12 +37,13 @@ extension ArchiveReader {
 
     public func totals() throws -> Totals {
         try database.first("""
-            SELECT count(*), coalesce(sum(deleted_at IS NOT NULL), 0), coalesce(sum(event_count), 0), coalesce(sum(run_count), 0),
-                   coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), (SELECT count(*) FROM tool_call_links)
+            SELECT count(*) AS sessions, coalesce(sum(deleted_at IS NOT NULL), 0) AS deleted, coalesce(sum(event_count), 0) AS events,
+                   coalesce(sum(run_count), 0) AS runs, coalesce(sum(input_tokens), 0) AS input, coalesce(sum(output_tokens), 0) AS output,
+                   (SELECT count(*) FROM tool_call_links) AS tool_calls
             FROM sessions
             """) { row in
-            try Totals(sessions: row.int(0), deletedSessions: row.int(1), events: row.int(2), runs: row.int(3),
-                       toolCalls: row.int(6), inputTokens: row.int(4), outputTokens: row.int(5))
+            try Totals(sessions: row.get("sessions"), deletedSessions: row.get("deleted"), events: row.get("events"), runs: row.get("runs"),
+                       toolCalls: row.get("tool_calls"), inputTokens: row.get("input"), outputTokens: row.get("output"))
         }!
     }
 }

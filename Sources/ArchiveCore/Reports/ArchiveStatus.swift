@@ -53,10 +53,13 @@ extension ArchiveReader {
             FROM sync_runs ORDER BY run_id DESC LIMIT 5
             """) { row in
             // A run still "running" when no sync holds the lock was stopped before it finished.
-            let status = try row.string(3) == "running" && row.isNull(2) && !syncIsRunning ? "interrupted" : row.string(3)
-            try recent.append(ArchiveStatus.Run(runID: row.int64(0), startedAt: row.string(1), finishedAt: row.optionalString(2), status: status,
-                              source: row.string(4), new: row.int(5), updated: row.int(6), unchanged: row.int(7),
-                              deleted: row.int(8), failed: row.int(9), requests: row.int(10), message: row.optionalString(11)))
+            let recorded: String = try row.get("status")
+            let finishedAt: String? = try row.get("finished_at")
+            let status = recorded == "running" && finishedAt == nil && !syncIsRunning ? "interrupted" : recorded
+            try recent.append(ArchiveStatus.Run(runID: row.get("run_id"), startedAt: row.get("started_at"), finishedAt: finishedAt,
+                                                status: status, source: row.get("source"), new: row.get("new"), updated: row.get("updated"),
+                                                unchanged: row.get("unchanged"), deleted: row.get("deleted"), failed: row.get("failed"),
+                                                requests: row.get("requests"), message: row.get("message")))
         }
         var failures: [ArchiveStatus.Failure] = []
         try database.forEachRow("""
@@ -64,8 +67,8 @@ extension ArchiveReader {
             WHERE run_id = (SELECT max(run_id) FROM sync_runs WHERE status IN ('ok', 'partial'))
             ORDER BY rowid
             """) { row in
-            try failures.append(ArchiveStatus.Failure(sessionID: row.string(0), projectID: row.optionalString(1),
-                                    httpStatus: row.isNull(2) ? nil : row.int(2), message: row.string(3)))
+            try failures.append(ArchiveStatus.Failure(sessionID: row.get("session_id"), projectID: row.get("project_id"),
+                                                      httpStatus: row.get("http_status"), message: row.get("message")))
         }
     
         return ArchiveStatus(path: path, bytes: bytes, schemaVersion: schemaVersion, sqliteVersion: sqliteVersion,

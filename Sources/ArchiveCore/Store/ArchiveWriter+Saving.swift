@@ -44,12 +44,9 @@ extension ArchiveWriter {
         try atomically {
             let existing = try database.cached(
                 """
-                SELECT session_key, event_count, meta, deleted_at IS NOT NULL, last_updated_at, project_id, run_count
+                SELECT session_key, event_count, meta, deleted_at IS NOT NULL AS deleted, last_updated_at, project_id, run_count
                 FROM sessions WHERE session_id = ?
-                """).first([session.sessionID]) {
-                try (key: $0.int64(0), count: $0.int(1), meta: $0.string(2), deleted: $0.get(3, as: Bool.self), updated: $0.string(4),
-                     project: $0.optionalString(5), runs: $0.int(6))
-            }
+                """).first([session.sessionID], map: ArchivedSession.init)
             if keepingNewer, let existing, existing.updated > session.lastUpdatedAt { return .olderThanArchived(existing.updated) }
             var keep = 0
             var outcome = SaveOutcome.new
@@ -257,7 +254,7 @@ extension ArchiveWriter {
             insertEvent.reset()
             if case .indexed(let text) = event.search {
                 if text != nil, let tokens = session.searchTokens {
-                    searchTokenReplay?.next = (tokens, searchDocument)
+                    searchTokenReplay?.next = (tokens.tokens, searchDocument)
                     searchDocument += 1
                 }
                 defer { searchTokenReplay?.next = nil }
@@ -326,5 +323,26 @@ extension ArchiveWriter {
         typeCodes.batchEnded(committed: true)
         groupCodes.batchEnded(committed: true)
         return result
+    }
+}
+
+/// The archived row of a session about to be saved again, read by column name.
+private struct ArchivedSession {
+    let key: Int64
+    let count: Int
+    let meta: String
+    let deleted: Bool
+    let updated: String
+    let project: String?
+    let runs: Int
+
+    init(_ row: Row) throws {
+        key = try row.get("session_key")
+        count = try row.get("event_count")
+        meta = try row.get("meta")
+        deleted = try row.get("deleted")
+        updated = try row.get("last_updated_at")
+        project = try row.get("project_id")
+        runs = try row.get("run_count")
     }
 }
