@@ -3,10 +3,14 @@ import SQLiteCore
 /// The search index's tokenizer on a connection of its own (in memory): for
 /// a thread that tokenizes ahead of the writer.
 public final class SearchTokenizer {
+    /// The tokenizer of `search_index` (Migrations/0002): snippets and tokens
+    /// made ahead of the writer must use the same.
+    public static let spec = "porter unicode61 remove_diacritics 2"
+
     let tokenizer: FTS5Tokenizer
 
     public init() throws {
-        tokenizer = try FTS5Tokenizer(database: Database(path: ":memory:"), spec: ArchiveSchema.searchTokenizer)
+        tokenizer = try FTS5Tokenizer(database: Database(path: ":memory:"), spec: Self.spec)
     }
 }
 

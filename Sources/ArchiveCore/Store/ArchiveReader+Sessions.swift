@@ -71,19 +71,6 @@ extension ArchiveReader {
     }
 }
 
-extension ArchiveReader {
-    /// The sessions of a project (or all) last updated in the window, oldest first.
-    public func sessionIDs(project: String?, window: TimeWindow) throws -> [String] {
-        var ids: [String] = []
-        try database.forEachRow("""
-            SELECT session_id FROM sessions
-            WHERE (?1 IS NULL OR project_id = ?1) AND last_updated_at >= ?2 AND last_updated_at < ?3
-            ORDER BY last_updated_at, session_id
-            """, project, window.since ?? "", window.until ?? "9999") { try ids.append($0.string(0)) }
-        return ids
-    }
-}
-
 /// What a writer asks before it saves: is the session archived, and as which source.
 extension ArchiveReader {
     /// A session's stored events in order, as the columns the API's fields went to.

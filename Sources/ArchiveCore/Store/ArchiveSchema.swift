@@ -14,9 +14,8 @@ public enum ArchiveSchema {
     /// fill them with less waste (about 3% of the file) and bulk writes touch fewer pages.
     static let pageSize = 16384
 
-    /// The tokenizer of `search_index` (Migrations/0002): snippets and tokens
-    /// made ahead of the writer must use the same.
-    public static let searchTokenizer = "porter unicode61 remove_diacritics 2"
+    /// The tokenizer of `search_index` (Migrations/0002).
+    public static let searchTokenizer = SearchTokenizer.spec
 
     static let foreignReason = "it is a SQLite file of another program (it has no schema_migrations), left as it is"
 

@@ -24,3 +24,24 @@ extension ArchiveWriter {
             """, runID, sessionID, projectID, httpStatus, message, now)
     }
 }
+
+/// What a sync (or an import) did, as `sync_runs` records it and `--json` prints it.
+public struct SyncSummary: Sendable, Codable, Equatable {
+    public enum Status: String, Sendable, Codable { case running, ok, partial, failed }
+
+    public var status: Status = .running
+    public var listed = 0
+    public var retrieved = 0
+    public var new = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var deleted = 0
+    public var failed = 0
+    public var requests = 0
+    public var seconds = 0.0
+    public var runID: Int64 = 0
+    /// Why a failed run ended.
+    public var message: String?
+
+    public init() {}
+}

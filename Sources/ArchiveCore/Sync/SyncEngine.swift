@@ -19,26 +19,6 @@ public struct SyncOptions: Sendable {
     public init() {}
 }
 
-public struct SyncSummary: Sendable, Codable, Equatable {
-    public enum Status: String, Sendable, Codable { case running, ok, partial, failed }
-
-    public var status: Status = .running
-    public var listed = 0
-    public var retrieved = 0
-    public var new = 0
-    public var updated = 0
-    public var unchanged = 0
-    public var deleted = 0
-    public var failed = 0
-    public var requests = 0
-    public var seconds = 0.0
-    public var runID: Int64 = 0
-    /// Why a failed run ended.
-    public var message: String?
-
-    public init() {}
-}
-
 public struct SyncProgress: Sendable {
     public var pagesListed = 0
     public var listed = 0
