@@ -22,8 +22,9 @@ struct ReportCommand: ParsableCommand {
         let window = try time.window()
         let pricing = try prices.resolved()
         let store = try openArchiveForReading(location)
-        let report = HTMLReport(window: window, projects: projects, pricing: pricing, subject: store.path,
+        var report = HTMLReport(window: window, projects: projects, pricing: pricing, subject: store.path,
                                 generatedAt: Timestamp.format(date: Date()))
+        report.pricingHints = ["--price-input and --price-output", "--pricing FILE", "[[rates]] in the config file"]
         let page = try answer { try report.render(reader: store) }
         for warning in page.warnings { Terminal.standardError.writeLine("archive: \(warning.oneLineSafe)") }
         let html = page.html

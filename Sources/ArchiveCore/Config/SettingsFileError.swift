@@ -6,6 +6,8 @@ public enum SettingsFileError: Error, Equatable, CustomStringConvertible {
     /// A fault at a line; without one (a JSON pricing file), `place` says
     /// which part (`rate 2`), or the file as a whole when nil.
     case fault(path: String, line: Int?, place: String?, message: String)
+    /// A key named like a secret (`api_key`, `token`): refused, its value never read or shown.
+    case secret(path: String, line: Int, key: String)
 
     public var description: String {
         switch self {
@@ -13,6 +15,8 @@ public enum SettingsFileError: Error, Equatable, CustomStringConvertible {
         case let .fault(path, line?, _, message): "\(path):\(line): \(message)"
         case let .fault(path, nil, place?, message): "\(path): \(place): \(message)"
         case let .fault(path, nil, nil, message): "\(path): \(message)"
+        case let .secret(path, line, key):
+            "\(path):\(line): \(key): an API key is not read from the config file; set LLAMA_CLOUD_API_KEY, and remove it from this file"
         }
     }
 }

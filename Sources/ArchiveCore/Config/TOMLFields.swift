@@ -35,8 +35,7 @@ struct TOMLFields {
         for entry in table.entries {
             let name = entry.key.lowercased()
             guard ["key", "token", "secret", "password"].contains(where: { name.contains($0) }) else { continue }
-            throw failure(line: entry.line, "\(TOMLReader.display([entry.key]))\(self.name.map { " in \($0)" } ?? ""): an API key is not read from "
-                + "the config file; set LLAMA_CLOUD_API_KEY or pass --api-key-file, and remove it from this file")
+            throw .secret(path: path, line: entry.line, key: TOMLReader.display([entry.key]) + (self.name.map { " in \($0)" } ?? ""))
         }
     }
 

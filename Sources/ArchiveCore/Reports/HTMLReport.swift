@@ -15,6 +15,10 @@ public struct HTMLReport {
     public var subject: String
     public var generatedAt: String
 
+    /// Ways to give prices, shown as code where the report has none (the
+    /// command line names its flags here).
+    public var pricingHints: [String] = []
+
     public init(window: TimeWindow, projects: [String] = [], pricing: Pricing?, subject: String, generatedAt: String) {
         self.window = window
         self.projects = projects
@@ -56,7 +60,7 @@ public struct HTMLReport {
         html += "<h1>LlamaCloud chat archive</h1>\n<p class=\"meta\">\(Self.escape(subject)) · \(Self.escape(windowText)) · generated \(Self.escape(generatedAt))"
         if !projects.isEmpty { html += " · projects: \(Self.escape(projects.joined(separator: ", ")))" }
         html += "</p>\n"
-        html += Self.summary(overTime, priced: priced)
+        html += Self.summary(overTime, priced: priced, pricingHints: pricingHints)
         html += "<h2>\(priced ? "Spend" : "Tokens") over time, by project (\(time == .day ? "days" : "weeks"))</h2>\n"
         html += Self.stackedBars(byTimeAndProject, time: time.columnName, measure: measure, unit: unit, buckets: overTime)
         html += "<h2>\(priced ? "Spend" : "Tokens") by project</h2>\n" + Self.barTable(byProject, key: "project_id", measure: measure, unit: unit)
@@ -110,7 +114,7 @@ public struct HTMLReport {
         """
     }
 
-    static func summary(_ table: QueryTable, priced: Bool) -> String {
+    static func summary(_ table: QueryTable, priced: Bool, pricingHints: [String]) -> String {
         guard let totals = table.totals else { return "" }
         var cards: [(String, String)] = [
             ("sessions", grouped(number(totals, table, "sessions"))), ("runs", grouped(number(totals, table, "runs"))),
@@ -120,8 +124,9 @@ public struct HTMLReport {
         if priced { cards.append(("spend (USD)", money(number(totals, table, "cost_usd") ?? 0))) }
         var html = "<div class=\"cards\">" + cards.map { "<div class=\"card\"><b>\($0.1)</b>\($0.0)</div>" }.joined()
         if !priced {
-            html += "<div class=\"card note\">No prices: spend is not shown. Add <code>--price-input</code> and "
-                + "<code>--price-output</code>, <code>--pricing FILE</code>, or <code>[[rates]]</code> in the config file.</div>"
+            let ways = pricingHints.map { "<code>\(Self.escape($0))</code>" }
+            html += "<div class=\"card note\">No prices: spend is not shown."
+                + (ways.isEmpty ? "" : " Add " + ways.dropLast().joined(separator: ", ") + (ways.count > 1 ? " or " : "") + ways.last!) + "</div>"
         }
         return html + "</div>\n"
     }
