@@ -35,14 +35,14 @@ struct ArchiveProcess {
         private var errData = Data()
         private let group = DispatchGroup()
 
-        init(_ arguments: [String], environment: [String: String], directory: URL?) throws {
+        init(_ arguments: [String], environment: [String: String], directory: URL?, input: FileHandle? = nil) throws {
             process.executableURL = ArchiveProcess.locateBinary()
             process.arguments = arguments
             process.environment = environment
             if let directory { process.currentDirectoryURL = directory }
             process.standardOutput = out
             process.standardError = err
-            process.standardInput = FileHandle.nullDevice
+            process.standardInput = input ?? FileHandle.nullDevice
             try process.run()
             group.enter()
             DispatchQueue.global().async { self.collect(output: self.out.fileHandleForReading.readDataToEndOfFile()); self.group.leave() }
@@ -89,12 +89,14 @@ struct ArchiveProcess {
         return environment.merging(extra) { _, new in new }
     }
 
-    static func start(_ arguments: [String], environment extra: [String: String] = [:], directory: URL? = nil) throws -> Running {
-        try Running(arguments, environment: environment(extra), directory: directory)
+    static func start(_ arguments: [String], environment extra: [String: String] = [:], directory: URL? = nil,
+                      input: FileHandle? = nil) throws -> Running {
+        try Running(arguments, environment: environment(extra), directory: directory, input: input)
     }
 
-    static func run(_ arguments: [String], environment extra: [String: String] = [:], directory: URL? = nil) async throws -> Result {
-        try await start(arguments, environment: extra, directory: directory).wait()
+    static func run(_ arguments: [String], environment extra: [String: String] = [:], directory: URL? = nil,
+                    input: FileHandle? = nil) async throws -> Result {
+        try await start(arguments, environment: extra, directory: directory, input: input).wait()
     }
 }
 

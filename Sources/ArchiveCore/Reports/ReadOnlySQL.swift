@@ -51,8 +51,10 @@ public enum ReadOnlySQL {
     /// that any number of rows takes the memory of one. `columns` is called
     /// once, first. Each parameter is bound as an integer or a real when it
     /// reads as one, else as text.
-    static func stream(on database: Database, sql: String, parameters: [String],
-                              columns: ([String]) throws -> Void, row: ([QueryTable.Cell]) throws -> Void) throws(Failure) {
+    /// Stepping ends after `maxRows` rows, if given; returns whether rows were left unread.
+    @discardableResult
+    static func stream(on database: Database, sql: String, parameters: [String], maxRows: Int? = nil,
+                       columns: ([String]) throws -> Void, row: ([QueryTable.Cell]) throws -> Void) throws(Failure) -> Bool {
         let statement: Statement
         do { statement = try database.prepare(sql) } catch let error as SQLiteError {
             if case .notAuthorized = error.resultCode {
@@ -77,7 +79,10 @@ public enum ReadOnlySQL {
             }
             let names = statement.columnNames
             try columns(names)
+            var count = 0
             try statement.forEachRow { values in
+                if let maxRows, count == maxRows { throw RowsLeft() }
+                count += 1
                 try row((0..<names.count).map { index in
                     switch try values.value(index) {
                     case .null: return .null
@@ -88,6 +93,8 @@ public enum ReadOnlySQL {
                     }
                 })
             }
+        } catch is RowsLeft {
+            return true
         } catch let error as SQLiteError {
             throw Failure.failed(error.message)
         } catch let error as Failure {
@@ -95,7 +102,10 @@ public enum ReadOnlySQL {
         } catch {
             throw Failure.failed("\(error)")
         }
+        return false
     }
+
+    private struct RowsLeft: Error {}
 
     /// Column kinds read off some rows: integer or number when every value there is one.
     public static func columns(named names: [String], from rows: [[QueryTable.Cell]]) -> [QueryTable.Column] {
@@ -120,8 +130,10 @@ extension ArchiveReader {
     /// them (see `ReadOnlySQL.stream`). For the call, the connection is
     /// `query_only` and an authorizer allows reading only, whatever
     /// connection the reader has.
-    public func sql(_ sql: String, parameters: [String], columns: ([String]) throws -> Void,
-                    row: ([QueryTable.Cell]) throws -> Void) throws(ReadOnlySQL.Failure) {
+    /// Stepping ends after `maxRows` rows, if given; returns whether rows were left unread.
+    @discardableResult
+    public func sql(_ sql: String, parameters: [String], maxRows: Int? = nil, columns: ([String]) throws -> Void,
+                    row: ([QueryTable.Cell]) throws -> Void) throws(ReadOnlySQL.Failure) -> Bool {
         do {
             try database.execute("PRAGMA query_only = 1")
             // Connect the search index first: its constructor's own bookkeeping would be refused below.
@@ -134,7 +146,7 @@ extension ArchiveReader {
             database.setAuthorizer(nil)
             try? database.execute("PRAGMA query_only = 0")
         }
-        try ReadOnlySQL.stream(on: database, sql: sql, parameters: parameters, columns: columns, row: row)
+        return try ReadOnlySQL.stream(on: database, sql: sql, parameters: parameters, maxRows: maxRows, columns: columns, row: row)
     }
 
     /// The whole answer as a table (for a caller that wants every row at once).

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# `archive mcp` through the official Python MCP SDK's stdio client, on a demo
+# archive: initialise, list the tools, call each with good and bad
+# arguments, and compare the answers with the CLI's --format json for the
+# same question. Installs the SDK into a virtual environment of its own
+# (.build-venv/mcp). Prints the start-up and call latencies.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+venv=.build-venv/mcp
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import mcp' 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q mcp
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+swift build -q 2>/dev/null || swift build
+archive=$(swift build --show-bin-path)/archive
+"$archive" demo --db "$work/archive.db" >/dev/null
+"$venv/bin/python" - "$archive" "$work/archive.db" <<'PY'
+import asyncio, json, subprocess, sys, time
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+archive, db = sys.argv[1], sys.argv[2]
+failures = []
+def check(name, ok, detail=""):
+    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
+    if not ok:
+        failures.append(name)
+
+def cli(*args):
+    out = subprocess.run([archive, *args, "--db", db], check=True, capture_output=True, text=True).stdout
+    value = json.loads(out)
+    return value if isinstance(value, dict) else {"rows": value}
+
+async def main():
+    params = StdioServerParameters(command=archive, args=["mcp", "--db", db], env={"TZ": "UTC"})
+    started = time.monotonic()
+    async with stdio_client(params) as streams:
+        async with ClientSession(streams[0], streams[1]) as session:
+            init = await session.initialize()
+            print(f"start-up to the first answer: {1000 * (time.monotonic() - started):.0f} ms (protocol {init.protocol_version})")
+            check("initialize names the server", init.server_info.name == "llamacloud-archive")
+            tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+            check("six tools", sorted(tools) == ["list_sessions", "search", "show_session", "sql", "tokens", "tools_report"], sorted(tools))
+            check("every tool has an input schema", all(t.input_schema.get("type") == "object" for t in tools.values()))
+
+            async def call(name, arguments):
+                began = time.monotonic()
+                result = await session.call_tool(name, arguments)
+                return result, 1000 * (time.monotonic() - began)
+
+            def same(name, result, expected):
+                got = result.structured_content or {}
+                ok = not result.is_error and len(expected.get("rows", [])) > 0 and got.get("rows") == expected.get("rows") and got.get("totals") == expected.get("totals")
+                check(name + " equals the CLI's --format json", ok, json.dumps(got)[:300] + " vs " + json.dumps(expected)[:300])
+
+            result, ms = await call("tokens", {"by": "project", "price_input": 3, "price_output": 15, "tz": "UTC"})
+            same("tokens by project", result, cli("tokens", "--by", "project", "--price-input", "3", "--price-output", "15", "--tz", "UTC", "--format", "json"))
+            print(f"tokens latency: {ms:.0f} ms")
+            result, ms = await call("tokens", {"by": "project,month", "tz": "UTC"})
+            same("tokens by project,month", result, cli("tokens", "--by", "project,month", "--tz", "UTC", "--format", "json"))
+            result, ms = await call("search", {"query": "renewal clause"})
+            same("search", result, cli("search", "renewal clause", "--format", "json"))
+            print(f"search latency: {ms:.0f} ms")
+            result, _ = await call("list_sessions", {"order": "tokens", "limit": 10, "tz": "UTC"})
+            same("list_sessions by tokens", result, cli("sessions", "--order", "tokens", "--limit", "10", "--tz", "UTC", "--format", "json"))
+            result, _ = await call("tools_report", {})
+            same("tools_report", result, cli("tools", "--format", "json"))
+            result, _ = await call("sql", {"query": "SELECT project_id, count(*) AS n FROM sessions GROUP BY 1 ORDER BY 1"})
+            same("sql", result, cli("sql", "SELECT project_id, count(*) AS n FROM sessions GROUP BY 1 ORDER BY 1", "--format", "json"))
+
+            busiest = cli("sessions", "--order", "tokens", "--limit", "1", "--format", "json")["rows"][0]["session_id"]
+            api = json.loads(subprocess.run([archive, "show", busiest, "--db", db, "--format", "json"], check=True, capture_output=True, text=True).stdout)
+            asked = [e.get("content") for e in api["events"] if e.get("type") == "user_input"]
+            result, _ = await call("show_session", {"id": busiest[:12], "runs": 50})
+            shown = result.structured_content or {}
+            check("show_session finds a session by a unique start of its id", shown.get("session_id") == busiest)
+            check("show_session has every run the API sent, with what the user asked",
+                  [r["user_input"] for r in shown.get("runs", [])] == asked, f"{len(shown.get('runs', []))} runs vs {len(asked)}")
+            result, _ = await call("show_session", {"id": busiest, "runs": 1})
+            check("show_session pages by runs", len(result.structured_content["runs"]) == 1 and result.structured_content["next_run"] == 2)
+
+            async def refused(name, arguments, what):
+                try:
+                    result = await session.call_tool(name, arguments)
+                except Exception as error:
+                    check(what + " is a protocol error", True)
+                    return str(error)
+                check(what + " is a protocol error", False, str(result)[:200])
+
+            await refused("nope", {}, "an unknown tool")
+            await refused("search", {"query": 42}, "a wrong argument type")
+            await refused("search", {"query": "x", "limit": 100000}, "a huge page")
+            await refused("search", {"query": "x", "colour": "red"}, "an unknown argument")
+            result, _ = await call("sql", {"query": "DELETE FROM sessions"})
+            check("a sql that writes is a tool error", result.is_error and "refused" in result.content[0].text, str(result)[:200])
+            result, _ = await call("sql", {"query": "ATTACH DATABASE '/tmp/x.db' AS x"})
+            check("a sql that attaches is a tool error", result.is_error)
+            result, _ = await call("tokens", {"since": "someday"})
+            check("a bad date is a tool error naming the argument", result.is_error and "since" in result.content[0].text, str(result)[:200])
+            result, _ = await call("sql", {"query": "SELECT * FROM events", "max_rows": 5})
+            check("a capped sql says so", len(result.structured_content["rows"]) == 5 and result.structured_content.get("truncated") is True)
+            result, _ = await call("tokens", {"by": "day", "tz": "UTC"})
+            check("the server goes on serving after errors", not result.is_error and len(result.structured_content["rows"]) > 0)
+    count = subprocess.run([archive, "sql", "SELECT count(*) AS n FROM sessions", "--db", db, "--format", "json"], check=True, capture_output=True, text=True)
+    check("the archive is unchanged", json.loads(count.stdout)[0]["n"] > 0)
+
+asyncio.run(main())
+if failures:
+    sys.exit(f"{len(failures)} MCP checks failed")
+PY
