@@ -17,7 +17,9 @@ public final class WALCheckpointer: @unchecked Sendable {
     /// Runs `body` with a checkpointer of `path` (which must exist) beside it;
     /// `body` calls the function it is given to ask for a checkpoint soon
     /// (it returns at once). The thread and its connection end before this returns.
-    public static func running<T>(path: String, _ body: (_ requestCheckpoint: @escaping () -> Void) throws -> T) rethrows -> T {
+    /// With `enabled` false (checkpoints are someone else's), `body` runs alone.
+    public static func running<T>(path: String, enabled: Bool = true, _ body: (_ requestCheckpoint: @escaping () -> Void) throws -> T) rethrows -> T {
+        guard enabled else { return try body {} }
         let checkpointer = WALCheckpointer()
         let thread = Thread { checkpointer.run(path: path) }
         thread.start()

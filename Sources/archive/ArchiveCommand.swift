@@ -14,7 +14,7 @@ struct ArchiveCommand: AsyncParsableCommand {
         version: ArchiveVersion.current,
         subcommands: [SyncCommand.self, SessionsCommand.self, ShowCommand.self, SearchCommand.self, TokensCommand.self,
                       ToolsCommand.self, ReportCommand.self, SQLCommand.self, ImportCommand.self, ExportCommand.self, StatusCommand.self,
-                      MCPCommand.self, DemoCommand.self])
+                      BackupCommand.self, RestoreCommand.self, MCPCommand.self, DemoCommand.self])
 
     /// Runs the command; an `ArchiveFailure` is its one line and its exit code.
     static func main() async {
@@ -89,7 +89,7 @@ func fail(_ error: any Error, code: Int32) -> ArchiveFailure {
 enum JSONOutput {
     static func encode(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         return String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
     }

@@ -21,7 +21,7 @@ struct ImportCommand: ParsableCommand {
         let lock = try lockArchive(path)
         defer { withExtendedLifetime(lock) {} }
         let store: ArchiveWriter
-        do { store = try ArchiveWriter(path: path, onUpgrade: noteUpgrade(of: path)) } catch { throw fail(error, code: ExitStatus.fatal) }
+        do { store = try ArchiveWriter(path: path, externalCheckpoints: CommandLineConfig.loaded.backup.externalCheckpoints, onUpgrade: noteUpgrade(of: path)) } catch { throw fail(error, code: ExitStatus.fatal) }
         let progressLine = ProgressLine(enabled: !json && Terminal.standardError.isInteractive)
         let importer = Importer(store: store, onFailure: { progressLine.clear(); Terminal.standardError.writeLine($0) },
                                 onNote: { progressLine.clear(); Terminal.standardError.writeLine("note: " + $0) })

@@ -51,6 +51,11 @@ struct StatusCommand: ParsableCommand {
                 + "\(grouped(status.runs)) runs, \(grouped(status.revisions)) revisions",
             "\(out.bold("syncs"))   " + (status.recentRuns.isEmpty ? "none yet" : "latest first"),
         ]
+        if let folder = CommandLineConfig.loaded.backup.dir {
+            let latest = ArchiveReader.latestBackup(of: status.path, in: folder)
+            lines.insert("\(out.bold("backup"))  " + (latest.map { "\(($0.path as NSString).lastPathComponent) in \(folder) (\(megabytes($0.bytes)))" }
+                                                      ?? "none yet in \(folder)"), at: lines.count - 1)
+        }
         for run in status.recentRuns {
             var line = "  #\(run.runID) \(run.startedAt.prefix(19)) \(run.status.padding(toLength: 11, withPad: " ", startingAt: 0)) "
             switch run.status {

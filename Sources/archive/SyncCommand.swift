@@ -97,6 +97,16 @@ struct SyncCommand: AsyncParsableCommand {
             let line = SyncRunner.line(summary)
             if quiet { Terminal.standardError.writeLine(line) } else { Terminal.standardOutput.writeLine(line) }
         }
+        let backup = CommandLineConfig.loaded.backup
+        if backup.afterSync, let folder = backup.dir {
+            // The sync is done and kept whatever happens here; a failed backup is its own line and exit 1.
+            do {
+                let result = try ArchiveReader(path: location.path).backup(to: folder, keep: backup.keep)
+                if !quiet && !json { BackupCommand.report(result, to: Terminal.standardOutput) }
+            } catch {
+                throw fail("synced, but the backup after it failed: \(ErrorWords.line(error))", code: ExitStatus.fatal)
+            }
+        }
         if summary.status == .partial {
             Terminal.standardError.writeLine("archive: \(summary.failed) failed; details: archive status --db \(location.path)")
             throw ArchiveFailure.exit(ExitStatus.partial)

@@ -32,7 +32,7 @@ enum SyncRunner {
         defer { withExtendedLifetime(lock) {} }
         let store: ArchiveWriter
         // Quiet from cron (no progress line): the upgrade note is for a person watching.
-        do { store = try ArchiveWriter(path: archivePath, onUpgrade: showProgress ? noteUpgrade(of: archivePath) : { _, _ in }) } catch {
+        do { store = try ArchiveWriter(path: archivePath, externalCheckpoints: CommandLineConfig.loaded.backup.externalCheckpoints, onUpgrade: showProgress ? noteUpgrade(of: archivePath) : { _, _ in }) } catch {
             throw Failure("\(error)")
         }
         let progressLine = ProgressLine(enabled: showProgress)

@@ -20,6 +20,18 @@ public struct ArchiveConfig: Sendable, Equatable {
     public var tz: String?
     public var pricing: Pricing?
     public var sync = SyncDefaults()
+    public var backup = BackupSettings()
+
+    /// `[backup]`: where `archive backup` and the backup after each sync go.
+    public struct BackupSettings: Sendable, Equatable {
+        public var dir: String?
+        public var keep: Int?
+        /// A backup at the end of every sync that did not fail.
+        public var afterSync = false
+        /// Checkpoints left to an external replicator such as Litestream: the
+        /// archive's writers make none (automatic checkpoints off).
+        public var externalCheckpoints = false
+    }
 
     public struct SyncDefaults: Sendable, Equatable {
         public var baseURL: String?
@@ -49,7 +61,7 @@ public struct ArchiveConfig: Sendable, Equatable {
         let file = try TOMLFields.read(bytes, path: path)
         try file.refuseSecrets()
         try file.subtable("sync")?.refuseSecrets()
-        try file.allowOnly(["db", "tz", "sync", "rates"], expected: "db, tz, [sync], [[rates]]")
+        try file.allowOnly(["db", "tz", "sync", "rates", "backup"], expected: "db, tz, [sync], [[rates]], [backup]")
         var config = ArchiveConfig()
         config.db = try file.nonEmptyString("db")
         if let zone = try file.nonEmptyString("tz") {
@@ -63,6 +75,19 @@ public struct ArchiveConfig: Sendable, Equatable {
             config.sync.baseURL = try sync.nonEmptyString("base_url")
             config.sync.organizationID = try sync.nonEmptyString("organization_id")
             config.sync.projects = try sync.nonEmptyStrings("projects", meaning: "project ids") ?? []
+        }
+        if let backup = try file.subtable("backup") {
+            try backup.allowOnly(["dir", "keep", "after_sync", "external_checkpoints"], expected: "dir, keep, after_sync, external_checkpoints")
+            config.backup.dir = try backup.nonEmptyString("dir")
+            if let (keep, entry) = try backup.number("keep") {
+                guard keep >= 1, keep == keep.rounded(), keep < 100_000 else { throw backup.failure(entry, "must be a whole number, 1 or more") }
+                config.backup.keep = Int(keep)
+            }
+            config.backup.afterSync = try backup.boolean("after_sync") ?? false
+            config.backup.externalCheckpoints = try backup.boolean("external_checkpoints") ?? false
+            if config.backup.afterSync && config.backup.dir == nil {
+                throw backup.failure(backup.table["after_sync"]!, "needs dir, the folder the backups go to")
+            }
         }
         config.pricing = try Pricing.rates(in: file)
         return config

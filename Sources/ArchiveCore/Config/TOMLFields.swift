@@ -58,6 +58,12 @@ struct TOMLFields {
         return text
     }
 
+    func boolean(_ key: String) throws(SettingsFileError) -> Bool? {
+        guard let entry = table[key] else { return nil }
+        guard case .boolean(let flag) = entry.value else { throw failure(entry, "must be true or false, not \(entry.value.typeName)") }
+        return flag
+    }
+
     /// An integer or a float, as a Double.
     func number(_ key: String) throws(SettingsFileError) -> (value: Double, entry: TOMLTable.Entry)? {
         guard let entry = table[key] else { return nil }

@@ -95,7 +95,7 @@ public final class Importer {
 
     private func importFiles(_ files: [String], started: Date) throws -> Report {
         try store.prepareForBulkWrites()
-        try WALCheckpointer.running(path: store.path) { checkpoint in
+        try WALCheckpointer.running(path: store.path, enabled: !store.externalCheckpoints) { checkpoint in
             let saver = SessionSaver<(file: String, line: Int)>(
                 writer: store, organizationID: nil, keepingNewer: true, batchSize: Self.batchSize,
                 onSaved: { [self] entry, outcome in

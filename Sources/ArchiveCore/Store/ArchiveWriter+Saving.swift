@@ -303,9 +303,10 @@ extension ArchiveWriter {
     /// again and again, and the writer's own checkpoints only once the WAL
     /// reaches 128 MB (a `WALCheckpointer` beside it copies the log back sooner).
     public func prepareForBulkWrites() throws {
+        try database.execute("PRAGMA cache_size = -32768")
+        guard !externalCheckpoints else { return }
         let pageSize = try database.scalar("PRAGMA page_size", as: Int.self) ?? 4096
         try database.execute("PRAGMA wal_autocheckpoint = \((128 << 20) / pageSize)")
-        try database.execute("PRAGMA cache_size = -32768")
     }
 
 

@@ -23,11 +23,14 @@ public final class ArchiveWriter {
     var pending = PendingRollups()
     /// Takes the tokens of `NormalizedSession.searchTokens` instead of tokenizing again.
     let searchTokenReplay: FTS5TokenReplay?
+    /// Checkpoints are left to an external replicator (Litestream): no
+    /// automatic checkpoints, no checkpointer thread.
+    public let externalCheckpoints: Bool
 
     /// Opens the archive, creating and migrating it when needed. `onUpgrade`
     /// hears of an archive of an earlier schema (its version, the new one)
     /// before it is upgraded, which can take seconds for a large one.
-    public init(path: String, onUpgrade: (_ from: Int, _ to: Int) -> Void = { _, _ in }) throws {
+    public init(path: String, externalCheckpoints: Bool = false, onUpgrade: (_ from: Int, _ to: Int) -> Void = { _, _ in }) throws {
         // The token replay wraps the search tokenizer before anything (a
         // migration) connects the search index, which binds its tokenizer once.
         (database, searchTokenReplay) = try ArchiveSchema.opening(path) { () throws -> (Database, FTS5TokenReplay?) in
@@ -38,8 +41,10 @@ public final class ArchiveWriter {
             let applied = try ArchiveSchema.migrator.appliedVersion(of: database)
             if applied > 0 && applied < ArchiveSchema.version { onUpgrade(applied, ArchiveSchema.version) }
             try ArchiveSchema.migrator.migrate(database) { Timestamp.now() }
+            if externalCheckpoints { try database.execute("PRAGMA wal_autocheckpoint = 0") }
             return (database, replay)
         }
+        self.externalCheckpoints = externalCheckpoints
         self.path = path
         reader = ArchiveReader(sharing: database, path: path)
     }

@@ -60,4 +60,33 @@ public enum PrivateFiles {
             throw Failure(path: path, reason: reason)
         }
     }
+
+    /// A new empty file beside `path`, `.<name>.<tag>-XXXXXX`, mode 0600, that did not exist before.
+    public static func makeFreshFile(beside path: String, tag: String) throws(Failure) -> String {
+        let folder = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        var template = Array(((folder.isEmpty ? "." : folder) as NSString).appendingPathComponent(".\(name).\(tag)-XXXXXX").utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard descriptor >= 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+        close(descriptor)
+        return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    /// Puts a finished temporary file in its place: its bytes on disk first,
+    /// then the rename, then the folder's entry on disk.
+    public static func commit(_ temporary: String, to path: String) throws(Failure) {
+        let descriptor = open(temporary, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0, fsync(descriptor) == 0 else {
+            if descriptor >= 0 { close(descriptor) }
+            throw Failure(path: path, reason: String(cString: strerror(errno)))
+        }
+        close(descriptor)
+        guard rename(temporary, path) == 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+        let folder = (path as NSString).deletingLastPathComponent
+        let directory = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            _ = fsync(directory)
+            close(directory)
+        }
+    }
 }

@@ -1,0 +1,182 @@
+import Foundation
+import SQLiteCore
+
+/// What `archive backup` made.
+public struct BackupResult: Sendable, Codable, Equatable {
+    public let path: String
+    public let bytes: Int
+    public let sessions: Int
+    public let seconds: Double
+    /// Older backups removed to keep the number asked for.
+    public let removed: [String]
+}
+
+/// What `archive restore` did.
+public struct RestoreResult: Sendable, Codable, Equatable {
+    public let restoredFrom: String
+    /// The archive as it was before, kept beside it.
+    public let previous: String
+    public let sessions: Int
+    public let seconds: Double
+}
+
+/// A backup or restore that cannot be made, and why; the archive is as it was.
+public enum BackupError: Error, Equatable, CustomStringConvertible {
+    case failedCheck(path: String, problems: [String])
+    case cannotWrite(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .failedCheck(path, problems): "\(path) fails its check: \(problems.prefix(3).joined(separator: "; "))"
+        case let .cannotWrite(path, reason): "cannot write \(path): \(reason)"
+        }
+    }
+}
+
+/// Backups are copies of one instant, made with SQLite's backup API in one
+/// step: in WAL mode that is a read transaction, so a sync writing at the same
+/// time is never held up, and what it commits meanwhile is in the next backup.
+/// A copy is made under a temporary name beside its destination, checked
+/// (SQLite's integrity check, the kept totals against the rows, the search
+/// index's own check), turned into one self-contained file (no WAL), put on
+/// disk and only then renamed into place, mode 0600: a backup that exists is
+/// whole and checked.
+extension ArchiveReader {
+    public func backup(to destination: String, keep: Int? = nil, now: Date = Date()) throws -> BackupResult {
+        let started = Date()
+        var isFolder: ObjCBool = false
+        let intoFolder = FileManager.default.fileExists(atPath: destination, isDirectory: &isFolder) && isFolder.boolValue
+        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let target = intoFolder ? (destination as NSString).appendingPathComponent("\(stem)-\(Self.stamp(now)).db") : destination
+        let partial: String
+        do { partial = try PrivateFiles.makeFreshFile(beside: target, tag: "partial") } catch {
+            throw BackupError.cannotWrite(path: target, reason: error.reason)
+        }
+        defer { for suffix in ["", "-wal", "-shm"] { unlink(partial + suffix) } }
+        let sessions = try ArchiveReader.copy(database, to: partial)
+        do { try PrivateFiles.commit(partial, to: target) } catch { throw BackupError.cannotWrite(path: target, reason: error.reason) }
+        let removed = intoFolder ? try Self.removeOlderBackups(in: destination, stem: stem, keeping: keep) : []
+        let size = (try? FileManager.default.attributesOfItem(atPath: target)[.size] as? Int) ?? 0
+        return BackupResult(path: target, bytes: size, sessions: sessions, seconds: Date().timeIntervalSince(started),
+                            removed: removed)
+    }
+
+    /// `database` copied into the empty file at `file`, checked and made one
+    /// self-contained file; throws (leaving `file` to the caller) if it fails
+    /// its check. Returns the copy's sessions.
+    @discardableResult
+    static func copy(_ database: Database, to file: String) throws -> Int {
+        do {
+            // A copy in WAL mode takes pages of its source's size only.
+            let copy = try Database(path: file, mode: .readWrite, pageSize: try database.scalar("PRAGMA page_size", as: Int.self))
+            try database.copy(into: copy)
+            try copy.close()
+        } catch let error as SQLiteError {
+            throw BackupError.cannotWrite(path: file, reason: error.message)
+        }
+        // The check's connection ends before the copy leaves WAL mode (which takes the file alone).
+        let (problems, sessions) = try { () throws -> ([String], Int) in
+            let copied = try ArchiveReader(path: file)
+            return (try copied.integrityProblems(), try copied.counts().sessions)
+        }()
+        guard problems.isEmpty else { throw BackupError.failedCheck(path: file, problems: problems) }
+        let settle = try Database(path: file, mode: .readWrite)
+        try settle.execute("PRAGMA journal_mode = DELETE")
+        try settle.close()
+        return sessions
+    }
+
+    /// The newest dated backup of the archive at `archivePath` in `folder`: its path and size.
+    public static func latestBackup(of archivePath: String, in folder: String) -> (path: String, bytes: Int)? {
+        let stem = ((archivePath as NSString).lastPathComponent as NSString).deletingPathExtension
+        guard let name = (try? FileManager.default.contentsOfDirectory(atPath: folder))?.filter({
+            $0.hasPrefix(stem + "-") && $0.hasSuffix("Z.db") && $0.dropFirst(stem.count + 1).first?.isNumber == true
+        }).max() else { return nil }
+        let path = (folder as NSString).appendingPathComponent(name)
+        return (path, (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+    }
+
+    /// `2026-12-03T201500Z`: sorts as time does, and is a file name everywhere.
+    static func stamp(_ date: Date) -> String {
+        let text = Timestamp.format(date: date)  // 2026-12-03T20:15:00.000000Z
+        return String(text.prefix(19)).replacingOccurrences(of: ":", with: "") + "Z"
+    }
+
+    /// The dated backups of this archive in `folder` beyond the newest `keep`, removed.
+    static func removeOlderBackups(in folder: String, stem: String, keeping keep: Int?) throws -> [String] {
+        guard let keep else { return [] }
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
+            $0.hasPrefix(stem + "-") && $0.hasSuffix("Z.db") && $0.dropFirst(stem.count + 1).first?.isNumber == true
+        }.sorted()
+        return names.dropLast(keep).map { name in
+            let path = (folder as NSString).appendingPathComponent(name)
+            unlink(path)
+            return path
+        }
+    }
+}
+
+extension ArchiveWriter {
+    /// Replaces the archive's content with a checked copy of `source`; the
+    /// archive as it was is kept first as `ARCHIVE.before-restore-STAMP`.
+    /// The content goes in through SQLite's backup API, in one write
+    /// transaction on the archive's own file: readers that have it open see
+    /// the old archive or the restored one, never a deleted file or half of
+    /// either, and its WAL and shared memory stay SQLite's to keep. The
+    /// caller holds the writers' lock.
+    public func restore(from source: String, now: Date = Date()) throws -> RestoreResult {
+        let started = Date()
+        // The source is read, never written: a checked copy of it goes beside the archive first.
+        let sourceDatabase: Database
+        do {
+            sourceDatabase = try Database(path: source, mode: .readOnly)
+            let applied = try ArchiveSchema.migrator.appliedVersion(of: sourceDatabase)
+            if applied == 0 { throw ArchiveError.unusableArchive(path: source, reason: ArchiveSchema.foreignReason) }
+            try ArchiveSchema.migrator.checkNotNewer(sourceDatabase)
+        } catch let error as SQLiteError {
+            throw ArchiveError.unusableArchive(path: source, reason: error.message)
+        } catch let error as MigrationError {
+            throw ArchiveError.unusableArchive(path: source, reason: error.description)
+        }
+        let staged: String
+        do { staged = try PrivateFiles.makeFreshFile(beside: path, tag: "restore") } catch {
+            throw BackupError.cannotWrite(path: path, reason: error.reason)
+        }
+        defer { for suffix in ["", "-wal", "-shm"] { unlink(staged + suffix) } }
+        // An archive of an earlier schema is brought up to date in the copy, then checked.
+        do {
+            let copy = try Database(path: staged, mode: .readWrite, pageSize: try sourceDatabase.scalar("PRAGMA page_size", as: Int.self))
+            try sourceDatabase.copy(into: copy)
+            try copy.close()
+        } catch let error as SQLiteError {
+            throw BackupError.cannotWrite(path: staged, reason: error.message)
+        }
+        try ArchiveWriter.upgrade(path: staged, onUpgrade: { _, _ in })
+        let problems = try ArchiveReader(path: staged).integrityProblems()
+        guard problems.isEmpty else { throw BackupError.failedCheck(path: source, problems: problems) }
+
+        let previous = path + ".before-restore-" + ArchiveReader.stamp(now)
+        let keptCopy: String
+        do { keptCopy = try PrivateFiles.makeFreshFile(beside: previous, tag: "partial") } catch {
+            throw BackupError.cannotWrite(path: previous, reason: error.reason)
+        }
+        defer { for suffix in ["", "-wal", "-shm"] { unlink(keptCopy + suffix) } }
+        try ArchiveReader.copy(database, to: keptCopy)
+        do { try PrivateFiles.commit(keptCopy, to: previous) } catch { throw BackupError.cannotWrite(path: previous, reason: error.reason) }
+
+        let restored = try Database(path: staged, mode: .readOnly)
+        let sizes = (try restored.scalar("PRAGMA page_size", as: Int.self), try database.scalar("PRAGMA page_size", as: Int.self))
+        guard sizes.0 == sizes.1 else {
+            throw BackupError.cannotWrite(path: path, reason: "the backup's pages are of \(sizes.0 ?? 0) bytes, the archive's of \(sizes.1 ?? 0); "
+                                          + "restore it to a new archive path instead")
+        }
+        do { try restored.copy(into: database) } catch let error as SQLiteError {
+            throw BackupError.cannotWrite(path: path, reason: error.message)
+        }
+        try restored.close()
+        typeCodes = InternedCodes()
+        groupCodes = InternedCodes()
+        return RestoreResult(restoredFrom: source, previous: previous, sessions: try reader.counts().sessions,
+                             seconds: Date().timeIntervalSince(started))
+    }
+}
