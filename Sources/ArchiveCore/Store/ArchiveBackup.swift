@@ -48,6 +48,7 @@ extension ArchiveReader {
         let intoFolder = FileManager.default.fileExists(atPath: destination, isDirectory: &isFolder) && isFolder.boolValue
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         let target = intoFolder ? (destination as NSString).appendingPathComponent("\(stem)-\(Self.stamp(now)).db") : destination
+        Self.removeAbandonedPartials(beside: target, stem: stem, olderThan: now.addingTimeInterval(-3600))
         let partial: String
         do { partial = try PrivateFiles.makeFreshFile(beside: target, tag: "partial") } catch {
             throw BackupError.cannotWrite(path: target, reason: error.reason)
@@ -84,6 +85,19 @@ extension ArchiveReader {
         try settle.execute("PRAGMA journal_mode = DELETE")
         try settle.close()
         return sessions
+    }
+
+    /// Copies a killed backup left under a hidden temporary name (an hour
+    /// untouched: no backup still writes them), removed.
+    static func removeAbandonedPartials(beside target: String, stem: String, olderThan cut: Date) {
+        let folder = (target as NSString).deletingLastPathComponent
+        let name = (target as NSString).lastPathComponent
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+        where entry.hasPrefix(".") && entry.contains(".partial-") && (entry.hasPrefix("." + stem + "-") || entry.hasPrefix("." + name + ".")) {
+            let path = ((folder.isEmpty ? "." : folder) as NSString).appendingPathComponent(entry)
+            guard let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < cut else { continue }
+            unlink(path)
+        }
     }
 
     /// The newest dated backup of the archive at `archivePath` in `folder`: its path and size.
