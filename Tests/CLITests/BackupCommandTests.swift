@@ -213,3 +213,33 @@ extension BackupCommandTests {
         #expect(external.backfilled == 0 && external.frames > 4 * ours.frames, "ours \(ours), external \(external)")
     }
 }
+
+extension BackupCommandTests {
+    /// `kill -9` at any instant of a backup leaves either no file at the
+    /// destination or a whole, checked one, and the archive as it was.
+    @Test func aBackupKilledAtAnyInstantLeavesNothingHalfMade() async throws {
+        let text = String(repeating: "words that fill the archive ", count: 400)
+        let lines = (1...1500).map { #"{"session_id":"s-\#($0)","last_updated_at":"2026-03-01T10:00:00Z","events":[{"type":"user_input","content":"\#(text)\#($0)"}]}"# }
+        try lines.joined(separator: "\n").write(toFile: folder.path("in.jsonl"), atomically: true, encoding: .utf8)
+        #expect(try await ArchiveProcess.run(["import", "--db", db, folder.path("in.jsonl")]).status == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: db))
+        var killed = 0
+        for (round, delay) in [5, 30, 80, 150, 300, 600].enumerated() {
+            let destination = folder.path("kill-\(round).db")
+            let running = try ArchiveProcess.start(["backup", destination, "--db", db])
+            try await Task.sleep(nanoseconds: UInt64(delay) * 1_000_000)
+            running.kill9()
+            let result = await running.wait()
+            if result.status == SIGKILL {
+                killed += 1
+                #expect(!FileManager.default.fileExists(atPath: destination), "a killed backup left \(destination)")
+            } else {
+                #expect(result.status == 0, "\(result.stderr)")
+                let check = try await ArchiveProcess.run(["status", "--db", destination, "--check"])
+                #expect(check.stdout.contains("check   ok"))
+            }
+        }
+        #expect(killed > 0, "no backup was slow enough to be killed: the test saw nothing")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
+    }
+}
