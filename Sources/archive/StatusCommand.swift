@@ -24,7 +24,10 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let store = try openArchiveForReading(location, allowEmpty: true)
-        let status = try answer { try store.status() }
+        var status = try answer { try store.status() }
+        if let folder = CommandLineConfig.loaded.backup.dir {
+            status.latestBackup = ArchiveReader.latestBackup(of: status.path, in: folder).map { .init(path: $0.path, bytes: $0.bytes) }
+        }
         let checking = ProgressLine(enabled: check && Terminal.standardError.isInteractive)
         checking.draw("checking the integrity of \(ByteCountFormatter.string(fromByteCount: Int64(status.bytes), countStyle: .file))…", force: true)
         let problems = check ? try answer { try store.integrityProblems() } : []
@@ -52,7 +55,7 @@ struct StatusCommand: ParsableCommand {
             "\(out.bold("syncs"))   " + (status.recentRuns.isEmpty ? "none yet" : "latest first"),
         ]
         if let folder = CommandLineConfig.loaded.backup.dir {
-            let latest = ArchiveReader.latestBackup(of: status.path, in: folder)
+            let latest = status.latestBackup
             lines.insert("\(out.bold("backup"))  " + (latest.map { "\(($0.path as NSString).lastPathComponent) in \(folder) (\(megabytes($0.bytes)))" }
                                                       ?? "none yet in \(folder)"), at: lines.count - 1)
         }

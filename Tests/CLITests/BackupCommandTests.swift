@@ -176,6 +176,8 @@ extension BackupCommandTests {
         #expect(try await export(newest) == export(db))
         let status = try await ArchiveProcess.run(["status", "--db", db], environment: env)
         #expect(status.stdout.contains("backup  \(kept.last!) in \(backups) ("), "\(status.stdout)")
+        let statusJSON = try await ArchiveProcess.run(["status", "--db", db, "--json"], environment: env)
+        #expect(try JSONParser.parse(statusJSON.stdout)["latest_backup"]?["path"]?.stringValue == newest)
         // `archive backup` with no destination uses the same folder.
         let manual = try await ArchiveProcess.run(["backup", "--db", db, "--json"], environment: env)
         #expect(manual.status == 0 && manual.stdout.contains(backups), "\(manual.stderr)")

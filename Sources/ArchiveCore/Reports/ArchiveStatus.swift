@@ -30,7 +30,18 @@ public struct ArchiveStatus: Sendable, Codable, Equatable {
     public let recentRuns: [Run]
     /// The failures of the last finished run.
     public let openFailures: [Failure]
+    /// The newest dated backup in the configured backup folder (the caller knows the folder).
+    public var latestBackup: LatestBackup?
 
+    public struct LatestBackup: Sendable, Codable, Equatable {
+        public let path: String
+        public let bytes: Int
+
+        public init(path: String, bytes: Int) {
+            self.path = path
+            self.bytes = bytes
+        }
+    }
 }
 
 extension ArchiveReader {
