@@ -67,14 +67,7 @@ extension ArchiveReader {
     /// its check. Returns the copy's sessions.
     @discardableResult
     static func copy(_ database: Database, to file: String) throws -> Int {
-        do {
-            // A copy in WAL mode takes pages of its source's size only.
-            let copy = try Database(path: file, mode: .readWrite, pageSize: try database.scalar("PRAGMA page_size", as: Int.self))
-            try database.copy(into: copy)
-            try copy.close()
-        } catch let error as SQLiteError {
-            throw BackupError.cannotWrite(path: file, reason: error.message)
-        }
+        try copyPages(of: database, to: file)
         // The check's connection ends before the copy leaves WAL mode (which takes the file alone).
         let (problems, sessions) = try { () throws -> ([String], Int) in
             let copied = try ArchiveReader(path: file)
@@ -108,6 +101,18 @@ extension ArchiveReader {
         }).max() else { return nil }
         let path = (folder as NSString).appendingPathComponent(name)
         return (path, (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+    }
+
+    /// `database`'s pages in the empty file at `file`, as they are at one instant.
+    static func copyPages(of database: Database, to file: String) throws {
+        do {
+            // A copy in WAL mode takes pages of its source's size only.
+            let copy = try Database(path: file, mode: .readWrite, pageSize: try database.scalar("PRAGMA page_size", as: Int.self))
+            try database.copy(into: copy)
+            try copy.close()
+        } catch let error as SQLiteError {
+            throw BackupError.cannotWrite(path: file, reason: error.message)
+        }
     }
 
     /// `2026-12-03T201500Z`: sorts as time does, and is a file name everywhere.
@@ -158,13 +163,7 @@ extension ArchiveWriter {
         }
         defer { for suffix in ["", "-wal", "-shm"] { unlink(staged + suffix) } }
         // An archive of an earlier schema is brought up to date in the copy, then checked.
-        do {
-            let copy = try Database(path: staged, mode: .readWrite, pageSize: try sourceDatabase.scalar("PRAGMA page_size", as: Int.self))
-            try sourceDatabase.copy(into: copy)
-            try copy.close()
-        } catch let error as SQLiteError {
-            throw BackupError.cannotWrite(path: staged, reason: error.message)
-        }
+        try ArchiveReader.copyPages(of: sourceDatabase, to: staged)
         try ArchiveWriter.upgrade(path: staged, onUpgrade: { _, _ in })
         let problems = try ArchiveReader(path: staged).integrityProblems()
         guard problems.isEmpty else { throw BackupError.failedCheck(path: source, problems: problems) }
