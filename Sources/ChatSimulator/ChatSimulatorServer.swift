@@ -13,6 +13,7 @@ public final class ChatSimulatorServer: Sendable {
         let server = try LoopbackHTTPServer(port: port) { request in
             let latency = service.latencyMilliseconds
             if latency > 0 { usleep(useconds_t(latency) * 1000) }
+            service.passGate(method: request.method, path: request.path)
             let response = service.respond(method: request.method, path: request.path, query: request.query,
                                                  authorization: request.headers["authorization"])
             return LoopbackHTTPServer.Response(status: response.status, headers: response.headers, body: response.body)

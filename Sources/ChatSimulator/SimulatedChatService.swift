@@ -133,6 +133,35 @@ public final class SimulatedChatService: @unchecked Sendable {
     public func inject(_ fault: Fault) { locked { faults.append(fault) } }
     public func clearFaults() { locked { faults.removeAll() } }
     public func setLatency(milliseconds: Int) { locked { latency = milliseconds } }
+
+    private let gate = NSCondition()
+    private var retrievesAllowed: Int?
+    private var retrievesPassed = 0
+
+    /// From now on, retrieves beyond the next `count` wait in the server until
+    /// `releaseRetrieves()`: a client stopped mid-run at a point a test chooses.
+    public func holdRetrieves(after count: Int) {
+        gate.lock()
+        retrievesAllowed = count
+        retrievesPassed = 0
+        gate.unlock()
+    }
+
+    public func releaseRetrieves() {
+        gate.lock()
+        retrievesAllowed = nil
+        gate.broadcast()
+        gate.unlock()
+    }
+
+    /// Called by the server before it answers: a held retrieve waits here.
+    func passGate(method: String, path: String) {
+        guard Self.endpoint(method: method, path: path) == .retrieve else { return }
+        gate.lock()
+        defer { gate.unlock() }
+        while let allowed = retrievesAllowed, retrievesPassed >= allowed { gate.wait() }
+        retrievesPassed += 1
+    }
     public func requestCount(_ endpoint: Endpoint) -> Int { locked { counts[endpoint] ?? 0 } }
     public func resetCounts() { locked { counts.removeAll() } }
 
