@@ -192,8 +192,16 @@ extension Parser {
             while let byte = peek, byte == .space || byte == .tab || byte == .lineFeed { position += 1 }
             return
         }
-        let simple: [UInt8: UInt8] = [0x62: 0x08, 0x74: 0x09, 0x6E: 0x0A, 0x66: 0x0C, 0x72: 0x0D, .quote: .quote, .backslash: .backslash]
-        if let next, let replacement = simple[next] {
+        let replacement: UInt8? = switch next {
+        case 0x62: 0x08  // \b
+        case 0x74: 0x09  // \t
+        case 0x6E: 0x0A  // \n
+        case 0x66: 0x0C  // \f
+        case 0x72: 0x0D  // \r
+        case .quote, .backslash: next
+        default: nil
+        }
+        if let replacement {
             out.append(replacement)
             position += 2
             return

@@ -26,9 +26,8 @@ enum ErrorWords {
             }
         case let error as APIError:
             return api(error)
-        case let SettingsFileError.secret(path, line, key):
-            return "\(path):\(line): \(key): an API key is not read from the config file; "
-                + "set LLAMA_CLOUD_API_KEY or pass --api-key-file, and remove it from this file"
+        case SettingsFileError.secret:
+            return "\(error) (or pass --api-key-file)"
         default:
             return "\(error)"
         }

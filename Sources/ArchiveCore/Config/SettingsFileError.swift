@@ -16,7 +16,7 @@ public enum SettingsFileError: Error, Equatable, CustomStringConvertible {
         case let .fault(path, nil, place?, message): "\(path): \(place): \(message)"
         case let .fault(path, nil, nil, message): "\(path): \(message)"
         case let .secret(path, line, key):
-            "\(path):\(line): \(key): an API key is not read from the config file; set LLAMA_CLOUD_API_KEY, and remove it from this file"
+            "\(path):\(line): \(key): an API key is not read from the config file; remove it from this file and set LLAMA_CLOUD_API_KEY"
         }
     }
 }

@@ -53,9 +53,9 @@ public struct Pricing: Sendable, Equatable {
         }
         let bytes = Array(data)
         let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...]
-        let first = body.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
-        let second = body.drop { ![0x20, 0x09, 0x0A, 0x0D].contains($0) == false }.dropFirst().first
-        if first == UInt8(ascii: "{") || (first == UInt8(ascii: "[") && second != UInt8(ascii: "[")) {
+        // JSON starts with `{` or `[`; TOML's `[[rates]]` with `[[`.
+        let start = body.drop { [0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        if start.first == UInt8(ascii: "{") || (start.first == UInt8(ascii: "[") && start.dropFirst().first != UInt8(ascii: "[")) {
             guard let text = String(validating: body, as: UTF8.self) else { throw .fault(path: path, line: nil, place: nil, message: "the pricing file is not UTF-8") }
             return try fromJSON(text, path: path)
         }

@@ -46,8 +46,8 @@ public enum RateStart: Sendable, Equatable, CustomStringConvertible {
     /// Epoch seconds of the start, local forms read in `zone`.
     public func seconds(in zone: TimeZone) -> Int64 {
         switch self {
-        case .localDate(let days): Int64(TimeWindow.instant(ofClock: Int64(days) * 86_400, in: zone).timeIntervalSince1970)
-        case .localDateTime(let clock): Int64(TimeWindow.instant(ofClock: clock, in: zone).timeIntervalSince1970)
+        case .localDate(let days): Int64(TimeWindow.instant(ofClock: Double(days) * 86_400, in: zone).timeIntervalSince1970)
+        case .localDateTime(let clock): Int64(TimeWindow.instant(ofClock: Double(clock), in: zone).timeIntervalSince1970)
         case .instant(let seconds, _): seconds
         }
     }

@@ -72,9 +72,7 @@ public struct TimeWindow: Sendable, Equatable {
         // A time with an offset is absolute; one without is local to the zone.
         if let micros = Timestamp.microseconds(fromISO8601: trimmed) {
             if hasOffset(trimmed) { return Timestamp.format(microseconds: micros) }
-            let local = Date(timeIntervalSince1970: Double(micros) / 1_000_000)
-            let offset = zone.secondsFromGMT(for: local.addingTimeInterval(-Double(zone.secondsFromGMT(for: local))))
-            return Timestamp.format(date: local.addingTimeInterval(-Double(offset)))
+            return Timestamp.format(date: instant(ofClock: Double(micros) / 1_000_000, in: zone))
         }
         throw .notADate(bound, text)
     }
@@ -117,13 +115,13 @@ public struct TimeWindow: Sendable, Equatable {
     /// The instant local midnight starts `days` after the epoch in `zone`
     /// (on a day that starts with a DST gap, the first instant that exists).
     static func localMidnight(days: Int, zone: TimeZone) -> Date {
-        instant(ofClock: Int64(days) * 86_400, in: zone)
+        instant(ofClock: Double(days) * 86_400, in: zone)
     }
 
     /// The instant the zone's clock shows this time (seconds since
     /// 1970-01-01T00:00:00 on that clock).
-    static func instant(ofClock seconds: Int64, in zone: TimeZone) -> Date {
-        let naive = Date(timeIntervalSince1970: Double(seconds))
+    static func instant(ofClock seconds: TimeInterval, in zone: TimeZone) -> Date {
+        let naive = Date(timeIntervalSince1970: seconds)
         let guess = naive.addingTimeInterval(-Double(zone.secondsFromGMT(for: naive)))
         return naive.addingTimeInterval(-Double(zone.secondsFromGMT(for: guess)))
     }

@@ -20,17 +20,13 @@ public struct RestoreResult: Sendable, Codable, Equatable {
     public let seconds: Double
 }
 
-/// A backup or restore that cannot be made, and why; the archive is as it was.
-public enum BackupError: Error, Equatable, CustomStringConvertible {
-    case failedCheck(path: String, problems: [String])
-    case cannotWrite(path: String, reason: String)
+/// A copy that fails its check: no backup is made, no restore happens.
+/// (A file that cannot be written is `PrivateFiles.Failure`.)
+public struct BackupCheckFailure: Error, Equatable, CustomStringConvertible {
+    public let path: String
+    public let problems: [String]
 
-    public var description: String {
-        switch self {
-        case let .failedCheck(path, problems): "\(path) fails its check: \(problems.prefix(3).joined(separator: "; "))"
-        case let .cannotWrite(path, reason): "cannot write \(path): \(reason)"
-        }
-    }
+    public var description: String { "\(path) fails its check: \(problems.prefix(3).joined(separator: "; "))" }
 }
 
 /// Backups are copies of one instant, made with SQLite's backup API in one
@@ -49,13 +45,10 @@ extension ArchiveReader {
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         let target = intoFolder ? (destination as NSString).appendingPathComponent("\(stem)-\(Self.stamp(now)).db") : destination
         Self.removeAbandonedPartials(beside: target, stem: stem, olderThan: now.addingTimeInterval(-3600))
-        let partial: String
-        do { partial = try PrivateFiles.makeFreshFile(beside: target, tag: "partial") } catch {
-            throw BackupError.cannotWrite(path: target, reason: error.reason)
-        }
+        let partial = try PrivateFiles.makeFreshFile(beside: target, tag: "partial")
         defer { for suffix in ["", "-wal", "-shm"] { unlink(partial + suffix) } }
         let sessions = try ArchiveReader.copy(database, to: partial)
-        do { try PrivateFiles.commit(partial, to: target) } catch { throw BackupError.cannotWrite(path: target, reason: error.reason) }
+        try PrivateFiles.commit(partial, to: target)
         let removed = intoFolder ? try Self.removeOlderBackups(in: destination, stem: stem, keeping: keep) : []
         let size = (try? FileManager.default.attributesOfItem(atPath: target)[.size] as? Int) ?? 0
         return BackupResult(path: target, bytes: size, sessions: sessions, seconds: Date().timeIntervalSince(started),
@@ -73,7 +66,7 @@ extension ArchiveReader {
             let copied = try ArchiveReader(path: file)
             return (try copied.integrityProblems(), try copied.counts().sessions)
         }()
-        guard problems.isEmpty else { throw BackupError.failedCheck(path: file, problems: problems) }
+        guard problems.isEmpty else { throw BackupCheckFailure(path: file, problems: problems) }
         let settle = try Database(path: file, mode: .readWrite)
         try settle.execute("PRAGMA journal_mode = DELETE")
         try settle.close()
@@ -111,7 +104,7 @@ extension ArchiveReader {
             try database.copy(into: copy)
             try copy.close()
         } catch let error as SQLiteError {
-            throw BackupError.cannotWrite(path: file, reason: error.message)
+            throw PrivateFiles.Failure(path: file, reason: error.message)
         }
     }
 
@@ -157,34 +150,28 @@ extension ArchiveWriter {
         } catch let error as MigrationError {
             throw ArchiveError.unusableArchive(path: source, reason: error.description)
         }
-        let staged: String
-        do { staged = try PrivateFiles.makeFreshFile(beside: path, tag: "restore") } catch {
-            throw BackupError.cannotWrite(path: path, reason: error.reason)
-        }
+        let staged = try PrivateFiles.makeFreshFile(beside: path, tag: "restore")
         defer { for suffix in ["", "-wal", "-shm"] { unlink(staged + suffix) } }
         // An archive of an earlier schema is brought up to date in the copy, then checked.
         try ArchiveReader.copyPages(of: sourceDatabase, to: staged)
         try ArchiveWriter.upgrade(path: staged, onUpgrade: { _, _ in })
         let problems = try ArchiveReader(path: staged).integrityProblems()
-        guard problems.isEmpty else { throw BackupError.failedCheck(path: source, problems: problems) }
+        guard problems.isEmpty else { throw BackupCheckFailure(path: source, problems: problems) }
 
         let previous = path + ".before-restore-" + ArchiveReader.stamp(now)
-        let keptCopy: String
-        do { keptCopy = try PrivateFiles.makeFreshFile(beside: previous, tag: "partial") } catch {
-            throw BackupError.cannotWrite(path: previous, reason: error.reason)
-        }
+        let keptCopy = try PrivateFiles.makeFreshFile(beside: previous, tag: "partial")
         defer { for suffix in ["", "-wal", "-shm"] { unlink(keptCopy + suffix) } }
         try ArchiveReader.copy(database, to: keptCopy)
-        do { try PrivateFiles.commit(keptCopy, to: previous) } catch { throw BackupError.cannotWrite(path: previous, reason: error.reason) }
+        try PrivateFiles.commit(keptCopy, to: previous)
 
         let restored = try Database(path: staged, mode: .readOnly)
         let sizes = (try restored.scalar("PRAGMA page_size", as: Int.self), try database.scalar("PRAGMA page_size", as: Int.self))
         guard sizes.0 == sizes.1 else {
-            throw BackupError.cannotWrite(path: path, reason: "the backup's pages are of \(sizes.0 ?? 0) bytes, the archive's of \(sizes.1 ?? 0); "
+            throw PrivateFiles.Failure(path: path, reason: "the backup's pages are of \(sizes.0 ?? 0) bytes, the archive's of \(sizes.1 ?? 0); "
                                           + "restore it to a new archive path instead")
         }
         do { try restored.copy(into: database) } catch let error as SQLiteError {
-            throw BackupError.cannotWrite(path: path, reason: error.message)
+            throw PrivateFiles.Failure(path: path, reason: error.message)
         }
         try restored.close()
         typeCodes = InternedCodes()

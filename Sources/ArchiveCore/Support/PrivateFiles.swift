@@ -9,6 +9,11 @@ public enum PrivateFiles {
         public let path: String
         public let reason: String
         public var description: String { "cannot write \(path): \(reason)" }
+
+        public init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
     }
 
     /// A new folder `<parent>/<prefix>XXXXXX`, mode 0700, that did not exist before.
