@@ -14,7 +14,7 @@ struct ArchiveCommand: AsyncParsableCommand {
         version: ArchiveVersion.current,
         subcommands: [SyncCommand.self, SessionsCommand.self, ShowCommand.self, SearchCommand.self, TokensCommand.self,
                       ToolsCommand.self, ReportCommand.self, SQLCommand.self, ImportCommand.self, ExportCommand.self, StatusCommand.self,
-                      BackupCommand.self, RestoreCommand.self, MCPCommand.self, DemoCommand.self])
+                      BackupCommand.self, RestoreCommand.self, ForgetCommand.self, PruneCommand.self, RedactCommand.self, MCPCommand.self, DemoCommand.self])
 
     /// Runs the command; an `ArchiveFailure` is its one line and its exit code.
     static func main() async {

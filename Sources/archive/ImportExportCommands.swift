@@ -23,7 +23,7 @@ struct ImportCommand: ParsableCommand {
         let store: ArchiveWriter
         do { store = try ArchiveWriter(path: path, externalCheckpoints: CommandLineConfig.loaded.backup.externalCheckpoints, onUpgrade: noteUpgrade(of: path)) } catch { throw fail(error, code: ExitStatus.fatal) }
         let progressLine = ProgressLine(enabled: !json && Terminal.standardError.isInteractive)
-        let importer = Importer(store: store, onFailure: { progressLine.clear(); Terminal.standardError.writeLine($0) },
+        let importer = Importer(store: store, redactor: CommandLineConfig.loaded.redactor, onFailure: { progressLine.clear(); Terminal.standardError.writeLine($0) },
                                 onNote: { progressLine.clear(); Terminal.standardError.writeLine("note: " + $0) })
         importer.onProgress = { progressLine.update($0) }
         let report: Importer.Report
@@ -37,7 +37,8 @@ struct ImportCommand: ParsableCommand {
         } else {
             Terminal.standardOutput.writeLine(
                 "imported: \(grouped(report.new)) new, \(grouped(report.updated)) updated, \(grouped(report.unchanged)) unchanged, "
-                + (report.older > 0 ? "\(grouped(report.older)) older (skipped), " : "") + "\(grouped(report.failed)) failed "
+                + (report.older > 0 ? "\(grouped(report.older)) older (skipped), " : "")
+                + (report.forgotten > 0 ? "\(grouped(report.forgotten)) forgotten (skipped), " : "") + "\(grouped(report.failed)) failed "
                 + "from \(grouped(report.records)) records in \(grouped(report.files)) file\(report.files == 1 ? "" : "s") "
                 + "in \(String(format: "%.2f", report.seconds)) s")
         }

@@ -79,6 +79,8 @@ struct SyncCommand: AsyncParsableCommand {
         options.pageSize = pageSize
         options.concurrency = concurrency
         options.full = full
+        options.redactor = CommandLineConfig.loaded.redactor
+        options.contentRetentionDays = CommandLineConfig.loaded.contentDays
         let client = ChatAPIClient(baseURL: url, apiKey: key.value, keySource: key.source, organizationID: organizationID,
                                    retryPolicy: RetryPolicy(maxRetries: maxRetries), timeout: timeout,
                                    maxConnections: concurrency, maxResponseBytes: maxResponseMB * 1_000_000,

@@ -56,8 +56,11 @@ enum SyncRunner {
 
     static func line(_ summary: SyncSummary) -> String {
         "synced: \(grouped(summary.new)) new, \(grouped(summary.updated)) updated, \(grouped(summary.unchanged)) unchanged, "
-            + "\(grouped(summary.deleted)) deleted, \(grouped(summary.failed)) failed in \(String(format: "%.2f", summary.seconds)) s "
+            + "\(grouped(summary.deleted)) deleted, "
+            + (summary.forgotten > 0 ? "\(grouped(summary.forgotten)) forgotten (skipped), " : "")
+            + "\(grouped(summary.failed)) failed in \(String(format: "%.2f", summary.seconds)) s "
             + "(\(grouped(summary.listed)) listed, \(grouped(summary.retrieved)) retrieved, \(grouped(summary.requests)) requests)"
+            + (summary.pruned > 0 ? "; retention pruned the content of \(grouped(summary.pruned)) sessions" : "")
     }
 
     static func json(_ summary: SyncSummary) -> String {

@@ -6,6 +6,7 @@ struct Terminal: Sendable {
 
     static let standardOutput = Terminal(descriptor: STDOUT_FILENO)
     static let standardError = Terminal(descriptor: STDERR_FILENO)
+    static var standardInputIsInteractive: Bool { isatty(STDIN_FILENO) == 1 }
 
     var isInteractive: Bool { (descriptor == STDOUT_FILENO && Pager.pagedWidth != nil) || isatty(descriptor) == 1 }
 

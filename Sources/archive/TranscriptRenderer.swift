@@ -45,6 +45,7 @@ struct TranscriptRenderer {
         var line = "\(t.runs.count) run\(t.runs.count == 1 ? "" : "s") · updated \(when(t.lastUpdatedAt))"
         if let project = t.projectID { line = "project \(project.oneLineSafe) · " + line }
         if let deleted = t.deletedAt { line += " · deleted remotely \(when(deleted))" }
+        if let pruned = t.contentPrunedAt { line += " · content pruned \(when(pruned)): its text is gone, its usage kept" }
         return line
     }
 

@@ -15,12 +15,34 @@ import Foundation
 ///     [[rates]]
 ///     input = 3.0
 ///     output = 15.0
+///
+///     [retention]
+///     content_days = 400
+///
+///     [[redact]]
+///     name = "email"
+///     pattern = "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}"
 public struct ArchiveConfig: Sendable, Equatable {
     public var db: String?
     public var tz: String?
     public var pricing: Pricing?
     public var sync = SyncDefaults()
     public var backup = BackupSettings()
+    /// `[retention] content_days`: the content of sessions last updated longer
+    /// ago than this is pruned at the end of every sync.
+    public var contentDays: Int?
+    /// `[[redact]]` rules, in the file's order.
+    public var redactions: [Redaction] = []
+
+    public struct Redaction: Sendable, Equatable {
+        public let name: String
+        public let pattern: String
+    }
+
+    /// The `[[redact]]` rules, ready to apply (each was checked when the file was read).
+    public var redactor: Redactor {
+        Redactor(rules: redactions.compactMap { Redactor.Rule(name: $0.name, pattern: $0.pattern) })
+    }
 
     /// `[backup]`: where `archive backup` and the backup after each sync go.
     public struct BackupSettings: Sendable, Equatable {
@@ -61,7 +83,8 @@ public struct ArchiveConfig: Sendable, Equatable {
         let file = try TOMLFields.read(bytes, path: path)
         try file.refuseSecrets()
         try file.subtable("sync")?.refuseSecrets()
-        try file.allowOnly(["db", "tz", "sync", "rates", "backup"], expected: "db, tz, [sync], [[rates]], [backup]")
+        try file.allowOnly(["db", "tz", "sync", "rates", "backup", "retention", "redact"],
+                           expected: "db, tz, [sync], [[rates]], [backup], [retention], [[redact]]")
         var config = ArchiveConfig()
         config.db = try file.nonEmptyString("db")
         if let zone = try file.nonEmptyString("tz") {
@@ -88,6 +111,28 @@ public struct ArchiveConfig: Sendable, Equatable {
             if config.backup.afterSync && config.backup.dir == nil {
                 throw backup.failure(backup.table["after_sync"]!, "needs dir, the folder the backups go to")
             }
+        }
+        if let retention = try file.subtable("retention") {
+            try retention.allowOnly(["content_days"], expected: "content_days")
+            if let (days, entry) = try retention.number("content_days") {
+                guard days >= 1, days == days.rounded(), days < 100_000 else { throw retention.failure(entry, "must be a whole number of days, 1 or more") }
+                config.contentDays = Int(days)
+            }
+        }
+        for rule in try file.arrayOfTables("redact") ?? [] {
+            try rule.allowOnly(["name", "pattern"], expected: "name, pattern")
+            guard let name = try rule.nonEmptyString("name") else { throw rule.failure(line: rule.table.line, "[[redact]] needs a name") }
+            guard name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") }) else {
+                throw rule.failure(rule.table["name"]!, "must be letters, digits, _ and - only (it is written into the text as [redacted:NAME])")
+            }
+            if config.redactions.contains(where: { $0.name.sameBytes(as: name) }) {
+                throw rule.failure(rule.table["name"]!, "\"\(name)\" names two rules")
+            }
+            guard let pattern = try rule.nonEmptyString("pattern") else { throw rule.failure(line: rule.table.line, "[[redact]] needs a pattern") }
+            guard Redactor.Rule(name: name, pattern: pattern) != nil else {
+                throw rule.failure(rule.table["pattern"]!, "is not a regular expression")
+            }
+            config.redactions.append(Redaction(name: name, pattern: pattern))
         }
         config.pricing = try Pricing.rates(in: file)
         return config

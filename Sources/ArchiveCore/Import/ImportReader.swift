@@ -17,13 +17,16 @@ final class ImportReader: Sendable {
     let files: [String]
     let knownHashes: [SourceHash: String]
     let hashKey: SourceHash.Key
+    let redactor: Redactor
     private let consumed = ByteCount()
     /// Bytes of the input read so far (all files).
     var bytesRead: Int { consumed.value }
     let queue: BoundedQueue<Item>
 
-    init(files: [String], knownHashes: [SourceHash: String], hashKey: SourceHash.Key, queue: BoundedQueue<Item>) {
+    init(files: [String], knownHashes: [SourceHash: String], hashKey: SourceHash.Key, redactor: Redactor,
+         queue: BoundedQueue<Item>) {
         self.files = files
+        self.redactor = redactor
         self.knownHashes = knownHashes
         self.hashKey = hashKey
         self.queue = queue
@@ -149,7 +152,7 @@ final class ImportReader: Sendable {
 
     private func item(_ value: JSONValue, file: String, line: Int, hash: SourceHash?, tokenizer: SearchTokenizer?) -> Item {
         do {
-            let session = try Normalizer.normalize(value, sourceHash: hash)
+            let session = try Normalizer.normalize(redactor.redact(value).value, sourceHash: hash)
             return .session(tokenizer.map(session.withSearchTokens) ?? session, file: file, line: line)
         } catch {
             return .failed("\(file):\(line): \(error.description)")

@@ -21,6 +21,8 @@ public final class Importer {
         public var unchanged = 0
         /// Records older than the session already archived: skipped, with a note.
         public var older = 0
+        /// Records of sessions forgotten on purpose: skipped.
+        public var forgotten = 0
         public var failed = 0
         public var seconds = 0.0
 
@@ -29,6 +31,7 @@ public final class Importer {
             updated += counts.updated
             unchanged += counts.unchanged
             older += counts.older
+            forgotten += counts.forgotten
         }
     }
 
@@ -65,9 +68,12 @@ public final class Importer {
     private var report = Report()
     private var runID: Int64 = 0
     private let onNote: (String) -> Void
+    private let redactor: Redactor
 
-    public init(store: ArchiveWriter, onFailure: @escaping (String) -> Void, onNote: @escaping (String) -> Void = { _ in }) {
+    public init(store: ArchiveWriter, redactor: Redactor = Redactor(), onFailure: @escaping (String) -> Void,
+                onNote: @escaping (String) -> Void = { _ in }) {
         self.store = store
+        self.redactor = redactor
         self.onFailure = onFailure
         self.onNote = onNote
     }
@@ -84,6 +90,7 @@ public final class Importer {
             summary.new = report.new
             summary.updated = report.updated
             summary.unchanged = report.unchanged
+            summary.forgotten = report.forgotten
             summary.failed = report.failed
             try? store.finishRun(runID, summary: summary, message: fatal, at: Timestamp.now())
         }
@@ -118,7 +125,7 @@ public final class Importer {
     private func readAndSave(_ files: [String], started: Date, saver: SessionSaver<(file: String, line: Int)>) throws {
         let queue = BoundedQueue<ImportReader.Item>(capacity: 2 * Self.batchSize)
         let reader = ImportReader(files: files, knownHashes: try store.reader.liveSourceHashes(), hashKey: try store.reader.sourceHashKey(),
-                                  queue: queue)
+                                  redactor: redactor, queue: queue)
         let thread = Thread { reader.run() }
         thread.stackSize = 8 << 20  // deep JSON recursion stays within the parser's limit, not the stack's
         thread.start()

@@ -59,6 +59,14 @@ public enum Normalizer {
     /// normalised once as they are parsed (and let go), and read again from
     /// the bytes when the store writes them, so that memory stays near the
     /// size of the response however many events it holds.
+    /// With redaction rules, the session is parsed whole, redacted, and
+    /// normalised as values: the text the rules match never reaches a row.
+    public static func normalize(body: [UInt8], sourceHash: SourceHash? = nil, redactor: Redactor,
+                                 maxEvents: Int = maxEventsPerSession) throws -> NormalizedSession {
+        guard !redactor.isEmpty else { return try normalize(body: body, sourceHash: sourceHash, maxEvents: maxEvents) }
+        return try normalize(redactor.redact(JSONParser.parse(body)).value, sourceHash: sourceHash, maxEvents: maxEvents)
+    }
+
     public static func normalize(body: [UInt8], sourceHash: SourceHash? = nil,
                                  maxEvents: Int = maxEventsPerSession) throws -> NormalizedSession {
         var accumulator = EventAccumulator()

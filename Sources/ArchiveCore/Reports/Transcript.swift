@@ -27,12 +27,14 @@ public struct Transcript: Sendable {
     public let projectID: String?
     public let lastUpdatedAt: String
     public let deletedAt: String?
+    /// When the session's text was dropped (prune, retention, forget --keep-usage); nil while whole.
+    public let contentPrunedAt: String?
     public var runs: [Run]
 
     static func load(sessionID: String, from database: Database) throws -> Transcript? {
         guard let header = try database.first(
-            "SELECT title, project_id, last_updated_at, deleted_at FROM sessions WHERE session_id = ?", sessionID,
-            map: { try ($0.optionalString(0), $0.optionalString(1), $0.string(2), $0.optionalString(3)) })
+            "SELECT title, project_id, last_updated_at, deleted_at, content_pruned_at FROM sessions WHERE session_id = ?", sessionID,
+            map: { try ($0.optionalString(0), $0.optionalString(1), $0.string(2), $0.optionalString(3), $0.optionalString(4)) })
         else { return nil }
 
         struct Pieces { var thinkingBlocks: [String] = [], thinkingDeltas = "", textBlocks: [String] = [], textDeltas = "" }
@@ -86,6 +88,6 @@ public struct Transcript: Sendable {
                                                   result: row.optionalString(3), imageAttachment: row.optionalString(4)))
         }
         return Transcript(sessionID: sessionID, title: header.0, projectID: header.1, lastUpdatedAt: header.2,
-                          deletedAt: header.3, runs: runs.keys.sorted().map { runs[$0]! })
+                          deletedAt: header.3, contentPrunedAt: header.4, runs: runs.keys.sorted().map { runs[$0]! })
     }
 }

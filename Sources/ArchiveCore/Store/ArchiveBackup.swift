@@ -88,12 +88,20 @@ extension ArchiveReader {
 
     /// The newest dated backup of the archive at `archivePath` in `folder`: its path and size.
     public static func latestBackup(of archivePath: String, in folder: String) -> (path: String, bytes: Int)? {
-        let stem = ((archivePath as NSString).lastPathComponent as NSString).deletingPathExtension
-        guard let name = (try? FileManager.default.contentsOfDirectory(atPath: folder))?.filter({
-            $0.hasPrefix(stem + "-") && $0.hasSuffix("Z.db") && $0.dropFirst(stem.count + 1).first?.isNumber == true
-        }).max() else { return nil }
-        let path = (folder as NSString).appendingPathComponent(name)
+        guard let path = backups(of: archivePath, in: folder).last else { return nil }
         return (path, (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+    }
+
+    /// The dated backups of the archive at `archivePath` in `folder`, oldest first.
+    public static func backups(of archivePath: String, in folder: String) -> [String] {
+        let stem = ((archivePath as NSString).lastPathComponent as NSString).deletingPathExtension
+        return ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
+            isDatedBackup($0, stem: stem)
+        }.sorted().map { (folder as NSString).appendingPathComponent($0) }
+    }
+
+    static func isDatedBackup(_ name: String, stem: String) -> Bool {
+        name.hasPrefix(stem + "-") && name.hasSuffix("Z.db") && name.dropFirst(stem.count + 1).first?.isNumber == true
     }
 
     /// `database`'s pages in the empty file at `file`, as they are at one instant.
@@ -117,9 +125,7 @@ extension ArchiveReader {
     /// The dated backups of this archive in `folder` beyond the newest `keep`, removed.
     static func removeOlderBackups(in folder: String, stem: String, keeping keep: Int?) throws -> [String] {
         guard let keep else { return [] }
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
-            $0.hasPrefix(stem + "-") && $0.hasSuffix("Z.db") && $0.dropFirst(stem.count + 1).first?.isNumber == true
-        }.sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { isDatedBackup($0, stem: stem) }.sorted()
         return names.dropLast(keep).map { name in
             let path = (folder as NSString).appendingPathComponent(name)
             unlink(path)

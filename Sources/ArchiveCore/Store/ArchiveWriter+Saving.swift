@@ -11,6 +11,10 @@ extension ArchiveWriter {
         case unchanged
         /// Not saved: the archive holds a newer history (`keepingNewer`), whose `last_updated_at` this is.
         case olderThanArchived(String)
+        /// Not saved: the session was forgotten on purpose (`archive forget`).
+        case forgotten
+        /// Saved whole over a session whose content had been pruned.
+        case contentRestored
 
         public var changedAnything: Bool { self != .unchanged }
     }
@@ -39,12 +43,18 @@ extension ArchiveWriter {
     }
 
     /// Its own transaction, or part of the caller's batch (see `batch`).
+    /// `recordingRevision` false: a rewritten history replaces the archived
+    /// one without keeping it (redaction of what is archived).
     func saveInTransaction(_ session: NormalizedSession, projectID: String?, organizationID: String?,
-                           now: String, keepingNewer: Bool) throws -> SaveOutcome {
+                           now: String, keepingNewer: Bool, recordingRevision: Bool = true) throws -> SaveOutcome {
         try atomically {
+            if try database.cached("SELECT 1 FROM forgotten WHERE session_id = ?").scalar([session.sessionID], as: Int.self) != nil {
+                return .forgotten
+            }
             let existing = try database.cached(
                 """
-                SELECT session_key, event_count, meta, deleted_at IS NOT NULL AS deleted, last_updated_at, project_id, run_count
+                SELECT session_key, event_count, meta, deleted_at IS NOT NULL AS deleted, last_updated_at, project_id, run_count,
+                       content_pruned_at IS NOT NULL AS pruned
                 FROM sessions WHERE session_id = ?
                 """).first([session.sessionID], map: ArchivedSession.init)
             if keepingNewer, let existing, existing.updated > session.lastUpdatedAt { return .olderThanArchived(existing.updated) }
@@ -55,17 +65,26 @@ extension ArchiveWriter {
             // The rollups hold the session's runs under its project and index set (in meta).
             var rollupsChange = true
             if let existing {
-                let prefix = try commonPrefix(session, sessionKey: existing.key)
+                // A pruned session's events are all written again, and were not in the search index.
+                let prefix: (length: Int, layoutChanges: [(seq: Int, type: String?, layout: String?)])
+                    = existing.pruned ? (0, []) : try commonPrefix(session, sessionKey: existing.key)
                 keep = prefix.length
                 relaidOut = try relayout(prefix.layoutChanges, sessionKey: existing.key)
-                rollupsChange = keep < existing.count || keep < session.events.count || !existing.meta.sameBytes(as: session.meta)
+                rollupsChange = existing.pruned || keep < existing.count || keep < session.events.count || !existing.meta.sameBytes(as: session.meta)
                     || (projectID != nil && !projectID.sameBytes(as: existing.project))
                 if rollupsChange { try adjustRollups(sessionKey: existing.key, sign: -1) }
-                if keep < existing.count {
-                    let revision = try saveRevision(sessionID: session.sessionID, at: now)
+                if existing.pruned {
+                    runTimes = try runTimesByStopEvent(sessionKey: existing.key, from: 0)
+                    try removeEvents(sessionKey: existing.key, from: 0, indexed: false)
+                    outcome = .contentRestored
+                } else if keep < existing.count {
+                    if recordingRevision {
+                        outcome = .rewritten(revision: try saveRevision(sessionID: session.sessionID, at: now))
+                    } else {
+                        outcome = .metadataChanged
+                    }
                     runTimes = try runTimesByStopEvent(sessionKey: existing.key, from: keep)
                     try removeEvents(sessionKey: existing.key, from: keep)
-                    outcome = .rewritten(revision: revision)
                 } else if keep < session.events.count {
                     outcome = .appended(events: session.events.count - keep)
                 } else if !existing.meta.sameBytes(as: session.meta) || existing.deleted || relaidOut {
@@ -162,9 +181,10 @@ extension ArchiveWriter {
         return revision
     }
 
-    func removeEvents(sessionKey: Int64, from seq: Int) throws {
+    /// `indexed` false: the events are not in the search index (their content was pruned).
+    func removeEvents(sessionKey: Int64, from seq: Int, indexed: Bool = true) throws {
         let first = Self.eventKey(session: sessionKey, seq: seq), last = Self.lastEventKey(session: sessionKey)
-        try unindexEvents(first: first, last: last)
+        if indexed { try unindexEvents(first: first, last: last) }
         // Kept deltas whose text lives in a block about to go get their text back.
         try database.cached("""
             UPDATE event_rows SET content = (SELECT t.content FROM typed_events t WHERE t.event_key = event_rows.event_key),
@@ -208,7 +228,8 @@ extension ArchiveWriter {
               event_count = excluded.event_count, run_count = excluded.run_count,
               error_run_count = excluded.error_run_count, input_tokens = excluded.input_tokens,
               output_tokens = excluded.output_tokens, unknown_fields = excluded.unknown_fields, meta = excluded.meta,
-              source_hash = excluded.source_hash, last_synced_at = excluded.last_synced_at, deleted_at = NULL
+              source_hash = excluded.source_hash, last_synced_at = excluded.last_synced_at, deleted_at = NULL,
+              content_pruned_at = NULL
             """).execute([session.sessionID, projectID, organizationID, session.title, session.lastUpdatedAt, session.sharedAccess, session.indexIDs, job?.durationMs, job?.inputTokens, job?.outputTokens, job?.turns, job?.isError, job?.error, session.events.count, totals.runs, totals.errorRuns, totals.inputTokens, totals.outputTokens, session.unknownFields, session.meta, session.sourceHash?.bytes, now, now])
     }
 
@@ -336,6 +357,7 @@ private struct ArchivedSession {
     let updated: String
     let project: String?
     let runs: Int
+    let pruned: Bool
 
     init(_ row: Row) throws {
         key = try row.get("session_key")
@@ -345,5 +367,6 @@ private struct ArchivedSession {
         updated = try row.get("last_updated_at")
         project = try row.get("project_id")
         runs = try row.get("run_count")
+        pruned = try row.get("pruned")
     }
 }

@@ -42,6 +42,9 @@ public final class ArchiveWriter {
             if applied > 0 && applied < ArchiveSchema.version { onUpgrade(applied, ArchiveSchema.version) }
             try ArchiveSchema.migrator.migrate(database) { Timestamp.now() }
             if externalCheckpoints { try database.execute("PRAGMA wal_autocheckpoint = 0") }
+            // What a writer deletes (a rewritten history, a forgotten session) is
+            // overwritten with zeros, not left in free space (see ArchiveWriter+Forgetting).
+            try database.execute("PRAGMA secure_delete = ON")
             return (database, replay)
         }
         self.externalCheckpoints = externalCheckpoints

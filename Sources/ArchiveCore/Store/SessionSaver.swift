@@ -7,6 +7,8 @@ public struct SaveCounts: Sendable, Codable, Equatable {
     public var unchanged = 0
     /// Not saved: the archive holds a newer history (import only).
     public var older = 0
+    /// Not saved: forgotten on purpose (`archive forget`).
+    public var forgotten = 0
     public var failed = 0
 
     public init() {}
@@ -15,8 +17,9 @@ public struct SaveCounts: Sendable, Codable, Equatable {
         switch outcome {
         case .new: new += 1
         case .unchanged: unchanged += 1
-        case .appended, .rewritten, .metadataChanged: updated += 1
+        case .appended, .rewritten, .metadataChanged, .contentRestored: updated += 1
         case .olderThanArchived: older += 1
+        case .forgotten: forgotten += 1
         }
     }
 }

@@ -11,9 +11,9 @@ extension ArchiveWriter {
     public func finishRun(_ runID: Int64, summary: SyncSummary, message: String?, at now: String) throws {
         try database.execute("""
             UPDATE sync_runs SET finished_at = ?, status = ?, listed = ?, new = ?, updated = ?, unchanged = ?,
-              deleted = ?, failed = ?, requests = ?, message = ? WHERE run_id = ?
+              deleted = ?, forgotten = ?, failed = ?, requests = ?, message = ? WHERE run_id = ?
             """, now, summary.status.rawValue, summary.listed, summary.new, summary.updated, summary.unchanged,
-            summary.deleted, summary.failed, summary.requests, message, runID)
+            summary.deleted, summary.forgotten, summary.failed, summary.requests, message, runID)
     }
 
     public func recordFailure(runID: Int64, sessionID: String, projectID: String?, httpStatus: Int?, message: String,
@@ -36,6 +36,10 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var updated = 0
     public var unchanged = 0
     public var deleted = 0
+    /// Listed sessions that were forgotten on purpose: not retrieved.
+    public var forgotten = 0
+    /// Sessions whose content retention pruned at the end of the run.
+    public var pruned = 0
     public var failed = 0
     public var requests = 0
     public var seconds = 0.0

@@ -15,6 +15,11 @@ public struct SyncOptions: Sendable {
     /// A listing that hands out this many empty pages in a row, each with a
     /// new token, is taken for an endless cursor.
     public var maxEmptyPagesInARow = 10
+    /// `[[redact]]` rules, applied to every retrieved session before it is normalised.
+    public var redactor = Redactor()
+    /// `[retention] content_days`: after a run that did not fail, the content
+    /// of sessions last updated longer ago than this is pruned.
+    public var contentRetentionDays: Int?
 
     public init() {}
 }
@@ -77,6 +82,8 @@ public final class SyncEngine {
     private let started = Date()
     private var fatal: SyncFatalError.Reason?
     private var hashKey: SourceHash.Key?
+    /// Sessions forgotten on purpose: listed, never retrieved.
+    private var forgotten = Set<ExactText>()
 
     public init(store: ArchiveWriter, client: ChatAPIClient, options: SyncOptions,
                 onProgress: @escaping (SyncProgress) -> Void = { _ in }) {
@@ -107,6 +114,7 @@ public final class SyncEngine {
         do {
             lookup = try ArchiveReader(path: store.path)
             hashKey = try store.reader.sourceHashKey()
+            forgotten = Set(try store.reader.forgottenSessionIDs().map { ExactText($0) })
         } catch let error as ArchiveError {
             throw SyncFatalError(.archive(error))
         } catch {
@@ -123,16 +131,31 @@ public final class SyncEngine {
         summary.new = counts.saves.new
         summary.updated = counts.saves.updated
         summary.unchanged += counts.saves.unchanged
+        summary.forgotten += counts.saves.forgotten
         summary.deleted = counts.deleted
         summary.failed = counts.failed + counts.saves.failed
         summary.requests = client.requestCount
         summary.seconds = Date().timeIntervalSince(started)
         summary.status = fatal != nil ? .failed : summary.failed > 0 ? .partial : .ok
+        if fatal == nil, let days = options.contentRetentionDays {
+            do { summary.pruned = try applyRetention(days: days) } catch {
+                fatal = .archive(.cannotWrite(path: store.path, reason: "retention: \(error)"))
+                summary.status = .failed
+            }
+        }
         summary.message = fatal.map { SyncFatalError($0).description }
         try? store.finishRun(summary.runID, summary: summary, message: summary.message, at: Timestamp.now())
         report()
         if let fatal { throw SyncFatalError(fatal, summary: summary) }
         return summary
+    }
+
+    /// Prunes the content of sessions last updated `days` or more ago; how many.
+    private func applyRetention(days: Int) throws -> Int {
+        var selection = SessionSelection()
+        selection.updatedBefore = Timestamp.format(date: Date(timeIntervalSinceNow: -Double(days) * 86_400))
+        selection.withContentOnly = true
+        return try store.prune(try store.reader.sessions(selectedBy: selection), at: Timestamp.now()).sessions
     }
 
     /// Ends the run at the first fatal error: nothing more is scheduled or retried.
@@ -149,6 +172,7 @@ public final class SyncEngine {
         let client = self.client
         let full = options.full
         let hashKey = self.hashKey!
+        let redactor = options.redactor
 
         await withTaskGroup(of: Fetched.self) { group in
             var inFlight = 0
@@ -199,6 +223,10 @@ public final class SyncEngine {
                 for item in page.items where listed.insert(ExactText(item.sessionID)).inserted {
                     summary.listed += 1
                     progress.listed += 1
+                    if forgotten.contains(ExactText(item.sessionID)) {
+                        summary.forgotten += 1
+                        continue
+                    }
                     guard full || needsRetrieve(item, lookup: lookup) else {
                         summary.unchanged += 1
                         continue
@@ -206,7 +234,7 @@ public final class SyncEngine {
                     while inFlight >= max(1, options.concurrency), let fetched = await group.next() { take(fetched) }
                     if stopping { break listing }
                     let id = item.sessionID
-                    group.addTask { await Self.fetch(id, project: project, client: client, hashKey: hashKey) }
+                    group.addTask { await Self.fetch(id, project: project, client: client, hashKey: hashKey, redactor: redactor) }
                     inFlight += 1
                     progress.queued += 1
                 }
@@ -251,7 +279,7 @@ public final class SyncEngine {
     }
 
     private static func fetch(_ sessionID: String, project: String?, client: ChatAPIClient,
-                              hashKey: SourceHash.Key) async -> Fetched {
+                              hashKey: SourceHash.Key, redactor: Redactor) async -> Fetched {
         let body: RetrievedBody
         do throws(APIError) {
             body = try await client.retrieve(sessionID: sessionID, projectID: project)
@@ -267,7 +295,8 @@ public final class SyncEngine {
                            message: "HTTP \(body.status) with an empty body where a session was expected")
         }
         do {
-            let session = try Normalizer.normalize(body: body.bytes, sourceHash: SourceHash.of(body.bytes, key: hashKey))
+            let session = try Normalizer.normalize(body: body.bytes, sourceHash: SourceHash.of(body.bytes, key: hashKey),
+                                                   redactor: redactor)
             guard session.sessionID.utf8.elementsEqual(sessionID.utf8) else {
                 return .failed(sessionID: sessionID, project: project, status: body.status,
                                message: "the response is for session \(Printable.clean(session.sessionID))")

@@ -204,7 +204,8 @@ final class MCPTools {
         var members: [(key: String, value: JSONValue)] = [
             ("session_id", .string(transcript.sessionID)), ("title", transcript.title.map(JSONValue.string) ?? .null),
             ("project_id", transcript.projectID.map(JSONValue.string) ?? .null), ("last_updated_at", .string(transcript.lastUpdatedAt)),
-            ("deleted_at", transcript.deletedAt.map(JSONValue.string) ?? .null), ("run_count", .number(JSONNumber(transcript.runs.count))),
+            ("deleted_at", transcript.deletedAt.map(JSONValue.string) ?? .null),
+            ("content_pruned_at", transcript.contentPrunedAt.map(JSONValue.string) ?? .null), ("run_count", .number(JSONNumber(transcript.runs.count))),
             ("runs", .array(runs)), ("next_run", next.map { .number(JSONNumber($0)) } ?? .null),
         ]
         if cut { members.append(("truncated", true)); members.append(("note", .string("cut to \(maxResultBytes) bytes; ask for fewer runs"))) }

@@ -1,0 +1,222 @@
+import LosslessJSON
+import SQLiteCore
+
+/// What `forget`, `prune` and `redact --apply` removed, and how its traces were erased.
+public struct RemovalResult: Sendable, Codable, Equatable {
+    public enum Action: String, Sendable, Codable { case forget, prune, redact }
+
+    public let action: Action
+    public var sessions = 0
+    public var projects = 0
+    /// Events removed (forget), or whose text was dropped (prune, keep-usage) or redacted.
+    public var events = 0
+    public var toolCalls = 0
+    public var runs = 0
+    public var revisions = 0
+    /// Matches of the redaction rules replaced (redact).
+    public var matches = 0
+    /// Forget kept the sessions' usage rows and rollups.
+    public var keptUsage = false
+    public var sessionIDs: [String] = []
+    public var erasure = TraceErasure()
+
+    enum CodingKeys: String, CodingKey {
+        case action, sessions, projects, events, runs, revisions, matches, erasure
+        case toolCalls = "tool_calls", keptUsage = "kept_usage", sessionIDs = "session_ids"
+    }
+}
+
+/// How the removed text was taken out of the file's every byte.
+public struct TraceErasure: Sendable, Codable, Equatable {
+    /// The search index merged into one segment: no old segment keeps a removed term.
+    public var searchIndexMerged = false
+    /// The archive was rewritten whole (once, for an archive written before writers deleted securely).
+    public var vacuumed = false
+    /// The WAL was checkpointed and truncated to nothing.
+    public var walTruncated = false
+    /// Why the WAL still holds frames, when it does.
+    public var walNote: String?
+
+    enum CodingKeys: String, CodingKey {
+        case searchIndexMerged = "search_index_merged", vacuumed, walTruncated = "wal_truncated", walNote = "wal_note"
+    }
+}
+
+/// Forgetting on purpose: every row of a session, or its text only, in one
+/// transaction with the rollups and counts; then the traces. The writer runs
+/// with secure_delete on, so deleted cells and freed pages are zeroed; the
+/// search index (contentless: a deleted document's terms stay in older
+/// segments until they are merged) is merged whole; the WAL, which still
+/// holds the pages as they were, is checkpointed and truncated.
+extension ArchiveWriter {
+    /// Removes the sessions, or with `keepUsage` their content only (their
+    /// usage rows, rollups and tool call rows stay), and records each in
+    /// `forgotten` with `reason` so that sync and import skip it.
+    public func forget(_ sessions: [SelectedSession], reason: String, keepUsage: Bool, at now: String) throws -> RemovalResult {
+        var result = RemovalResult(action: .forget)
+        result.keptUsage = keepUsage
+        guard !sessions.isEmpty else { return result }
+        try committingCodes {
+            let record = try database.cached("""
+                INSERT INTO forgotten(session_id, forgotten_at, reason, kept_usage) VALUES (?, ?, ?, ?)
+                ON CONFLICT(session_id) DO UPDATE SET forgotten_at = excluded.forgotten_at, reason = excluded.reason,
+                  kept_usage = excluded.kept_usage
+                """)
+            for session in sessions {
+                if keepUsage {
+                    result.revisions += try pruneContent(of: session, at: now)
+                    result.events += session.events
+                } else {
+                    try removeWhole(session, into: &result)
+                }
+                try record.execute([session.sessionID, now, reason, keepUsage])
+            }
+            try mergeSearchIndex(into: &result)
+        }
+        result.sessions = sessions.count
+        result.projects = Set(sessions.map { ExactText($0.projectID ?? "") }).count
+        result.sessionIDs = sessions.map(\.sessionID)
+        try eraseTraces(into: &result)
+        return result
+    }
+
+    /// Drops the content of the sessions (see `pruneContent`); their ids,
+    /// times, projects, index sets, usage and tool call rows stay.
+    public func prune(_ sessions: [SelectedSession], at now: String) throws -> RemovalResult {
+        var result = RemovalResult(action: .prune)
+        guard sessions.contains(where: { $0.contentPrunedAt == nil }) else { return result }
+        try committingCodes {
+            for session in sessions where session.contentPrunedAt == nil {
+                result.revisions += try pruneContent(of: session, at: now)
+                result.events += session.events
+                result.sessions += 1
+                result.sessionIDs.append(session.sessionID)
+            }
+            try mergeSearchIndex(into: &result)
+        }
+        result.projects = Set(sessions.filter { $0.contentPrunedAt == nil }.map { ExactText($0.projectID ?? "") }).count
+        try eraseTraces(into: &result)
+        return result
+    }
+
+    /// `committing`, for a body that may intern codes outside `save`: they are
+    /// kept once it commits and dropped if it does not.
+    func committingCodes<T>(_ body: () throws -> T) throws -> T {
+        let result: T
+        do { result = try committing(body) } catch {
+            typeCodes.sessionFailed()
+            groupCodes.sessionFailed()
+            typeCodes.batchEnded(committed: false)
+            groupCodes.batchEnded(committed: false)
+            throw error
+        }
+        typeCodes.sessionEnded(committed: true)
+        groupCodes.sessionEnded(committed: true)
+        typeCodes.batchEnded(committed: true)
+        groupCodes.batchEnded(committed: true)
+        return result
+    }
+
+    /// Lets sync and import bring a forgotten session back. Whether it was forgotten.
+    public func undoForget(sessionID: String) throws -> Bool {
+        try database.execute("DELETE FROM forgotten WHERE session_id = ?", sessionID)
+        return database.changes > 0
+    }
+
+    private func removeWhole(_ session: SelectedSession, into result: inout RemovalResult) throws {
+        let (first, last) = EventKey.range(session: session.key)
+        if session.contentPrunedAt == nil { try unindexEvents(first: first, last: last) }
+        try adjustRollups(sessionKey: session.key, sign: -1)
+        try database.cached("DELETE FROM usage_rows WHERE run_key BETWEEN ? AND ?").execute([first, last])
+        let runs = database.changes
+        try database.cached("DELETE FROM tool_call_rows WHERE call_key BETWEEN ? AND ?").execute([first, last])
+        let toolCalls = database.changes
+        try database.cached("DELETE FROM event_rows WHERE event_key BETWEEN ? AND ?").execute([first, last])
+        let events = database.changes
+        try database.cached("DELETE FROM session_revisions WHERE session_id = ?").execute([session.sessionID])
+        let revisions = database.changes
+        try database.cached("DELETE FROM sync_failures WHERE session_id = ?").execute([session.sessionID])
+        let deleted = try database.cached("SELECT deleted_at IS NOT NULL FROM sessions WHERE session_key = ?")
+            .scalar([session.key], as: Bool.self) ?? false
+        try database.cached("DELETE FROM sessions WHERE session_key = ?").execute([session.key])
+        addToCounts(ArchiveCounts.Delta(sessions: -1, deletedSessions: deleted ? -1 : 0, events: -events,
+                                        toolCalls: -toolCalls, runs: -runs, revisions: -revisions))
+        result.events += events
+        result.toolCalls += toolCalls
+        result.runs += runs
+        result.revisions += revisions
+    }
+
+    /// Drops a session's text: its events' content and payloads (a stop
+    /// event keeps its payload, which holds the run's usage), its title in
+    /// the row and in `meta`, its revisions and its search entries. Events
+    /// keep their type, turn, call id and tool name, so the tool and token
+    /// reports are unchanged. Returns how many revisions went.
+    func pruneContent(of session: SelectedSession, at now: String) throws -> Int {
+        guard session.contentPrunedAt == nil else { return 0 }
+        let (first, last) = EventKey.range(session: session.key)
+        try unindexEvents(first: first, last: last)
+        var events: [(key: Int64, type: String?, stop: Bool)] = []
+        try database.cached("SELECT event_key, type, kind = 'stop' FROM typed_events WHERE event_key BETWEEN ? AND ?")
+            .forEachRow([first, last]) { try events.append(($0.int64(0), $0.optionalString(1), $0.get(2, as: Bool.self))) }
+        let strip = try database.cached(
+            "UPDATE event_rows SET type_id = ?, content = NULL, content_ref = NULL, payload = NULL WHERE event_key = ?")
+        for event in events where !event.stop {
+            try strip.execute([try shapeID(type: event.type, layout: nil), event.key])
+        }
+        let (meta, unknown) = try database.cached("SELECT meta, unknown_fields FROM sessions WHERE session_key = ?")
+            .first([session.key]) { try ($0.string(0), $0.optionalString(1)) } ?? ("{}", nil)
+        try database.cached("""
+            UPDATE sessions SET title = NULL, job_error = NULL, meta = ?, unknown_fields = ?, content_pruned_at = ?
+            WHERE session_key = ?
+            """).execute([Self.prunedMeta(meta, at: now), unknown.map(Self.withoutText), now, session.key])
+        try database.cached("DELETE FROM session_revisions WHERE session_id = ?").execute([session.sessionID])
+        let revisions = database.changes
+        addToCounts(ArchiveCounts.Delta(revisions: -revisions))
+        return revisions
+    }
+
+    /// The session's metadata without its text (title, errors, fields the
+    /// schema does not know), and saying when its content was pruned: an
+    /// export of it says so.
+    static func prunedMeta(_ meta: String, at now: String) -> String {
+        guard case .object(let object)? = try? JSONParser.parse(meta),
+              case .object(var pruned) = Redactor.withoutText(.object(object)) else { return meta }
+        pruned[Self.prunedMarker] = .string(now)
+        return JSONValue.object(pruned).serialized
+    }
+
+    /// The member an export of a pruned session carries, with the time.
+    public static let prunedMarker = "archive_content_pruned_at"
+
+    static func withoutText(_ json: String) -> String {
+        (try? JSONParser.parse(json)).map { Redactor.withoutText($0).serialized } ?? json
+    }
+
+    /// Merges every segment of the search index into one, so that no older
+    /// segment still lists a term of a removed document.
+    func mergeSearchIndex(into result: inout RemovalResult) throws {
+        try database.execute("INSERT INTO search_index(search_index) VALUES ('optimize')")
+        result.erasure.searchIndexMerged = true
+    }
+
+    /// After the removal commits: an archive written before secure deletion
+    /// is rewritten whole once; then the WAL is checkpointed and truncated,
+    /// unless checkpoints are left to an external replicator.
+    func eraseTraces(into result: inout RemovalResult) throws {
+        if try database.scalar("SELECT 1 FROM archive_settings WHERE name = 'content_may_linger'", as: Int.self) != nil {
+            try database.execute("VACUUM")
+            try database.execute("DELETE FROM archive_settings WHERE name = 'content_may_linger'")
+            result.erasure.vacuumed = true
+        }
+        guard !externalCheckpoints else {
+            result.erasure.walNote = "checkpoints are left to the external replicator: the WAL keeps the old pages until it checkpoints"
+            return
+        }
+        let busy = try database.scalar("PRAGMA wal_checkpoint(TRUNCATE)", as: Int.self) ?? 1
+        result.erasure.walTruncated = busy == 0
+        if busy != 0 {
+            result.erasure.walNote = "a reader held the WAL open; the next checkpoint after it closes clears the old pages"
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import LlamaCloudClient
+import LosslessJSON
+import SQLiteCore
+
+/// Which sessions `forget` and `prune` act on: those that match every
+/// selector given (ids are full ids, compared by their bytes).
+public struct SessionSelection: Sendable {
+    public var ids: [String] = []
+    public var projects: [String] = []
+    /// Last updated before this instant (UTC, as the archive stores times).
+    public var updatedBefore: String?
+    /// An FTS5 query over the search index.
+    public var searchQuery: String?
+    /// Leave out sessions whose content is already pruned.
+    public var withContentOnly = false
+
+    public init() {}
+
+    public var isEmpty: Bool { ids.isEmpty && projects.isEmpty && updatedBefore == nil && searchQuery == nil }
+}
+
+/// A session a selection chose, as `--dry-run` lists it.
+public struct SelectedSession: Sendable, Codable, Equatable {
+    public let sessionID: String
+    public let projectID: String?
+    public let lastUpdatedAt: String
+    public let events: Int
+    public let contentPrunedAt: String?
+    let key: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case sessionID = "session_id", projectID = "project_id", lastUpdatedAt = "last_updated_at", events
+        case contentPrunedAt = "content_pruned_at"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        sessionID = try container.decode(String.self, forKey: .sessionID)
+        projectID = try container.decodeIfPresent(String.self, forKey: .projectID)
+        lastUpdatedAt = try container.decode(String.self, forKey: .lastUpdatedAt)
+        events = try container.decode(Int.self, forKey: .events)
+        contentPrunedAt = try container.decodeIfPresent(String.self, forKey: .contentPrunedAt)
+        key = 0
+    }
+
+    init(_ row: Row) throws {
+        key = try row.get("session_key")
+        sessionID = try row.get("session_id")
+        projectID = try row.get("project_id")
+        lastUpdatedAt = try row.get("last_updated_at")
+        events = try row.get("event_count")
+        contentPrunedAt = try row.get("content_pruned_at")
+    }
+}
+
+public enum SelectionError: Error, CustomStringConvertible, Equatable {
+    /// Full ids only: a prefix that happens to be unique today is not enough to forget by.
+    case noSuchSession(String)
+    case invalidSearch(String)
+
+    public var description: String {
+        switch self {
+        case .noSuchSession(let id): "no session \(Printable.clean(id, limit: 200)) in the archive (full session ids only)"
+        case .invalidSearch(let message): "invalid search syntax: \(message)"
+        }
+    }
+}
+
+extension ArchiveReader {
+    /// The sessions `selection` chooses, oldest first; every id it names must be archived.
+    public func sessions(selectedBy selection: SessionSelection) throws -> [SelectedSession] {
+        var chosen: [SelectedSession] = []
+        func list(_ values: [String]) -> String? {
+            values.isEmpty ? nil : JSONValue.array(values.map(JSONValue.string)).serialized
+        }
+        do {
+            try database.forEachRow("""
+                SELECT session_key, session_id, project_id, last_updated_at, event_count, content_pruned_at FROM sessions
+                WHERE (?1 IS NULL OR session_id IN (SELECT value FROM json_each(?1)))
+                  AND (?2 IS NULL OR coalesce(project_id, '') IN (SELECT value FROM json_each(?2)))
+                  AND (?3 IS NULL OR last_updated_at < ?3)
+                  AND (?4 IS NULL OR session_key IN (SELECT DISTINCT \(EventKey.sessionSQL("rowid")) FROM search_index WHERE search_index MATCH ?4))
+                  AND (?5 = 0 OR content_pruned_at IS NULL)
+                ORDER BY last_updated_at, session_id
+                """, list(selection.ids), list(selection.projects), selection.updatedBefore, selection.searchQuery,
+                selection.withContentOnly) { chosen.append(try SelectedSession($0)) }
+        } catch let error as SQLiteError where selection.searchQuery != nil && error.message.contains("fts5") {
+            throw SelectionError.invalidSearch(error.message)
+        }
+        if !selection.ids.isEmpty {
+            let found = Set(chosen.map { ExactText($0.sessionID) })
+            let lookUp = try database.cached("SELECT 1 FROM sessions WHERE session_id = ?")
+            for id in selection.ids where !found.contains(ExactText(id)) {
+                if try lookUp.scalar([id], as: Int.self) == nil { throw SelectionError.noSuchSession(id) }
+            }
+        }
+        return chosen
+    }
+
+    /// The ids of every session forgotten on purpose.
+    public func forgottenSessionIDs() throws -> [String] {
+        var ids: [String] = []
+        try database.forEachRow("SELECT session_id FROM forgotten") { ids.append(try $0.string(0)) }
+        return ids
+    }
+}

@@ -1,0 +1,277 @@
+import ArchiveCore
+import ArgumentParser
+import Foundation
+
+struct ForgetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forget",
+        abstract: "Remove sessions from the archive for good, and keep sync and import from bringing them back.",
+        discussion: """
+            Chooses the sessions matching every selector given: full session ids, --project, --until, --match. \
+            Their events, tool calls, usage, revisions, search entries and failure records go, the reports' totals \
+            with them, in one transaction; the file keeps no byte of their text (see the README's "Privacy and \
+            retention"). --keep-usage keeps their token numbers and drops the rest. Each is recorded in the \
+            table `forgotten` (the selector, never the content); `--undo ID` lets sync fetch it again.
+            """)
+
+    @OptionGroup var location: ArchiveLocationOptions
+    @Argument(help: "Full session ids (a prefix is not enough here).") var ids: [String] = []
+    @Option(name: .customLong("project"), help: "Sessions of this project (repeatable).") var projects: [String] = []
+    @Option(help: "Sessions last updated up to this date, included (YYYY-MM-DD, an ISO 8601 time, or a span back such as 400d).")
+    var until: String?
+    @Option(help: "Sessions the full-text search finds for these words; always lists them first.") var match: String?
+    @Flag(help: "Keep the sessions' token usage (rows and totals); drop their text.") var keepUsage = false
+    @Flag(help: "List what would be forgotten; change nothing.") var dryRun = false
+    @Flag(help: "Act without asking (needed with --match when not on a terminal).") var yes = false
+    @Option(help: "Lift the forgetting of this session id: the next sync may fetch it again.") var undo: String?
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func validate() throws {
+        let selecting = !ids.isEmpty || !projects.isEmpty || until != nil || match != nil
+        if undo != nil && (selecting || keepUsage || dryRun) {
+            throw ValidationError("--undo takes one session id and nothing else")
+        }
+        if undo == nil && !selecting {
+            throw ValidationError("name the sessions to forget: session ids, --project, --until or --match")
+        }
+    }
+
+    func run() throws {
+        let path = location.path
+        guard FileManager.default.fileExists(atPath: path) else { throw fail("no archive at \(path)", code: ExitStatus.fatal) }
+        let lock = try lockArchive(path)
+        defer { withExtendedLifetime(lock) {} }
+        let writer = try openArchiveForWriting(path)
+        try answer {
+            try writer.closing { writer in
+                if let undo {
+                    let lifted = try writer.undoForget(sessionID: undo)
+                    guard lifted else { throw fail("session \(undo.oneLineSafe) is not forgotten", code: ExitStatus.usage) }
+                    if json {
+                        Terminal.standardOutput.writeLine(JSONOutput.encode(["undone": undo]))
+                    } else {
+                        Terminal.standardOutput.writeLine("\(undo.oneLineSafe) is no longer forgotten: the next sync fetches it "
+                                                          + "if it changed remotely, `sync --full` in any case")
+                    }
+                    return
+                }
+                var selection = SessionSelection()
+                selection.ids = ids
+                selection.projects = projects
+                selection.updatedBefore = try cut(until)
+                if let match {
+                    guard let query = SearchQuery.ftsQuery(plainWords: match) else {
+                        throw fail("nothing to search for in \"\(match.oneLineSafe)\"", code: ExitStatus.usage)
+                    }
+                    selection.searchQuery = query
+                }
+                let chosen = try writer.reader.sessions(selectedBy: selection)
+                if dryRun || match != nil {
+                    if !json || dryRun { SelectionListing.show(chosen, verb: dryRun ? "would forget" : "forgets", json: json) }
+                    if dryRun { return }
+                    try confirm(chosen.count)
+                }
+                let result = try writer.forget(chosen, reason: reason, keepUsage: keepUsage, at: Timestamp.now())
+                PrivacyReport.show(result, json: json, archivePath: path)
+            }
+        }
+    }
+
+    /// What `forgotten.reason` keeps: the selectors, never a search's words (they may be the very text to forget).
+    var reason: String {
+        var parts: [String] = []
+        if !ids.isEmpty { parts.append("by id") }
+        parts += projects.map { "--project \($0)" }
+        if let until { parts.append("--until \(until)") }
+        if match != nil { parts.append("--match (words not kept)") }
+        if keepUsage { parts.append("--keep-usage") }
+        return parts.joined(separator: " ")
+    }
+
+    private func confirm(_ count: Int) throws {
+        guard count > 0, !yes else { return }
+        guard Terminal.standardInputIsInteractive, Terminal.standardError.isInteractive else {
+            throw fail("--match forgets \(count) session\(count == 1 ? "" : "s") listed above: pass --yes to act", code: ExitStatus.usage)
+        }
+        Terminal.standardError.write("forget these \(count) session\(count == 1 ? "" : "s")? [y/N] ")
+        let reply = readLine(strippingNewline: true)?.lowercased() ?? ""
+        guard reply == "y" || reply == "yes" else { throw fail("nothing forgotten", code: ExitStatus.usage) }
+    }
+}
+
+struct PruneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune",
+        abstract: "Drop the text of sessions last updated before a cut; keep their ids, times, projects and usage.",
+        discussion: """
+            Events' content, tool arguments and results, titles, revisions and search entries go; every report of \
+            tokens, spend and tools stays as it was. `[retention] content_days` in the config file does this at \
+            the end of every sync.
+            """)
+
+    @OptionGroup var location: ArchiveLocationOptions
+    @Option(help: "Sessions last updated longer ago than this span (400d, 52w) or before this date (default: [retention] content_days).")
+    var contentOlderThan: String?
+    @Flag(help: "List what would be pruned; change nothing.") var dryRun = false
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func run() throws {
+        let path = location.path
+        guard let spec = contentOlderThan ?? CommandLineConfig.loaded.contentDays.map({ "\($0)d" }) else {
+            throw fail("say how old: --content-older-than 400d, or [retention] content_days in the config file", code: ExitStatus.usage)
+        }
+        guard FileManager.default.fileExists(atPath: path) else { throw fail("no archive at \(path)", code: ExitStatus.fatal) }
+        let lock = try lockArchive(path)
+        defer { withExtendedLifetime(lock) {} }
+        let writer = try openArchiveForWriting(path)
+        try answer {
+            try writer.closing { writer in
+                var selection = SessionSelection()
+                selection.updatedBefore = try cut(spec, option: "--content-older-than", endOfDay: false)
+                selection.withContentOnly = true
+                let chosen = try writer.reader.sessions(selectedBy: selection)
+                if dryRun {
+                    SelectionListing.show(chosen, verb: "would prune", json: json)
+                    return
+                }
+                PrivacyReport.show(try writer.prune(chosen, at: Timestamp.now()), json: json, archivePath: path)
+            }
+        }
+    }
+}
+
+struct RedactCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redact",
+        abstract: "Apply the config file's [[redact]] rules to what is already archived.",
+        discussion: """
+            Sync and import apply the rules to every session before it is stored. This applies them to sessions \
+            archived before a rule was added: matches become [redacted:NAME] in content, tool arguments and \
+            results, titles, metadata and revisions, and no byte of the old text is left in the file. Without \
+            --apply it lists the rules in force.
+            """)
+
+    @OptionGroup var location: ArchiveLocationOptions
+    @Flag(help: "Rewrite the archived sessions the rules match.") var apply = false
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func run() throws {
+        let config = CommandLineConfig.loaded
+        guard apply else {
+            if json {
+                Terminal.standardOutput.writeLine(JSONOutput.encode(config.redactions.map { ["name": $0.name, "pattern": $0.pattern] }))
+            } else if config.redactions.isEmpty {
+                Terminal.standardOutput.writeLine("no [[redact]] rules in \(ArchiveConfig.path())")
+            } else {
+                for rule in config.redactions { Terminal.standardOutput.writeLine("\(rule.name): \(rule.pattern.oneLineSafe)") }
+                Terminal.standardOutput.writeLine("`archive redact --apply` applies them to what is archived")
+            }
+            return
+        }
+        guard !config.redactions.isEmpty else {
+            throw fail("no [[redact]] rules in \(ArchiveConfig.path()) to apply", code: ExitStatus.usage)
+        }
+        let path = location.path
+        guard FileManager.default.fileExists(atPath: path) else { throw fail("no archive at \(path)", code: ExitStatus.fatal) }
+        let lock = try lockArchive(path)
+        defer { withExtendedLifetime(lock) {} }
+        let writer = try openArchiveForWriting(path)
+        let result = try answer { try writer.closing { try $0.redactArchived(with: config.redactor, at: Timestamp.now()) } }
+        PrivacyReport.show(result, json: json, archivePath: path)
+    }
+}
+
+/// The archive opened for a destructive command, under the lock the caller holds.
+private func openArchiveForWriting(_ path: String) throws -> ArchiveWriter {
+    do {
+        return try ArchiveWriter(path: path, externalCheckpoints: CommandLineConfig.loaded.backup.externalCheckpoints,
+                                 onUpgrade: noteUpgrade(of: path))
+    } catch { throw fail(error, code: ExitStatus.fatal) }
+}
+
+/// An `--until`-style bound as the archive's UTC text: dates, times, or a span back from now.
+private func cut(_ text: String?, option: String = "--until", endOfDay: Bool = true) throws -> String? {
+    guard let text else { return nil }
+    do {
+        let window = endOfDay ? try TimeWindow(since: nil, until: text, zone: CommandLineConfig.loaded.tz)
+                              : try TimeWindow(since: text, until: nil, zone: CommandLineConfig.loaded.tz)
+        return endOfDay ? window.until : window.since
+    } catch {
+        throw fail("\(option) \"\(text.oneLineSafe)\" is not a date or a span (\(TimeWindowError.dateForms))", code: ExitStatus.usage)
+    }
+}
+
+enum SelectionListing {
+    static func show(_ sessions: [SelectedSession], verb: String, json: Bool) {
+        if json {
+            Terminal.standardOutput.writeLine(JSONOutput.encode(["dry_run": sessions]))
+            return
+        }
+        let out = Terminal.standardOutput
+        for session in sessions {
+            out.writeLine("\(session.sessionID.oneLineSafe)  \((session.projectID ?? "(default project)").oneLineSafe)  "
+                          + "updated \(session.lastUpdatedAt.prefix(19).replacingOccurrences(of: "T", with: " "))  "
+                          + "\(grouped(session.events)) events")
+        }
+        let projects = Set(sessions.map { $0.projectID ?? "" }).count
+        out.writeLine("\(verb) \(grouped(sessions.count)) session\(sessions.count == 1 ? "" : "s") "
+                      + "(\(projects) project\(projects == 1 ? "" : "s")), \(grouped(sessions.reduce(0) { $0 + $1.events })) events")
+    }
+}
+
+enum PrivacyReport {
+    static func show(_ result: RemovalResult, json: Bool, archivePath: String) {
+        let backups = backupsHoldingOldContent(archivePath: archivePath, removedAnything: result.sessions > 0)
+        if json {
+            Terminal.standardOutput.writeLine(JSONOutput.encode(PrivacyOutput(result: result, backupsStillHolding: backups)))
+            return
+        }
+        let out = Terminal.standardOutput
+        let sessions = "\(grouped(result.sessions)) session\(result.sessions == 1 ? "" : "s")"
+        let projects = "\(result.projects) project\(result.projects == 1 ? "" : "s")"
+        switch result.action {
+        case .forget:
+            out.writeLine("forgot \(sessions) (\(projects)), \(grouped(result.events)) events"
+                          + (result.keptUsage ? "; usage kept" : ", \(grouped(result.toolCalls)) tool calls, \(grouped(result.runs)) runs")
+                          + (result.revisions > 0 ? ", \(grouped(result.revisions)) revisions" : ""))
+        case .prune:
+            out.writeLine("pruned the content of \(sessions) (\(projects)), \(grouped(result.events)) events"
+                          + (result.revisions > 0 ? ", \(grouped(result.revisions)) revisions" : "") + "; usage and totals kept")
+        case .redact:
+            out.writeLine("redacted \(grouped(result.matches)) match\(result.matches == 1 ? "" : "es") in \(sessions) (\(projects))"
+                          + (result.revisions > 0 ? ", \(grouped(result.revisions)) revisions" : ""))
+        }
+        if result.erasure.vacuumed {
+            out.writeLine("the archive was rewritten whole once: it was written before deletions were overwritten")
+        }
+        if let note = result.erasure.walNote { out.writeLine("note: \(note)") }
+        if !backups.isEmpty {
+            out.writeLine("note: \(backups.count) backup\(backups.count == 1 ? "" : "s") in the backup folder still hold\(backups.count == 1 ? "s" : "") "
+                          + "the old content; `archive backup --purge-forgotten` rewrites them without forgotten sessions")
+        }
+    }
+
+    /// Dated backups of the archive in the config's backup folder, which this removal does not reach.
+    static func backupsHoldingOldContent(archivePath: String, removedAnything: Bool) -> [String] {
+        guard removedAnything, let folder = CommandLineConfig.loaded.backup.dir else { return [] }
+        return ArchiveReader.backups(of: archivePath, in: folder)
+    }
+
+    struct PrivacyOutput: Encodable {
+        let result: RemovalResult
+        let backupsStillHolding: [String]
+
+        func encode(to encoder: any Encoder) throws {
+            try result.encode(to: encoder)
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(backupsStillHolding, forKey: Key(stringValue: "backups_still_holding")!)
+        }
+
+        struct Key: CodingKey {
+            let stringValue: String
+            init?(stringValue: String) { self.stringValue = stringValue }
+            var intValue: Int? { nil }
+            init?(intValue: Int) { nil }
+        }
+    }
+}
