@@ -19,6 +19,7 @@ ALTER TABLE sync_runs ADD COLUMN forgotten INTEGER NOT NULL DEFAULT 0;
 -- --keep-usage`; NULL while it is whole. Its ids, times, project, index set
 -- and usage stay.
 ALTER TABLE sessions ADD COLUMN content_pruned_at TEXT;
+CREATE INDEX sessions_pruned ON sessions(content_pruned_at) WHERE content_pruned_at IS NOT NULL;
 
 -- Writers run with secure_delete on from this version: what they delete is
 -- overwritten. An archive written before may hold fragments of deleted text

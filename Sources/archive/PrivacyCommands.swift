@@ -72,7 +72,7 @@ struct ForgetCommand: ParsableCommand {
                     try confirm(chosen.count)
                 }
                 let result = try writer.forget(chosen, reason: reason, keepUsage: keepUsage, at: Timestamp.now())
-                PrivacyReport.show(result, json: json, archivePath: path)
+                try PrivacyReport.show(result, json: json, archivePath: path)
             }
         }
     }
@@ -134,7 +134,7 @@ struct PruneCommand: ParsableCommand {
                     SelectionListing.show(chosen, verb: "would prune", json: json)
                     return
                 }
-                PrivacyReport.show(try writer.prune(chosen, at: Timestamp.now()), json: json, archivePath: path)
+                try PrivacyReport.show(try writer.prune(chosen, at: Timestamp.now()), json: json, archivePath: path)
             }
         }
     }
@@ -177,7 +177,7 @@ struct RedactCommand: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let writer = try openArchiveForWriting(path)
         let result = try answer { try writer.closing { try $0.redactArchived(with: config.redactor, at: Timestamp.now()) } }
-        PrivacyReport.show(result, json: json, archivePath: path)
+        try PrivacyReport.show(result, json: json, archivePath: path)
     }
 }
 
@@ -220,12 +220,22 @@ enum SelectionListing {
 }
 
 enum PrivacyReport {
-    static func show(_ result: RemovalResult, json: Bool, archivePath: String) {
+    /// Prints the result; exits 2 when the WAL could not be truncated (a
+    /// reader held it): the removal is done, but old pages are still in the log.
+    static func show(_ result: RemovalResult, json: Bool, archivePath: String) throws {
         let backups = backupsHoldingOldContent(archivePath: archivePath, removedAnything: result.sessions > 0)
         if json {
             Terminal.standardOutput.writeLine(JSONOutput.encode(PrivacyOutput(result: result, backupsStillHolding: backups)))
-            return
+        } else {
+            text(result, backups: backups)
         }
+        if result.sessions > 0 && !result.erasure.walTruncated && !CommandLineConfig.loaded.backup.externalCheckpoints {
+            Terminal.standardError.writeLine("archive: the WAL still holds the old pages: \(result.erasure.walNote ?? "")")
+            throw ArchiveFailure.exit(ExitStatus.partial)
+        }
+    }
+
+    private static func text(_ result: RemovalResult, backups: [String]) {
         let out = Terminal.standardOutput
         let sessions = "\(grouped(result.sessions)) session\(result.sessions == 1 ? "" : "s")"
         let projects = "\(result.projects) project\(result.projects == 1 ? "" : "s")"
@@ -244,7 +254,7 @@ enum PrivacyReport {
         if result.erasure.vacuumed {
             out.writeLine("the archive was rewritten whole once: it was written before deletions were overwritten")
         }
-        if let note = result.erasure.walNote { out.writeLine("note: \(note)") }
+        if CommandLineConfig.loaded.backup.externalCheckpoints, let note = result.erasure.walNote { out.writeLine("note: \(note)") }
         if !backups.isEmpty {
             out.writeLine("note: \(backups.count) backup\(backups.count == 1 ? "" : "s") in the backup folder still hold\(backups.count == 1 ? "s" : "") "
                           + "the old content; `archive backup --purge-forgotten` rewrites them without forgotten sessions")

@@ -28,6 +28,8 @@ struct StatusCommand: ParsableCommand {
         if let folder = CommandLineConfig.loaded.backup.dir {
             status.latestBackup = ArchiveReader.latestBackup(of: status.path, in: folder).map { .init(path: $0.path, bytes: $0.bytes) }
         }
+        status.redactionRules = CommandLineConfig.loaded.redactions.map(\.name)
+        status.contentRetentionDays = CommandLineConfig.loaded.contentDays
         let checking = ProgressLine(enabled: check && Terminal.standardError.isInteractive)
         checking.draw("checking the integrity of \(ByteCountFormatter.string(fromByteCount: Int64(status.bytes), countStyle: .file))…", force: true)
         let problems = check ? try answer { try store.integrityProblems() } : []
@@ -54,6 +56,12 @@ struct StatusCommand: ParsableCommand {
                 + "\(grouped(status.runs)) runs, \(grouped(status.revisions)) revisions",
             "\(out.bold("syncs"))   " + (status.recentRuns.isEmpty ? "none yet" : "latest first"),
         ]
+        var privacy: [String] = []
+        if status.forgottenSessions > 0 { privacy.append("\(grouped(status.forgottenSessions)) sessions forgotten") }
+        if status.prunedSessions > 0 { privacy.append("content of \(grouped(status.prunedSessions)) sessions pruned") }
+        if let days = status.contentRetentionDays { privacy.append("retention: content kept \(days) days") }
+        privacy.append(status.redactionRules.isEmpty ? "no redaction rules" : "redaction rules: " + status.redactionRules.joined(separator: ", "))
+        lines.insert("\(out.bold("privacy")) " + privacy.joined(separator: "; "), at: lines.count - 1)
         if let folder = CommandLineConfig.loaded.backup.dir {
             let latest = status.latestBackup
             lines.insert("\(out.bold("backup"))  " + (latest.map { "\(($0.path as NSString).lastPathComponent) in \(folder) (\(megabytes($0.bytes)))" }

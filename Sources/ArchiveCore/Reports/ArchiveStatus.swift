@@ -32,6 +32,11 @@ public struct ArchiveStatus: Sendable, Codable, Equatable {
     public let openFailures: [Failure]
     /// The newest dated backup in the configured backup folder (the caller knows the folder).
     public var latestBackup: LatestBackup?
+    /// Sessions forgotten on purpose (`forgotten`), and sessions whose content was pruned.
+    public var forgottenSessions = 0, prunedSessions = 0
+    /// The config file's `[[redact]]` rule names and `[retention] content_days` (the caller knows them).
+    public var redactionRules: [String] = []
+    public var contentRetentionDays: Int?
 
     public struct LatestBackup: Sendable, Codable, Equatable {
         public let path: String
@@ -82,10 +87,14 @@ extension ArchiveReader {
                                                       httpStatus: row.get("http_status"), message: row.get("message")))
         }
     
-        return ArchiveStatus(path: path, bytes: bytes, schemaVersion: schemaVersion, sqliteVersion: sqliteVersion,
-                             sessions: counts.sessions, deletedSessions: counts.deletedSessions, events: counts.events,
-                             toolCalls: counts.toolCalls, runs: counts.runs, revisions: counts.revisions,
-                             recentRuns: recent, openFailures: failures)
+        var status = ArchiveStatus(path: path, bytes: bytes, schemaVersion: schemaVersion, sqliteVersion: sqliteVersion,
+                                   sessions: counts.sessions, deletedSessions: counts.deletedSessions, events: counts.events,
+                                   toolCalls: counts.toolCalls, runs: counts.runs, revisions: counts.revisions,
+                                   recentRuns: recent, openFailures: failures)
+        status.forgottenSessions = try database.scalar("SELECT count(*) FROM forgotten", as: Int.self) ?? 0
+        status.prunedSessions = try database.scalar(
+            "SELECT count(*) FROM sessions INDEXED BY sessions_pruned WHERE content_pruned_at IS NOT NULL", as: Int.self) ?? 0
+        return status
     }
 
     /// Rollups and counts that differ from a recomputation from the rows: what

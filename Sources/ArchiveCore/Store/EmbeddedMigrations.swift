@@ -496,11 +496,15 @@ CREATE TABLE forgotten (
   kept_usage   INTEGER NOT NULL         -- 1: its session row and usage were kept without content (--keep-usage)
 ) WITHOUT ROWID;
 
+-- Listed sessions a sync skipped because they were forgotten.
+ALTER TABLE sync_runs ADD COLUMN forgotten INTEGER NOT NULL DEFAULT 0;
+
 -- When a session's content (events' text, tool arguments and results, its
 -- title and revisions) was dropped, by `prune`, retention or `forget
 -- --keep-usage`; NULL while it is whole. Its ids, times, project, index set
 -- and usage stay.
 ALTER TABLE sessions ADD COLUMN content_pruned_at TEXT;
+CREATE INDEX sessions_pruned ON sessions(content_pruned_at) WHERE content_pruned_at IS NOT NULL;
 
 -- Writers run with secure_delete on from this version: what they delete is
 -- overwritten. An archive written before may hold fragments of deleted text
