@@ -127,9 +127,16 @@ import Testing
         let backup = folder.path("backup.db")
         #expect(try await ArchiveProcess.run(["backup", backup, "--db", db]).status == 0)
         let before = try await export(db)
-        // A page in the middle overwritten: SQLite's integrity check or the kept totals see it.
+        // A page of events in the middle overwritten: SQLite's integrity check or the kept totals see it.
+        // (A free page would not do: nothing reads it.)
+        let pages = try Database(path: backup, mode: .readOnly)
+        let leaf = try #require(try pages.scalar("""
+            SELECT pageno FROM dbstat WHERE name = 'event_rows' AND pagetype = 'leaf'
+            ORDER BY pageno LIMIT 1 OFFSET (SELECT count(*) / 2 FROM dbstat WHERE name = 'event_rows' AND pagetype = 'leaf')
+            """, as: Int.self))
+        try pages.close()
         var bytes = try Data(contentsOf: URL(fileURLWithPath: backup))
-        let page = 16384, middle = (bytes.count / page / 2) * page
+        let page = 16384, middle = (leaf - 1) * page
         bytes.replaceSubrange(middle + 100..<middle + page, with: Data(repeating: 0x5A, count: page - 100))
         let damaged = folder.path("damaged.db")
         try bytes.write(to: URL(fileURLWithPath: damaged))

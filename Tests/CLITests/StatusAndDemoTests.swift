@@ -30,7 +30,7 @@ import Testing
         try database.forEachRow("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'search_index_%' ORDER BY name") {
             try tables.append($0.string(0))
         }
-        #expect(tables == ["archive_counts", "rollup_groups", "archive_settings", "event_rows", "event_types", "events", "schema_migrations", "search_index", "search_source", "session_returns", "session_revisions", "sessions",
+        #expect(tables == ["archive_counts", "rollup_groups", "archive_settings", "event_rows", "event_types", "events", "forgotten", "schema_migrations", "search_index", "search_source", "session_returns", "session_revisions", "sessions",
                            "sync_failures", "sync_runs", "tool_call_links", "tool_call_rows", "tool_calls", "tool_rollup", "typed_events", "usage",
                            "usage_rollup", "usage_rows"].sorted())
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
