@@ -8,16 +8,20 @@ struct BackupCommand: ParsableCommand {
         abstract: "Copy the archive as it is at one instant, checked, while a sync may be writing.",
         discussion: """
             DEST is a file, or a folder that gets a dated file (ARCHIVE-2026-12-03T201500Z.db). The copy is made \
-            under a temporary name beside DEST, checked as `status --check` checks, then renamed into place (mode 0600).
+            under a temporary name beside DEST, checked as `status --check` checks, then renamed into place (mode 0600). \
+            With --purge-forgotten no backup is made: the backups already in DEST (this archive's dated ones in a \
+            folder, or the file) are rewritten without the sessions `archive forget` removed.
             """)
 
     @OptionGroup var location: ArchiveLocationOptions
     @Argument(help: "A file, or a folder for dated backups (default: the config file's [backup] dir).") var destination: String?
     @Option(help: "With a folder: keep the newest N backups of this archive there, remove the older (default: [backup] keep).") var keep: Int?
+    @Flag(help: "Rewrite the backups in DEST without the forgotten sessions, instead of making one.") var purgeForgotten = false
     @Flag(help: "Print the result as JSON.") var json = false
 
     func validate() throws {
         if let keep, keep < 1 { throw ValidationError("--keep must be 1 or more") }
+        if purgeForgotten && keep != nil { throw ValidationError("--purge-forgotten makes no backup: --keep does not apply") }
     }
 
     func run() throws {
@@ -26,12 +30,31 @@ struct BackupCommand: ParsableCommand {
             throw fail("name where the backup goes, or set dir in the config file's [backup]", code: ExitStatus.usage)
         }
         let reader = try openArchiveForReading(location, allowEmpty: true)
+        if purgeForgotten { return try purge(destination, reader: reader) }
         let result = try answer { try reader.backup(to: destination, keep: keep ?? (self.destination == nil ? settings.keep : nil)) }
         if json {
             Terminal.standardOutput.writeLine(JSONOutput.encode(result))
         } else {
             Self.report(result, to: Terminal.standardOutput)
         }
+    }
+
+    private func purge(_ destination: String, reader: ArchiveReader) throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: destination, isDirectory: &isFolder) else {
+            throw fail("no backup at \(destination)", code: ExitStatus.fatal)
+        }
+        let backups = isFolder.boolValue ? ArchiveReader.backups(of: location.path, in: destination) : [destination]
+        let purged = try answer { try reader.purgeForgotten(inBackups: backups) }
+        if json {
+            Terminal.standardOutput.writeLine(JSONOutput.encode(purged))
+            return
+        }
+        for backup in purged {
+            Terminal.standardOutput.writeLine("\(backup.path): \(grouped(backup.removed)) forgotten session\(backup.removed == 1 ? "" : "s") removed, "
+                                              + "\(grouped(backup.sessions)) kept (\(megabytes(backup.bytes)))")
+        }
+        if purged.isEmpty { Terminal.standardOutput.writeLine("no backups of \(location.path) in \(destination)") }
     }
 
     static func report(_ result: BackupResult, to out: Terminal) {

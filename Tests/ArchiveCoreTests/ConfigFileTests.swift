@@ -48,6 +48,33 @@ import Testing
         #expect(tables == config)
     }
 
+    @Test func retentionAndRedactionRulesAreReadAndTheirFaultsNamed() throws {
+        let config = try Self.parse("""
+            [retention]
+            content_days = 400
+
+            [[redact]]
+            name = "email"
+            pattern = '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}'
+
+            [[redact]]
+            name = "llx-key"
+            pattern = "llx-[A-Za-z0-9]{20,}"
+            """)
+        #expect(config.contentDays == 400)
+        #expect(config.redactions.map(\.name) == ["email", "llx-key"])
+        let redacted = config.redactor.redact("write to bob@example.org with llx-abcdefghijklmnopqrstuvwxyz")
+        #expect(redacted.text == "write to [redacted:email] with [redacted:llx-key]" && redacted.matches == 2)
+        #expect(Self.failure("[retention]\ncontent_days = 0\n") == "config.toml:2: content_days must be a whole number of days, 1 or more")
+        #expect(Self.failure("[retention]\ncontent = 3\n") == "config.toml:2: unknown key content in [retention] (expected content_days)")
+        #expect(Self.failure("\n[[redact]]\nname = \"x\"\npattern = \"(unclosed\"\n") == "config.toml:4: pattern is not a regular expression")
+        #expect(Self.failure("[[redact]]\npattern = \"a\"\n") == "config.toml:1: [[redact]] needs a name")
+        #expect(Self.failure("[[redact]]\nname = \"a b\"\npattern = \"a\"\n")
+            == "config.toml:2: name must be letters, digits, _ and - only (it is written into the text as [redacted:NAME])")
+        #expect(Self.failure("[[redact]]\nname = \"a\"\npattern = \"a\"\n[[redact]]\nname = \"a\"\npattern = \"b\"\n")
+            == "config.toml:5: name \"a\" names two rules")
+    }
+
     @Test func faultsNameTheFileTheLineAndTheKey() {
         #expect(Self.failure("[sync]\nprojects = \"p1\"\n") == "config.toml:2: projects must be an array of project ids")
         #expect(Self.failure("[sync]\nprojects = [\n  \"p1\",\n  3,\n]\n") == "config.toml:2: projects must be an array of project ids")

@@ -88,6 +88,10 @@ import Testing
             #expect(left.values.allSatisfy { $0 == 0 }, "\(arguments): \(marker) still in \(left)")
             #expect(try searchTerms(containing: marker).isEmpty, "\(arguments): \(marker) still a search term")
         }
+        for suffix in ["", "-wal", "-shm"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: db + suffix)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "archive.db\(suffix)")
+        }
         withExtendedLifetime(reader) {}
         #expect(try await statusCheckPasses(), "\(arguments)")
     }
@@ -127,6 +131,37 @@ import Testing
         #expect(show.stdout.contains("hello changed [redacted:marker]input"), "\(show.stdout)")
         let revision = try Database(path: db, mode: .readOnly).scalar("SELECT payload FROM session_revisions", as: String.self)
         #expect(revision?.contains("hello [redacted:marker] [redacted:marker]input") == true, "\(revision ?? "")")
+    }
+
+    /// Backups keep what was later forgotten: forget says so, and
+    /// `backup --purge-forgotten` rewrites them without it.
+    @Test func backupsArePurgedOfForgottenSessionsOnRequest() async throws {
+        try await archiveWithMarkedSession()
+        let backups = folder.path("backups")
+        try FileManager.default.createDirectory(atPath: backups, withIntermediateDirectories: true)
+        let config = try writeConfig("[backup]\ndir = \"\(backups)\"\n")
+        #expect(try await ArchiveProcess.run(["backup", "--db", db], environment: config).status == 0)
+        let backup = try #require(try FileManager.default.contentsOfDirectory(atPath: backups).first.map { backups + "/" + $0 })
+        func markers(in path: String) throws -> Int {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            return [Self.marker, Self.revisionMarker].filter { data.range(of: Data($0.utf8)) != nil }.count
+        }
+        #expect(try markers(in: backup) == 2)
+        let forget = try await ArchiveProcess.run(["forget", "ses-marked", "--db", db], environment: config)
+        #expect(forget.status == 0 && forget.stdout.contains("1 backup in the backup folder still holds the old content"), "\(forget.stdout)")
+        let purge = try await ArchiveProcess.run(["backup", "--purge-forgotten", "--db", db, "--json"], environment: config)
+        #expect(purge.status == 0, "\(purge.stderr)")
+        let purged = try JSONParser.parse(purge.stdout)
+        #expect(purged.arrayValue?.first?["removed"] == 1 && purged.arrayValue?.first?["path"]?.stringValue == backup, "\(purge.stdout)")
+        #expect(try markers(in: backup) == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: backups).count == 1)
+        let check = try await ArchiveProcess.run(["status", "--db", backup, "--check"])
+        #expect(check.stdout.contains("check   ok"), "\(check.stdout)")
+        // Restored, it still keeps the session forgotten.
+        let forgotten = try Database(path: backup, mode: .readOnly).scalar("SELECT count(*) FROM forgotten", as: Int.self)
+        #expect(forgotten == 1)
+        let again = try await ArchiveProcess.run(["backup", "--purge-forgotten", "--db", db, "--json"], environment: config)
+        #expect(try JSONParser.parse(again.stdout).arrayValue?.first?["removed"] == 0)
     }
 
     func writeConfig(_ text: String) throws -> [String: String] {

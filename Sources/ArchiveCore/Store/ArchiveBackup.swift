@@ -12,6 +12,15 @@ public struct BackupResult: Sendable, Codable, Equatable {
 }
 
 /// What `archive restore` did.
+/// A backup rewritten without the forgotten sessions.
+public struct PurgedBackup: Sendable, Codable, Equatable {
+    public let path: String
+    /// Sessions removed from it (or whose text was, where usage was kept).
+    public let removed: Int
+    public let sessions: Int
+    public let bytes: Int
+}
+
 public struct RestoreResult: Sendable, Codable, Equatable {
     public let restoredFrom: String
     /// The archive as it was before, kept beside it.
@@ -61,6 +70,12 @@ extension ArchiveReader {
     @discardableResult
     static func copy(_ database: Database, to file: String) throws -> Int {
         try copyPages(of: database, to: file)
+        return try checkAndSettle(file)
+    }
+
+    /// Checks the archive at `file` (throwing if it fails) and makes it one
+    /// self-contained file; returns its sessions.
+    static func checkAndSettle(_ file: String) throws -> Int {
         // The check's connection ends before the copy leaves WAL mode (which takes the file alone).
         let (problems, sessions) = try { () throws -> ([String], Int) in
             let copied = try ArchiveReader(path: file)
@@ -71,6 +86,31 @@ extension ArchiveReader {
         try settle.execute("PRAGMA journal_mode = DELETE")
         try settle.close()
         return sessions
+    }
+
+    /// Rewrites each backup without the sessions this archive has forgotten
+    /// (whole, or their text where usage was kept), and with its `forgotten`
+    /// records: a backup restored later still skips them. Each is rewritten
+    /// in a staged copy beside it, checked, then renamed over it; the old
+    /// file's blocks are released, not overwritten (see the README).
+    public func purgeForgotten(inBackups paths: [String]) throws -> [PurgedBackup] {
+        let records = try forgottenRecords()
+        return try paths.map { backup in
+            let partial = try PrivateFiles.makeFreshFile(beside: backup, tag: "partial")
+            defer { for suffix in ["", "-wal", "-shm"] { unlink(partial + suffix) } }
+            do {
+                let source = try Database(path: backup, mode: .readOnly)
+                defer { try? source.close() }
+                try Self.copyPages(of: source, to: partial)
+            } catch let error as SQLiteError {
+                throw PrivateFiles.Failure(path: backup, reason: error.message)
+            }
+            let removed = try ArchiveWriter(path: partial).closing { try $0.applyForgotten(records) }
+            let sessions = try Self.checkAndSettle(partial)
+            try PrivateFiles.commit(partial, to: backup)
+            let size = (try? FileManager.default.attributesOfItem(atPath: backup)[.size] as? Int) ?? 0
+            return PurgedBackup(path: backup, removed: removed.sessions, sessions: sessions, bytes: size)
+        }
     }
 
     /// Copies a killed backup left under a hidden temporary name (an hour

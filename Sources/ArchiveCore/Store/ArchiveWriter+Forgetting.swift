@@ -53,30 +53,56 @@ extension ArchiveWriter {
     /// usage rows, rollups and tool call rows stay), and records each in
     /// `forgotten` with `reason` so that sync and import skip it.
     public func forget(_ sessions: [SelectedSession], reason: String, keepUsage: Bool, at now: String) throws -> RemovalResult {
-        var result = RemovalResult(action: .forget)
+        var result = try forget(sessions.map {
+            ($0, ForgottenRecord(sessionID: $0.sessionID, forgottenAt: now, reason: reason, keptUsage: keepUsage))
+        })
         result.keptUsage = keepUsage
-        guard !sessions.isEmpty else { return result }
+        return result
+    }
+
+    /// Applies another archive's `forgotten` records here (a backup of it):
+    /// the sessions they name are removed as they were there, and the
+    /// records kept, so that this copy, restored, still skips them.
+    public func applyForgotten(_ records: [ForgottenRecord]) throws -> RemovalResult {
+        var selection = SessionSelection()
+        selection.ids = records.map(\.sessionID)
+        let present = Dictionary(try reader.sessions(selectedBy: selection, requiringEvery: false).map { (ExactText($0.sessionID), $0) }) { first, _ in first }
+        let pending = try records.filter { record in
+            try database.cached("SELECT 1 FROM forgotten WHERE session_id = ? AND kept_usage >= ?")
+                .scalar([record.sessionID, record.keptUsage], as: Int.self) == nil
+        }
+        return try forget(pending.map { (present[ExactText($0.sessionID)], $0) })
+    }
+
+    /// Removes each session (whole, or its content when its record keeps
+    /// usage) and writes its record, in one transaction; then the traces.
+    private func forget(_ entries: [(session: SelectedSession?, record: ForgottenRecord)]) throws -> RemovalResult {
+        var result = RemovalResult(action: .forget)
+        guard !entries.isEmpty else { return result }
+        let sessions = entries.compactMap(\.session)
         try committingCodes {
             let record = try database.cached("""
                 INSERT INTO forgotten(session_id, forgotten_at, reason, kept_usage) VALUES (?, ?, ?, ?)
                 ON CONFLICT(session_id) DO UPDATE SET forgotten_at = excluded.forgotten_at, reason = excluded.reason,
                   kept_usage = excluded.kept_usage
                 """)
-            for session in sessions {
-                if keepUsage {
-                    result.revisions += try pruneContent(of: session, at: now)
-                    result.events += session.events
-                } else {
-                    try removeWhole(session, into: &result)
+            for (session, forgotten) in entries {
+                if let session {
+                    if forgotten.keptUsage {
+                        result.revisions += try pruneContent(of: session, at: forgotten.forgottenAt)
+                        result.events += session.events
+                    } else {
+                        try removeWhole(session, into: &result)
+                    }
                 }
-                try record.execute([session.sessionID, now, reason, keepUsage])
+                try record.execute([forgotten.sessionID, forgotten.forgottenAt, forgotten.reason, forgotten.keptUsage])
             }
-            try mergeSearchIndex(into: &result)
+            if !sessions.isEmpty { try mergeSearchIndex(into: &result) }
         }
         result.sessions = sessions.count
         result.projects = Set(sessions.map { ExactText($0.projectID ?? "") }).count
         result.sessionIDs = sessions.map(\.sessionID)
-        try eraseTraces(into: &result)
+        if !sessions.isEmpty { try eraseTraces(into: &result) }
         return result
     }
 

@@ -53,6 +53,21 @@ public struct SelectedSession: Sendable, Codable, Equatable {
     }
 }
 
+/// A row of `forgotten`.
+public struct ForgottenRecord: Sendable, Equatable {
+    public let sessionID: String
+    public let forgottenAt: String
+    public let reason: String
+    public let keptUsage: Bool
+
+    public init(sessionID: String, forgottenAt: String, reason: String, keptUsage: Bool) {
+        self.sessionID = sessionID
+        self.forgottenAt = forgottenAt
+        self.reason = reason
+        self.keptUsage = keptUsage
+    }
+}
+
 public enum SelectionError: Error, CustomStringConvertible, Equatable {
     /// Full ids only: a prefix that happens to be unique today is not enough to forget by.
     case noSuchSession(String)
@@ -67,8 +82,9 @@ public enum SelectionError: Error, CustomStringConvertible, Equatable {
 }
 
 extension ArchiveReader {
-    /// The sessions `selection` chooses, oldest first; every id it names must be archived.
-    public func sessions(selectedBy selection: SessionSelection) throws -> [SelectedSession] {
+    /// The sessions `selection` chooses, oldest first; unless
+    /// `requiringEvery` is false, every id it names must be archived.
+    public func sessions(selectedBy selection: SessionSelection, requiringEvery: Bool = true) throws -> [SelectedSession] {
         var chosen: [SelectedSession] = []
         func list(_ values: [String]) -> String? {
             values.isEmpty ? nil : JSONValue.array(values.map(JSONValue.string)).serialized
@@ -87,7 +103,7 @@ extension ArchiveReader {
         } catch let error as SQLiteError where selection.searchQuery != nil && error.message.contains("fts5") {
             throw SelectionError.invalidSearch(error.message)
         }
-        if !selection.ids.isEmpty {
+        if requiringEvery && !selection.ids.isEmpty {
             let found = Set(chosen.map { ExactText($0.sessionID) })
             let lookUp = try database.cached("SELECT 1 FROM sessions WHERE session_id = ?")
             for id in selection.ids where !found.contains(ExactText(id)) {
@@ -99,8 +115,15 @@ extension ArchiveReader {
 
     /// The ids of every session forgotten on purpose.
     public func forgottenSessionIDs() throws -> [String] {
-        var ids: [String] = []
-        try database.forEachRow("SELECT session_id FROM forgotten") { ids.append(try $0.string(0)) }
-        return ids
+        try forgottenRecords().map(\.sessionID)
+    }
+
+    public func forgottenRecords() throws -> [ForgottenRecord] {
+        var records: [ForgottenRecord] = []
+        try database.forEachRow("SELECT session_id, forgotten_at, reason, kept_usage FROM forgotten ORDER BY forgotten_at, session_id") {
+            records.append(ForgottenRecord(sessionID: try $0.string(0), forgottenAt: try $0.string(1), reason: try $0.string(2),
+                                           keptUsage: try $0.get(3, as: Bool.self)))
+        }
+        return records
     }
 }
