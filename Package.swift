@@ -20,11 +20,15 @@ let package = Package(
             name: "CCurl",
             providers: [.apt(["libcurl4"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            providers: [.apt(["zlib1g"])]
+        ),
         .target(name: "SQLiteCore", dependencies: ["CSQLite"]),
         .target(name: "LosslessJSON"),
         .target(name: "TOML", dependencies: ["LosslessJSON"]),
         .target(name: "LlamaCloudClient", dependencies: ["CCurl", "LosslessJSON"]),
-        .target(name: "ArchiveCore", dependencies: ["SQLiteCore", "LosslessJSON", "LlamaCloudClient", "TOML"]),
+        .target(name: "ArchiveCore", dependencies: ["SQLiteCore", "LosslessJSON", "LlamaCloudClient", "TOML", "CZlib"]),
         .target(name: "ChatSimulator", dependencies: ["LosslessJSON"]),
         .executableTarget(name: "archive", dependencies: [
             "ArchiveCore", "ChatSimulator", "LlamaCloudClient", "LosslessJSON",

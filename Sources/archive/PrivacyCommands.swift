@@ -67,7 +67,7 @@ struct ForgetCommand: ParsableCommand {
                 }
                 let chosen = try writer.reader.sessions(selectedBy: selection)
                 if dryRun || match != nil {
-                    if !json || dryRun { SelectionListing.show(chosen, verb: dryRun ? "would forget" : "forgets", json: json) }
+                    if !json || dryRun || !yes { SelectionListing.show(chosen, verb: dryRun ? "would forget" : "forgets", json: json) }
                     if dryRun { return }
                     try confirm(chosen.count)
                 }

@@ -119,6 +119,8 @@ import SQLiteCore
                 DROP TABLE usage_rollup; DROP TABLE session_returns; DROP TABLE tool_rollup; DROP TABLE rollup_groups;
                 DROP TABLE archive_counts; DROP TABLE forgotten; DROP INDEX sessions_pruned;
                 ALTER TABLE sessions DROP COLUMN content_pruned_at; ALTER TABLE sync_runs DROP COLUMN forgotten;
+                DROP INDEX sessions_by_change; ALTER TABLE sessions DROP COLUMN change_seq;
+                DELETE FROM archive_settings WHERE name = 'archive_id';
                 CREATE INDEX usage_by_time ON usage_rows(occurred_at, input_tokens, output_tokens, is_error);
                 DELETE FROM schema_migrations WHERE version >= 6;
                 """)

@@ -150,20 +150,20 @@ import Testing
     /// `kill -9` at any instant of a forget leaves the archive as before or as after, and checked.
     @Test func aKilledForgetLeavesTheArchiveBeforeOrAfter() async throws {
         var lines: [String] = []
-        SimulatedChatService.writeCorpus(count: 1500, seed: 8) { lines.append($0) }
+        SimulatedChatService.writeCorpus(count: 4000, seed: 8) { lines.append($0) }
         try lines.joined(separator: "\n").write(toFile: folder.path("in.jsonl"), atomically: true, encoding: .utf8)
         #expect(try await ArchiveProcess.run(["import", "--db", db, folder.path("in.jsonl")]).status == 0)
         let total = try #require(try scalar("SELECT count(*) FROM sessions"))
-        let cut = try #require(try scalar("SELECT last_updated_at FROM sessions ORDER BY last_updated_at LIMIT 1 OFFSET 1000", as: String.self))
+        let cut = try #require(try scalar("SELECT last_updated_at FROM sessions ORDER BY last_updated_at LIMIT 1 OFFSET 3000", as: String.self))
         var killed = 0
-        // Killed once the forget has written this much of its transaction to the
-        // WAL (a sleep would not do: under a loaded test run it can outlast the forget).
-        for written in [0, 64 << 10, 512 << 10, 2 << 20, 6 << 20] {
+        // Killed this long after the forget took the archive's lock (a sleep from
+        // its start would not do: under a loaded test run it can outlast the forget).
+        for delay in [0, 20, 60, 150, 300, 600, 1200] {
             let running = try ArchiveProcess.start(["forget", "--until", cut, "--db", db])
-            let wal = db + "-wal"
+            let path = db
             try await offThePool {
-                while running.process.isRunning,
-                      ((try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0) <= written { usleep(500) }
+                while running.process.isRunning, !ArchiveLock.isHeld(archivePath: path) { usleep(200) }
+                usleep(useconds_t(delay * 1000))
             }
             running.kill9()
             let result = await running.wait()

@@ -6,7 +6,8 @@ extension ArchiveWriter {
     @discardableResult
     public func markDeleted(sessionID: String, at now: String) throws -> Bool {
         try atomically {
-            try database.execute("UPDATE sessions SET deleted_at = ? WHERE session_id = ? AND deleted_at IS NULL", now, sessionID)
+            try database.execute("UPDATE sessions SET deleted_at = ?, change_seq = ? WHERE session_id = ? AND deleted_at IS NULL",
+                                 now, try changeNumber(), sessionID)
             let marked = database.changes
             addToCounts(ArchiveCounts.Delta(deletedSessions: marked))
             return marked > 0
@@ -22,10 +23,10 @@ extension ArchiveWriter {
             let insert = try database.cached("INSERT OR IGNORE INTO temp.listed_ids VALUES (?)")
             for id in listed { try insert.execute([id]) }
             try database.execute("""
-                UPDATE sessions SET deleted_at = ?
+                UPDATE sessions SET deleted_at = ?, change_seq = ?
                 WHERE project_id IS ? AND deleted_at IS NULL
                   AND session_id NOT IN (SELECT session_id FROM temp.listed_ids)
-                """, now, projectID)
+                """, now, try changeNumber(), projectID)
             let marked = database.changes
             addToCounts(ArchiveCounts.Delta(deletedSessions: marked))
             try database.execute("DELETE FROM temp.listed_ids")

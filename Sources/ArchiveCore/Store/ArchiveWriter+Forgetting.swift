@@ -82,9 +82,9 @@ extension ArchiveWriter {
         let sessions = entries.compactMap(\.session)
         try committingCodes {
             let record = try database.cached("""
-                INSERT INTO forgotten(session_id, forgotten_at, reason, kept_usage) VALUES (?, ?, ?, ?)
+                INSERT INTO forgotten(session_id, forgotten_at, reason, kept_usage, change_seq) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(session_id) DO UPDATE SET forgotten_at = excluded.forgotten_at, reason = excluded.reason,
-                  kept_usage = excluded.kept_usage
+                  kept_usage = excluded.kept_usage, change_seq = excluded.change_seq
                 """)
             for (session, forgotten) in entries {
                 if let session {
@@ -95,7 +95,7 @@ extension ArchiveWriter {
                         try removeWhole(session, into: &result)
                     }
                 }
-                try record.execute([forgotten.sessionID, forgotten.forgottenAt, forgotten.reason, forgotten.keptUsage])
+                try record.execute([forgotten.sessionID, forgotten.forgottenAt, forgotten.reason, forgotten.keptUsage, try changeNumber()])
             }
             if !sessions.isEmpty { try mergeSearchIndex(into: &result) }
         }
@@ -193,9 +193,9 @@ extension ArchiveWriter {
         let (meta, unknown) = try database.cached("SELECT meta, unknown_fields FROM sessions WHERE session_key = ?")
             .first([session.key]) { try ($0.string(0), $0.optionalString(1)) } ?? ("{}", nil)
         try database.cached("""
-            UPDATE sessions SET title = NULL, job_error = NULL, meta = ?, unknown_fields = ?, content_pruned_at = ?
+            UPDATE sessions SET title = NULL, job_error = NULL, meta = ?, unknown_fields = ?, content_pruned_at = ?, change_seq = ?
             WHERE session_key = ?
-            """).execute([Self.prunedMeta(meta, at: now), unknown.map(Self.withoutText), now, session.key])
+            """).execute([Self.prunedMeta(meta, at: now), unknown.map(Self.withoutText), now, try changeNumber(), session.key])
         try database.cached("DELETE FROM session_revisions WHERE session_id = ?").execute([session.sessionID])
         let revisions = database.changes
         addToCounts(ArchiveCounts.Delta(revisions: -revisions))

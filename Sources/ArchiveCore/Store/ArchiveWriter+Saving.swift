@@ -93,7 +93,8 @@ extension ArchiveWriter {
                     outcome = .unchanged
                 }
             }
-            try upsertSessionRow(session, projectID: projectID, organizationID: organizationID, now: now)
+            try upsertSessionRow(session, projectID: projectID, organizationID: organizationID, now: now,
+                                 changeNumber: outcome == .unchanged ? nil : try changeNumber())
             let sessionKey = try existing?.key
                 ?? database.cached("SELECT session_key FROM sessions WHERE session_id = ?").scalar([session.sessionID], as: Int64.self)!
             var counts = ArchiveCounts.Delta()
@@ -208,15 +209,17 @@ extension ArchiveWriter {
         }
     }
 
-    func upsertSessionRow(_ session: NormalizedSession, projectID: String?, organizationID: String?, now: String) throws {
+    /// `changeNumber` nil: the session did not change (its number stays).
+    func upsertSessionRow(_ session: NormalizedSession, projectID: String?, organizationID: String?, now: String,
+                          changeNumber: Int64?) throws {
         let job = session.job
         let totals = session.events.totals
         try database.cached("""
             INSERT INTO sessions(session_id, project_id, organization_id, title, last_updated_at, shared_access,
               index_ids, job_duration_ms, job_input_tokens, job_output_tokens, job_turns, job_is_error, job_error,
               event_count, run_count, error_run_count, input_tokens, output_tokens, unknown_fields, meta,
-              source_hash, first_synced_at, last_synced_at, deleted_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
+              source_hash, first_synced_at, last_synced_at, deleted_at, change_seq)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, coalesce(?24, 0))
             ON CONFLICT(session_id) DO UPDATE SET
               project_id = coalesce(excluded.project_id, sessions.project_id),
               organization_id = coalesce(excluded.organization_id, sessions.organization_id),
@@ -229,8 +232,8 @@ extension ArchiveWriter {
               error_run_count = excluded.error_run_count, input_tokens = excluded.input_tokens,
               output_tokens = excluded.output_tokens, unknown_fields = excluded.unknown_fields, meta = excluded.meta,
               source_hash = excluded.source_hash, last_synced_at = excluded.last_synced_at, deleted_at = NULL,
-              content_pruned_at = NULL
-            """).execute([session.sessionID, projectID, organizationID, session.title, session.lastUpdatedAt, session.sharedAccess, session.indexIDs, job?.durationMs, job?.inputTokens, job?.outputTokens, job?.turns, job?.isError, job?.error, session.events.count, totals.runs, totals.errorRuns, totals.inputTokens, totals.outputTokens, session.unknownFields, session.meta, session.sourceHash?.bytes, now, now])
+              content_pruned_at = NULL, change_seq = coalesce(?24, sessions.change_seq)
+            """).execute([session.sessionID, projectID, organizationID, session.title, session.lastUpdatedAt, session.sharedAccess, session.indexIDs, job?.durationMs, job?.inputTokens, job?.outputTokens, job?.turns, job?.isError, job?.error, session.events.count, totals.runs, totals.errorRuns, totals.inputTokens, totals.outputTokens, session.unknownFields, session.meta, session.sourceHash?.bytes, now, now, changeNumber])
     }
 
     /// When each archived run from `seq` on happened, by its stop event's

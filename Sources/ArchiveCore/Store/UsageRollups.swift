@@ -71,9 +71,10 @@ extension ArchiveWriter {
           error_results = error_results + excluded.error_results, runs_using = runs_using + excluded.runs_using
         """)
 
-    static let dropEmptyToolRollupSQL = callsSQL("""
-        DELETE FROM tool_rollup WHERE calls = 0 AND (quarter_hour, project_id, name) IN (SELECT qh, project_id, name FROM calls)
-        """)
+    /// The session's (name, quarter hour, project) slots: a row-value IN over
+    /// them read all of `tool_rollup` (or all of a name's rows), so the empty
+    /// ones are deleted one key at a time.
+    static let toolRollupSlotsSQL = callsSQL("SELECT DISTINCT name, qh, project_id FROM calls")
 
     /// Adds (`sign` 1) or takes out (-1) the session's runs and tool calls as they now stand.
     func adjustRollups(sessionKey: Int64, sign: Int) throws {
@@ -90,7 +91,13 @@ extension ArchiveWriter {
         if sign < 0 {
             try database.cached(Self.dropEmptyRollupSQL).execute([first, last, sessionKey])
             try database.cached(Self.dropEmptyReturnsSQL).execute([first, last, sessionKey])
-            try database.cached(Self.dropEmptyToolRollupSQL).execute([first, last, sessionKey])
+            var slots: [(String, Int64, String)] = []
+            try database.cached(Self.toolRollupSlotsSQL).forEachRow([first, last, sessionKey]) {
+                slots.append((try $0.string(0), try $0.int64(1), try $0.string(2)))
+            }
+            let drop = try database.cached(
+                "DELETE FROM tool_rollup WHERE name = ? AND quarter_hour = ? AND project_id = ? AND calls = 0")
+            for (name, quarterHour, project) in slots { try drop.execute([name, quarterHour, project]) }
         }
     }
 
@@ -249,6 +256,8 @@ struct PendingRollups {
     var usage: [UsageSlot: [Int64]] = [:]
     var tools: [ToolSlot: [Int64]] = [:]
     var counts = ArchiveCounts.Delta()
+    /// The transaction's change number, once something asked for it (`changeNumber()`).
+    var changeNumber: Int64?
 }
 
 extension [Int64] {
