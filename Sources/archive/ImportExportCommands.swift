@@ -55,8 +55,20 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Only this project.") var project: String?
     @OptionGroup var time: TimeOptions
     @Option(name: .customLong("session"), help: "Only this session; repeat for several.") var sessions: [String] = []
+    @Option(help: "Write the archive as a dataset of gzip JSON lines in Hive-style partitions into this folder (DuckDB, ClickHouse and Spark read it); again later, only what changed since.")
+    var dataset: String?
+    @Flag(help: "With --dataset: start a new dataset instead of adding what changed.") var full = false
+    @Flag(help: "With --dataset: print the result as JSON.") var json = false
+
+    func validate() throws {
+        if dataset == nil && (full || json) { throw ValidationError("--full and --json go with --dataset") }
+        if dataset != nil && (out != nil || project != nil || !sessions.isEmpty || time.since != nil || time.until != nil) {
+            throw ValidationError("--dataset writes the whole archive: --out, --project, --session, --since and --until do not apply")
+        }
+    }
 
     func run() throws {
+        if let dataset { return try exportDataset(into: dataset) }
         let window = try time.window()
         let store = try openArchiveForReading(location, allowEmpty: true)
         var exporter = Exporter()
@@ -82,6 +94,23 @@ struct ExportCommand: ParsableCommand {
         do { try PrivateFiles.write(to: out, write) } catch let failure as PrivateFiles.Failure {
             throw fail("\(failure)", code: ExitStatus.fatal)
         }
+    }
+
+    private func exportDataset(into folder: String) throws {
+        let store = try openArchiveForReading(location, allowEmpty: true)
+        var export = DatasetExport(folder: folder)
+        export.full = full
+        let result = try answer { try export.run(reader: store) }
+        if json {
+            Terminal.standardOutput.writeLine(JSONOutput.encode(result))
+            return
+        }
+        Terminal.standardOutput.writeLine(
+            "exported \(result.full ? "a new dataset" : "the changes") to \(folder) (export \(result.export)): "
+            + "\(grouped(result.sessions)) sessions, \(grouped(result.events)) events, \(grouped(result.toolCalls)) tool calls, "
+            + "\(grouped(result.runs)) runs, \(grouped(result.deletions)) deletions in \(grouped(result.files)) files "
+            + "(\(megabytes(result.bytes))) in \(String(format: "%.2f", result.seconds)) s"
+            + (result.removed > 0 ? "; \(grouped(result.removed)) files of the earlier dataset removed" : ""))
     }
 
     /// Whether `path` is the archive's file or one of SQLite's beside it
