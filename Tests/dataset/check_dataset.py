@@ -88,7 +88,8 @@ def load_chdb():
 
 def load_spark():
     from pyspark.sql import SparkSession
-    spark = SparkSession.builder.master("local[1]").appName("dataset-check").getOrCreate()
+    spark = (SparkSession.builder.master("local[1]").appName("dataset-check")
+             .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false").config("spark.sql.session.timeZone", "UTC").getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     for table in ("sessions", "events", "tool_calls", "usage", "deletions"):
         path = os.path.join(dataset, table)
@@ -140,7 +141,12 @@ m1 = manifest()
 check("the manifest's sizes, digests and row counts hold", digests_hold(m1))
 verify("first export")
 
-# Changes, rewrites and forgotten sessions, through the archive's own save path.
+# A second round of syncs: the demo again on the same archive, against a new
+# simulator of the same seed, so that the sessions the first round extended
+# come back rewritten, the one it deleted comes back and goes again.
+demo = subprocess.run([archive, "demo", "--db", db], capture_output=True, text=True)
+check("a second round of syncs runs", demo.returncode == 0, demo.stderr)
+# Then changes into April and forgotten sessions, through the same save path.
 sessions = [json.loads(line) for line in cli("export").splitlines()]
 live = [s for s in sessions if s.get("events")]
 changed = []
@@ -161,12 +167,13 @@ cli("forget", *[s["session_id"] for s in live[20:25]])
 before = {entry["path"]: entry["sha256"] for entry in m1["files"]}
 second = json.loads(cli("export", "--dataset", dataset, "--json"))
 check("the second export is incremental: the changed sessions and the tombstones",
-      not second["full"] and second["sessions"] == 12 and second["deletions"] == 5, second)
+      not second["full"] and 12 < second["sessions"] < 40 and second["deletions"] == 5, second)
 m2 = manifest()
 check("nothing written before is rewritten",
       all(hashlib.sha256(open(os.path.join(dataset, p), "rb").read()).hexdigest() == h for p, h in before.items()))
 new_files = [e for e in m2["files"] if e["path"] not in before]
-check(f"the incremental export wrote a handful of files ({len(new_files)})", 0 < len(new_files) <= 20, len(new_files))
+check(f"the incremental export wrote a handful of files ({len(new_files)}, of {len(m2['files'])})",
+      0 < len(new_files) <= 30, len(new_files))
 check("the manifest's digests still hold", digests_hold(m2))
 verify("after changes")
 third = json.loads(cli("export", "--dataset", dataset, "--json"))

@@ -2,13 +2,17 @@ import Foundation
 import LosslessJSON
 
 /// The files of one dataset export: one gzip file per table and day, under a
-/// hidden name until `publish` renames them all into place.
+/// hidden name until `publish` renames them all into place. Rows are
+/// gathered into pieces of 256 KB and compressed on a thread of its own, so
+/// that reading the archive and compressing overlap on two cores.
 struct PartitionWriter {
     let folder: String
     let export: Int
-    private var open: [String: (writer: GzipFileWriter, relative: String, rows: Int)] = [:]
+    private var open: [String: (id: Int, relative: String, rows: Int, pending: [UInt8])] = [:]
     private var day: String?
-    private var finished: [(hidden: String, file: DatasetManifest.File)] = []
+    private var finished: [(id: Int, hidden: String, relative: String, table: String, rows: Int)] = []
+    private var nextID = 0
+    private let compressor = Compressor()
 
     init(folder: String, export: Int) {
         self.folder = folder
@@ -40,35 +44,47 @@ struct PartitionWriter {
             guard FileManager.default.createFile(atPath: hidden, contents: nil, attributes: [.posixPermissions: 0o600]) else {
                 throw GzipFileWriter.Failure(path: hidden, reason: "cannot be created")
             }
-            open[key] = (try GzipFileWriter(path: hidden), relative, 0)
+            nextID += 1
+            try compressor.send(.open(id: nextID, path: hidden))
+            finished.append((nextID, hidden, relative, table, 0))
+            open[key] = (nextID, relative, 0, [])
         }
         var row = row
-        try open[key]!.writer.write(row.line())
+        open[key]!.pending += row.line()
         open[key]!.rows += 1
+        if open[key]!.pending.count >= 1 << 18 {
+            try compressor.send(.write(id: open[key]!.id, bytes: open[key]!.pending))
+            open[key]!.pending.removeAll(keepingCapacity: true)
+        }
     }
 
     private mutating func close(_ key: String) throws {
         guard let current = open.removeValue(forKey: key) else { return }
-        let (bytes, sha256) = try current.writer.finish()
-        finished.append((current.writer.path, DatasetManifest.File(path: current.relative, table: String(key.prefix { $0 != "/" }),
-                                                                    export: export, rows: current.rows, bytes: bytes, sha256: sha256)))
+        if !current.pending.isEmpty { try compressor.send(.write(id: current.id, bytes: current.pending)) }
+        try compressor.send(.finish(id: current.id))
+        if let index = finished.lastIndex(where: { $0.id == current.id }) { finished[index].rows = current.rows }
     }
 
     private mutating func closeAll(except table: String? = nil) throws {
         for key in open.keys.sorted() where table == nil || !key.hasPrefix(table!) { try close(key) }
     }
 
-    /// Closes every file; what the manifest will list.
+    /// Closes every file and waits for the compression; what the manifest will list.
     mutating func finish() throws -> [DatasetManifest.File] {
         try closeAll()
-        return finished.map(\.file)
+        let results = try compressor.end()
+        return finished.map { file in
+            let (bytes, sha256) = results[file.id] ?? (0, "")
+            return DatasetManifest.File(path: file.relative, table: file.table, export: export, rows: file.rows,
+                                        bytes: bytes, sha256: sha256)
+        }
     }
 
     /// Renames every finished file into place.
     func publish() throws {
-        for (hidden, file) in finished {
-            let target = (folder as NSString).appendingPathComponent(file.path)
-            guard rename(hidden, target) == 0 else {
+        for file in finished {
+            let target = (folder as NSString).appendingPathComponent(file.relative)
+            guard rename(file.hidden, target) == 0 else {
                 throw GzipFileWriter.Failure(path: target, reason: String(cString: strerror(errno)))
             }
         }
@@ -76,8 +92,69 @@ struct PartitionWriter {
 
     /// After a failure: the hidden files go.
     func abandon() {
-        for (hidden, _) in finished { unlink(hidden) }
-        for (_, current) in open { unlink(current.writer.path) }
+        _ = try? compressor.end()
+        for file in finished { unlink(file.hidden) }
+    }
+}
+
+/// The thread that compresses: files opened, written and finished in the
+/// order the rows came, their sizes and digests kept for the manifest.
+private final class Compressor: @unchecked Sendable {
+    enum Job: Sendable {
+        case open(id: Int, path: String)
+        case write(id: Int, bytes: [UInt8])
+        case finish(id: Int)
+    }
+
+    private let queue = BoundedQueue<Job>(capacity: 16, wakeAfter: 1)
+    private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var failure: (any Error)?
+    private var results: [Int: (bytes: Int, sha256: String)] = [:]
+    private var ended = false
+
+    init() {
+        let thread = Thread { [self] in
+            var writers: [Int: GzipFileWriter] = [:]
+            while let job = queue.pop() {
+                do {
+                    switch job {
+                    case let .open(id, path): writers[id] = try GzipFileWriter(path: path)
+                    case let .write(id, bytes): try writers[id]?.write(bytes)
+                    case .finish(let id):
+                        if let writer = writers.removeValue(forKey: id) {
+                            let result = try writer.finish()
+                            lock.withLock { results[id] = result }
+                        }
+                    }
+                } catch {
+                    lock.withLock { if failure == nil { failure = error } }
+                    queue.cancel()
+                }
+            }
+            done.signal()
+        }
+        thread.start()
+    }
+
+    func send(_ job: Job) throws {
+        if !queue.push(job) { try lock.withLock { if let failure { throw failure } } }
+    }
+
+    /// Waits for every job; the files' sizes and digests, or the first failure.
+    func end() throws -> [Int: (bytes: Int, sha256: String)] {
+        let first = lock.withLock { () -> Bool in
+            defer { ended = true }
+            return !ended
+        }
+        if first {
+            queue.finish()
+            done.wait()
+        }
+        return try lock.withLock {
+            if let failure { throw failure }
+            return results
+        }
     }
 }
 

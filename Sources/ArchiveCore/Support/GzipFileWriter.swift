@@ -20,7 +20,9 @@ final class GzipFileWriter {
     private var finished = false
 
     /// Writes into the file at `path`, which must exist (and is truncated).
-    init(path: String, level: Int32 = 6) throws {
+    /// Level 3, not zlib's default 6: at 6 the compression was the dataset
+    /// export's bottleneck (39 s against 20 s for 100,000 sessions) for files 11% smaller.
+    init(path: String, level: Int32 = 3) throws {
         guard let handle = FileHandle(forWritingAtPath: path) else { throw Failure(path: path, reason: "cannot be written") }
         handle.truncateFile(atOffset: 0)
         self.path = path

@@ -19,15 +19,24 @@ struct SHA256 {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
-    mutating func update(_ bytes: some Collection<UInt8>) {
+    mutating func update(_ bytes: ArraySlice<UInt8>) {
         length &+= UInt64(bytes.count)
-        pending.append(contentsOf: bytes)
-        var offset = 0
-        while pending.count - offset >= 64 {
-            compress(pending[offset..<offset + 64])
-            offset += 64
+        bytes.withUnsafeBytes { raw in
+            var input = raw[...]
+            if !pending.isEmpty {
+                let take = min(64 - pending.count, input.count)
+                pending.append(contentsOf: input.prefix(take))
+                input = input.dropFirst(take)
+                guard pending.count == 64 else { return }
+                pending.withUnsafeBytes { compress(UnsafeRawBufferPointer($0)) }
+                pending.removeAll(keepingCapacity: true)
+            }
+            while input.count >= 64 {
+                compress(UnsafeRawBufferPointer(rebasing: input.prefix(64)))
+                input = input.dropFirst(64)
+            }
+            pending.append(contentsOf: input)
         }
-        pending.removeFirst(offset)
     }
 
     /// The digest as 64 lowercase hex digits.
@@ -37,10 +46,12 @@ struct SHA256 {
         while (pending.count + tail.count) % 64 != 56 { tail.append(0) }
         for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
         pending += tail
-        var offset = 0
-        while offset < pending.count {
-            compress(pending[offset..<offset + 64])
-            offset += 64
+        pending.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                compress(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + 64]))
+                offset += 64
+            }
         }
         pending = []
         let digits = Array("0123456789abcdef".utf8)
@@ -51,13 +62,16 @@ struct SHA256 {
         return String(decoding: out, as: UTF8.self)
     }
 
-    private mutating func compress(_ block: ArraySlice<UInt8>) {
-        var w = [UInt32](repeating: 0, count: 64)
-        let base = block.startIndex
-        for i in 0..<16 {
-            w[i] = UInt32(block[base + 4 * i]) << 24 | UInt32(block[base + 4 * i + 1]) << 16
-                | UInt32(block[base + 4 * i + 2]) << 8 | UInt32(block[base + 4 * i + 3])
+    private mutating func compress(_ block: UnsafeRawBufferPointer) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            for i in 0..<16 {
+                w[i] = UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8 | UInt32(block[4 * i + 3])
+            }
+            schedule(w)
         }
+    }
+
+    private mutating func schedule(_ w: UnsafeMutableBufferPointer<UInt32>) {
         func rotate(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
         for i in 16..<64 {
             let s0 = rotate(w[i - 15], 7) ^ rotate(w[i - 15], 18) ^ (w[i - 15] >> 3)
