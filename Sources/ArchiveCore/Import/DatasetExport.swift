@@ -76,7 +76,7 @@ public struct DatasetExport {
             }
         }
         let number = (previous?.exports.count ?? 0) + 1
-        Self.removeLeftovers(in: folder, listed: Set(previous?.files.map(\.path) ?? []), above: number - 1)
+        Self.removeLeftovers(in: folder, listed: Set(previous?.files.map { ExactText($0.path) } ?? []))
         let snapshot = Timestamp.format(date: now)
         var writer = PartitionWriter(folder: folder, export: number)
         var result = Result(export: number, full: !incremental, cursor: latest)
@@ -229,15 +229,16 @@ public struct DatasetExport {
     }
 
     /// What a killed export left: hidden files anywhere in the dataset, and
-    /// parts of exports after the last one the manifest lists.
-    static func removeLeftovers(in folder: String, listed: Set<String>, above lastExport: Int) {
+    /// parts the manifest does not list (published by an export killed before
+    /// its manifest, or replaced by a `--full` one killed after).
+    static func removeLeftovers(in folder: String, listed: Set<ExactText>) {
         for table in tables {
             let tableFolder = (folder as NSString).appendingPathComponent(table)
             for day in (try? FileManager.default.contentsOfDirectory(atPath: tableFolder)) ?? [] {
                 let dayFolder = (tableFolder as NSString).appendingPathComponent(day)
                 for name in (try? FileManager.default.contentsOfDirectory(atPath: dayFolder)) ?? [] {
                     let relative = "\(table)/\(day)/\(name)"
-                    let unlisted = !listed.contains(relative) && (PartitionWriter.exportNumber(ofPart: name) ?? 0) > lastExport
+                    let unlisted = !listed.contains(ExactText(relative)) && PartitionWriter.exportNumber(ofPart: name) != nil
                     if name.hasPrefix(".") || unlisted { unlink((dayFolder as NSString).appendingPathComponent(name)) }
                 }
             }

@@ -8,7 +8,7 @@ import LosslessJSON
 struct PartitionWriter {
     let folder: String
     let export: Int
-    private var open: [String: (id: Int, relative: String, rows: Int, pending: [UInt8])] = [:]
+    private var open: [String: (id: Int, relative: String, rows: Int, pending: [UInt8])] = [:]  // our own names: tables and days
     private var day: String?
     private var finished: [(id: Int, hidden: String, relative: String, table: String, rows: Int)] = []
     private var nextID = 0
