@@ -19,3 +19,14 @@ def corpus(work, simulator, n):
     if not os.path.exists(path):
         run([simulator, "--corpus", path, "--sessions", str(n), "--seed", "2026"])
     return path
+
+def timed(cmd):
+    """Runs cmd under /usr/bin/time -v: (seconds, peak memory in MB, stdout); exits on failure."""
+    import re, sys, time
+    start = time.perf_counter()
+    result = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(result.stderr)
+    peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1)) / 1024
+    return seconds, peak, result.stdout

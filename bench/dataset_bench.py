@@ -9,7 +9,7 @@ usage: dataset_bench.py [--sessions 300000] [--changed 1000]"""
 import argparse, json, os, random, re, shutil, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import root, run, release_binaries, corpus
+from common import root, run, release_binaries, corpus, timed as common_timed
 ap = argparse.ArgumentParser()
 ap.add_argument("--sessions", type=int, default=300000)
 ap.add_argument("--changed", type=int, default=1000)
@@ -30,13 +30,8 @@ shutil.rmtree(dataset, ignore_errors=True)
 shutil.copyfile(source, db)
 
 def timed(cmd):
-    start = time.perf_counter()
-    result = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(result.stderr)
-    peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1)) / 1024
-    return seconds, peak, json.loads(result.stdout)
+    seconds, peak, out = common_timed(cmd)
+    return seconds, peak, json.loads(out)
 
 
 

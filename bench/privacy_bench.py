@@ -9,7 +9,7 @@ usage: privacy_bench.py [--sessions 100000] [--large 300000]"""
 import argparse, os, re, shutil, sqlite3, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import root, run, release_binaries, corpus
+from common import root, run, release_binaries, corpus, timed as common_timed
 ap = argparse.ArgumentParser()
 ap.add_argument("--sessions", type=int, default=100000)
 ap.add_argument("--large", type=int, default=300000)
@@ -38,13 +38,8 @@ def fresh_copy(db):
     return copy
 
 def timed(cmd):
-    start = time.perf_counter()
-    result = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(result.stderr)
-    peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1)) / 1024
-    return seconds, peak, result.stdout.strip().splitlines()[-1]
+    seconds, peak, out = common_timed(cmd)
+    return seconds, peak, out.strip().splitlines()[-1]
 
 def nth_oldest_time(db, n):
     connection = sqlite3.connect(db)

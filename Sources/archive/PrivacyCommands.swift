@@ -38,42 +38,38 @@ struct ForgetCommand: ParsableCommand {
 
     func run() throws {
         let path = location.path
-        guard FileManager.default.fileExists(atPath: path) else { throw fail("no archive at \(path)", code: ExitStatus.fatal) }
-        let lock = try lockArchive(path)
-        defer { withExtendedLifetime(lock) {} }
-        let writer = try openArchiveForWriting(path)
-        try answer {
-            try writer.closing { writer in
-                if let undo {
-                    let lifted = try writer.undoForget(sessionID: undo)
-                    guard lifted else { throw fail("session \(undo.oneLineSafe) is not forgotten", code: ExitStatus.usage) }
-                    if json {
-                        Terminal.standardOutput.writeLine(JSONOutput.encode(["undone": undo]))
-                    } else {
-                        Terminal.standardOutput.writeLine("\(undo.oneLineSafe) is no longer forgotten: the next sync fetches it "
-                                                          + "if it changed remotely, `sync --full` in any case")
-                    }
-                    return
+        try removing(from: path) { writer in
+            if let undo {
+                guard let lifted = try writer.undoForget(sessionID: undo) else {
+                    throw fail("session \(undo.oneLineSafe) is not forgotten", code: ExitStatus.usage)
                 }
-                var selection = SessionSelection()
-                selection.ids = ids
-                selection.projects = projects
-                selection.updatedBefore = try cut(until)
-                if let match {
-                    guard let query = SearchQuery.ftsQuery(plainWords: match) else {
-                        throw fail("nothing to search for in \"\(match.oneLineSafe)\"", code: ExitStatus.usage)
-                    }
-                    selection.searchQuery = query
+                if json {
+                    Terminal.standardOutput.writeLine(JSONOutput.encode(["undone": undo]))
+                } else {
+                    // A kept-usage session is still archived (without text): only a change or --full retrieves it.
+                    Terminal.standardOutput.writeLine("\(undo.oneLineSafe) is no longer forgotten: the next sync fetches it"
+                        + (lifted.keptUsage ? " when it changes remotely, or `sync --full` now" : ""))
                 }
-                let chosen = try writer.reader.sessions(selectedBy: selection)
-                if dryRun || match != nil {
-                    if !json || dryRun || !yes { SelectionListing.show(chosen, verb: dryRun ? "would forget" : "forgets", json: json) }
-                    if dryRun { return }
-                    try confirm(chosen.count)
-                }
-                let result = try writer.forget(chosen, reason: reason, keepUsage: keepUsage, at: Timestamp.now())
-                try PrivacyReport.show(result, json: json, archivePath: path)
+                return
             }
+            var selection = SessionSelection()
+            selection.ids = ids
+            selection.projects = projects
+            selection.updatedBefore = try cut(until)
+            if let match {
+                guard let query = SearchQuery.ftsQuery(plainWords: match) else {
+                    throw fail("nothing to search for in \"\(match.oneLineSafe)\"", code: ExitStatus.usage)
+                }
+                selection.searchQuery = query
+            }
+            let chosen = try writer.reader.sessions(selectedBy: selection)
+            if dryRun || match != nil {
+                if !json || dryRun || !yes { SelectionListing.show(chosen, verb: dryRun ? "would forget" : "forgets", json: json) }
+                if dryRun { return }
+                try confirm(chosen.count)
+            }
+            let result = try writer.forget(chosen, reason: reason, keepUsage: keepUsage, at: Timestamp.now())
+            try PrivacyReport.show(result, json: json, archivePath: path)
         }
     }
 
@@ -120,22 +116,16 @@ struct PruneCommand: ParsableCommand {
         guard let spec = contentOlderThan ?? CommandLineConfig.loaded.contentDays.map({ "\($0)d" }) else {
             throw fail("say how old: --content-older-than 400d, or [retention] content_days in the config file", code: ExitStatus.usage)
         }
-        guard FileManager.default.fileExists(atPath: path) else { throw fail("no archive at \(path)", code: ExitStatus.fatal) }
-        let lock = try lockArchive(path)
-        defer { withExtendedLifetime(lock) {} }
-        let writer = try openArchiveForWriting(path)
-        try answer {
-            try writer.closing { writer in
-                var selection = SessionSelection()
-                selection.updatedBefore = try cut(spec, option: "--content-older-than", endOfDay: false)
-                selection.withContentOnly = true
-                let chosen = try writer.reader.sessions(selectedBy: selection)
-                if dryRun {
-                    SelectionListing.show(chosen, verb: "would prune", json: json)
-                    return
-                }
-                try PrivacyReport.show(try writer.prune(chosen, at: Timestamp.now()), json: json, archivePath: path)
+        try removing(from: path) { writer in
+            var selection = SessionSelection()
+            selection.updatedBefore = try cut(spec, option: "--content-older-than", endOfDay: false)
+            selection.withContentOnly = true
+            let chosen = try writer.reader.sessions(selectedBy: selection)
+            if dryRun {
+                SelectionListing.show(chosen, verb: "would prune", json: json)
+                return
             }
+            try PrivacyReport.show(try writer.prune(chosen, at: Timestamp.now()), json: json, archivePath: path)
         }
     }
 }
@@ -172,21 +162,24 @@ struct RedactCommand: ParsableCommand {
             throw fail("no [[redact]] rules in \(ArchiveConfig.path()) to apply", code: ExitStatus.usage)
         }
         let path = location.path
-        guard FileManager.default.fileExists(atPath: path) else { throw fail("no archive at \(path)", code: ExitStatus.fatal) }
-        let lock = try lockArchive(path)
-        defer { withExtendedLifetime(lock) {} }
-        let writer = try openArchiveForWriting(path)
-        let result = try answer { try writer.closing { try $0.redactArchived(with: config.redactor, at: Timestamp.now()) } }
-        try PrivacyReport.show(result, json: json, archivePath: path)
+        try removing(from: path) { writer in
+            try PrivacyReport.show(try writer.redactArchived(with: config.redactor, at: Timestamp.now()), json: json, archivePath: path)
+        }
     }
 }
 
-/// The archive opened for a destructive command, under the lock the caller holds.
-private func openArchiveForWriting(_ path: String) throws -> ArchiveWriter {
+/// Runs a destructive command's `body` on the archive at `path`: it must
+/// exist, and the writers' lock is taken (exit 75 while a sync holds it).
+private func removing(from path: String, _ body: (ArchiveWriter) throws -> Void) throws {
+    guard FileManager.default.fileExists(atPath: path) else { throw fail("no archive at \(path)", code: ExitStatus.fatal) }
+    let lock = try lockArchive(path)
+    defer { withExtendedLifetime(lock) {} }
+    let writer: ArchiveWriter
     do {
-        return try ArchiveWriter(path: path, externalCheckpoints: CommandLineConfig.loaded.backup.externalCheckpoints,
-                                 onUpgrade: noteUpgrade(of: path))
+        writer = try ArchiveWriter(path: path, externalCheckpoints: CommandLineConfig.loaded.backup.externalCheckpoints,
+                                   onUpgrade: noteUpgrade(of: path))
     } catch { throw fail(error, code: ExitStatus.fatal) }
+    try answer { try writer.closing(after: body) }
 }
 
 /// An `--until`-style bound as the archive's UTC text: dates, times, or a span back from now.

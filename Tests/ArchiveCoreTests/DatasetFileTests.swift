@@ -43,14 +43,7 @@ import Testing
         var whole = SHA256()
         whole.update(Array(file)[...])
         #expect(whole.hexDigest() == digest)
-        let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        gzip.arguments = ["-dc", path]
-        let pipe = Pipe()
-        gzip.standardOutput = pipe
-        try gzip.run()
-        let out = pipe.fileHandleForReading.readDataToEndOfFile()
-        gzip.waitUntilExit()
-        #expect(gzip.terminationStatus == 0 && String(decoding: out, as: UTF8.self) == expected)
+        let (out, status) = try gunzip(path)
+        #expect(status == 0 && String(decoding: out, as: UTF8.self) == expected)
     }
 }

@@ -31,15 +31,8 @@ import Testing
         var rows: [JSONValue] = []
         for file in try manifest()["files"]?.arrayValue ?? [] where file["table"]?.stringValue == table {
             let path = dataset + "/" + file["path"]!.stringValue!
-            let gzip = Process()
-            gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
-            gzip.arguments = ["-dc", path]
-            let pipe = Pipe()
-            gzip.standardOutput = pipe
-            try gzip.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            gzip.waitUntilExit()
-            #expect(gzip.terminationStatus == 0, "\(path)")
+            let (data, status) = try gunzip(path)
+            #expect(status == 0, "\(path)")
             for line in data.split(separator: 0x0A) { rows.append(try JSONParser.parse(Array(line))) }
         }
         return rows

@@ -28,10 +28,10 @@ check "the demo archive answers queries" \
   bash -c "env -i PATH=/usr/bin:/bin '$archive' sql --db '$root/demo.db' 'SELECT count(*) > 100 FROM sessions' --format csv | tail -1 | tr -d '\\r' | grep -qx 1"
 check "no Swift or Foundation library is needed" \
   bash -c "! ldd '$archive' | grep -Ei 'swift|foundation|dispatch|BlocksRuntime|not found'"
-check "only the system's libsqlite3, libcurl and C runtime are linked directly" \
-  bash -c "[ -z \"\$(readelf -d '$archive' | sed -n 's/.*Shared library: \\[\\(.*\\)\\]/\\1/p' | grep -Ev '^(libsqlite3\\.so\\.0|libcurl\\.so\\.4|libc\\.so\\.6|libm\\.so\\.6|libstdc\\+\\+\\.so\\.6|libgcc_s\\.so\\.1|ld-linux-x86-64\\.so\\.2)$')\" ]"
-check "the package depends on libsqlite3-0 and libcurl4" \
-  bash -c "dpkg-deb -f '$deb' Depends | grep -q 'libsqlite3-0' && dpkg-deb -f '$deb' Depends | grep -q 'libcurl4'"
+check "only the system's libsqlite3, libcurl, zlib and C runtime are linked directly" \
+  bash -c "[ -z \"\$(readelf -d '$archive' | sed -n 's/.*Shared library: \\[\\(.*\\)\\]/\\1/p' | grep -Ev '^(libsqlite3\\.so\\.0|libcurl\\.so\\.4|libz\\.so\\.1|libc\\.so\\.6|libm\\.so\\.6|libstdc\\+\\+\\.so\\.6|libgcc_s\\.so\\.1|ld-linux-x86-64\\.so\\.2)$')\" ]"
+check "the package depends on libsqlite3-0, libcurl4 and zlib1g" \
+  bash -c "dpkg-deb -f '$deb' Depends | grep -q 'libsqlite3-0' && dpkg-deb -f '$deb' Depends | grep -q 'libcurl4' && dpkg-deb -f '$deb' Depends | grep -q 'zlib1g'"
 check "the man page documents every command" \
   bash -c "zcat '$root/pkg/usr/share/man/man1/archive.1.gz' > '$root/archive.1' && for c in sync sessions show search tokens tools sql import export status demo; do grep -q \"\$c\" '$root/archive.1' || exit 1; done"
 check "shell completions are where Debian looks" \

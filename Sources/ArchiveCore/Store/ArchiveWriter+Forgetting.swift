@@ -143,10 +143,15 @@ extension ArchiveWriter {
         return result
     }
 
-    /// Lets sync and import bring a forgotten session back. Whether it was forgotten.
-    public func undoForget(sessionID: String) throws -> Bool {
+    /// Lets sync and import bring a forgotten session back; its record, nil if it was not forgotten.
+    public func undoForget(sessionID: String) throws -> ForgottenRecord? {
+        let record = try database.first(
+            "SELECT session_id, forgotten_at, reason, kept_usage FROM forgotten WHERE session_id = ?", sessionID) {
+            ForgottenRecord(sessionID: try $0.string(0), forgottenAt: try $0.string(1), reason: try $0.string(2),
+                            keptUsage: try $0.get(3, as: Bool.self))
+        }
         try database.execute("DELETE FROM forgotten WHERE session_id = ?", sessionID)
-        return database.changes > 0
+        return record
     }
 
     private func removeWhole(_ session: SelectedSession, into result: inout RemovalResult) throws {
