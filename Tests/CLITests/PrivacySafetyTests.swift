@@ -265,6 +265,19 @@ import Testing
         #expect(status.stdout.contains("content of 1 sessions pruned; retention: content kept 400 days"), "\(status.stdout)")
     }
 
+    /// `status --check` sees a forgotten session that is still archived (a
+    /// removal that failed to remove): the check is not blind.
+    @Test func statusCheckSeesAForgottenSessionStillArchived() async throws {
+        let line = #"{"session_id":"s-1","last_updated_at":"2026-03-01T10:00:00Z","events":[{"type":"user_input","content":"hi"}]}"#
+        try line.write(toFile: folder.path("in.jsonl"), atomically: true, encoding: .utf8)
+        #expect(try await ArchiveProcess.run(["import", "--db", db, folder.path("in.jsonl")]).status == 0)
+        let database = try Database(path: db, mode: .readWrite)
+        try database.execute("INSERT INTO forgotten(session_id, forgotten_at, reason, kept_usage) VALUES ('s-1', '2026-03-02T00:00:00.000000Z', 'by id', 0)")
+        try database.close()
+        let check = try await ArchiveProcess.run(["status", "--db", db, "--check"])
+        #expect(check.status == 1 && check.stderr.contains("1 forgotten sessions are still archived with their content"), "\(check.stderr)")
+    }
+
     /// An archive written before writers deleted securely may hold old text
     /// in free space: the first removal rewrites it whole, once.
     @Test func anArchiveFromBeforeSecureDeletionIsRewrittenWholeOnce() async throws {

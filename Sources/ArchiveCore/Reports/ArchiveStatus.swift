@@ -116,6 +116,12 @@ extension ArchiveReader {
             if line != "ok" { problems.append(line) }
         }
         problems += try keptTotalsProblems()
+        // What was forgotten whole is not archived; what kept its usage kept no text.
+        let lingering = try database.scalar("""
+            SELECT count(*) FROM forgotten f JOIN sessions s ON s.session_id = f.session_id
+            WHERE f.kept_usage = 0 OR s.content_pruned_at IS NULL
+            """, as: Int.self) ?? 0
+        if lingering > 0 { problems.append("\(lingering) forgotten sessions are still archived with their content") }
         // The search index checks itself through an INSERT: on a connection of its
         // own that may write, when the file may be written at all.
         guard access(path, W_OK) == 0, let writable = try? Database(path: path, mode: .readWrite) else {
