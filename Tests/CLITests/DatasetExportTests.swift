@@ -147,5 +147,11 @@ import Testing
         #expect(listed == onDisk && listed.isDisjoint(with: before))
         let misuse = try await ArchiveProcess.run(["export", "--dataset", dataset, "--project", "p", "--db", db])
         #expect(misuse.status == 64)
+        let file = folder.path("in.jsonl")
+        let onAFile = try await ArchiveProcess.run(["export", "--dataset", file, "--db", db])
+        #expect(onAFile.status == 1 && onAFile.stderr == "archive: \(file) is a file: the dataset goes into a folder\n", "\(onAFile.stderr)")
+        try Data("not json".utf8).write(to: URL(fileURLWithPath: dataset + "/_manifest.json"))
+        let damaged = try await ArchiveProcess.run(["export", "--dataset", dataset, "--db", db])
+        #expect(damaged.status == 1 && damaged.stderr.hasPrefix("archive: \(dataset)/_manifest.json: not JSON"), "\(damaged.stderr)")
     }
 }

@@ -39,6 +39,8 @@ public struct DatasetExport {
         case otherArchive(folder: String)
         case archiveBehind(folder: String, cursor: Int64, archive: Int64)
         case unreadableManifest(path: String, reason: String)
+        case notAFolder(path: String)
+        case cannotCreate(path: String, reason: String)
 
         public var description: String {
             switch self {
@@ -48,6 +50,8 @@ public struct DatasetExport {
                 "the dataset in \(folder) has changes up to \(cursor) and the archive only up to \(archive) "
                     + "(restored from a backup?): start a new dataset with --full"
             case let .unreadableManifest(path, reason): "\(path): \(reason)"
+            case .notAFolder(let path): "\(path) is a file: the dataset goes into a folder"
+            case let .cannotCreate(path, reason): "cannot create the folder \(path): \(reason)"
             }
         }
     }
@@ -57,8 +61,17 @@ public struct DatasetExport {
 
     public func run(reader: ArchiveReader, now: Date = Date()) throws -> Result {
         let started = Date()
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
+            throw Failure.notAFolder(path: folder)
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw Failure.cannotCreate(path: folder, reason: ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription
+                                       ?? error.localizedDescription)
+        }
         let manifestPath = (folder as NSString).appendingPathComponent(Self.manifestName)
         let previous = try DatasetManifest.read(manifestPath)
         let database = reader.database
