@@ -327,6 +327,39 @@ extension QueryTable {
         var since = SessionsQuery()
         since.window = try TimeWindow(since: "2026-03-02", until: nil, zone: "UTC")
         #expect(try since.run(on: fixture.database).rows.count == 2)
+        // Within a window (the time index first) and over all time (the tokens index), the same order.
+        since.order = .tokens
+        #expect(try since.run(on: fixture.database).column("session_id") == [.text("other"), .text("small")])
+    }
+
+    /// Over all time the costliest sessions come from the tokens index, ties
+    /// broken by the latest update: the same as sorting every session.
+    @Test func theCostliestSessionsFromTheIndexAreTheSortsFirst() throws {
+        let fixture = try QueryFixture()
+        var expected: [(tokens: Int, updated: String, id: String)] = []
+        for n in 0..<60 {
+            let tokens = (n * 37) % 11, updated = String(format: "2026-03-%02dT10:00:00Z", 1 + n % 28)
+            _ = try fixture.add("s\(n)", updated: updated, project: "p\(n % 3)", runs: [(tokens, tokens % 3, nil)])
+            expected.append((tokens + tokens % 3, updated, "s\(n)"))
+        }
+        let plan = try fixture.database.first("""
+            EXPLAIN QUERY PLAN SELECT session_id FROM sessions WHERE (?1 IS NULL OR project_id = ?1) AND +last_updated_at >= ''
+            AND +last_updated_at < '9999' ORDER BY input_tokens + output_tokens DESC, last_updated_at DESC LIMIT 5
+            """) { try $0.string(3) }
+        #expect(plan?.contains("sessions_by_tokens") == true, "\(plan ?? "")")
+        var query = SessionsQuery()
+        query.order = .tokens
+        query.limit = 15
+        let sorted = expected.sorted { ($0.tokens, $0.updated) > ($1.tokens, $1.updated) }
+        let ids = try query.run(on: fixture.database).column("session_id")
+        #expect(ids.count == 15)
+        // Equal (tokens, updated) pairs may come in either order: compare those keys.
+        let keys = sorted.prefix(15).map { "\($0.tokens) \($0.updated)" }
+        let got = ids.compactMap { value -> String? in
+            guard case .text(let id) = value, let entry = expected.first(where: { $0.id == id }) else { return nil }
+            return "\(entry.tokens) \(entry.updated)"
+        }
+        #expect(got == Array(keys))
     }
 
     @Test func toolsReportCountsCallsMissingResultsAndErrors() throws {

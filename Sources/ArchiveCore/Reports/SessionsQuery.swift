@@ -21,6 +21,11 @@ public struct SessionsQuery {
         case .tokens: orderBy = "input_tokens + output_tokens DESC, last_updated_at DESC"
         case .title: orderBy = "title COLLATE NOCASE ASC, last_updated_at DESC"
         }
+        // Over all time, the costliest sessions come from sessions_by_tokens in
+        // order (a `+` keeps the planner from reaching for the time index
+        // instead, which would sort every session); within a window, the time
+        // index narrows first.
+        let time = order == .tokens && window.since == nil && window.until == nil ? "+last_updated_at" : "last_updated_at"
         var keys: [Int64] = []
         var table = QueryTable(columns: [
             .init("session_id", title: "session"), .init("title"), .init("project_id", title: "project", optional: true),
@@ -32,7 +37,7 @@ public struct SessionsQuery {
             SELECT session_id, title, project_id, last_updated_at, run_count, input_tokens, output_tokens,
                    error_run_count, deleted_at, session_key
             FROM sessions
-            WHERE (?1 IS NULL OR project_id = ?1) AND last_updated_at >= ?2 AND last_updated_at < ?3
+            WHERE (?1 IS NULL OR project_id = ?1) AND \(time) >= ?2 AND \(time) < ?3
               AND (?4 = 0 OR deleted_at IS NOT NULL)
             ORDER BY \(orderBy) LIMIT ?5
             """, project, window.since ?? "", window.until ?? "9999", onlyDeleted, limit

@@ -528,5 +528,10 @@ ALTER TABLE forgotten ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
 -- folder that another archive wrote is refused.
 INSERT INTO archive_settings(name, value) VALUES ('archive_id', lower(hex(randomblob(16))));
 """#),
+        Migration(version: 12, name: "sessions_by_tokens", sql: #"""
+-- `sessions --order tokens`: the costliest sessions read from an index in
+-- order, the first N and no more, instead of sorting every session.
+CREATE INDEX IF NOT EXISTS sessions_by_tokens ON sessions(input_tokens + output_tokens DESC, last_updated_at DESC);
+"""#),
     ]
 }
