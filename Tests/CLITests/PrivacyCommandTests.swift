@@ -118,6 +118,13 @@ import Testing
         let exported = try JSONParser.parse(export.stdout.trimmingCharacters(in: .newlines))
         #expect(exported[ArchiveWriter.prunedMarker]?.stringValue != nil, "\(export.stdout)")
         #expect(exported["generated_title"]?.isNull == true)
+        // That export imported again leaves the session as pruned as it was.
+        try export.stdout.write(toFile: folder.path("pruned.jsonl"), atomically: true, encoding: .utf8)
+        let again = try await ArchiveProcess.run(["import", "--db", db, folder.path("pruned.jsonl"), "--json"])
+        #expect(try JSONParser.parse(again.stdout)["unchanged"] == 1, "\(again.stdout) \(again.stderr)")
+        let stillPruned = try Database(path: db, mode: .readOnly)
+            .scalar("SELECT content_pruned_at IS NOT NULL FROM sessions WHERE session_id = 'ses-marked'", as: Int.self)
+        #expect(stillPruned == 1)
     }
 
     @Test func redactApplyLeavesNoByteOfWhatTheRulesMatch() async throws {

@@ -34,6 +34,7 @@ public struct Redactor: Sendable {
     static let structuralKeys: Set<ExactText> = [
         "session_id", "id", "type", "call_id", "last_updated_at", "created_at", "updated_at", "project_id",
         "organization_id", "index_ids", "shared_access",
+        "archive_content_pruned_at",  // the time a pruned session's export carries
     ]
 
     /// The value with every string leaf outside structural members made null:

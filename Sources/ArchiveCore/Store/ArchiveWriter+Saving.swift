@@ -58,6 +58,8 @@ extension ArchiveWriter {
                 FROM sessions WHERE session_id = ?
                 """).first([session.sessionID], map: ArchivedSession.init)
             if keepingNewer, let existing, existing.updated > session.lastUpdatedAt { return .olderThanArchived(existing.updated) }
+            // A pruned session's own export, imported again, holds nothing more than the archive does.
+            if let existing, existing.pruned, Self.isPrunedExport(session) { return .unchanged }
             var keep = 0
             var outcome = SaveOutcome.new
             var runTimes: [ExactText: [String]] = [:]
@@ -116,6 +118,12 @@ extension ArchiveWriter {
             addToCounts(counts)
             return outcome
         }
+    }
+
+    /// Whether the session is an export of a pruned one (it carries `prunedMarker`).
+    static func isPrunedExport(_ session: NormalizedSession) -> Bool {
+        guard let unknown = session.unknownFields, case .object(let fields)? = try? JSONParser.parse(unknown) else { return false }
+        return fields[prunedMarker] != nil
     }
 
     /// A savepoint per session inside a batch would make the search index flush
