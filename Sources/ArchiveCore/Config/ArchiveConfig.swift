@@ -130,7 +130,7 @@ public struct ArchiveConfig: Sendable, Equatable {
             }
             guard let pattern = try rule.nonEmptyString("pattern") else { throw rule.failure(line: rule.table.line, "[[redact]] needs a pattern") }
             guard Redactor.Rule(name: name, pattern: pattern) != nil else {
-                throw rule.failure(rule.table["pattern"]!, "is not a regular expression")
+                throw rule.failure(rule.table["pattern"]!, "is not a regular expression that matches some text (an empty match is refused)")
             }
             config.redactions.append(Redaction(name: name, pattern: pattern))
         }

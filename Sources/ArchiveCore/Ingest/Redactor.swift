@@ -14,9 +14,12 @@ public struct Redactor: Sendable {
         let expression: NSRegularExpression
         let template: String
 
-        /// Nil when `pattern` is not a regular expression (ICU syntax, as NSRegularExpression reads it).
+        /// Nil when `pattern` is not a regular expression (ICU syntax, as
+        /// NSRegularExpression reads it), or matches the empty string (it would
+        /// write the mark between every two characters).
         public init?(name: String, pattern: String) {
-            guard let expression = try? NSRegularExpression(pattern: pattern) else { return nil }
+            guard let expression = try? NSRegularExpression(pattern: pattern),
+                  expression.firstMatch(in: "", range: NSRange(location: 0, length: 0)) == nil else { return nil }
             self.name = name
             self.pattern = pattern
             self.expression = expression
