@@ -6,30 +6,23 @@ a backup taken while a writer commits every 50 ms, with the longest of the
 writer's commits during it against its longest alone (did the backup make it
 wait?); then `archive restore` of the backup.
 usage: backup_bench.py [--sessions 300000]"""
-import argparse, os, re, subprocess, sys, threading, time
+import argparse, os, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import root, run, release_binaries, corpus
+from common import root, run, release_binaries, scale_archive, timed as common_timed
 ap = argparse.ArgumentParser()
 ap.add_argument("--sessions", type=int, default=300000)
 ap.add_argument("--work", default=os.path.join(root, "bench-out"))
 args = ap.parse_args()
 archive, simulator = release_binaries()
-db = os.path.join(args.work, f"scale-{args.sessions}.db")
-if not os.path.exists(db):
-    run([archive, "import", "--db", db, corpus(args.work, simulator, args.sessions)])
+db = scale_archive(args.work, archive, simulator, args.sessions)
 out = os.path.join(args.work, "backup-bench")
 os.makedirs(out, exist_ok=True)
 
 def timed(cmd, clear=True):
     for name in os.listdir(out) if clear else []:
         os.remove(os.path.join(out, name))
-    start = time.perf_counter()
-    result = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(result.stderr)
-    peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1)) / 1024
+    seconds, peak, _ = common_timed(cmd)
     return seconds, peak
 
 size = os.path.getsize(db) / 1e6

@@ -30,3 +30,12 @@ def timed(cmd):
         sys.exit(result.stderr)
     peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1)) / 1024
     return seconds, peak, result.stdout
+
+def scale_archive(work, archive, simulator, n):
+    """bench-out/scale-N.db: the scale benchmark's archive of n sessions,
+    imported here (and its WAL folded in) when it is missing."""
+    db = os.path.join(work, f"scale-{n}.db")
+    if not os.path.exists(db):
+        run([archive, "import", "--db", db, corpus(work, simulator, n)])
+        run(["sqlite3", db, "PRAGMA wal_checkpoint(TRUNCATE)"])
+    return db

@@ -6,20 +6,17 @@ to the archive's; then 1,000 of its sessions changed (a run added, imported
 through the archive's save path, as a sync would save them) and an
 incremental export: time and files written. Works on a copy of the archive.
 usage: dataset_bench.py [--sessions 300000] [--changed 1000]"""
-import argparse, json, os, random, re, shutil, subprocess, sys, time
+import argparse, json, os, shutil, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import root, run, release_binaries, corpus, timed as common_timed
+from common import root, run, release_binaries, scale_archive, timed as common_timed
 ap = argparse.ArgumentParser()
 ap.add_argument("--sessions", type=int, default=300000)
 ap.add_argument("--changed", type=int, default=1000)
 ap.add_argument("--work", default=os.path.join(root, "bench-out"))
 args = ap.parse_args()
 archive, simulator = release_binaries()
-source = os.path.join(args.work, f"scale-{args.sessions}.db")
-if not os.path.exists(source):
-    run([archive, "import", "--db", source, corpus(args.work, simulator, args.sessions)])
-    run(["sqlite3", source, "PRAGMA wal_checkpoint(TRUNCATE)"])
+source = scale_archive(args.work, archive, simulator, args.sessions)
 run([archive, "status", "--db", source])  # upgraded once, outside the timings
 db = os.path.join(args.work, "dataset-bench.db")
 dataset = os.path.join(args.work, "dataset-bench")

@@ -7,7 +7,7 @@ usage: mcp_bench.py [--sessions 300000] [--repeat 5]"""
 import argparse, json, os, statistics, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import root, run, release_binaries, corpus
+from common import root, run, release_binaries, scale_archive
 ap = argparse.ArgumentParser()
 ap.add_argument("--sessions", type=int, default=300000)
 ap.add_argument("--repeat", type=int, default=5)
@@ -16,9 +16,7 @@ args = ap.parse_args()
 os.makedirs(args.work, exist_ok=True)
 archive, simulator = release_binaries()
 
-db = os.path.join(args.work, f"scale-{args.sessions}.db")
-if not os.path.exists(db):
-    run([archive, "import", "--db", db, corpus(args.work, simulator, args.sessions)])
+db = scale_archive(args.work, archive, simulator, args.sessions)
 
 class Server:
     def __init__(self):

@@ -6,10 +6,10 @@ the 300,000-session one (bench-out/scale-300000.db, made by `scripts/bench
 scale` or here). Each runs on a fresh copy of the archive, so every figure
 includes the search index's merge and the WAL's truncation.
 usage: privacy_bench.py [--sessions 100000] [--large 300000]"""
-import argparse, os, re, shutil, sqlite3, subprocess, sys, time
+import argparse, os, shutil, sqlite3, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import root, run, release_binaries, corpus, timed as common_timed
+from common import root, run, release_binaries, scale_archive, timed as common_timed
 ap = argparse.ArgumentParser()
 ap.add_argument("--sessions", type=int, default=100000)
 ap.add_argument("--large", type=int, default=300000)
@@ -18,11 +18,7 @@ args = ap.parse_args()
 archive, simulator = release_binaries()
 
 def archive_of(n):
-    db = os.path.join(args.work, f"scale-{n}.db")
-    if not os.path.exists(db):
-        run([archive, "import", "--db", db, corpus(args.work, simulator, n)])
-        run(["sqlite3", db, "PRAGMA wal_checkpoint(TRUNCATE)"])
-    return db
+    return scale_archive(args.work, archive, simulator, n)
 
 def fresh_copy(db):
     copy = os.path.join(args.work, "privacy-copy.db")

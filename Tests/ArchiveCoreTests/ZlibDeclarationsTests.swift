@@ -12,29 +12,6 @@ struct ZlibDeclarationsTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Sources/CZlib/shim.h")
 
-    static func compileAndRun(_ program: String) throws -> String {
-        let folder = try TemporaryDirectory()
-        try program.write(toFile: folder.path("check.c"), atomically: true, encoding: .utf8)
-        try run("/usr/bin/env", ["cc", "-Werror", folder.path("check.c"), "-o", folder.path("check")])
-        return try run(folder.path("check"), [])
-    }
-
-    @discardableResult
-    static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        try #require(process.terminationStatus == 0, "\(executable) failed:\n\(text)")
-        return text
-    }
-
     @Test func theConstantsAndTheStreamsLayoutAreZlibs() throws {
         let fields = ["next_in", "avail_in", "total_in", "next_out", "avail_out", "total_out", "msg", "state", "zalloc",
                       "zfree", "opaque", "data_type", "adler", "reserved"]
@@ -52,7 +29,7 @@ struct ZlibDeclarationsTests {
             }
             """
         var theirs: [String: String] = [:]
-        for line in try Self.compileAndRun(program).split(separator: "\n") {
+        for line in try CProgram.compileAndRun(program).split(separator: "\n") {
             let parts = line.split(separator: "=", maxSplits: 1)
             if parts.count == 2 { theirs[String(parts[0])] = String(parts[1]) }
         }
@@ -85,6 +62,6 @@ struct ZlibDeclarationsTests {
             if line.hasSuffix(");") { prototypes.append(current); current = "" }
         }
         #expect(prototypes.count == 3, "\(prototypes)")
-        _ = try Self.compileAndRun("#include <zlib.h>\n" + prototypes.joined() + "int main(void) { return 0; }\n")
+        _ = try CProgram.compileAndRun("#include <zlib.h>\n" + prototypes.joined() + "int main(void) { return 0; }\n")
     }
 }

@@ -81,25 +81,6 @@ enum CurlHeaders {
     }
 
     static func compileAndRun(_ program: String) throws -> String {
-        let folder = try TemporaryDirectory()
-        try program.write(toFile: folder.path("check.c"), atomically: true, encoding: .utf8)
-        try run("/usr/bin/env", ["cc", "-Werror"] + (includeFlags ?? []) + [folder.path("check.c"), "-o", folder.path("check")])
-        return try run(folder.path("check"), [])
-    }
-
-    @discardableResult
-    static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        try #require(process.terminationStatus == 0, "\(executable) \(arguments.joined(separator: " ")) failed:\n\(text)")
-        return text
+        try CProgram.compileAndRun(program, flags: includeFlags ?? [])
     }
 }

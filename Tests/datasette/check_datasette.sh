@@ -2,18 +2,8 @@
 # Datasette on a demo archive with datasette.yml: its search box finds text
 # through the contentless search index, and the canned queries answer.
 # Installs Datasette into a virtual environment of its own (.build-venv).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-venv=.build-venv/datasette
-if [ ! -x "$venv/bin/datasette" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q datasette
-fi
-work=$(mktemp -d)
+. "$(dirname "$0")/../check_prelude.sh" datasette 'import datasette' datasette
 trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
-swift build -q 2>/dev/null || swift build
-archive=$(swift build --show-bin-path)/archive
-"$archive" demo --db "$work/archive.db" >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$venv/bin/datasette" serve "$work/archive.db" -m datasette.yml --host 127.0.0.1 --port "$port" >"$work/datasette.log" 2>&1 &
 server=$!

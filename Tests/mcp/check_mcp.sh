@@ -4,18 +4,7 @@
 # arguments, and compare the answers with the CLI's --format json for the
 # same question. Installs the SDK into a virtual environment of its own
 # (.build-venv/mcp). Prints the start-up and call latencies.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-venv=.build-venv/mcp
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import mcp' 2>/dev/null; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q mcp
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-swift build -q 2>/dev/null || swift build
-archive=$(swift build --show-bin-path)/archive
-"$archive" demo --db "$work/archive.db" >/dev/null
+. "$(dirname "$0")/../check_prelude.sh" mcp 'import mcp' mcp
 "$venv/bin/python" - "$archive" "$work/archive.db" <<'PY'
 import asyncio, json, subprocess, sys, time
 from mcp import ClientSession, StdioServerParameters

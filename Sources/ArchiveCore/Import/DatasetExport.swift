@@ -118,13 +118,14 @@ public struct DatasetExport {
             }
             result.files = written.count
             result.bytes = written.reduce(0) { $0 + $1.bytes }
-            var manifest = full ? DatasetManifest(archiveID: archiveID) : previous ?? DatasetManifest(archiveID: archiveID)
-            if full { manifest.exports = previous?.exports ?? [] }
+            // A new dataset keeps the earlier exports' numbers (its files take the next) but none of their files.
+            var manifest = previous ?? DatasetManifest(archiveID: archiveID)
+            let replaced = full ? manifest.files : []
+            if full { manifest.files = [] }
+            manifest.archiveID = archiveID
             manifest.schemaVersion = try reader.appliedSchemaVersion()
             manifest.cursor = latest
             manifest.exports.append(.init(number: number, at: snapshot, full: !incremental, cursor: latest, sessions: result.sessions))
-            let replaced = full ? previous?.files ?? [] : []
-            if full { manifest.files = [] }
             manifest.files += written
             try writer.publish()
             try manifest.write(to: manifestPath)

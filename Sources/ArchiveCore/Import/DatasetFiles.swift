@@ -8,10 +8,9 @@ import LosslessJSON
 struct PartitionWriter {
     let folder: String
     let export: Int
-    private var open: [String: (id: Int, relative: String, rows: Int, pending: [UInt8])] = [:]  // our own names: tables and days
-    private var day: String?
-    private var finished: [(id: Int, hidden: String, relative: String, table: String, rows: Int)] = []
-    private var nextID = 0
+    /// The file open for each table, and its place in `files`.
+    private var open: [String: (index: Int, day: String, pending: [UInt8])] = [:]  // our own names: tables
+    private var files: [(hidden: String, relative: String, table: String, rows: Int)] = []
     private let compressor = Compressor()
 
     init(folder: String, export: Int) {
@@ -26,17 +25,12 @@ struct PartitionWriter {
         return Int(name.dropFirst(5).prefix { $0.isNumber })
     }
 
-    /// Rows arrive day by day (sessions in last-updated order); a new day closes the last one's files.
+    /// Each table's rows arrive day by day (sessions in last-updated order,
+    /// tombstones in the order they were forgotten): a row of another day
+    /// closes the table's open file.
     mutating func write(_ row: JSONRow, table: String, day: String) throws {
-        if day != self.day, table != "deletions" {
-            try closeAll(except: "deletions")
-            self.day = day
-        }
-        let key = table == "deletions" ? "deletions/\(day)" : table
-        if let current = open[key], !current.relative.hasPrefix("\(table)/day=\(day)/") {
-            try close(key)
-        }
-        if open[key] == nil {
+        if let current = open[table], current.day != day { try close(table) }
+        if open[table] == nil {
             let relative = "\(table)/day=\(day)/\(Self.partName(export: export))"
             let directory = (folder as NSString).appendingPathComponent("\(table)/day=\(day)")
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -44,37 +38,32 @@ struct PartitionWriter {
             guard FileManager.default.createFile(atPath: hidden, contents: nil, attributes: [.posixPermissions: 0o600]) else {
                 throw GzipFileWriter.Failure(path: hidden, reason: "cannot be created")
             }
-            nextID += 1
-            try compressor.send(.open(id: nextID, path: hidden))
-            finished.append((nextID, hidden, relative, table, 0))
-            open[key] = (nextID, relative, 0, [])
+            try compressor.send(.open(id: files.count, path: hidden))
+            open[table] = (files.count, day, [])
+            files.append((hidden, relative, table, 0))
         }
         var row = row
-        open[key]!.pending += row.line()
-        open[key]!.rows += 1
-        if open[key]!.pending.count >= 1 << 18 {
-            try compressor.send(.write(id: open[key]!.id, bytes: open[key]!.pending))
-            open[key]!.pending.removeAll(keepingCapacity: true)
+        let index = open[table]!.index
+        open[table]!.pending += row.line()
+        files[index].rows += 1
+        if open[table]!.pending.count >= 1 << 18 {
+            try compressor.send(.write(id: index, bytes: open[table]!.pending))
+            open[table]!.pending.removeAll(keepingCapacity: true)
         }
     }
 
-    private mutating func close(_ key: String) throws {
-        guard let current = open.removeValue(forKey: key) else { return }
-        if !current.pending.isEmpty { try compressor.send(.write(id: current.id, bytes: current.pending)) }
-        try compressor.send(.finish(id: current.id))
-        if let index = finished.lastIndex(where: { $0.id == current.id }) { finished[index].rows = current.rows }
-    }
-
-    private mutating func closeAll(except table: String? = nil) throws {
-        for key in open.keys.sorted() where table == nil || !key.hasPrefix(table!) { try close(key) }
+    private mutating func close(_ table: String) throws {
+        guard let current = open.removeValue(forKey: table) else { return }
+        if !current.pending.isEmpty { try compressor.send(.write(id: current.index, bytes: current.pending)) }
+        try compressor.send(.finish(id: current.index))
     }
 
     /// Closes every file and waits for the compression; what the manifest will list.
     mutating func finish() throws -> [DatasetManifest.File] {
-        try closeAll()
+        for table in open.keys.sorted() { try close(table) }
         let results = try compressor.end()
-        return finished.map { file in
-            let (bytes, sha256) = results[file.id] ?? (0, "")
+        return files.enumerated().map { index, file in
+            let (bytes, sha256) = results[index] ?? (0, "")
             return DatasetManifest.File(path: file.relative, table: file.table, export: export, rows: file.rows,
                                         bytes: bytes, sha256: sha256)
         }
@@ -82,7 +71,7 @@ struct PartitionWriter {
 
     /// Renames every finished file into place.
     func publish() throws {
-        for file in finished {
+        for file in files {
             let target = (folder as NSString).appendingPathComponent(file.relative)
             guard rename(file.hidden, target) == 0 else {
                 throw GzipFileWriter.Failure(path: target, reason: String(cString: strerror(errno)))
@@ -93,7 +82,7 @@ struct PartitionWriter {
     /// After a failure: the hidden files go.
     func abandon() {
         _ = try? compressor.end()
-        for file in finished { unlink(file.hidden) }
+        for file in files { unlink(file.hidden) }
     }
 }
 

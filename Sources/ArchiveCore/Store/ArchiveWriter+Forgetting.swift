@@ -80,7 +80,7 @@ extension ArchiveWriter {
         var result = RemovalResult(action: .forget)
         guard !entries.isEmpty else { return result }
         let sessions = entries.compactMap(\.session)
-        try committingCodes {
+        try batch {
             let record = try database.cached("""
                 INSERT INTO forgotten(session_id, forgotten_at, reason, kept_usage, change_seq) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(session_id) DO UPDATE SET forgotten_at = excluded.forgotten_at, reason = excluded.reason,
@@ -111,7 +111,7 @@ extension ArchiveWriter {
     public func prune(_ sessions: [SelectedSession], at now: String) throws -> RemovalResult {
         var result = RemovalResult(action: .prune)
         guard sessions.contains(where: { $0.contentPrunedAt == nil }) else { return result }
-        try committingCodes {
+        try batch {
             for session in sessions where session.contentPrunedAt == nil {
                 result.revisions += try pruneContent(of: session, at: now)
                 result.events += session.events
@@ -122,24 +122,6 @@ extension ArchiveWriter {
         }
         result.projects = Set(sessions.filter { $0.contentPrunedAt == nil }.map { ExactText($0.projectID ?? "") }).count
         try eraseTraces(into: &result)
-        return result
-    }
-
-    /// `committing`, for a body that may intern codes outside `save`: they are
-    /// kept once it commits and dropped if it does not.
-    func committingCodes<T>(_ body: () throws -> T) throws -> T {
-        let result: T
-        do { result = try committing(body) } catch {
-            typeCodes.sessionFailed()
-            groupCodes.sessionFailed()
-            typeCodes.batchEnded(committed: false)
-            groupCodes.batchEnded(committed: false)
-            throw error
-        }
-        typeCodes.sessionEnded(committed: true)
-        groupCodes.sessionEnded(committed: true)
-        typeCodes.batchEnded(committed: true)
-        groupCodes.batchEnded(committed: true)
         return result
     }
 

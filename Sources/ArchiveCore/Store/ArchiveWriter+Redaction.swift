@@ -13,7 +13,7 @@ extension ArchiveWriter {
         var ids: [String] = []
         try database.forEachRow("SELECT session_id FROM sessions ORDER BY session_key") { ids.append(try $0.string(0)) }
         var projects = Set<ExactText>()
-        try committingCodes {
+        try batch {
             let revisions = try database.cached("SELECT revision, payload FROM session_revisions WHERE session_id = ?")
             let rewriteRevision = try database.cached("UPDATE session_revisions SET payload = ? WHERE session_id = ? AND revision = ?")
             for id in ids {

@@ -346,13 +346,19 @@ extension ArchiveWriter {
     /// and the WAL are written once per batch instead of once per session, and a
     /// crash leaves every session of the batch as it was. If it throws, nothing
     /// of the batch is kept (callers retry its sessions one by one).
+    /// Codes interned in `body` outside a `save` (forget, prune and redact
+    /// write rows of their own) are kept or dropped with the batch too.
     public func batch<T>(_ body: () throws -> T) throws -> T {
         let result: T
         do { result = try committing(body) } catch {
+            typeCodes.sessionFailed()
+            groupCodes.sessionFailed()
             typeCodes.batchEnded(committed: false)
             groupCodes.batchEnded(committed: false)
             throw error
         }
+        typeCodes.sessionEnded(committed: true)
+        groupCodes.sessionEnded(committed: true)
         typeCodes.batchEnded(committed: true)
         groupCodes.batchEnded(committed: true)
         return result

@@ -9,7 +9,7 @@ public struct SessionSelection: Sendable {
     public var projects: [String] = []
     /// Last updated before this instant (UTC, as the archive stores times).
     public var updatedBefore: String?
-    /// An FTS5 query over the search index.
+    /// An FTS5 query over the search index (`SearchQuery.ftsQuery(plainWords:)` makes one from words).
     public var searchQuery: String?
     /// Leave out sessions whose content is already pruned.
     public var withContentOnly = false
@@ -71,12 +71,10 @@ public struct ForgottenRecord: Sendable, Equatable {
 public enum SelectionError: Error, CustomStringConvertible, Equatable {
     /// Full ids only: a prefix that happens to be unique today is not enough to forget by.
     case noSuchSession(String)
-    case invalidSearch(String)
 
     public var description: String {
         switch self {
         case .noSuchSession(let id): "no session \(Printable.clean(id, limit: 200)) in the archive (full session ids only)"
-        case .invalidSearch(let message): "invalid search syntax: \(message)"
         }
     }
 }
@@ -89,20 +87,16 @@ extension ArchiveReader {
         func list(_ values: [String]) -> String? {
             values.isEmpty ? nil : JSONValue.array(values.map(JSONValue.string)).serialized
         }
-        do {
-            try database.forEachRow("""
-                SELECT session_key, session_id, project_id, last_updated_at, event_count, content_pruned_at FROM sessions
-                WHERE (?1 IS NULL OR session_id IN (SELECT value FROM json_each(?1)))
-                  AND (?2 IS NULL OR coalesce(project_id, '') IN (SELECT value FROM json_each(?2)))
-                  AND (?3 IS NULL OR last_updated_at < ?3)
-                  AND (?4 IS NULL OR session_key IN (SELECT DISTINCT \(EventKey.sessionSQL("rowid")) FROM search_index WHERE search_index MATCH ?4))
-                  AND (?5 = 0 OR content_pruned_at IS NULL)
-                ORDER BY last_updated_at, session_id
-                """, list(selection.ids), list(selection.projects), selection.updatedBefore, selection.searchQuery,
-                selection.withContentOnly) { chosen.append(try SelectedSession($0)) }
-        } catch let error as SQLiteError where selection.searchQuery != nil && error.message.contains("fts5") {
-            throw SelectionError.invalidSearch(error.message)
-        }
+        try database.forEachRow("""
+            SELECT session_key, session_id, project_id, last_updated_at, event_count, content_pruned_at FROM sessions
+            WHERE (?1 IS NULL OR session_id IN (SELECT value FROM json_each(?1)))
+              AND (?2 IS NULL OR coalesce(project_id, '') IN (SELECT value FROM json_each(?2)))
+              AND (?3 IS NULL OR last_updated_at < ?3)
+              AND (?4 IS NULL OR session_key IN (SELECT DISTINCT \(EventKey.sessionSQL("rowid")) FROM search_index WHERE search_index MATCH ?4))
+              AND (?5 = 0 OR content_pruned_at IS NULL)
+            ORDER BY last_updated_at, session_id
+            """, list(selection.ids), list(selection.projects), selection.updatedBefore, selection.searchQuery,
+            selection.withContentOnly) { chosen.append(try SelectedSession($0)) }
         if requiringEvery && !selection.ids.isEmpty {
             let found = Set(chosen.map { ExactText($0.sessionID) })
             let lookUp = try database.cached("SELECT 1 FROM sessions WHERE session_id = ?")
