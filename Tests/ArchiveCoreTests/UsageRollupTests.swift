@@ -85,8 +85,14 @@ import SQLiteCore
                 == store.database.scalar("SELECT sum(input_tokens) FROM usage_rows", as: Int.self))
         // A mismatch is seen: the check is not blind (nor is the folder's own check, so it is off here).
         folder.checksArchivesWhenRemoved = false
-        try store.database.execute("UPDATE usage_rollup SET runs = runs + 1 WHERE (quarter_hour, group_id) = (SELECT quarter_hour, group_id FROM usage_rollup LIMIT 1)")
+        try store.database.execute("UPDATE usage_levels SET runs = runs + 1 WHERE (scope, level, slot) = (SELECT scope, level, slot FROM usage_levels WHERE level = 2 LIMIT 1)")
         #expect(try store.reader.rollupMismatches() == 2)
+        try store.database.execute("UPDATE usage_levels SET runs = runs - 1 WHERE level = 2 AND (scope, slot) = (SELECT scope, slot FROM usage_levels WHERE level = 2 LIMIT 1)")
+        #expect(try store.reader.rollupMismatches() == 0)
+        try store.database.execute("DELETE FROM usage_levels WHERE (scope, level, slot) = (SELECT scope, level, slot FROM usage_levels WHERE level = 0 LIMIT 1)")
+        #expect(try store.reader.rollupMismatches() == 1)
+        try store.database.execute("UPDATE usage_rollup SET runs = runs + 1 WHERE (quarter_hour, group_id) = (SELECT quarter_hour, group_id FROM usage_rollup LIMIT 1)")
+        #expect(try store.reader.rollupMismatches() > 4)
         #expect(ArchiveConsistency.problems(in: folder.url).count == 1)
     }
 
@@ -116,6 +122,7 @@ import SQLiteCore
             try save(store, Self.session("b", updated: "2026-03-01T10:05:00Z", runs: [(2, 2)]), project: nil)
             // As an archive of schema 5 was: no rollups.
             try store.database.executeScript("""
+                DROP TABLE usage_levels; DROP TABLE tool_levels; DROP TABLE rollup_projects; DROP TABLE tool_scopes;
                 DROP TABLE usage_rollup; DROP TABLE session_returns; DROP TABLE tool_rollup; DROP TABLE rollup_groups;
                 DROP TABLE archive_counts; DROP TABLE forgotten; DROP INDEX sessions_pruned;
                 ALTER TABLE sessions DROP COLUMN content_pruned_at; ALTER TABLE sync_runs DROP COLUMN forgotten;
@@ -130,6 +137,7 @@ import SQLiteCore
         #expect(try rollupRows(store) == 3)
         #expect(try store.database.scalar("SELECT count(*) FROM session_returns", as: Int.self) == 1)
         #expect(try store.reader.rollupMismatches() == 0)
+        #expect(try store.database.scalar("SELECT count(*) FROM usage_levels WHERE level = 2", as: Int.self) == 5)  // every session, 2 groups, 2 projects
         #expect(try store.reader.counts() == store.reader.countedFromRows() && store.reader.counts().sessions == 2)
     }
 }

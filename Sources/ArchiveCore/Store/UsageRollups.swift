@@ -23,25 +23,14 @@ extension ArchiveWriter {
         """
     }
 
-    static let addToRollupSQL = entriesSQL("""
-        INSERT INTO usage_rollup(quarter_hour, group_id, runs, error_runs, runs_with_tokens, input_tokens, output_tokens, new_sessions)
-        SELECT qh, group_id, ?4 * runs, ?4 * error_runs, ?4 * runs_with_tokens, ?4 * input_tokens,
-               ?4 * output_tokens, ?4 * (gap IS NULL)
-        FROM entries WHERE true
-        ON CONFLICT DO UPDATE SET runs = runs + excluded.runs, error_runs = error_runs + excluded.error_runs,
-          runs_with_tokens = runs_with_tokens + excluded.runs_with_tokens,
-          input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
-          new_sessions = new_sessions + excluded.new_sessions
+    static let rollupEntriesSQL = entriesSQL("""
+        SELECT qh, group_id, runs, error_runs, runs_with_tokens, input_tokens, output_tokens, gap IS NULL FROM entries
         """)
 
     static let addToReturnsSQL = entriesSQL("""
         INSERT INTO session_returns(quarter_hour, group_id, gap, sessions)
         SELECT qh, group_id, gap, ?4 FROM entries WHERE gap IS NOT NULL
         ON CONFLICT DO UPDATE SET sessions = sessions + excluded.sessions
-        """)
-
-    static let dropEmptyRollupSQL = entriesSQL("""
-        DELETE FROM usage_rollup WHERE runs = 0 AND (quarter_hour, group_id) IN (SELECT qh, group_id FROM entries)
         """)
 
     static let dropEmptyReturnsSQL = entriesSQL("""
@@ -63,20 +52,13 @@ extension ArchiveWriter {
         """
     }
 
-    static let addToToolRollupSQL = callsSQL("""
-        INSERT INTO tool_rollup(quarter_hour, project_id, name, calls, no_result, error_results, runs_using)
-        SELECT qh, project_id, name, ?4 * count(*), ?4 * sum(result_seq IS NULL), ?4 * sum(error_result), ?4 * count(DISTINCT turn)
-        FROM calls GROUP BY 1, 2, 3
-        ON CONFLICT DO UPDATE SET calls = calls + excluded.calls, no_result = no_result + excluded.no_result,
-          error_results = error_results + excluded.error_results, runs_using = runs_using + excluded.runs_using
+    static let toolEntriesSQL = callsSQL("""
+        SELECT qh, project_id, name, count(*), sum(result_seq IS NULL), sum(error_result), count(DISTINCT turn) FROM calls GROUP BY 1, 2, 3
         """)
 
-    /// The session's (name, quarter hour, project) slots: a row-value IN over
-    /// them read all of `tool_rollup` (or all of a name's rows), so the empty
-    /// ones are deleted one key at a time.
-    static let toolRollupSlotsSQL = callsSQL("SELECT DISTINCT name, qh, project_id FROM calls")
-
-    /// Adds (`sign` 1) or takes out (-1) the session's runs and tool calls as they now stand.
+    /// Adds (`sign` 1) or takes out (-1) the session's runs and tool calls
+    /// as they now stand: to `pending` (see `flushPending`), except the
+    /// returns, written at once.
     func adjustRollups(sessionKey: Int64, sign: Int) throws {
         let first = Self.eventKey(session: sessionKey, seq: 0), last = Self.lastEventKey(session: sessionKey)
         if sign > 0 {
@@ -85,20 +67,17 @@ extension ArchiveWriter {
                 SELECT coalesce(project_id, ''), coalesce(index_ids, '') FROM sessions WHERE session_key = ?
                 """).execute([sessionKey])
         }
-        try database.cached(Self.addToRollupSQL).execute([first, last, sessionKey, sign])
-        try database.cached(Self.addToReturnsSQL).execute([first, last, sessionKey, sign])
-        try database.cached(Self.addToToolRollupSQL).execute([first, last, sessionKey, sign])
-        if sign < 0 {
-            try database.cached(Self.dropEmptyRollupSQL).execute([first, last, sessionKey])
-            try database.cached(Self.dropEmptyReturnsSQL).execute([first, last, sessionKey])
-            var slots: [(String, Int64, String)] = []
-            try database.cached(Self.toolRollupSlotsSQL).forEachRow([first, last, sessionKey]) {
-                slots.append((try $0.string(0), try $0.int64(1), try $0.string(2)))
-            }
-            let drop = try database.cached(
-                "DELETE FROM tool_rollup WHERE name = ? AND quarter_hour = ? AND project_id = ? AND calls = 0")
-            for (name, quarterHour, project) in slots { try drop.execute([name, quarterHour, project]) }
+        let factor = Int64(sign)
+        try database.cached(Self.rollupEntriesSQL).forEachRow([first, last, sessionKey]) { row in
+            let slot = PendingRollups.UsageSlot(quarterHour: try row.int64(0), group: try row.int64(1))
+            pending.usage[slot, default: []].add(try (2...7).map { try row.int64($0) * factor })
         }
+        try database.cached(Self.toolEntriesSQL).forEachRow([first, last, sessionKey]) { row in
+            let slot = PendingRollups.ToolSlot(quarterHour: try row.int64(0), project: ExactText(try row.string(1)), name: ExactText(try row.string(2)))
+            pending.tools[slot, default: []].add(try (3...6).map { try row.int64($0) * factor })
+        }
+        try database.cached(Self.addToReturnsSQL).execute([first, last, sessionKey, sign])
+        if sign < 0 { try database.cached(Self.dropEmptyReturnsSQL).execute([first, last, sessionKey]) }
     }
 
 }
@@ -143,7 +122,7 @@ extension ArchiveReader {
             SELECT (SELECT count(*) FROM (SELECT * FROM expected EXCEPT SELECT * FROM tool_rollup))
                  + (SELECT count(*) FROM (SELECT * FROM tool_rollup EXCEPT SELECT * FROM expected))
             """, as: Int.self) ?? 0
-        return rollup + returns + tools
+        return try rollup + returns + tools + RollupLevels.usage.mismatches(in: database) + RollupLevels.tools.mismatches(in: database)
     }
 }
 
@@ -218,7 +197,9 @@ extension ArchiveWriter {
     /// writes out the terms it gathers in memory (the import's batches would
     /// flush the search index at every session).
     func flushPending() throws {
-        for (slot, sums) in pending.usage {
+        var usageLevels: [Int64: [Int64: [Int64]]] = [:]
+        var projectScopes: [Int64: Int64] = [:]  // group → minus its project's code
+        for (slot, sums) in pending.usage where sums.contains(where: { $0 != 0 }) {
             try database.cached("""
                 INSERT INTO usage_rollup(quarter_hour, group_id, runs, error_runs, runs_with_tokens, input_tokens, output_tokens, new_sessions)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -226,17 +207,52 @@ extension ArchiveWriter {
                   runs_with_tokens = runs_with_tokens + excluded.runs_with_tokens, input_tokens = input_tokens + excluded.input_tokens,
                   output_tokens = output_tokens + excluded.output_tokens, new_sessions = new_sessions + excluded.new_sessions
                 """).execute([slot.quarterHour, slot.group, sums[0], sums[1], sums[2], sums[3], sums[4], sums[5]])
+            if sums[0] <= 0 {
+                try database.cached("DELETE FROM usage_rollup WHERE quarter_hour = ? AND group_id = ? AND runs = 0")
+                    .execute([slot.quarterHour, slot.group])
+            }
+            if projectScopes[slot.group] == nil { projectScopes[slot.group] = -(try projectCode(group: slot.group)) }
+            for scope in [0, slot.group, projectScopes[slot.group]!] {
+                usageLevels[scope, default: [:]][slot.quarterHour, default: []].add(sums)
+            }
         }
-        for (slot, sums) in pending.tools {
+        var toolLevels: [Int64: [Int64: [Int64]]] = [:]
+        var toolScopes: [PendingRollups.ToolScope: Int64] = [:]
+        for (slot, sums) in pending.tools where sums.contains(where: { $0 != 0 }) {
             try database.cached("""
                 INSERT INTO tool_rollup(quarter_hour, project_id, name, calls, no_result, error_results, runs_using)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT DO UPDATE SET calls = calls + excluded.calls, no_result = no_result + excluded.no_result,
                   error_results = error_results + excluded.error_results, runs_using = runs_using + excluded.runs_using
                 """).execute([slot.quarterHour, slot.project.text, slot.name.text, sums[0], sums[1], sums[2], sums[3]])
+            if sums[0] <= 0 {
+                try database.cached("DELETE FROM tool_rollup WHERE name = ? AND quarter_hour = ? AND project_id = ? AND calls = 0")
+                    .execute([slot.name.text, slot.quarterHour, slot.project.text])
+            }
+            let key = PendingRollups.ToolScope(project: slot.project, name: slot.name)
+            if toolScopes[key] == nil { toolScopes[key] = try toolScope(key) }
+            toolLevels[toolScopes[key]!, default: [:]][slot.quarterHour, default: []].add(sums)
         }
+        try RollupLevels.usage.apply(usageLevels, in: database)
+        try RollupLevels.tools.apply(toolLevels, in: database)
         try writeCounts(pending.counts)
         pending = PendingRollups()
+    }
+
+    /// The code of a group's project in `rollup_projects`, adding it on first sight.
+    private func projectCode(group: Int64) throws -> Int64 {
+        try database.cached("INSERT OR IGNORE INTO rollup_projects(project_id) SELECT project_id FROM rollup_groups WHERE group_id = ?")
+            .execute([group])
+        return try database.cached("""
+            SELECT p.project_code FROM rollup_groups g JOIN rollup_projects p ON p.project_id = g.project_id WHERE g.group_id = ?
+            """).scalar([group], as: Int64.self)!
+    }
+
+    /// The code of a tool name in a project in `tool_scopes`, adding it on first sight.
+    private func toolScope(_ scope: PendingRollups.ToolScope) throws -> Int64 {
+        try database.cached("INSERT OR IGNORE INTO tool_scopes(name, project_id) VALUES (?, ?)").execute([scope.name.text, scope.project.text])
+        return try database.cached("SELECT scope FROM tool_scopes WHERE name = ? AND project_id = ?")
+            .scalar([scope.name.text, scope.project.text], as: Int64.self)!
     }
 
     /// The code of a project and index set, adding it on first sight.
@@ -253,6 +269,7 @@ extension ArchiveWriter {
 struct PendingRollups {
     struct UsageSlot: Hashable { let quarterHour: Int64; let group: Int64 }
     struct ToolSlot: Hashable { let quarterHour: Int64; let project: ExactText; let name: ExactText }
+    struct ToolScope: Hashable { let project: ExactText; let name: ExactText }
     var usage: [UsageSlot: [Int64]] = [:]
     var tools: [ToolSlot: [Int64]] = [:]
     var counts = ArchiveCounts.Delta()
