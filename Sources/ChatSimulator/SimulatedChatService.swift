@@ -54,6 +54,9 @@ public final class SimulatedChatService: @unchecked Sendable {
     private var faults: [Fault] = []
     private var counts: [Endpoint: Int] = [:]
     private var clockMicros: Int64 = 1_772_323_200_000_000  // 2026-03-01T00:00:00Z
+    /// About 20,000 sessions a year.
+    public static let defaultSecondsApart: ClosedRange<Int64> = 60...3_000
+    private var secondsApart = defaultSecondsApart
     private var timestampStyle = 0
     private var latency = 0
     public var latencyMilliseconds: Int { locked { latency } }
@@ -118,8 +121,10 @@ public final class SimulatedChatService: @unchecked Sendable {
     }
 
     /// Writes `count` generated sessions as JSONL (the retrieve endpoint's shape) without serving them.
-    public static func writeCorpus(count: Int, seed: UInt64, to write: (String) -> Void) {
+    public static func writeCorpus(count: Int, seed: UInt64, secondsApart: ClosedRange<Int64> = defaultSecondsApart,
+                                   to write: (String) -> Void) {
         let service = SimulatedChatService(apiKey: "", seed: seed)
+        service.secondsApart = secondsApart
         for _ in 0..<count {
             let id = service.createSession(project: nil)
             write(JSONValue.object(service.sessions[ExactText(id)]!).serialized)
@@ -296,8 +301,8 @@ public final class SimulatedChatService: @unchecked Sendable {
 
     /// Advances the clock and writes the time in one of the formats the API uses.
     private func tick() -> String {
-        // About 20,000 sessions a year, at any microsecond.
-        clockMicros += Int64.random(in: 60...3_000, using: &random) * 1_000_000 + Int64.random(in: 0..<1_000_000, using: &random)
+        // At any microsecond.
+        clockMicros += Int64.random(in: secondsApart, using: &random) * 1_000_000 + Int64.random(in: 0..<1_000_000, using: &random)
         timestampStyle = (timestampStyle + 1) % 6
         // naive (UTC), +00:00, Z, no fraction, and local times at other offsets
         let offsetMinutes = [0, 0, 0, 0, 330, -480][timestampStyle]

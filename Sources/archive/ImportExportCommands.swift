@@ -11,6 +11,8 @@ struct ImportCommand: ParsableCommand {
     @OptionGroup var location: ArchiveLocationOptions
     @Argument(help: "Files, folders (their .json, .jsonl, .ndjson files) or - for standard input.") var paths: [String]
     @Flag(help: "Print the summary as one JSON object.") var json = false
+    @Option(help: "The project these sessions belong to, as a sync of it would record (without it, they keep the project a sync gave them).")
+    var project: String?
 
     func validate() throws {
         guard !paths.isEmpty else { throw ValidationError("name at least one file, folder or -") }
@@ -26,6 +28,7 @@ struct ImportCommand: ParsableCommand {
         let importer = Importer(store: store, redactor: CommandLineConfig.loaded.redactor, onFailure: { progressLine.clear(); Terminal.standardError.writeLine($0) },
                                 onNote: { progressLine.clear(); Terminal.standardError.writeLine("note: " + $0) })
         importer.onProgress = { progressLine.update($0) }
+        importer.projectID = project
         let report: Importer.Report
         do { report = try answer { try store.closing { _ in try importer.run(paths: paths) } } } catch {
             progressLine.clear()

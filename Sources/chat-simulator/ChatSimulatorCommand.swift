@@ -17,6 +17,17 @@ struct ChatSimulatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("latency-ms"), help: "Milliseconds of latency per request.") var latencyMs = 0
     @Option(help: "Seed of the generated sessions.") var seed: UInt64 = 42
     @Option(help: "Write the sessions as JSONL to this file instead of serving them.") var corpus: String?
+    @Option(name: .customLong("seconds-apart"), help: "With --corpus: how far apart sessions are, as LOW-HIGH seconds (default 60-3000).")
+    var secondsApart: String?
+
+    func spacing() throws -> ClosedRange<Int64> {
+        guard let secondsApart else { return SimulatedChatService.defaultSecondsApart }
+        let parts = secondsApart.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let low = Int64(parts[0]), let high = Int64(parts[1]), low >= 0, low <= high else {
+            throw ValidationError("--seconds-apart \"\(secondsApart)\": expected LOW-HIGH seconds, such as 60-3000")
+        }
+        return low...high
+    }
 
     func run() async throws {
         if let corpus {
@@ -24,7 +35,7 @@ struct ChatSimulatorCommand: AsyncParsableCommand {
                 throw ValidationError("cannot write \(corpus)")
             }
             var buffer = Data()
-            SimulatedChatService.writeCorpus(count: sessions, seed: seed) { line in
+            SimulatedChatService.writeCorpus(count: sessions, seed: seed, secondsApart: try spacing()) { line in
                 buffer.append(contentsOf: line.utf8)
                 buffer.append(0x0A)
                 if buffer.count > 1 << 22 { file.write(buffer); buffer.removeAll(keepingCapacity: true) }

@@ -140,20 +140,61 @@ import SQLiteCore
         #expect(try store.database.scalar("SELECT count(*) FROM usage_levels WHERE level = 2", as: Int.self) == 5)  // every session, 2 groups, 2 projects
         #expect(try store.reader.counts() == store.reader.countedFromRows() && store.reader.counts().sessions == 2)
     }
+
+    /// Schema 12 put a run just before 1970 in quarter hour 0 (SQLite's
+    /// division truncates); 13 rebuilds the rollups floored, and builds the levels.
+    @Test func theLevelsMigrationFloorsQuarterHoursBefore1970() throws {
+        let folder = try TemporaryDirectory()
+        let path = folder.path("old.db")
+        do {
+            let store = try ArchiveWriter(path: path)
+            defer { try? store.close() }
+            try save(store, Self.session("a", updated: "1969-12-31T23:59:00Z", runs: [(10, 1)]))
+            try save(store, Self.session("b", updated: "1970-01-01T00:01:00Z", runs: [(2, 2)]))
+            #expect(try store.database.scalar("SELECT group_concat(quarter_hour) FROM usage_rollup ORDER BY 1", as: String.self) == "-1,0")
+            try store.database.executeScript("""
+                DROP TABLE usage_levels; DROP TABLE tool_levels; DROP TABLE rollup_projects; DROP TABLE tool_scopes;
+                DELETE FROM usage_rollup;
+                INSERT INTO usage_rollup VALUES (0, (SELECT group_id FROM rollup_groups LIMIT 1), 2, 0, 2, 12, 3, 2);
+                DELETE FROM schema_migrations WHERE version >= 13;
+                """)
+        }
+        let store = try folder.writer(at: path)
+        #expect(try store.reader.appliedSchemaVersion() == ArchiveSchema.version)
+        #expect(try store.database.scalar("SELECT group_concat(quarter_hour) FROM usage_rollup ORDER BY 1", as: String.self) == "-1,0")
+        #expect(try store.reader.rollupMismatches() == 0)
+    }
 }
 
 /// The token reports read the rollups; the same reports read from the rows
 /// must give the same tables, in every zone (half- and quarter-hour ones
 /// too), for every key and pair of keys, window and price list.
 @Suite struct RollupReportAgreementTests {
-    @Test func reportsFromRollupsEqualReportsFromRows() throws {
+    /// Sessions close together (four months), or far apart (seven years from
+    /// 1969, across the levels' 512-day eras and the epoch).
+    struct Corpus: Sendable, CustomStringConvertible {
+        let name: String
+        let start: String
+        let days: Int
+        let gaps: [Int]
+        let windows: [(String?, String?)]
+        var description: String { name }
+
+        static let dense = Corpus(name: "dense", start: "2026-01-01T00:00:00Z", days: 120, gaps: [60, 600, 3_600, 20_000, 86_400, 40 * 86_400],
+                                  windows: [(nil, nil), ("2026-02-03", "2026-03-15"), ("2026-03", "2026-04")])
+        static let sparse = Corpus(name: "sparse", start: "1969-06-01T00:00:00Z", days: 7 * 365, gaps: [900, 86_400, 40 * 86_400, 400 * 86_400],
+                                   windows: [(nil, nil), ("1970-02-03", "1971-03-15"), ("1972-03", "1974-04")])
+    }
+
+    @Test(arguments: [Corpus.dense, .sparse])
+    func reportsFromRollupsEqualReportsFromRows(_ corpus: Corpus) throws {
         let folder = try TemporaryDirectory()
         let store = try folder.writer(at: folder.path("a.db"))
         var random = RoundTripDifferentialTests.Random(state: 0x5EED_2026)
-        let base = try #require(Timestamp.microseconds(fromISO8601: "2026-01-01T00:00:00Z")) / 1_000_000
+        let base = try #require(Timestamp.microseconds(fromISO8601: corpus.start)) / 1_000_000
         for id in 0..<150 {
             var runs: [(Int, Int)] = []
-            var seconds = base + Int64(random.below(120 * 86_400))
+            var seconds = base + Int64(random.below(corpus.days * 86_400))
             let project: String? = random.pick(["p1", "p2", "p3", nil])
             let indexes = random.pick(["null", #"["i1"]"#, #"["i1","i2"]"#, #"["i3"]"#])
             // Saved a few times, each time with more runs and a later time:
@@ -163,7 +204,7 @@ import SQLiteCore
                 let updated = Timestamp.format(microseconds: seconds * 1_000_000)
                 let text = UsageRollupTests.session("s\(id)", updated: updated, runs: runs, indexes: indexes, errorLast: random.chance(10))
                 try store.save(Normalizer.normalize(body: Array(text.utf8)), projectID: project, organizationID: nil, syncedAt: "x")
-                seconds += Int64(random.pick([60, 600, 3_600, 20_000, 86_400, 40 * 86_400]))
+                seconds += Int64(random.pick(corpus.gaps))
             }
         }
         #expect(try store.reader.rollupMismatches() == 0)
@@ -171,28 +212,43 @@ import SQLiteCore
         let keys: [[TokensReport.Grouping]] = [[.day], [.week], [.month], [.project], [.index], [.project, .day], [.day, .index],
                                                [.month, .project], [.index, .project], [.week, .project]]
         var compared = 0
-        for zone in ["UTC", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Adelaide", "America/St_Johns", "Europe/Berlin"] {
-            for (since, until) in [(nil, nil), ("2026-02-03", "2026-03-15"), ("2026-03", "2026-04")] as [(String?, String?)] {
+        #expect(try store.database.scalar("SELECT count(DISTINCT slot) FROM usage_levels WHERE level = 2", as: Int.self) ?? 0 >= (corpus.days > 1_000 ? 5 : 1))
+        for zone in ["UTC", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Adelaide", "America/St_Johns", "Europe/Berlin", "Pacific/Chatham"] {
+            for (since, until) in corpus.windows {
                 for groupings in keys {
                     var report = TokensReport(groupings: groupings, window: try TimeWindow(since: since, until: until, zone: zone),
                                               pricing: groupings.count == 1 ? pricing : nil)
                     if groupings == [.project, .day] { report.projects = ["p1", "p3"] }
                     #expect(report.quarterHourRange != nil)
-                    let fromRollups = try report.run(on: store.database)
-                    report.readsRows = true
-                    let fromRows = try report.run(on: store.database)
-                    #expect(fromRollups.columns == fromRows.columns)
-                    #expect(Self.same(fromRollups.totals ?? [], fromRows.totals ?? []), "\(zone) \(groupings) \(since ?? "-")")
-                    #expect(fromRollups.rows.count == fromRows.rows.count, "\(zone) \(groupings) \(since ?? "-")")
-                    for (a, b) in zip(fromRollups.rows, fromRows.rows) where !Self.same(a, b) {
-                        Issue.record("\(zone) \(groupings) \(since ?? "-"): rollups \(a) rows \(b)")
-                        break
-                    }
-                    compared += 1
+                    compared += try Self.expectSameAsRows(report, store.database, "\(zone) \(groupings) \(since ?? "-")")
                 }
             }
         }
-        #expect(compared == 180)
+        #expect(compared == 210)
+    }
+
+    /// The report read from the levels and from the quarter-hour rollups
+    /// equals the report read from the rows; 1 when it does.
+    static func expectSameAsRows(_ report: TokensReport, _ database: Database, _ label: String) throws -> Int {
+        var report = report
+        report.reading = .rows
+        let fromRows = try report.run(on: database)
+        var agree = true
+        for reading in [RollupReading.levels, .quarterHours] {
+            report.reading = reading
+            let table = try report.run(on: database)
+            guard table.columns == fromRows.columns, same(table.totals ?? [], fromRows.totals ?? []), table.rows.count == fromRows.rows.count else {
+                Issue.record("\(label), \(reading): totals \(table.totals ?? []) rows \(table.rows.count); from the rows \(fromRows.totals ?? []) rows \(fromRows.rows.count)")
+                agree = false
+                continue
+            }
+            for (a, b) in zip(table.rows, fromRows.rows) where !same(a, b) {
+                Issue.record("\(label), \(reading): \(a); from the rows \(b)")
+                agree = false
+                break
+            }
+        }
+        return agree ? 1 : 0
     }
 
     /// Equal cells, costs to a millionth of a cent (sums in another order).
@@ -235,11 +291,13 @@ extension RollupReportAgreementTests {
         #expect(try store.database.scalar("SELECT count(*) FROM tool_rollup", as: Int.self) ?? 0 > 20)
         for (since, until, projects) in [(nil, nil, []), ("2026-02-10", "2026-03-01", []), (nil, "2026-03", ["p1"])] as [(String?, String?, [String])] {
             var report = ToolsReport(window: try TimeWindow(since: since, until: until, zone: "Asia/Kathmandu"), projects: projects)
-            let fromRollups = try report.run(on: store.database)
-            report.readsRows = true
+            report.reading = .rows
             let fromRows = try report.run(on: store.database)
             #expect(!fromRows.rows.isEmpty)
-            #expect(fromRollups == fromRows, "\(since ?? "-") \(projects)")
+            for reading in [RollupReading.levels, .quarterHours] {
+                report.reading = reading
+                #expect(try report.run(on: store.database) == fromRows, "\(since ?? "-") \(projects) \(reading)")
+            }
         }
     }
 }

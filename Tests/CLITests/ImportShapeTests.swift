@@ -27,6 +27,24 @@ import Testing
         try Database(path: db, mode: .readOnly).scalar("SELECT count(*) FROM sessions", as: Int.self) ?? -1
     }
 
+    /// `--project` files the sessions under a project, as a sync of it does,
+    /// byte for byte (not merged with its other Unicode spelling).
+    @Test func importWithAProjectFilesTheSessionsUnderIt() async throws {
+        let lines = Self.sessions(6)
+        let first = try write("a.jsonl", lines.prefix(3).joined(separator: "\n"))
+        let second = try write("b.jsonl", lines.dropFirst(3).joined(separator: "\n"))
+        #expect(try await ArchiveProcess.run(["import", "--db", db, "--project", "caf\u{E9}", first]).status == 0)
+        #expect(try await ArchiveProcess.run(["import", "--db", db, "--project", "cafe\u{301}", second]).status == 0)
+        let database = try Database(path: db, mode: .readOnly)
+        #expect(try database.scalar("SELECT group_concat(hex(project_id) || ':' || n) FROM (SELECT project_id, count(*) AS n FROM sessions GROUP BY 1 ORDER BY 1)",
+                                    as: String.self) == "63616665CC81:3,636166C3A9:3")
+        let tokens = try await ArchiveProcess.run(["tokens", "--db", db, "--by", "project", "--format", "json"])
+        #expect(tokens.status == 0)
+        #expect(tokens.stdout.contains("\"project_id\":\"caf\u{E9}\"") && tokens.stdout.contains("\"project_id\":\"cafe\u{301}\""), "\(tokens.stdout)")
+        let check = try await ArchiveProcess.run(["status", "--db", db, "--check"])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+    }
+
     @Test func aBadFirstLineOfJSONLLosesOnlyThatLine() async throws {
         let lines = Self.sessions(40)
         for (name, bad) in [("cut", String(lines[0].prefix(50))), ("garbage", lines[0] + " trailing"),

@@ -69,6 +69,9 @@ public final class Importer {
     private var runID: Int64 = 0
     private let onNote: (String) -> Void
     private let redactor: Redactor
+    /// The project the imported sessions belong to, as a sync of it records
+    /// it; nil: they keep the one a sync gave them (new ones have none).
+    public var projectID: String?
 
     public init(store: ArchiveWriter, redactor: Redactor = Redactor(), onFailure: @escaping (String) -> Void,
                 onNote: @escaping (String) -> Void = { _ in }) {
@@ -81,7 +84,7 @@ public final class Importer {
     public func run(paths: [String]) throws -> Report {
         let started = Date()
         let files = try paths.flatMap(Self.expand)
-        runID = try store.beginRun(source: "import", projects: nil, at: Timestamp.now())
+        runID = try store.beginRun(source: "import", projects: projectID.map { JSONValue.array([.string($0)]).serialized }, at: Timestamp.now())
         var fatal: String?
         defer {
             var summary = SyncSummary()
@@ -146,7 +149,7 @@ public final class Importer {
                 report.files += 1
             case let .session(session, file, line):
                 report.records += 1
-                try saver.add(session, projectID: nil, origin: (file, line))
+                try saver.add(session, projectID: projectID, origin: (file, line))
             case .unchanged:
                 report.records += 1
                 report.unchanged += 1

@@ -8,11 +8,8 @@ extension TokensReport {
     func gatherFromRollups(_ database: Database, range: Range<Int64>, into tally: inout Tally) throws {
         var keys = KeyMaker(report: self)
         let rateFor = pricing?.resolver(zone: window.zone)
-        var groups: [Int: (project: String, indexIDs: String)] = [:]
-        try database.forEachRow("SELECT group_id, project_id, index_ids FROM rollup_groups") { row in
-            groups[try row.int(0)] = (try row.string(1), try row.string(2))
-        }
-        let allowed = projects.isEmpty ? nil : Set(groups.filter { projects.contains($0.value.project) }.keys)
+        let groups = try Self.rollupGroups(database)
+        let allowed = projects.isEmpty ? nil : Set(groups.filter { isAllowed($0.value.project) }.keys)
         // Rows come in quarter-hour order: the segment (zone offset and
         // prices fixed) only moves forward.
         let segments = try Self.segments(database, range: range, zone: window.zone, pricing: pricing)

@@ -31,8 +31,9 @@ public struct TokensReport {
     public var pricing: Pricing?
     /// Only these projects (empty: all).
     public var projects: [String] = []
-    /// Read the rows even where the rollups would do (tests compare the two).
-    var readsRows = false
+    /// What the report reads where the window allows: the rollup levels, or
+    /// (tests compare them) the quarter-hour rollups or the rows.
+    var reading = RollupReading.levels
     /// With one key that is not a time: only the first rows, ranked by cost
     /// (when known) rather than tokens. The totals stay those of every row.
     public var top: (rows: Int, byCost: Bool)?
@@ -151,12 +152,19 @@ public struct TokensReport {
 
     func gather(_ database: Database) throws -> Tally {
         var tally = Tally()
-        if let range = quarterHourRange, !groupings.contains(.session), !readsRows {
-            do { try gatherFromRollups(database, range: range, into: &tally) } catch is SegmentFailure {
+        guard let range = quarterHourRange, !groupings.contains(.session), reading != .rows else {
+            try gatherFromRows(database, into: &tally)
+            return tally
+        }
+        do {
+            do {
+                if reading == .levels { try gatherFromLevels(database, range: range, into: &tally) } else { throw LevelsCannotAnswer() }
+            } catch is LevelsCannotAnswer {
                 tally = Tally()
-                try gatherFromRows(database, into: &tally)
+                try gatherFromRollups(database, range: range, into: &tally)
             }
-        } else {
+        } catch is SegmentFailure {
+            tally = Tally()
             try gatherFromRows(database, into: &tally)
         }
         return tally

@@ -1,3 +1,4 @@
+import LosslessJSON
 import SQLiteCore
 
 /// `archive tools`: per tool name, how often it is called and how often it fails.
@@ -8,8 +9,8 @@ public struct ToolsReport {
     public var window: TimeWindow
     /// Only these projects (empty: all).
     public var projects: [String] = []
-    /// Read the rows even where the rollups would do (tests compare the two).
-    var readsRows = false
+    /// Levels, quarter-hour rollups or rows (tests compare them).
+    var reading = RollupReading.levels
 
     public init(window: TimeWindow, projects: [String] = []) {
         self.window = window
@@ -22,7 +23,10 @@ public struct ToolsReport {
         let filter = TimeWindow.projectList(projects)
         let totalRuns: Int
         var table = Self.emptyTable
-        if let range, !readsRows {
+        if let range, reading == .levels {
+            totalRuns = try runsFromLevels(database, range: range)
+            try namesFromLevels(database, range: range).forEach { Self.add($0, to: &table, totalRuns: totalRuns) }
+        } else if let range, reading == .quarterHours {
             totalRuns = try database.scalar("""
                 SELECT coalesce(sum(r.runs), 0) FROM usage_rollup r JOIN rollup_groups g USING (group_id)
                 WHERE r.quarter_hour >= ?1 AND r.quarter_hour < ?2 AND (?3 IS NULL OR g.project_id IN (SELECT value FROM json_each(?3)))
@@ -52,12 +56,51 @@ public struct ToolsReport {
     }
 
     static func add(_ row: Row, to table: inout QueryTable, totalRuns: Int) throws {
-        let calls = try row.int64(1), runsUsing = try row.int64(4)
-        try table.rows.append([
-            .text(row.string(0)), .integer(calls), .integer(row.int64(2)), .integer(row.int64(3)), .integer(runsUsing),
+        add((try row.string(0), [try row.int64(1), try row.int64(2), try row.int64(3), try row.int64(4)]), to: &table, totalRuns: totalRuns)
+    }
+
+    /// A tool's name and its calls, calls without a result, error results and runs using it.
+    static func add(_ tool: (name: String, sums: [Int64]), to table: inout QueryTable, totalRuns: Int) {
+        let calls = tool.sums[0], runsUsing = tool.sums[3]
+        table.rows.append([
+            .text(tool.name), .integer(calls), .integer(tool.sums[1]), .integer(tool.sums[2]), .integer(runsUsing),
             totalRuns > 0 ? .number(Double(runsUsing) / Double(totalRuns)) : .null,
             runsUsing > 0 ? .number(Double(calls) / Double(runsUsing)) : .null,
         ])
+    }
+
+    /// Runs in the window, from the usage levels: of every session, or of the projects asked for.
+    func runsFromLevels(_ database: Database, range: Range<Int64>) throws -> Int {
+        var scopes: [Int64] = []
+        if projects.isEmpty {
+            scopes = [0]
+        } else {
+            try database.forEachRow("SELECT project_code, project_id FROM rollup_projects") { row in
+                let project = try row.string(1)
+                if projects.contains(where: { $0.sameBytes(as: project) }) { scopes.append(-(try row.int64(0))) }
+            }
+        }
+        return try scopes.reduce(0) { total, scope in
+            total + Int(try RollupLevels.usage.spans(scope: scope, cuts: [range.lowerBound, range.upperBound], in: database).first?[0] ?? 0)
+        }
+    }
+
+    /// Per tool name, from the tool levels of each name in each project asked
+    /// for; most called first, then by name (its bytes).
+    func namesFromLevels(_ database: Database, range: Range<Int64>) throws -> [(name: String, sums: [Int64])] {
+        var byName: [ExactText: [Int64]] = [:]
+        var scopes: [(scope: Int64, name: String)] = []
+        try database.forEachRow("SELECT scope, name, project_id FROM tool_scopes") { row in
+            let project = try row.string(2)
+            if projects.isEmpty || projects.contains(where: { $0.sameBytes(as: project) }) { scopes.append((try row.int64(0), try row.string(1))) }
+        }
+        for (scope, name) in scopes {
+            guard let sums = try RollupLevels.tools.spans(scope: scope, cuts: [range.lowerBound, range.upperBound], in: database).first,
+                  sums[0] != 0 else { continue }
+            byName[ExactText(name), default: []].add(sums)
+        }
+        return byName.map { (name: $0.key.text, sums: $0.value) }
+            .sorted { ($0.sums[0], ExactText($1.name)) > ($1.sums[0], ExactText($0.name)) }
     }
 
     /// Per tool from the calls themselves: for windows between quarter hours.

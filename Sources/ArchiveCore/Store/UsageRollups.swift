@@ -6,13 +6,19 @@ import SQLiteCore
 /// recomputation from `usage_rows`: a session's contribution is taken out
 /// before its rows or its project change and put back after, in the same
 /// transaction. The SQL is the migration's, for one session.
+/// The quarter hour of a time in seconds, floored as the writer's Swift
+/// floors it (SQLite's integer division truncates toward zero before 1970).
+func quarterHourSQL(_ seconds: String) -> String {
+    "((\(seconds)) - ((((\(seconds)) % 900) + 900) % 900)) / 900"
+}
+
 extension ArchiveWriter {
     /// The session's runs by quarter hour, with its project and index set, as `entries`.
     private static func entriesSQL(_ columns: String) -> String {
         """
         WITH entries AS (
           SELECT e.*, e.qh - lag(e.qh) OVER (ORDER BY e.qh) AS gap, g.group_id
-          FROM (SELECT unixepoch(occurred_at) / 900 AS qh, count(*) AS runs, sum(is_error) AS error_runs,
+          FROM (SELECT \(quarterHourSQL("unixepoch(occurred_at)")) AS qh, count(*) AS runs, sum(is_error) AS error_runs,
                        sum(input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AS runs_with_tokens,
                        coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens
                 FROM usage_rows WHERE run_key BETWEEN ?1 AND ?2 GROUP BY 1) e,
@@ -41,8 +47,10 @@ extension ArchiveWriter {
     private static func callsSQL(_ statement: String) -> String {
         """
         WITH calls AS (
-          SELECT unixepoch(coalesce((SELECT u.occurred_at FROM usage_rows u WHERE u.run_key BETWEEN ?1 AND ?2 AND u.turn = c.turn),
-                                    s.last_updated_at)) / 900 AS qh,
+          SELECT \(quarterHourSQL("""
+                    unixepoch(coalesce((SELECT u.occurred_at FROM usage_rows u WHERE u.run_key BETWEEN ?1 AND ?2 AND u.turn = c.turn),
+                                       s.last_updated_at))
+                    """)) AS qh,
                  s.project_id, coalesce(c.name, '(unnamed)') AS name, c.turn, l.result_seq, l.error_result
           FROM tool_call_rows l JOIN event_rows c ON c.event_key = l.call_key,
                (SELECT coalesce(project_id, '') AS project_id, last_updated_at FROM sessions WHERE session_key = ?3) s
@@ -88,7 +96,8 @@ extension ArchiveReader {
         let recomputed = """
             SELECT e.qh, g.group_id, e.runs, e.error_runs, e.runs_with_tokens, e.input_tokens, e.output_tokens,
                    e.qh - lag(e.qh) OVER (PARTITION BY e.session_key ORDER BY e.qh) AS gap
-            FROM (SELECT \(EventKey.sessionSQL("run_key")) AS session_key, unixepoch(occurred_at) / 900 AS qh, count(*) AS runs,
+            FROM (SELECT \(EventKey.sessionSQL("run_key")) AS session_key, \(quarterHourSQL("unixepoch(occurred_at)")) AS qh,
+                         count(*) AS runs,
                          sum(is_error) AS error_runs, sum(input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AS runs_with_tokens,
                          coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens
                   FROM usage_rows GROUP BY 1, 2) e
@@ -111,9 +120,11 @@ extension ArchiveReader {
         let tools = try database.scalar("""
             WITH expected AS (
               SELECT qh, project_id, name, count(*), sum(result_seq IS NULL), sum(error_result), count(DISTINCT \(EventKey.firstSQL("session_key")) | turn)
-              FROM (SELECT unixepoch(coalesce((SELECT u.occurred_at FROM usage_rows u
-                                               WHERE u.run_key BETWEEN \(EventKey.firstSQL("s.session_key")) AND \(EventKey.lastSQL("s.session_key"))
-                                                 AND u.turn = c.turn), s.last_updated_at)) / 900 AS qh,
+              FROM (SELECT \(quarterHourSQL("""
+                              unixepoch(coalesce((SELECT u.occurred_at FROM usage_rows u
+                                                  WHERE u.run_key BETWEEN \(EventKey.firstSQL("s.session_key")) AND \(EventKey.lastSQL("s.session_key"))
+                                                    AND u.turn = c.turn), s.last_updated_at))
+                              """)) AS qh,
                            coalesce(s.project_id, '') AS project_id, coalesce(c.name, '(unnamed)') AS name, s.session_key, c.turn,
                            l.result_seq, l.error_result
                     FROM tool_call_rows l JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("l.call_key"))

@@ -1,0 +1,110 @@
+import Foundation
+import LosslessJSON
+import SQLiteCore
+
+/// Token reports from the rollup levels (`usage_levels`): the window is cut
+/// where a bucket, a zone offset or a price changes, and each span between
+/// cuts is read as a difference of running sums, per scope. The cost grows
+/// with the buckets printed and the scopes asked for, not with the archive.
+extension TokensReport {
+    /// The levels cannot tell which days a run without a price fell on (the
+    /// warning names them): the quarter hours can.
+    struct LevelsCannotAnswer: Error {}
+
+    /// What one scope of `usage_levels` stands for.
+    struct LevelScope {
+        let code: Int64
+        let project: String
+        let indexIDs: String
+    }
+
+    func gatherFromLevels(_ database: Database, range: Range<Int64>, into tally: inout Tally) throws {
+        guard try database.scalar("SELECT 1 FROM usage_rollup WHERE quarter_hour >= ?1 AND quarter_hour < ?2 LIMIT 1",
+                                  range.lowerBound, range.upperBound, as: Int.self) != nil else { return }
+        var keys = KeyMaker(report: self)
+        let rateFor = pricing?.resolver(zone: window.zone)
+        let groups = try Self.rollupGroups(database)
+        let allowedGroups = projects.isEmpty ? nil : Set(groups.filter { isAllowed($0.value.project) }.keys)
+        let scopes = try levelScopes(database, groups: groups)
+        let segments = try Self.segments(database, range: range, zone: window.zone, pricing: pricing)
+        let (cuts, pieces) = self.cuts(segments: segments, keys: keys)
+        for scope in scopes {
+            let sums = try RollupLevels.usage.spans(scope: scope.code, cuts: cuts, in: database)
+            let project: String? = scope.project.isEmpty ? nil : scope.project
+            var rate: Pricing.Rate?
+            var rateSegment = -1
+            for (span, piece) in zip(sums, pieces) where span[0] != 0 {
+                if piece.segment != rateSegment {
+                    rate = rateFor?(project, segments[piece.segment].from * 900)
+                    rateSegment = piece.segment
+                }
+                if rate == nil && pricing != nil && span[2] > 0 { throw LevelsCannotAnswer() }
+                let runs = Int(span[0]), errorRuns = Int(span[1]), withTokens = Int(span[2]), newSessions = Int(span[5])
+                for key in keys.keys(localDay: piece.localDay, project: scope.project, indexIDs: scope.indexIDs, session: nil) {
+                    tally.buckets[key, default: Bucket()].add(runs: runs, errorRuns: errorRuns, runsWithTokens: withTokens,
+                                                             input: span[3], output: span[4], rate: rate)
+                    tally.buckets[key]!.sessions += newSessions
+                }
+                tally.totals.add(runs: runs, errorRuns: errorRuns, runsWithTokens: withTokens, input: span[3], output: span[4], rate: rate)
+                tally.totals.sessions += newSessions
+            }
+        }
+        try gatherReturns(database, range: range, groups: groups, allowed: allowedGroups, keys: &keys, into: &tally)
+    }
+
+    func isAllowed(_ project: String) -> Bool { projects.isEmpty || projects.contains { $0.sameBytes(as: project) } }
+
+    static func rollupGroups(_ database: Database) throws -> [Int: (project: String, indexIDs: String)] {
+        var groups: [Int: (project: String, indexIDs: String)] = [:]
+        try database.forEachRow("SELECT group_id, project_id, index_ids FROM rollup_groups") { row in
+            groups[try row.int(0)] = (try row.string(1), try row.string(2))
+        }
+        return groups
+    }
+
+    /// The coarsest scopes that answer: groups when split by index, projects
+    /// when split or filtered by project or priced per project, else one
+    /// scope of every session.
+    func levelScopes(_ database: Database, groups: [Int: (project: String, indexIDs: String)]) throws -> [LevelScope] {
+        if groupings.contains(.index) {
+            return groups.filter { isAllowed($0.value.project) }.map { LevelScope(code: Int64($0.key), project: $0.value.project, indexIDs: $0.value.indexIDs) }
+        }
+        guard groupings.contains(.project) || !projects.isEmpty || pricing?.hasProjectRates == true else {
+            return [LevelScope(code: 0, project: "", indexIDs: "")]
+        }
+        var scopes: [LevelScope] = []
+        try database.forEachRow("SELECT project_code, project_id FROM rollup_projects") { row in
+            let project = try row.string(1)
+            if isAllowed(project) { scopes.append(LevelScope(code: -(try row.int64(0)), project: project, indexIDs: "")) }
+        }
+        return scopes
+    }
+
+    /// Where the window is cut (quarter hours, ascending, the last one its
+    /// end) and, for the span after each cut but the last, its segment and
+    /// local day: at each segment's start, and at each local midnight where
+    /// the time key changes.
+    func cuts(segments: [(from: Int64, to: Int64, offset: Int64)], keys: KeyMaker) -> (cuts: [Int64], pieces: [(segment: Int, localDay: Int)]) {
+        var cuts: [Int64] = [], pieces: [(segment: Int, localDay: Int)] = []
+        let timeGrouping = groupings.first(where: \.isTime)
+        for (index, segment) in segments.enumerated() {
+            var day = Int((segment.from + segment.offset).floorDivided(by: RollupLevels.quarterHoursPerDay))
+            cuts.append(segment.from)
+            pieces.append((index, day))
+            guard let timeGrouping else { continue }
+            var key = keys.timeKey(localDay: day, timeGrouping)
+            while true {
+                day += 1
+                let midnight = Int64(day) * RollupLevels.quarterHoursPerDay - segment.offset
+                if midnight >= segment.to { break }
+                let next = keys.timeKey(localDay: day, timeGrouping)
+                guard next != key else { continue }
+                key = next
+                cuts.append(midnight)
+                pieces.append((index, day))
+            }
+        }
+        if let last = segments.last { cuts.append(last.to) }
+        return (cuts, pieces)
+    }
+}
