@@ -1,62 +1,95 @@
 #!/usr/bin/env python3
 """The scale benchmark (release build): how cost grows with the archive. For
-each size, generates the corpus once (the simulator's shape), imports it
-(time, peak memory, size), then times every report as a whole process,
+each spread and size, generates the corpus (the simulator's shape), imports
+it (time, peak memory, size), then times every report as a whole process,
 median of --repeat runs: tokens by day, week, month (in a quarter-hour zone
 and a half-hour one), project and index; tools; status; sessions by tokens;
-a rare word's search; and count(*) of the events view for scale.
-usage: scale_bench.py [--sizes 20000,100000,300000] [--repeat 5]"""
-import argparse, os, re, statistics, subprocess, sys, time
+a rare word's search; the HTML report; and count(*) of the events view.
+
+Spreads (sessions in time and groups):
+  default  one session every 1-50 minutes, no project (the corpus of earlier versions)
+  dense    3 projects, each a session every 0-3 minutes: many sessions share a quarter hour
+  sparse   15 projects, each a session every 15-1350 minutes (together one every 1-90
+           minutes, 26 years at 300,000), about 300 project-and-index groups
+
+Archives are kept in bench-out/scale-SPREAD-N.db with their import figures
+beside them (.json) and reused; --fresh imports again. Corpora are generated
+straight into `archive import -`, never stored, so generation runs beside
+the import on the other core (the import figures of `scripts/bench import`
+are the ones to compare with the Python peer).
+usage: scale_bench.py [--spreads dense,sparse] [--sizes 20000,100000,300000,1000000] [--repeat 3] [--fresh]"""
+import argparse, json, os, re, statistics, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import root, run, release_binaries, corpus as common_corpus
+from common import root, run, release_binaries
 ap = argparse.ArgumentParser()
-ap.add_argument("--sizes", default="20000,100000,300000")
-ap.add_argument("--repeat", type=int, default=5)
+ap.add_argument("--spreads", default="dense,sparse")
+ap.add_argument("--sizes", default="20000,100000,300000,1000000")
+ap.add_argument("--repeat", type=int, default=3)
+ap.add_argument("--fresh", action="store_true")
 ap.add_argument("--work", default=os.path.join(root, "bench-out"))
 args = ap.parse_args()
 os.makedirs(args.work, exist_ok=True)
 
 archive, simulator = release_binaries()
 
-def corpus(n):
-    return common_corpus(args.work, simulator, n)
+# spread: (projects, seconds apart within a project); no project names: imported without --project
+SPREADS = {
+    "default": ([None], "60-3000"),
+    "dense": ([f"team-{i}" for i in range(1, 4)], "0-180"),
+    "sparse": ([f"project-{i:02d}" for i in range(1, 16)], "900-81000"),
+}
 
-def imported(n):
-    db = os.path.join(args.work, f"scale-{n}.db")
-    for suffix in ("", "-wal", "-shm", ".lock"):
+def imported(spread, n):
+    db = os.path.join(args.work, f"scale-{spread}-{n}.db")
+    figures = db + ".json"
+    if not args.fresh and os.path.exists(db) and os.path.exists(figures):
+        with open(figures) as f:
+            return db, json.load(f)
+    for suffix in ("", "-wal", "-shm", ".lock", ".json"):
         if os.path.exists(db + suffix):
             os.remove(db + suffix)
-    start = time.perf_counter()
-    result = subprocess.run(["/usr/bin/time", "-v", archive, "import", "--db", db, corpus(n)], capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(result.stderr)
-    peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1)) / 1024
+    projects, apart = SPREADS[spread]
+    seconds, peak = 0.0, 0.0
+    for index, project in enumerate(projects):
+        count = n // len(projects) + (1 if index < n % len(projects) else 0)
+        generator = subprocess.Popen([simulator, "--corpus", "-", "--sessions", str(count), "--seed", str(2026 + index),
+                                      "--seconds-apart", apart], stdout=subprocess.PIPE)
+        command = ["/usr/bin/time", "-v", archive, "import", "--db", db] + (["--project", project] if project else []) + ["-"]
+        start = time.perf_counter()
+        result = subprocess.run(command, stdin=generator.stdout, capture_output=True, text=True)
+        seconds += time.perf_counter() - start
+        generator.stdout.close()
+        if generator.wait() != 0 or result.returncode != 0:
+            sys.exit(result.stderr)
+        peak = max(peak, int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1)) / 1024)
     run(["sqlite3", db, "PRAGMA wal_checkpoint(TRUNCATE)"])
-    return db, seconds, peak, os.path.getsize(db) / 1e6
+    shape = run(["sqlite3", db, "SELECT min(last_updated_at), max(last_updated_at), (SELECT count(*) FROM rollup_groups), "
+                 "(SELECT count(*) FROM usage_rollup) FROM sessions"]).stdout.strip().split("|")
+    result = {"import": seconds, "peak": peak, "size": os.path.getsize(db) / 1e6, "first": shape[0][:10], "last": shape[1][:10],
+              "groups": int(shape[2]), "rollup rows": int(shape[3])}
+    with open(figures, "w") as f:
+        json.dump(result, f)
+    return db, result
 
 queries = [
     ("tokens --by day (Asia/Kathmandu)", ["tokens", "--by", "day", "--tz", "Asia/Kathmandu"]),
     ("tokens --by week (Asia/Kolkata)", ["tokens", "--by", "week", "--tz", "Asia/Kolkata"]),
     ("tokens --by month (Europe/Berlin)", ["tokens", "--by", "month", "--tz", "Europe/Berlin"]),
+    ("tokens --by month (Pacific/Chatham)", ["tokens", "--by", "month", "--tz", "Pacific/Chatham"]),
     ("tokens --by project", ["tokens", "--by", "project"]),
     ("tokens --by index", ["tokens", "--by", "index"]),
+    ("tokens --by project,month", ["tokens", "--by", "project,month"]),
     ("tokens --by project,day", ["tokens", "--by", "project,day"]),
     ("tools", ["tools"]),
     ("status", ["status"]),
     ("sessions --order tokens --limit 20", ["sessions", "--order", "tokens", "--limit", "20"]),
     ("search (a rare word)", ["search", "zyzzyva"]),
-    ("tokens --by session (every session)", ["tokens", "--by", "session"]),
     ("tokens --by session --limit 20 (priced)", ["tokens", "--by", "session", "--limit", "20", "--price-input", "3", "--price-output", "15"]),
     ("report (HTML, priced)", ["report", "--out", os.path.join(args.work, "report.html"), "--price-input", "3", "--price-output", "15"]),
+    ("tokens --by session (every session)", ["tokens", "--by", "session"]),
     ("sql count(*) from events", ["sql", "SELECT count(*) FROM events"]),
 ]
-
-def peak_memory(db, extra):
-    result = subprocess.run(["/usr/bin/time", "-v", archive] + extra + ["--db", db, "--format", "json"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    return int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1)) / 1024
 
 def timing(db, extra):
     runs = []
@@ -66,32 +99,35 @@ def timing(db, extra):
         runs.append(time.perf_counter() - start)
     return statistics.median(runs)
 
-sizes = [int(s) for s in args.sizes.split(",")]
-results = {}
-for n in sizes:
-    db, seconds, peak, megabytes = imported(n)
-    results[n] = {"import": seconds, "peak": peak, "size": megabytes}
-    for name, extra in queries:
-        results[n][name] = timing(db, extra)
-    results[n]["session peak"] = peak_memory(db, ["tokens", "--by", "session"])
-
-def cell(n, name):
-    value = results[n][name]
+def cell(value, name):
     if name == "import":
         return f"{value:.1f} s"
-    if name in ("peak", "session peak"):
-        return f"{value:.0f} MB"
-    if name == "size":
-        return f"{value:.0f} MB"
+    if name in ("peak", "size"):
+        return f"{value:,.0f} MB"
+    if name in ("groups", "rollup rows"):
+        return f"{value:,}"
+    if name == "span":
+        return value
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
-print(f"scale: whole process, median of {args.repeat}; sizes in sessions")
-print("| | " + " | ".join(f"{n:,}" for n in sizes) + " |")
-print("|---|" + "---|" * len(sizes))
-for name in ["import", "peak", "size"] + [q[0] for q in queries] + ["session peak"]:
-    label = {"import": "import", "peak": "import peak memory", "size": "archive size",
-             "session peak": "tokens --by session peak memory"}.get(name, name)
-    print(f"| {label} | " + " | ".join(cell(n, name) for n in sizes) + " |")
-if len(sizes) >= 2:
-    a, b = sizes[-2], sizes[-1]
-    print(f"import {b:,} / {a:,}: {results[b]['import'] / results[a]['import']:.2f}x the time for {b / a:.1f}x the sessions")
+sizes = [int(s) for s in args.sizes.split(",")]
+for spread in args.spreads.split(","):
+    results = {}
+    for n in sizes:
+        db, figures = imported(spread, n)
+        results[n] = dict(figures)
+        results[n]["span"] = f"{figures['first'][:4]}–{figures['last'][:4]}"
+        for name, extra in queries:
+            results[n][name] = timing(db, extra)
+    print(f"\nscale, {spread} corpus: whole process, median of {args.repeat}; sizes in sessions")
+    print("| | " + " | ".join(f"{n:,}" for n in sizes) + " |")
+    print("|---|" + "---|" * len(sizes))
+    labels = {"import": "import (generated alongside)", "peak": "import peak memory", "size": "archive size",
+              "span": "years", "groups": "project-and-index groups", "rollup rows": "quarter-hour rollup rows"}
+    for name in ["span", "groups", "rollup rows", "import", "peak", "size"] + [q[0] for q in queries]:
+        print(f"| {labels.get(name, name)} | " + " | ".join(cell(results[n][name], name) for n in sizes) + " |")
+    if len(sizes) >= 2:
+        a, b = sizes[-2], sizes[-1]
+        worst = max((results[b][q[0]] / results[a][q[0]], q[0]) for q in queries[:11])
+        print(f"{b:,} / {a:,} sessions: import {results[b]['import'] / results[a]['import']:.2f}x; "
+              f"largest report ratio (tokens, tools, status, sessions, search) {worst[0]:.2f}x ({worst[1]})")

@@ -16,7 +16,7 @@ struct ChatSimulatorCommand: AsyncParsableCommand {
     @Option(help: "The API key the simulator accepts.") var key = "sim-key"
     @Option(name: .customLong("latency-ms"), help: "Milliseconds of latency per request.") var latencyMs = 0
     @Option(help: "Seed of the generated sessions.") var seed: UInt64 = 42
-    @Option(help: "Write the sessions as JSONL to this file instead of serving them.") var corpus: String?
+    @Option(help: "Write the sessions as JSONL to this file (- for standard output) instead of serving them.") var corpus: String?
     @Option(name: .customLong("seconds-apart"), help: "With --corpus: how far apart sessions are, as LOW-HIGH seconds (default 60-3000).")
     var secondsApart: String?
 
@@ -31,8 +31,14 @@ struct ChatSimulatorCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let corpus {
-            guard FileManager.default.createFile(atPath: corpus, contents: nil), let file = FileHandle(forWritingAtPath: corpus) else {
-                throw ValidationError("cannot write \(corpus)")
+            let file: FileHandle
+            if corpus == "-" {
+                file = FileHandle.standardOutput
+            } else {
+                guard FileManager.default.createFile(atPath: corpus, contents: nil), let opened = FileHandle(forWritingAtPath: corpus) else {
+                    throw ValidationError("cannot write \(corpus)")
+                }
+                file = opened
             }
             var buffer = Data()
             SimulatedChatService.writeCorpus(count: sessions, seed: seed, secondsApart: try spacing()) { line in

@@ -225,6 +225,15 @@ import SQLiteCore
             }
         }
         #expect(compared == 210)
+        // The costliest sessions over all time, from the indexes, by tokens and by cost, in all and in some projects.
+        for (byCost, projects) in [(false, []), (true, []), (true, ["p2", "p3"]), (false, ["p1"])] as [(Bool, [String])] {
+            for rows in [1, 5, 40] {
+                var report = TokensReport(groupings: [.session], window: .unbounded, pricing: pricing, projects: projects)
+                report.top = (rows, byCost)
+                compared += try Self.expectSameAsRows(report, store.database, "top \(rows) by \(byCost ? "cost" : "tokens") in \(projects)")
+            }
+        }
+        #expect(compared == 222)
     }
 
     /// The report read from the levels and from the quarter-hour rollups

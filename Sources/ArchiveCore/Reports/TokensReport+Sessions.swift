@@ -41,7 +41,6 @@ extension TokensReport {
         guard let top else { preconditionFailure("every session is streamed, not gathered") }
         let rateFor = pricing?.resolver(zone: window.zone)
         let session = try database.prepare("SELECT session_id, coalesce(project_id, ''), title FROM sessions WHERE session_key = ?")
-        let filter = Set(projects)
         var current: (key: Int64, id: String, project: String, title: String?, included: Bool)? = nil
         var bucket = Bucket()
         var leaders: [(id: String, project: String, title: String?, bucket: Bucket, measure: Double)] = []
@@ -65,7 +64,7 @@ extension TokensReport {
                 bucket = Bucket()
                 let found = try session.first([key]) { try ($0.string(0), $0.string(1), $0.optionalString(2)) }
                 let project = found?.1 ?? ""
-                current = (key, found?.0 ?? "", project, found?.2, found != nil && (filter.isEmpty || filter.contains(project)))
+                current = (key, found?.0 ?? "", project, found?.2, found != nil && isAllowed(project))
             }
             guard let project = current?.project, current?.included == true else { return }
             let run = try Run(row, from: 0, project: project, rateFor: rateFor)
@@ -73,6 +72,74 @@ extension TokensReport {
             tally.count(run, project: project, priced: pricing != nil)
         }
         finish()
+        for leader in leaders {
+            tally.buckets[[KeyPart(text: leader.id)]] = leader.bucket
+            tally.sessionDetails[ExactText(leader.id)] = (leader.title, leader.project.isEmpty ? nil : leader.project)
+        }
+    }
+
+    /// `top` sessions over all time, without reading every run: sessions come
+    /// from indexes in order of a bound on their measure (total tokens; by
+    /// cost, input and output tokens times the highest prices), each is
+    /// measured from its own runs, and the reading stops once the last
+    /// leader beats the bound of every session not yet read (Fagin's
+    /// threshold algorithm). Totals and missing prices come from the levels.
+    func gatherLeadingSessionsFromIndexes(_ database: Database, into tally: inout Tally) throws {
+        guard let top else { preconditionFailure("every session is streamed, not gathered") }
+        var whole = self
+        whole.groupings = [.project]
+        whole.top = nil
+        let totals = try whole.gather(database)
+        tally.totals = totals.totals
+        tally.unpriced = totals.unpriced
+        let rateFor = pricing?.resolver(zone: window.zone)
+        let session = try database.prepare("SELECT session_id, coalesce(project_id, ''), title FROM sessions WHERE session_key = ?")
+        let runs = try database.prepare("""
+            SELECT occurred_at, input_tokens, output_tokens, is_error FROM usage_rows
+            WHERE run_key BETWEEN \(EventKey.firstSQL("?1")) AND \(EventKey.lastSQL("?1"))
+            """)
+        let byCost = top.byCost && pricing != nil
+        let inputPrice = pricing?.rates.map(\.input).max() ?? 0, outputPrice = pricing?.rates.map(\.output).max() ?? 0
+        func bound(input: Int64, output: Int64) -> Double {
+            byCost ? Double(input) * inputPrice / 1_000_000 + Double(output) * outputPrice / 1_000_000 : Double(input.saturatingAdd(output))
+        }
+        let orders = byCost ? ["input_tokens DESC, session_key", "output_tokens DESC, session_key"]
+                            : ["input_tokens + output_tokens DESC, last_updated_at DESC, session_key"]
+        let lists = try orders.map { try database.prepare("SELECT session_key, input_tokens, output_tokens FROM sessions ORDER BY \($0) LIMIT ?1 OFFSET ?2") }
+        var positions = [(input: Int64, output: Int64)](repeating: (0, 0), count: lists.count)
+        var seen = Set<Int64>()
+        var leaders: [(id: String, project: String, title: String?, bucket: Bucket, measure: Double)] = []
+        var offset = 0, chunk = max(top.rows, 4), exhausted = false
+        while !exhausted {
+            exhausted = true
+            for (index, list) in lists.enumerated() {
+                var keys: [Int64] = []
+                try list.forEachRow([chunk, offset]) { row in
+                    keys.append(try row.int64(0))
+                    positions[index] = (try row.int64(1), try row.int64(2))
+                }
+                if keys.count == chunk { exhausted = false }
+                for key in keys where seen.insert(key).inserted {
+                    guard let found = try session.first([key], map: { try ($0.string(0), $0.string(1), $0.optionalString(2)) }),
+                          isAllowed(found.1) else { continue }
+                    var bucket = Bucket()
+                    try runs.forEachRow([key]) { bucket.add(try Run($0, from: 0, project: found.1, rateFor: rateFor)) }
+                    guard bucket.runs > 0 else { continue }
+                    bucket.sessions = 1
+                    let measure = Self.measure(bucket, byCost: top.byCost)
+                    guard leaders.count < top.rows || (measure, leaders[leaders.count - 1].id) > (leaders[leaders.count - 1].measure, found.0) else { continue }
+                    let place = leaders.firstIndex { (measure, $0.id) > ($0.measure, found.0) } ?? leaders.count
+                    leaders.insert((found.0, found.1, found.2, bucket, measure), at: place)
+                    if leaders.count > top.rows { leaders.removeLast() }
+                }
+            }
+            offset += chunk
+            chunk *= 2
+            // A session not read yet is below every list's position in that list.
+            let threshold = byCost ? bound(input: positions[0].input, output: positions[1].output)
+                                   : bound(input: positions[0].input, output: positions[0].output)
+            if leaders.count == top.rows && leaders[leaders.count - 1].measure > threshold { break }
+        }
         for leader in leaders {
             tally.buckets[[KeyPart(text: leader.id)]] = leader.bucket
             tally.sessionDetails[ExactText(leader.id)] = (leader.title, leader.project.isEmpty ? nil : leader.project)

@@ -152,6 +152,10 @@ public struct TokensReport {
 
     func gather(_ database: Database) throws -> Tally {
         var tally = Tally()
+        if groupings == [.session], top != nil, window.since == nil, window.until == nil, reading == .levels {
+            try gatherLeadingSessionsFromIndexes(database, into: &tally)
+            return tally
+        }
         guard let range = quarterHourRange, !groupings.contains(.session), reading != .rows else {
             try gatherFromRows(database, into: &tally)
             return tally
