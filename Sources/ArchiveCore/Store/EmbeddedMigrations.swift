@@ -685,8 +685,8 @@ DROP TABLE tools_by_scope;
         Migration(version: 14, name: "sessions_by_input_and_output", sql: #"""
 -- The costliest sessions by price: read in order of input and of output
 -- tokens, each a bound on a session's cost (see TokensReport's leaders).
-CREATE INDEX sessions_by_input_tokens ON sessions(input_tokens DESC);
-CREATE INDEX sessions_by_output_tokens ON sessions(output_tokens DESC);
+CREATE INDEX IF NOT EXISTS sessions_by_input_tokens ON sessions(input_tokens DESC);
+CREATE INDEX IF NOT EXISTS sessions_by_output_tokens ON sessions(output_tokens DESC);
 """#),
     ]
 }

@@ -1,17 +1,17 @@
 import LosslessJSON
 import SQLiteCore
 
-/// Keeps `usage_rollup`, `session_returns` (Migrations/0006) and
-/// `tool_rollup` (0007) equal to a
-/// recomputation from `usage_rows`: a session's contribution is taken out
-/// before its rows or its project change and put back after, in the same
-/// transaction. The SQL is the migration's, for one session.
 /// The quarter hour of a time in seconds, floored as the writer's Swift
 /// floors it (SQLite's integer division truncates toward zero before 1970).
 func quarterHourSQL(_ seconds: String) -> String {
     "((\(seconds)) - ((((\(seconds)) % 900) + 900) % 900)) / 900"
 }
 
+/// Keeps `usage_rollup`, `session_returns` (Migrations/0006) and
+/// `tool_rollup` (0007), and through them the levels (0013), equal to a
+/// recomputation from `usage_rows`: a session's contribution is taken out
+/// before its rows or its project change and put back after, in the same
+/// transaction. The SQL is the migration's, for one session.
 extension ArchiveWriter {
     /// The session's runs by quarter hour, with its project and index set, as `entries`.
     private static func entriesSQL(_ columns: String) -> String {
@@ -47,14 +47,13 @@ extension ArchiveWriter {
     private static func callsSQL(_ statement: String) -> String {
         """
         WITH calls AS (
-          SELECT \(quarterHourSQL("""
-                    unixepoch(coalesce((SELECT u.occurred_at FROM usage_rows u WHERE u.run_key BETWEEN ?1 AND ?2 AND u.turn = c.turn),
-                                       s.last_updated_at))
-                    """)) AS qh,
-                 s.project_id, coalesce(c.name, '(unnamed)') AS name, c.turn, l.result_seq, l.error_result
-          FROM tool_call_rows l JOIN event_rows c ON c.event_key = l.call_key,
-               (SELECT coalesce(project_id, '') AS project_id, last_updated_at FROM sessions WHERE session_key = ?3) s
-          WHERE l.call_key BETWEEN ?1 AND ?2
+          SELECT \(quarterHourSQL("at")) AS qh, project_id, name, turn, result_seq, error_result
+          FROM (SELECT unixepoch(coalesce((SELECT u.occurred_at FROM usage_rows u WHERE u.run_key BETWEEN ?1 AND ?2 AND u.turn = c.turn),
+                                          s.last_updated_at)) AS at,
+                       s.project_id, coalesce(c.name, '(unnamed)') AS name, c.turn, l.result_seq, l.error_result
+                FROM tool_call_rows l JOIN event_rows c ON c.event_key = l.call_key,
+                     (SELECT coalesce(project_id, '') AS project_id, last_updated_at FROM sessions WHERE session_key = ?3) s
+                WHERE l.call_key BETWEEN ?1 AND ?2)
         )
         \(statement)
         """
@@ -120,15 +119,14 @@ extension ArchiveReader {
         let tools = try database.scalar("""
             WITH expected AS (
               SELECT qh, project_id, name, count(*), sum(result_seq IS NULL), sum(error_result), count(DISTINCT \(EventKey.firstSQL("session_key")) | turn)
-              FROM (SELECT \(quarterHourSQL("""
-                              unixepoch(coalesce((SELECT u.occurred_at FROM usage_rows u
-                                                  WHERE u.run_key BETWEEN \(EventKey.firstSQL("s.session_key")) AND \(EventKey.lastSQL("s.session_key"))
-                                                    AND u.turn = c.turn), s.last_updated_at))
-                              """)) AS qh,
-                           coalesce(s.project_id, '') AS project_id, coalesce(c.name, '(unnamed)') AS name, s.session_key, c.turn,
-                           l.result_seq, l.error_result
-                    FROM tool_call_rows l JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("l.call_key"))
-                    JOIN event_rows c ON c.event_key = l.call_key)
+              FROM (SELECT \(quarterHourSQL("at")) AS qh, project_id, name, session_key, turn, result_seq, error_result
+                    FROM (SELECT unixepoch(coalesce((SELECT u.occurred_at FROM usage_rows u
+                                                     WHERE u.run_key BETWEEN \(EventKey.firstSQL("s.session_key")) AND \(EventKey.lastSQL("s.session_key"))
+                                                       AND u.turn = c.turn), s.last_updated_at)) AS at,
+                                 coalesce(s.project_id, '') AS project_id, coalesce(c.name, '(unnamed)') AS name, s.session_key, c.turn,
+                                 l.result_seq, l.error_result
+                          FROM tool_call_rows l JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("l.call_key"))
+                          JOIN event_rows c ON c.event_key = l.call_key))
               GROUP BY 1, 2, 3)
             SELECT (SELECT count(*) FROM (SELECT * FROM expected EXCEPT SELECT * FROM tool_rollup))
                  + (SELECT count(*) FROM (SELECT * FROM tool_rollup EXCEPT SELECT * FROM expected))
