@@ -48,23 +48,22 @@ CREATE TABLE tool_levels (
   PRIMARY KEY (scope, level, slot)
 ) WITHOUT ROWID;
 
--- Before 1970, 0006 and 0007 put a run in the quarter hour SQLite's integer
--- division gives (toward zero) where the writer floors: an archive holding
--- such times has its quarter-hour rollups rebuilt, floored.
-CREATE TEMP TABLE rebuild AS
-SELECT EXISTS (SELECT 1 FROM usage_rows WHERE occurred_at < '1970-01-01')
-    OR EXISTS (SELECT 1 FROM sessions WHERE last_updated_at < '1970-01-01') AS needed;
-DELETE FROM usage_rollup WHERE (SELECT needed FROM rebuild);
-DELETE FROM session_returns WHERE (SELECT needed FROM rebuild);
-DELETE FROM tool_rollup WHERE (SELECT needed FROM rebuild);
+-- 0006 and 0007 put a run in the quarter hour SQLite finds, which is not
+-- the one the writer finds for two kinds of times: a fraction of a second
+-- from .9995 (unixepoch rounds it up to the next second) and times before
+-- 1970 (integer division truncates toward zero). The quarter-hour rollups
+-- are rebuilt here from whole seconds, rounded down, as the writer does.
+DELETE FROM usage_rollup;
+DELETE FROM session_returns;
+DELETE FROM tool_rollup;
 CREATE TEMP TABLE rollup_entries AS
 SELECT e.qh, g.group_id, e.runs, e.error_runs, e.runs_with_tokens, e.input_tokens, e.output_tokens,
        e.qh - lag(e.qh) OVER (PARTITION BY e.session_key ORDER BY e.qh) AS gap
 FROM (SELECT run_key >> 24 AS session_key,
-             (unixepoch(occurred_at) - (((unixepoch(occurred_at) % 900) + 900) % 900)) / 900 AS qh, count(*) AS runs,
+             unixepoch(substr(occurred_at, 1, 19)) / 900 - (unixepoch(substr(occurred_at, 1, 19)) % 900 < 0) AS qh, count(*) AS runs,
              sum(is_error) AS error_runs, sum(input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AS runs_with_tokens,
              coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens
-      FROM usage_rows WHERE (SELECT needed FROM rebuild) GROUP BY 1, 2) e
+      FROM usage_rows GROUP BY 1, 2) e
 JOIN sessions s ON s.session_key = e.session_key
 JOIN rollup_groups g ON g.project_id = coalesce(s.project_id, '') AND g.index_ids = coalesce(s.index_ids, '');
 INSERT INTO usage_rollup
@@ -75,18 +74,17 @@ SELECT qh, group_id, gap, count(*) FROM rollup_entries WHERE gap IS NOT NULL GRO
 DROP TABLE rollup_entries;
 INSERT INTO tool_rollup
 SELECT qh, project_id, name, count(*), sum(result_seq IS NULL), sum(error_result), count(DISTINCT session_key << 24 | turn)
-FROM (SELECT (at - (((at % 900) + 900) % 900)) / 900 AS qh, project_id, name, session_key, turn, result_seq, error_result
-      FROM (SELECT unixepoch(coalesce((SELECT u.occurred_at FROM usage_rows u
-                                       WHERE u.run_key BETWEEN s.session_key << 24 AND (s.session_key << 24) | 16777215
-                                         AND u.turn = c.turn), s.last_updated_at)) AS at,
+FROM (SELECT unixepoch(substr(at, 1, 19)) / 900 - (unixepoch(substr(at, 1, 19)) % 900 < 0) AS qh,
+             project_id, name, session_key, turn, result_seq, error_result
+      FROM (SELECT coalesce((SELECT u.occurred_at FROM usage_rows u
+                             WHERE u.run_key BETWEEN s.session_key << 24 AND (s.session_key << 24) | 16777215
+                               AND u.turn = c.turn), s.last_updated_at) AS at,
                    coalesce(s.project_id, '') AS project_id, coalesce(c.name, '(unnamed)') AS name, s.session_key, c.turn,
                    l.result_seq, l.error_result
             FROM tool_call_rows l
             JOIN sessions s ON s.session_key = l.call_key >> 24
-            JOIN event_rows c ON c.event_key = l.call_key
-            WHERE (SELECT needed FROM rebuild)))
+            JOIN event_rows c ON c.event_key = l.call_key))
 GROUP BY 1, 2, 3;
-DROP TABLE rebuild;
 
 INSERT INTO rollup_projects(project_id) SELECT DISTINCT project_id FROM rollup_groups ORDER BY 1;
 INSERT INTO tool_scopes(name, project_id) SELECT DISTINCT name, project_id FROM tool_rollup ORDER BY 1, 2;

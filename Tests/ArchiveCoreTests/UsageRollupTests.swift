@@ -141,6 +141,20 @@ import SQLiteCore
         #expect(try store.reader.counts() == store.reader.countedFromRows() && store.reader.counts().sessions == 2)
     }
 
+    /// SQLite's unixepoch rounds .9995 s and more up to the next second, and so
+    /// to the next quarter hour at :14:59.9995; the writer's Swift does not.
+    /// Every path must agree: new (Swift), changed (SQL), and the check.
+    @Test func aRunInTheLastMillisecondOfAQuarterHourStaysInIt() throws {
+        let folder = try TemporaryDirectory()
+        let store = try folder.writer(at: folder.path("a.db"))
+        try save(store, Self.session("a", updated: "2026-03-01T10:14:59.999900Z", runs: [(10, 1)]))
+        #expect(try consistent(store))
+        try save(store, Self.session("a", updated: "2026-03-01T10:14:59.999950Z", runs: [(10, 1)], indexes: #"["i9"]"#))
+        #expect(try consistent(store))
+        #expect(try store.database.scalar("SELECT group_concat(quarter_hour) FROM usage_rollup", as: Int64.self)
+                == (try #require(Timestamp.microseconds(fromISO8601: "2026-03-01T10:00:00Z")) / 900_000_000))
+    }
+
     /// Schema 12 put a run just before 1970 in quarter hour 0 (SQLite's
     /// division truncates); 13 rebuilds the rollups floored, and builds the levels.
     @Test func theLevelsMigrationFloorsQuarterHoursBefore1970() throws {

@@ -1,10 +1,13 @@
 import LosslessJSON
 import SQLiteCore
 
-/// The quarter hour of a time in seconds, floored as the writer's Swift
-/// floors it (SQLite's integer division truncates toward zero before 1970).
-func quarterHourSQL(_ seconds: String) -> String {
-    "((\(seconds)) - ((((\(seconds)) % 900) + 900) % 900)) / 900"
+/// The quarter hour of a normalised time as the writer's Swift finds it:
+/// from its whole seconds (SQLite's `unixepoch` rounds a fraction from
+/// .9995 up to the next second), rounded down (its integer division
+/// truncates toward zero, which differs before 1970).
+func quarterHourSQL(of time: String) -> String {
+    let seconds = "unixepoch(substr(\(time), 1, 19))"
+    return "(\(seconds) / 900 - (\(seconds) % 900 < 0))"
 }
 
 /// Keeps `usage_rollup`, `session_returns` (Migrations/0006) and
@@ -18,7 +21,7 @@ extension ArchiveWriter {
         """
         WITH entries AS (
           SELECT e.*, e.qh - lag(e.qh) OVER (ORDER BY e.qh) AS gap, g.group_id
-          FROM (SELECT \(quarterHourSQL("unixepoch(occurred_at)")) AS qh, count(*) AS runs, sum(is_error) AS error_runs,
+          FROM (SELECT \(quarterHourSQL(of: "occurred_at")) AS qh, count(*) AS runs, sum(is_error) AS error_runs,
                        sum(input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AS runs_with_tokens,
                        coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens
                 FROM usage_rows WHERE run_key BETWEEN ?1 AND ?2 GROUP BY 1) e,
@@ -47,9 +50,9 @@ extension ArchiveWriter {
     private static func callsSQL(_ statement: String) -> String {
         """
         WITH calls AS (
-          SELECT \(quarterHourSQL("at")) AS qh, project_id, name, turn, result_seq, error_result
-          FROM (SELECT unixepoch(coalesce((SELECT u.occurred_at FROM usage_rows u WHERE u.run_key BETWEEN ?1 AND ?2 AND u.turn = c.turn),
-                                          s.last_updated_at)) AS at,
+          SELECT \(quarterHourSQL(of: "at")) AS qh, project_id, name, turn, result_seq, error_result
+          FROM (SELECT coalesce((SELECT u.occurred_at FROM usage_rows u WHERE u.run_key BETWEEN ?1 AND ?2 AND u.turn = c.turn),
+                                s.last_updated_at) AS at,
                        s.project_id, coalesce(c.name, '(unnamed)') AS name, c.turn, l.result_seq, l.error_result
                 FROM tool_call_rows l JOIN event_rows c ON c.event_key = l.call_key,
                      (SELECT coalesce(project_id, '') AS project_id, last_updated_at FROM sessions WHERE session_key = ?3) s
@@ -95,7 +98,7 @@ extension ArchiveReader {
         let recomputed = """
             SELECT e.qh, g.group_id, e.runs, e.error_runs, e.runs_with_tokens, e.input_tokens, e.output_tokens,
                    e.qh - lag(e.qh) OVER (PARTITION BY e.session_key ORDER BY e.qh) AS gap
-            FROM (SELECT \(EventKey.sessionSQL("run_key")) AS session_key, \(quarterHourSQL("unixepoch(occurred_at)")) AS qh,
+            FROM (SELECT \(EventKey.sessionSQL("run_key")) AS session_key, \(quarterHourSQL(of: "occurred_at")) AS qh,
                          count(*) AS runs,
                          sum(is_error) AS error_runs, sum(input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AS runs_with_tokens,
                          coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens
@@ -119,10 +122,10 @@ extension ArchiveReader {
         let tools = try database.scalar("""
             WITH expected AS (
               SELECT qh, project_id, name, count(*), sum(result_seq IS NULL), sum(error_result), count(DISTINCT \(EventKey.firstSQL("session_key")) | turn)
-              FROM (SELECT \(quarterHourSQL("at")) AS qh, project_id, name, session_key, turn, result_seq, error_result
-                    FROM (SELECT unixepoch(coalesce((SELECT u.occurred_at FROM usage_rows u
-                                                     WHERE u.run_key BETWEEN \(EventKey.firstSQL("s.session_key")) AND \(EventKey.lastSQL("s.session_key"))
-                                                       AND u.turn = c.turn), s.last_updated_at)) AS at,
+              FROM (SELECT \(quarterHourSQL(of: "at")) AS qh, project_id, name, session_key, turn, result_seq, error_result
+                    FROM (SELECT coalesce((SELECT u.occurred_at FROM usage_rows u
+                                           WHERE u.run_key BETWEEN \(EventKey.firstSQL("s.session_key")) AND \(EventKey.lastSQL("s.session_key"))
+                                             AND u.turn = c.turn), s.last_updated_at) AS at,
                                  coalesce(s.project_id, '') AS project_id, coalesce(c.name, '(unnamed)') AS name, s.session_key, c.turn,
                                  l.result_seq, l.error_result
                           FROM tool_call_rows l JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("l.call_key"))
