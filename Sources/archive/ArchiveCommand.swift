@@ -14,7 +14,7 @@ struct ArchiveCommand: AsyncParsableCommand {
         version: ArchiveVersion.current,
         subcommands: [SyncCommand.self, SessionsCommand.self, ShowCommand.self, SearchCommand.self, TokensCommand.self,
                       ToolsCommand.self, ReportCommand.self, SQLCommand.self, ImportCommand.self, ExportCommand.self, StatusCommand.self,
-                      BackupCommand.self, RestoreCommand.self, ForgetCommand.self, PruneCommand.self, RedactCommand.self, MCPCommand.self, DemoCommand.self])
+                      BackupCommand.self, RestoreCommand.self, ForgetCommand.self, PruneCommand.self, RedactCommand.self, BudgetCommand.self, MCPCommand.self, DemoCommand.self])
 
     /// Runs the command; an `ArchiveFailure` is its one line and its exit code.
     static func main() async {
@@ -57,6 +57,7 @@ enum ExitStatus {
     static let partial: Int32 = 2
     static let usage: Int32 = 64
     static let locked: Int32 = 75
+    static let overBudget: Int32 = 3
 }
 
 /// Says on standard error that an archive of an earlier schema is being

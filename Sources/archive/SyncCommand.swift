@@ -9,7 +9,8 @@ struct SyncCommand: AsyncParsableCommand {
         abstract: "Fetch new and changed sessions from the chat API into the archive.",
         discussion: """
             The key comes from LLAMA_CLOUD_API_KEY (then LLAMA_PARSE_API_KEY) or --api-key-file. \
-            Exit codes: 0 done; 1 fatal; 2 some sessions failed (see `archive status`); 75 another sync is running.
+            Exit codes: 0 done; 1 fatal; 2 some sessions failed (see `archive status`); 3 with --fail-on-budget, a budget is over; \
+            75 another sync is running.
             """)
 
     @OptionGroup var location: ArchiveLocationOptions
@@ -49,6 +50,9 @@ struct SyncCommand: AsyncParsableCommand {
 
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
+
+    @Flag(help: "Exit 3 when a budget of the config file is over its limit after the sync.")
+    var failOnBudget = false
 
     func validate() throws {
         guard (1...1000).contains(pageSize) else { throw ValidationError("--page-size must be between 1 and 1000") }
@@ -109,9 +113,17 @@ struct SyncCommand: AsyncParsableCommand {
                 throw fail("synced, but the backup after it failed: \(ErrorWords.line(error))", code: ExitStatus.fatal)
             }
         }
+        let budgets: [BudgetStatus]
+        do { budgets = try BudgetAlerts.afterSync(path: location.path) } catch {
+            throw fail("synced, but the budgets could not be checked: \(ErrorWords.line(error))", code: ExitStatus.fatal)
+        }
         if summary.status == .partial {
             Terminal.standardError.writeLine("archive: \(summary.failed) failed; details: archive status --db \(location.path)")
             throw ArchiveFailure.exit(ExitStatus.partial)
+        }
+        if failOnBudget, let over = budgets.first(where: \.isOver) {
+            Terminal.standardError.writeLine("archive: budget \(over.budget.name.oneLineSafe) is over its limit")
+            throw ArchiveFailure.exit(ExitStatus.overBudget)
         }
     }
 }

@@ -22,6 +22,14 @@ import Foundation
 ///     [[redact]]
 ///     name = "email"
 ///     pattern = "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}"
+///
+///     [[budgets]]
+///     name = "research"
+///     period = "month"
+///     limit = 250.0
+///     thresholds = [0.8, 1.0]
+///     projects = ["proj-research"]
+///     notify_command = "curl -s -X POST -H 'Content-Type: application/json' --data-binary @- https://hooks.slack.com/services/..."
 public struct ArchiveConfig: Sendable, Equatable {
     public var db: String?
     public var tz: String?
@@ -33,6 +41,8 @@ public struct ArchiveConfig: Sendable, Equatable {
     public var contentDays: Int?
     /// `[[redact]]` rules, in the file's order.
     public var redactions: [Redaction] = []
+    /// `[[budgets]]`, in the file's order.
+    public var budgets: [Budget] = []
 
     public struct Redaction: Sendable, Equatable {
         public let name: String
@@ -79,12 +89,33 @@ public struct ArchiveConfig: Sendable, Equatable {
         return try parse(Array(data), path: path)
     }
 
+    static func budget(_ table: TOMLFields) throws(SettingsFileError) -> Budget {
+        try table.allowOnly(["name", "period", "limit", "thresholds", "projects", "indexes", "notify_command"],
+                            expected: "name, period, limit, thresholds, projects, indexes, notify_command")
+        guard let name = try table.nonEmptyString("name") else { throw table.failure(line: table.table.line, "[[budgets]] needs a name") }
+        guard let periodName = try table.nonEmptyString("period") else { throw table.failure(line: table.table.line, "[[budgets]] needs a period (day, week or month)") }
+        guard let period = Budget.Period(rawValue: periodName) else { throw table.failure(table.table["period"]!, "must be day, week or month") }
+        guard let (limit, entry) = try table.number("limit") else { throw table.failure(line: table.table.line, "[[budgets]] needs a limit") }
+        guard limit > 0, limit.isFinite else { throw table.failure(entry, "must be a positive amount") }
+        var budget = Budget(name: name, period: period, limit: limit)
+        if let (thresholds, entry) = try table.numbers("thresholds") {
+            guard !thresholds.isEmpty, thresholds.allSatisfy({ $0 > 0 && $0 <= 100 }) else {
+                throw table.failure(entry, "must be shares of the limit above 0, such as [0.8, 1.0]")
+            }
+            budget.thresholds = Array(Set(thresholds)).sorted()
+        }
+        budget.projects = try table.nonEmptyStrings("projects", meaning: "project ids") ?? []
+        budget.indexes = try table.nonEmptyStrings("indexes", meaning: "index ids") ?? []
+        budget.notifyCommand = try table.nonEmptyString("notify_command")
+        return budget
+    }
+
     static func parse(_ bytes: [UInt8], path: String) throws(SettingsFileError) -> ArchiveConfig {
         let file = try TOMLFields.read(bytes, path: path)
         try file.refuseSecrets()
         try file.subtable("sync")?.refuseSecrets()
-        try file.allowOnly(["db", "tz", "sync", "rates", "backup", "retention", "redact"],
-                           expected: "db, tz, [sync], [[rates]], [backup], [retention], [[redact]]")
+        try file.allowOnly(["db", "tz", "sync", "rates", "backup", "retention", "redact", "budgets"],
+                           expected: "db, tz, [sync], [[rates]], [backup], [retention], [[redact]], [[budgets]]")
         var config = ArchiveConfig()
         config.db = try file.nonEmptyString("db")
         if let zone = try file.nonEmptyString("tz") {
@@ -135,6 +166,17 @@ public struct ArchiveConfig: Sendable, Equatable {
             config.redactions.append(Redaction(name: name, pattern: pattern))
         }
         config.pricing = try Pricing.rates(in: file)
+        for table in try file.arrayOfTables("budgets") ?? [] {
+            try table.refuseSecrets()
+            let budget = try Self.budget(table)
+            if config.budgets.contains(where: { $0.name.sameBytes(as: budget.name) }) {
+                throw table.failure(table.table["name"]!, "\"\(budget.name)\" names two budgets")
+            }
+            guard config.pricing != nil else {
+                throw table.failure(line: table.table.line, "[[budgets]] are in the prices' currency: add [[rates]] to this file")
+            }
+            config.budgets.append(budget)
+        }
         return config
     }
 }

@@ -74,6 +74,21 @@ struct TOMLFields {
         }
     }
 
+    /// An array of integers and floats, as Doubles.
+    func numbers(_ key: String) throws(SettingsFileError) -> (values: [Double], entry: TOMLTable.Entry)? {
+        guard let entry = table[key] else { return nil }
+        guard case .array(let items) = entry.value else { throw failure(entry, "must be an array of numbers, not \(entry.value.typeName)") }
+        var values: [Double] = []
+        for item in items {
+            switch item {
+            case .integer(let number): values.append(Double(number))
+            case .float(let number): values.append(number)
+            default: throw failure(entry, "must be an array of numbers, not hold \(item.typeName)")
+            }
+        }
+        return (values, entry)
+    }
+
     func nonEmptyStrings(_ key: String, meaning: String) throws(SettingsFileError) -> [String]? {
         guard let entry = table[key] else { return nil }
         guard case .array(let items) = entry.value else { throw failure(entry, "must be an array of \(meaning)") }

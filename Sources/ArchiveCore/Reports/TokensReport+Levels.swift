@@ -24,7 +24,7 @@ extension TokensReport {
         var keys = KeyMaker(report: self)
         let rateFor = pricing?.resolver(zone: window.zone)
         let groups = try Self.rollupGroups(database)
-        let allowedGroups = projects.isEmpty ? nil : Set(groups.filter { isAllowed($0.value.project) }.keys)
+        let allowedGroups = projects.isEmpty && indexes.isEmpty ? nil : Set(groups.filter { isAllowed($0.value) }.keys)
         let scopes = try levelScopes(database, groups: groups)
         let segments = try Self.segments(database, range: range, zone: window.zone, pricing: pricing)
         let (cuts, pieces) = self.cuts(segments: segments, keys: keys)
@@ -54,6 +54,18 @@ extension TokensReport {
 
     func isAllowed(_ project: String) -> Bool { projects.isEmpty || projects.contains { $0.sameBytes(as: project) } }
 
+    /// Whether a session with this index set (its JSON array as stored, '' when
+    /// unbound) is bound to one of `indexes`.
+    func isBound(indexIDs: String) -> Bool {
+        let bound = (try? JSONParser.parse(indexIDs))?.arrayValue?.compactMap(\.stringValue) ?? []
+        return bound.contains { id in indexes.contains { $0.sameBytes(as: id) } }
+    }
+
+    /// Whether a group's sessions are in the report: its project and (when asked) its indexes.
+    func isAllowed(_ group: (project: String, indexIDs: String)) -> Bool {
+        isAllowed(group.project) && (indexes.isEmpty || isBound(indexIDs: group.indexIDs))
+    }
+
     static func rollupGroups(_ database: Database) throws -> [Int: (project: String, indexIDs: String)] {
         var groups: [Int: (project: String, indexIDs: String)] = [:]
         try database.forEachRow("SELECT group_id, project_id, index_ids FROM rollup_groups") { row in
@@ -66,8 +78,8 @@ extension TokensReport {
     /// when split or filtered by project or priced per project, else one
     /// scope of every session.
     func levelScopes(_ database: Database, groups: [Int: (project: String, indexIDs: String)]) throws -> [LevelScope] {
-        if groupings.contains(.index) {
-            return groups.filter { isAllowed($0.value.project) }.map { LevelScope(code: Int64($0.key), project: $0.value.project, indexIDs: $0.value.indexIDs) }
+        if groupings.contains(.index) || !indexes.isEmpty {
+            return groups.filter { isAllowed($0.value) }.map { LevelScope(code: Int64($0.key), project: $0.value.project, indexIDs: $0.value.indexIDs) }
         }
         guard groupings.contains(.project) || !projects.isEmpty || pricing?.hasProjectRates == true else {
             return [LevelScope(code: 0, project: "", indexIDs: "")]

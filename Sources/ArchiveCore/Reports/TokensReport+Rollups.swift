@@ -9,7 +9,7 @@ extension TokensReport {
         var keys = KeyMaker(report: self)
         let rateFor = pricing?.resolver(zone: window.zone)
         let groups = try Self.rollupGroups(database)
-        let allowed = projects.isEmpty ? nil : Set(groups.filter { isAllowed($0.value.project) }.keys)
+        let allowed = projects.isEmpty && indexes.isEmpty ? nil : Set(groups.filter { isAllowed($0.value) }.keys)
         // Rows come in quarter-hour order: the segment (zone offset and
         // prices fixed) only moves forward.
         let segments = try Self.segments(database, range: range, zone: window.zone, pricing: pricing)
@@ -104,11 +104,13 @@ extension TokensReport {
     /// old dates) cannot be folded this way: those fail over to the rows.
     static func segments(_ database: Database, range: Range<Int64>, zone: TimeZone,
                          pricing: Pricing?) throws -> [(from: Int64, to: Int64, offset: Int64)] {
-        guard let (first, last) = try database.first("""
-            SELECT min(quarter_hour), max(quarter_hour) FROM usage_rollup WHERE quarter_hour >= ?1 AND quarter_hour < ?2
-            """, range.lowerBound, range.upperBound, map: { row -> (Int64, Int64)? in
-                try row.isNull(0) ? nil : (row.int64(0), row.int64(1))
-            }) ?? nil else { return [(range.lowerBound, range.upperBound, 0)] }
+        // Two ends read from the key, each one row (min and max in one query read every row).
+        guard let first = try database.scalar("""
+            SELECT quarter_hour FROM usage_rollup WHERE quarter_hour >= ?1 AND quarter_hour < ?2 ORDER BY quarter_hour LIMIT 1
+            """, range.lowerBound, range.upperBound, as: Int64.self),
+              let last = try database.scalar("""
+            SELECT quarter_hour FROM usage_rollup WHERE quarter_hour >= ?1 AND quarter_hour < ?2 ORDER BY quarter_hour DESC LIMIT 1
+            """, range.lowerBound, range.upperBound, as: Int64.self) else { return [(range.lowerBound, range.upperBound, 0)] }
         let start = first, end = last + 1
         var cuts = Set<Int64>([start, end])
         for rate in pricing?.rates ?? [] {

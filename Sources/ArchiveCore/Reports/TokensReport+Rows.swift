@@ -37,6 +37,8 @@ extension TokensReport {
             WHERE u.occurred_at >= ?1 AND u.occurred_at < ?2 AND (?3 IS NULL OR s.project_id IN (SELECT value FROM json_each(?3)))
             """, window.since ?? "", window.until ?? "9999", projectFilter) { row in
             let project = try row.string(5)
+            let indexIDs = try row.string(6)
+            guard indexes.isEmpty || isBound(indexIDs: indexIDs) else { return }
             let run = try Run(row, from: 0, project: project, rateFor: rateFor)
             let session = try row.int64(4)
             tally.count(run, project: project, priced: pricing != nil)

@@ -31,6 +31,8 @@ public struct TokensReport {
     public var pricing: Pricing?
     /// Only these projects (empty: all).
     public var projects: [String] = []
+    /// Only sessions bound to one of these indexes (empty: all); budgets use it.
+    var indexes: [String] = []
     /// What the report reads where the window allows: the rollup levels, or
     /// (tests compare them) the quarter-hour rollups or the rows.
     var reading = RollupReading.levels
