@@ -1,7 +1,7 @@
 -- Budgets ([[budgets]] in the config file) alert once per period and
 -- threshold: what was alerted, so that a sync every half hour does not
 -- alert again. A budget is named by its name (compared by its bytes).
-CREATE TABLE budget_alerts (
+CREATE TABLE IF NOT EXISTS budget_alerts (
   budget       TEXT NOT NULL,
   period_start TEXT NOT NULL,        -- the period's first instant, UTC
   threshold    REAL NOT NULL,        -- a share of the limit, such as 0.8

@@ -57,6 +57,7 @@ public final class SimulatedChatService: @unchecked Sendable {
     /// About 20,000 sessions a year.
     public static let defaultSecondsApart: ClosedRange<Int64> = 60...3_000
     private var secondsApart = defaultSecondsApart
+    private var maxPageSize = 1000
     private var timestampStyle = 0
     private var latency = 0
     public var latencyMilliseconds: Int { locked { latency } }
@@ -138,6 +139,8 @@ public final class SimulatedChatService: @unchecked Sendable {
     public func inject(_ fault: Fault) { locked { faults.append(fault) } }
     public func clearFaults() { locked { faults.removeAll() } }
     public func setLatency(milliseconds: Int) { locked { latency = milliseconds } }
+    /// The largest list page it accepts (a 422 naming page_size above it); 1000 as the real service.
+    public func setMaxPageSize(_ size: Int) { locked { maxPageSize = size } }
 
     private let gate = NSCondition()
     private var retrievesAllowed: Int?
@@ -211,8 +214,8 @@ public final class SimulatedChatService: @unchecked Sendable {
     }
 
     private func list(project: String, pageSize: Int, token: String?) -> Response {
-        guard (1...1000).contains(pageSize) else {
-            return json(422, #"{"detail":"page_size must be between 1 and 1000"}"#)
+        guard (1...maxPageSize).contains(pageSize) else {
+            return json(422, #"{"detail":"page_size must be between 1 and \#(maxPageSize)"}"#)
         }
         let ids = order[ExactText(project)] ?? []
         var start = 0

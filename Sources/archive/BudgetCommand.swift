@@ -79,7 +79,8 @@ enum BudgetAlerts {
                                                      + "the next sync tries again")
                     continue
                 }
-                try store.recordBudgetAlerts(status, at: Timestamp.now())
+                try store.recordBudgetAlerts(budget: status.budget.name, periodStart: status.periodStart, thresholds: status.newlyReached,
+                                             spend: status.spend, limit: status.budget.limit, at: Timestamp.now())
             }
             return statuses
         }

@@ -27,8 +27,8 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(help: "Read the API key from this file instead of the environment.")
     var apiKeyFile: String?
 
-    @Option(help: "Sessions per list page (1-1000).")
-    var pageSize = 100
+    @Option(help: "Sessions per list page (1-1000; default: the largest the server accepts, found once and remembered).")
+    var pageSize: Int?
 
     @Option(help: "Sessions retrieved at once.")
     var concurrency = 8
@@ -55,7 +55,7 @@ struct SyncCommand: AsyncParsableCommand {
     var failOnBudget = false
 
     func validate() throws {
-        guard (1...1000).contains(pageSize) else { throw ValidationError("--page-size must be between 1 and 1000") }
+        if let pageSize, !(1...1000).contains(pageSize) { throw ValidationError("--page-size must be between 1 and 1000") }
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
         guard (0...20).contains(maxRetries) else { throw ValidationError("--max-retries must be between 0 and 20") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }

@@ -16,6 +16,11 @@ import TestSupport
         try store.save(Normalizer.normalize(body: Array(text.utf8)), projectID: project, organizationID: nil, syncedAt: "x")
     }
 
+    func record(_ status: BudgetStatus, in store: ArchiveWriter) throws {
+        try store.recordBudgetAlerts(budget: status.budget.name, periodStart: status.periodStart, thresholds: status.newlyReached,
+                                     spend: status.spend, limit: status.budget.limit, at: "x")
+    }
+
     func date(_ text: String) throws -> Date {
         Date(timeIntervalSince1970: Double(try #require(Timestamp.microseconds(fromISO8601: text))) / 1_000_000)
     }
@@ -40,13 +45,13 @@ import TestSupport
         #expect(status.newlyReached == [0.5, 0.8])
         // Straight-line: 1.6 in the first 10 of March's 31 days.
         #expect(abs(status.forecast - 1.6 * 31 / 10) < 1e-9)
-        try store.recordBudgetAlerts(status, at: "x")
+        try record(status, in: store)
         status = try #require(try store.reader.budgetStatuses([budget], pricing: Self.pricing, zone: zone, now: now).first)
         #expect(status.newlyReached.isEmpty && !status.isOver)
         try save(store, "more", at: utc(5 * 86_400), tokens: 500_000)
         status = try #require(try store.reader.budgetStatuses([budget], pricing: Self.pricing, zone: zone, now: now).first)
         #expect(status.newlyReached == [1.0] && status.isOver)
-        try store.recordBudgetAlerts(status, at: "x")
+        try record(status, in: store)
         #expect(try store.reader.budgetStatuses([budget], pricing: Self.pricing, zone: zone, now: now).first?.newlyReached == [])
         // The next month starts afresh: nothing spent, nothing alerted; then its own alerts.
         let april = TimeWindow.localMidnight(days: Timestamp.daysFromCivil(year: 2026, month: 4, day: 1), zone: zone)

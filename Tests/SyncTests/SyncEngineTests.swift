@@ -36,6 +36,31 @@ import Testing
         #expect(full.retrieved == 30 && full.unchanged == 30)
     }
 
+    /// Without --page-size: 1000 first, halved at each 422 naming page_size,
+    /// the size found remembered for the base URL, and found again from it
+    /// when the server lowers its limit. A 422 about something else still fails.
+    @Test func theListingFindsTheLargestPageTheServerAcceptsAndRemembersIt() async throws {
+        let harness = try await SyncHarness()
+        harness.service.populate(project: nil, count: 600)
+        harness.service.setMaxPageSize(300)
+        let first = try await harness.sync(pageSize: nil)
+        #expect(first.new == 600 && first.status == .ok)
+        #expect(harness.service.requestCount(.list) == 2 + 3)  // 1000 and 500 refused, then pages of 250, 250 and 100
+        #expect(try harness.strings("SELECT CAST(value AS INTEGER) FROM archive_settings WHERE name LIKE 'page_size %'") == ["250"])
+        harness.service.resetCounts()
+        let second = try await harness.sync(pageSize: nil)
+        #expect(second.unchanged == 600 && harness.service.requestCount(.list) == 3)  // 250, 250, 100: no refusal
+        harness.service.setMaxPageSize(100)
+        harness.service.resetCounts()
+        let third = try await harness.sync(pageSize: nil)
+        #expect(third.unchanged == 600 && third.status == .ok)
+        #expect(harness.service.requestCount(.list) == 2 + 10)  // 250 and 125 refused, then 62 a page
+        #expect(try harness.strings("SELECT CAST(value AS INTEGER) FROM archive_settings WHERE name LIKE 'page_size %'") == ["62"])
+        // A fixed --page-size above the limit is not adjusted: the listing fails as it did.
+        let fixed = try await harness.sync(pageSize: 500)
+        #expect(fixed.status == .partial && fixed.failed == 1)
+    }
+
     @Test func changedSessionsAreRetrievedAndOnlyNewEventsAdded() async throws {
         let harness = try await SyncHarness()
         let ids = harness.service.populate(project: "p", count: 10)

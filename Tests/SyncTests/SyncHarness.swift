@@ -28,7 +28,7 @@ final class SyncHarness {
         ChatAPIClient(baseURL: server.baseURL, apiKey: key, retryPolicy: RetryPolicy(maxRetries: maxRetries), timeout: 10)
     }
 
-    func sync(projects: [String?] = [nil], full: Bool = false, pageSize: Int = 7, key: String = "test-key",
+    func sync(projects: [String?] = [nil], full: Bool = false, pageSize: Int? = 7, key: String = "test-key",
               maxRetries: Int = 5) async throws -> SyncSummary {
         var options = SyncOptions()
         options.projects = projects

@@ -81,9 +81,7 @@ extension ArchiveReader {
             let elapsed = now.timeIntervalSince(start), length = end.timeIntervalSince(start)
             let forecast = elapsed > 0 ? totals.cost * length / elapsed : totals.cost
             let periodStart = Timestamp.format(date: start)
-            var alerted: [Double] = []
-            try database.forEachRow("SELECT threshold FROM budget_alerts WHERE budget = ?1 AND period_start = ?2",
-                                    budget.name, periodStart) { alerted.append(try $0.double(0)) }
+            let alerted = try alertedBudgetThresholds(budget: budget.name, periodStart: periodStart)
             return BudgetStatus(budget: budget, periodStart: periodStart, periodEnd: Timestamp.format(date: end), spend: totals.cost,
                                 unpricedRuns: totals.unpricedRuns, forecast: forecast,
                                 reached: budget.thresholds.filter { totals.cost >= $0 * budget.limit }, alerted: alerted)
@@ -102,20 +100,5 @@ extension ArchiveReader {
         }
         let interval = calendar.dateInterval(of: component, for: now) ?? DateInterval(start: now, duration: 86_400)
         return (interval.start, interval.end)
-    }
-}
-
-extension ArchiveWriter {
-    /// Notes that the status's newly reached thresholds were alerted, so that
-    /// they are not again in the same period.
-    public func recordBudgetAlerts(_ status: BudgetStatus, at now: String) throws {
-        try atomically {
-            for threshold in status.newlyReached {
-                try database.cached("""
-                    INSERT OR IGNORE INTO budget_alerts(budget, period_start, threshold, spend, limit_amount, alerted_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """).execute([status.budget.name, status.periodStart, threshold, status.spend, status.budget.limit, now])
-            }
-        }
     }
 }

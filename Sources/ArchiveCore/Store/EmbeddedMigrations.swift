@@ -682,7 +682,7 @@ DROP TABLE tools_by_scope;
 """#),
         Migration(version: 14, name: "sessions_by_input_and_output", sql: #"""
 -- The costliest sessions by price: read in order of input and of output
--- tokens, each a bound on a session's cost (see TokensReport's leaders).
+-- tokens, each a bound on a session's cost (the README's schema section).
 CREATE INDEX IF NOT EXISTS sessions_by_input_tokens ON sessions(input_tokens DESC);
 CREATE INDEX IF NOT EXISTS sessions_by_output_tokens ON sessions(output_tokens DESC);
 """#),
@@ -690,7 +690,7 @@ CREATE INDEX IF NOT EXISTS sessions_by_output_tokens ON sessions(output_tokens D
 -- Budgets ([[budgets]] in the config file) alert once per period and
 -- threshold: what was alerted, so that a sync every half hour does not
 -- alert again. A budget is named by its name (compared by its bytes).
-CREATE TABLE budget_alerts (
+CREATE TABLE IF NOT EXISTS budget_alerts (
   budget       TEXT NOT NULL,
   period_start TEXT NOT NULL,        -- the period's first instant, UTC
   threshold    REAL NOT NULL,        -- a share of the limit, such as 0.8

@@ -49,3 +49,17 @@ public struct SyncSummary: Sendable, Codable, Equatable {
 
     public init() {}
 }
+
+extension ArchiveReader {
+    /// The list page size a server at this base URL accepted last, if one was found.
+    public func acceptedPageSize(baseURL: String) throws -> Int? {
+        try database.scalar("SELECT CAST(value AS INTEGER) FROM archive_settings WHERE name = ?", "page_size " + baseURL, as: Int.self)
+    }
+}
+
+extension ArchiveWriter {
+    /// Remembers the list page size a server at this base URL accepts.
+    public func rememberAcceptedPageSize(_ size: Int, baseURL: String) throws {
+        try database.execute("INSERT OR REPLACE INTO archive_settings(name, value) VALUES (?, ?)", "page_size " + baseURL, size)
+    }
+}

@@ -6,7 +6,10 @@ public struct SyncOptions: Sendable {
     /// The projects to sync; `nil` stands for the key's default project.
     public var projects: [String?] = [nil]
     public var organizationID: String?
-    public var pageSize = 100
+    /// Sessions per list page; nil: the largest the server accepts, from
+    /// 1000 down, halved at each 422 that names the page size, and
+    /// remembered in the archive for its base URL.
+    public var pageSize: Int?
     public var concurrency = 8
     /// Retrieve every listed session, changed or not.
     public var full = false
@@ -84,6 +87,10 @@ public final class SyncEngine {
     private var hashKey: SourceHash.Key?
     /// Sessions forgotten on purpose: listed, never retrieved.
     private var forgotten = Set<ExactText>()
+    /// The page size asked for now, and the one the archive remembered.
+    private var pageSize = SyncEngine.largestPageSize
+    private var rememberedPageSize: Int?
+    static let largestPageSize = 1000
 
     public init(store: ArchiveWriter, client: ChatAPIClient, options: SyncOptions,
                 onProgress: @escaping (SyncProgress) -> Void = { _ in }) {
@@ -115,6 +122,8 @@ public final class SyncEngine {
             lookup = try ArchiveReader(path: store.path)
             hashKey = try store.reader.sourceHashKey()
             forgotten = Set(try store.reader.forgottenSessionIDs().map { ExactText($0) })
+            rememberedPageSize = try store.reader.acceptedPageSize(baseURL: client.baseURL.absoluteString)
+            pageSize = options.pageSize ?? rememberedPageSize ?? Self.largestPageSize
         } catch let error as ArchiveError {
             throw SyncFatalError(.archive(error))
         } catch {
@@ -137,6 +146,9 @@ public final class SyncEngine {
         summary.requests = client.requestCount
         summary.seconds = Date().timeIntervalSince(started)
         summary.status = fatal != nil ? .failed : summary.failed > 0 ? .partial : .ok
+        if fatal == nil, options.pageSize == nil, pageSize != rememberedPageSize, progress.pagesListed > 0 {
+            try? store.rememberAcceptedPageSize(pageSize, baseURL: client.baseURL.absoluteString)
+        }
         if fatal == nil, let days = options.contentRetentionDays {
             do { summary.pruned = try applyRetention(days: days) } catch {
                 fatal = .archive(.cannotWrite(path: store.path, reason: "retention: \(error)"))
@@ -156,6 +168,12 @@ public final class SyncEngine {
         selection.updatedBefore = Timestamp.format(date: Date(timeIntervalSinceNow: -Double(days) * 86_400))
         selection.withContentOnly = true
         return try store.prune(try store.reader.sessions(selectedBy: selection), at: Timestamp.now()).sessions
+    }
+
+    /// Whether a 422's detail is about the page size (`page_size`, "page size").
+    static func namesPageSize(_ detail: String) -> Bool {
+        let words = detail.lowercased()
+        return words.contains("page_size") || words.contains("page size") || words.contains("pagesize")
     }
 
     /// Ends the run at the first fatal error: nothing more is scheduled or retried.
@@ -202,7 +220,14 @@ public final class SyncEngine {
             listing: repeat {
                 let page: SessionPage
                 do throws(APIError) {
-                    page = try await client.listPage(projectID: project, pageSize: options.pageSize, pageToken: pageToken)
+                    while true {
+                        do throws(APIError) {
+                            page = try await client.listPage(projectID: project, pageSize: pageSize, pageToken: pageToken)
+                            break
+                        } catch .http(422, _, let detail) where options.pageSize == nil && pageSize > 1 && Self.namesPageSize(detail) {
+                            pageSize /= 2
+                        }
+                    }
                 } catch {
                     switch error {
                     case .authentication, .redirect, .invalidRequest:
