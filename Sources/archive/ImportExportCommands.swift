@@ -5,7 +5,7 @@ import Foundation
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import sessions saved from the API: JSON files (one object or an array), JSONL, folders, or - for stdin.",
+        abstract: "Import sessions saved from the API: JSON files (one object or an array), JSONL, folders, or - for stdin; or merge another archive file.",
         discussion: "Exit codes: 0 all imported; 2 some records failed (reported as file:line: reason, the rest kept); 1 fatal.")
 
     @OptionGroup var location: ArchiveLocationOptions
@@ -20,17 +20,45 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         let path = location.path
+        let archives = paths.filter { $0 != "-" && ArchiveMerge.isArchive(path: $0) }
+        let files = paths.filter { path in !archives.contains { $0.sameBytes(as: path) } }
+        if project != nil && !archives.isEmpty {
+            throw fail("--project is for JSON files: \(archives[0]) is an archive, whose sessions keep their projects", code: ExitStatus.usage)
+        }
         let lock = try lockArchive(path)
         defer { withExtendedLifetime(lock) {} }
         let store: ArchiveWriter
         do { store = try ArchiveWriter(path: path, externalCheckpoints: CommandLineConfig.loaded.backup.externalCheckpoints, onUpgrade: noteUpgrade(of: path)) } catch { throw fail(error, code: ExitStatus.fatal) }
+        var failed = 0
+        for archive in archives {
+            let merge = ArchiveMerge(store: store, onFailure: { Terminal.standardError.writeLine($0) })
+            let report: ArchiveMerge.Report
+            do { report = try answer { try merge.merge(archive) } } catch {
+                try? store.close()
+                throw error
+            }
+            failed += report.failed
+            if json {
+                Terminal.standardOutput.writeLine(JSONOutput.encode(report))
+            } else {
+                Terminal.standardOutput.writeLine(
+                    "merged \(archive): \(grouped(report.new)) new, \(grouped(report.updated)) updated, \(grouped(report.unchanged)) unchanged, "
+                    + "\(grouped(report.older)) older (skipped), \(grouped(report.forgotten)) forgotten (skipped), \(grouped(report.failed)) failed "
+                    + "of \(grouped(report.sessions)) sessions; \(grouped(report.revisions)) revisions added, \(grouped(report.markedDeleted)) marked deleted")
+            }
+        }
+        guard !files.isEmpty else {
+            try answer { try store.close() }
+            if failed > 0 { throw ArchiveFailure.exit(ExitStatus.partial) }
+            return
+        }
         let progressLine = ProgressLine(enabled: !json && Terminal.standardError.isInteractive)
         let importer = Importer(store: store, redactor: CommandLineConfig.loaded.redactor, onFailure: { progressLine.clear(); Terminal.standardError.writeLine($0) },
                                 onNote: { progressLine.clear(); Terminal.standardError.writeLine("note: " + $0) })
         importer.onProgress = { progressLine.update($0) }
         importer.projectID = project
         let report: Importer.Report
-        do { report = try answer { try store.closing { _ in try importer.run(paths: paths) } } } catch {
+        do { report = try answer { try store.closing { _ in try importer.run(paths: files) } } } catch {
             progressLine.clear()
             throw error
         }
@@ -45,7 +73,7 @@ struct ImportCommand: ParsableCommand {
                 + "from \(grouped(report.records)) records in \(grouped(report.files)) file\(report.files == 1 ? "" : "s") "
                 + "in \(String(format: "%.2f", report.seconds)) s")
         }
-        if report.failed > 0 { throw ArchiveFailure.exit(ExitStatus.partial) }
+        if report.failed + failed > 0 { throw ArchiveFailure.exit(ExitStatus.partial) }
     }
 }
 

@@ -1,0 +1,145 @@
+import Foundation
+import LlamaCloudClient
+import LosslessJSON
+import SQLiteCore
+
+/// `archive import OTHER.db`: another archive's sessions merged into this one
+/// by the rules of a JSONL import (the newer history wins, a rewritten one is
+/// kept as a revision, usage and rollups move with the rows), with their
+/// projects, organizations, deletion marks and revisions. The other file is
+/// only read: one instant of it is copied beside this archive and the copy,
+/// upgraded to this binary's schema, is what is read.
+public struct ArchiveMerge {
+    public struct Report: Sendable, Codable, Equatable {
+        public var sessions = 0
+        public var new = 0
+        public var updated = 0
+        public var unchanged = 0
+        /// Skipped: this archive holds a newer history.
+        public var older = 0
+        /// Skipped: forgotten in this archive.
+        public var forgotten = 0
+        public var failed = 0
+        /// The other archive's revisions this one did not hold.
+        public var revisions = 0
+        public var markedDeleted = 0
+    }
+
+    /// Whether the file starts as an SQLite database does (then it is merged, not read as JSON).
+    public static func isArchive(path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: 16)) == Data("SQLite format 3\u{0}".utf8)
+    }
+
+    let store: ArchiveWriter
+    let onFailure: (String) -> Void
+
+    public init(store: ArchiveWriter, onFailure: @escaping (String) -> Void) {
+        self.store = store
+        self.onFailure = onFailure
+    }
+
+    public func merge(_ otherPath: String) throws -> Report {
+        let copyPath = store.path + ".merging-\(UUID().uuidString.prefix(8)).db"
+        defer { for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: copyPath + suffix) } }
+        do {
+            let source = try Database(path: otherPath, mode: .readOnly)
+            guard FileManager.default.createFile(atPath: copyPath, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw ArchiveError.cannotWrite(path: copyPath, reason: "cannot create the copy to merge from")
+            }
+            try ArchiveReader.copyPages(of: source, to: copyPath)
+            try source.close()
+        } catch {
+            throw ArchiveError.unusableArchive(path: otherPath, reason: "\(error)")
+        }
+        let other: ArchiveWriter
+        do { other = try ArchiveWriter(path: copyPath) } catch {
+            throw ArchiveError.unusableArchive(path: otherPath, reason: "\(error)".replacingOccurrences(of: copyPath, with: otherPath))
+        }
+        return try other.closing { other in try merge(from: other.reader, named: otherPath) }
+    }
+
+    private struct Entry {
+        let id: String, project: String?, organization: String?, updated: String, deleted: String?
+    }
+
+    private func merge(from other: ArchiveReader, named otherPath: String) throws -> Report {
+        var report = Report()
+        var entries: [Entry] = []
+        try other.database.forEachRow("""
+            SELECT session_id, project_id, organization_id, last_updated_at, deleted_at FROM sessions ORDER BY last_updated_at, session_id
+            """) { row in
+            entries.append(Entry(id: try row.string(0), project: try row.optionalString(1), organization: try row.optionalString(2),
+                                 updated: try row.string(3), deleted: try row.optionalString(4)))
+        }
+        let hashKey = try store.reader.sourceHashKey()
+        try store.prepareForBulkWrites()
+        let now = Timestamp.now()
+        let archived = try store.database.prepare("SELECT last_updated_at FROM sessions WHERE session_id = ?")
+        func save(_ entry: Entry) throws {
+            // A history the other archive saw deleted: ours, when we hold the same one, is marked too; never un-deleted and deleted again.
+            if let deleted = entry.deleted, let ours = try archived.scalar([entry.id], as: String.self) {
+                if ours == entry.updated {
+                    if try store.markDeleted(sessionID: entry.id, at: deleted) { report.markedDeleted += 1 } else { report.unchanged += 1 }
+                } else {
+                    report.older += 1
+                }
+                return
+            }
+            guard let json = try other.sessionJSON(sessionID: entry.id) else { return }
+            let bytes = Array(json.utf8)
+            let session = try Normalizer.normalize(body: bytes, sourceHash: SourceHash.of(bytes, key: hashKey))
+            let outcome = try store.save(session, projectID: entry.project, organizationID: entry.organization, syncedAt: now, keepingNewer: true)
+            switch outcome {
+            case .new: report.new += 1
+            case .appended, .rewritten, .metadataChanged, .contentRestored: report.updated += 1
+            case .unchanged: report.unchanged += 1
+            case .olderThanArchived: report.older += 1
+            case .forgotten: report.forgotten += 1
+            }
+            if let deleted = entry.deleted, outcome == .new, try store.markDeleted(sessionID: entry.id, at: deleted) {
+                report.markedDeleted += 1
+            }
+        }
+        for start in stride(from: 0, to: entries.count, by: 500) {
+            let batch = entries[start..<min(entries.count, start + 500)]
+            let before = report
+            do { try store.batch { for entry in batch { try save(entry) } } } catch {
+                // One bad session must not cost its batch: again one by one.
+                report = before
+                for entry in batch {
+                    do { try save(entry) } catch {
+                        report.failed += 1
+                        onFailure("\(otherPath): session \(Printable.clean(entry.id, limit: 200)): \(error)")
+                    }
+                }
+            }
+        }
+        report.sessions = entries.count
+        try other.database.forEachRow("""
+            SELECT session_id, superseded_at, payload FROM session_revisions ORDER BY session_id, revision
+            """) { row in
+            if try store.addRevision(sessionID: row.string(0), supersededAt: row.string(1), payload: row.string(2)) { report.revisions += 1 }
+        }
+        return report
+    }
+}
+
+extension ArchiveWriter {
+    /// Keeps a superseded history of a session this archive holds, unless
+    /// one with the same bytes is kept already; whether it was added.
+    func addRevision(sessionID: String, supersededAt: String, payload: String) throws -> Bool {
+        try atomically {
+            guard try database.cached("SELECT 1 FROM sessions WHERE session_id = ?").scalar([sessionID], as: Int.self) != nil,
+                  try database.cached("SELECT 1 FROM session_revisions WHERE session_id = ? AND payload = ?")
+                    .scalar([sessionID, payload], as: Int.self) == nil else { return false }
+            try database.cached("""
+                INSERT INTO session_revisions(session_id, revision, superseded_at, payload)
+                SELECT ?1, coalesce(max(revision), 0) + 1, ?2, ?3 FROM session_revisions WHERE session_id = ?1
+                """).execute([sessionID, supersededAt, payload])
+            addToCounts(ArchiveCounts.Delta(revisions: 1))
+            return true
+        }
+    }
+}
