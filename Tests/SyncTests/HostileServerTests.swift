@@ -118,7 +118,7 @@ import Testing
         let failed = try failures()
         #expect(summary.status == .ok && summary.new == 2, "\(failed)")
         let targets = api.requests.map(\.target)
-        #expect(targets.contains("/api/v1/chat?page_size=100&page_token=b64%2B%2Fx%3D%3D%26y%20z%C3%A9&project_id=proj%2B1&organization_id=org%2F%26%3D"),
+        #expect(targets.contains("/api/v1/chat?page_size=1000&page_token=b64%2B%2Fx%3D%3D%26y%20z%C3%A9&project_id=proj%2B1&organization_id=org%2F%26%3D"),
                 "\(targets)")
         #expect(targets.contains("/api/v1/chat/a%2Bb%2Fc?project_id=proj%2B1&organization_id=org%2F%26%3D"))
         #expect(targets.contains("/api/v1/chat/d%20e?project_id=proj%2B1&organization_id=org%2F%26%3D"))
