@@ -123,7 +123,16 @@ public enum Timestamp {
     /// `YYYY-MM-DD` of a day number (days since 1970-01-01).
     static func dayLabel(_ days: Int) -> String {
         let (y, m, d) = civilFromDays(days)
-        return String(format: "%04d-%02d-%02d", y, m, d)
+        return zeroPadded(y, 4) + "-" + zeroPadded(m, 2) + "-" + zeroPadded(d, 2)
+    }
+
+    /// `String(format: "%0Nd")` without Foundation's formatter (a report by
+    /// day over decades labels tens of thousands of days).
+    static func zeroPadded(_ value: Int, _ width: Int) -> String {
+        let digits = String(value.magnitude)
+        let sign = value < 0 ? "-" : ""
+        let zeros = max(0, width - sign.count - digits.count)
+        return sign + String(repeating: "0", count: zeros) + digits
     }
 
     static func civilFromDays(_ days: Int) -> (Int, Int, Int) {

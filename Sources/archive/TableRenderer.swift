@@ -19,10 +19,28 @@ struct TableRenderer {
     // MARK: JSON
 
     func json(_ table: QueryTable) -> String {
-        func object(_ cells: [QueryTable.Cell]) -> String { jsonObject(table.columns, cells) }
-        let rows = "[" + table.rows.map(object).joined(separator: ",") + "]"
-        guard let totals = table.totals else { return rows }
-        return "{\"rows\":\(rows),\"totals\":\(object(totals))}"
+        // The members' names escaped once, not once a row.
+        let names = table.columns.map { jsonString($0.name) + ":" }
+        func append(_ cells: [QueryTable.Cell], to text: inout String) {
+            text += "{"
+            for (index, cell) in cells.enumerated() where index < names.count {
+                if index > 0 { text += "," }
+                text += names[index]
+                text += jsonValue(cell)
+            }
+            text += "}"
+        }
+        var text = table.totals == nil ? "[" : "{\"rows\":["
+        text.reserveCapacity(table.rows.count * 160)
+        for (index, row) in table.rows.enumerated() {
+            if index > 0 { text += "," }
+            append(row, to: &text)
+        }
+        text += "]"
+        guard let totals = table.totals else { return text }
+        text += ",\"totals\":"
+        append(totals, to: &text)
+        return text + "}"
     }
 
     func jsonValue(_ cell: QueryTable.Cell) -> String {

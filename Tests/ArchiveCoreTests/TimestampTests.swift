@@ -2,6 +2,14 @@ import Testing
 @testable import ArchiveCore
 
 @Suite struct TimestampTests {
+    /// Day labels, made without Foundation's formatter, read as `%04d-%02d-%02d` did, BC years too.
+    @Test func dayLabelsAreZeroPaddedAsPrintfPadsThem() {
+        for days in stride(from: -1_200_000, through: 3_000_000, by: 997) {
+            let (y, m, d) = Timestamp.civilFromDays(days)
+            #expect(Timestamp.dayLabel(days) == String(format: "%04d-%02d-%02d", y, m, d))
+        }
+    }
+
     @Test(arguments: [
         ("2026-04-22T12:34:41.342245", "2026-04-22T12:34:41.342245Z"),
         ("2026-04-22T12:34:41.342245+00:00", "2026-04-22T12:34:41.342245Z"),

@@ -265,7 +265,10 @@ public struct TokensReport {
 
     func label(_ grouping: Grouping, _ part: KeyPart) -> String {
         switch grouping {
-        case .month: return String(format: "%04d-%02d", part.time / 12, part.time % 12 + 1)
+        case .month:
+            let (year, month) = part.time.quotientAndRemainder(dividingBy: 12)
+            return month < 0 ? Timestamp.zeroPadded(year - 1, 4) + "-" + Timestamp.zeroPadded(month + 13, 2)
+                             : Timestamp.zeroPadded(year, 4) + "-" + Timestamp.zeroPadded(month + 1, 2)
         case .day, .week: return Timestamp.dayLabel(part.time)
         case .project: return part.text.isEmpty ? "(default)" : part.text
         case .index, .session: return part.text
