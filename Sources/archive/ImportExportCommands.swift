@@ -31,7 +31,7 @@ struct ImportCommand: ParsableCommand {
         do { store = try ArchiveWriter(path: path, externalCheckpoints: CommandLineConfig.loaded.backup.externalCheckpoints, onUpgrade: noteUpgrade(of: path)) } catch { throw fail(error, code: ExitStatus.fatal) }
         var failed = 0
         for archive in archives {
-            let merge = ArchiveMerge(store: store, onFailure: { Terminal.standardError.writeLine($0) })
+            let merge = ArchiveMerge(store: store, redactor: CommandLineConfig.loaded.redactor, onFailure: { Terminal.standardError.writeLine($0) })
             let report: ArchiveMerge.Report
             do { report = try answer { try merge.merge(archive) } } catch {
                 try? store.close()

@@ -98,6 +98,25 @@ import TestSupport
         #expect(report["new"] == 0 && report["updated"] == 0 && report["revisions"] == 0, "\(again.stdout)")
     }
 
+    /// This archive's [[redact]] rules apply to what a merge brings, as to any import.
+    @Test func aMergeRedactsAsAnImportDoes() async throws {
+        let service = SimulatedChatService(apiKey: key, seed: 4)
+        var session = try #require(service.session(service.populate(project: "p", count: 1)[0]).flatMap { $0.objectValue })
+        session["events"] = [["type": "user_input", "content": "mail me at alice@example.com"]]
+        service.put(.object(session), project: "p")
+        let server = try ChatSimulatorServer.start(service: service)
+        let here = folder.path("here.db"), there = folder.path("there.db")
+        try await sync(there, server, project: "p")
+        let home = folder.path("config")
+        try FileManager.default.createDirectory(atPath: home + "/llamacloud-archive", withIntermediateDirectories: true)
+        try "[[redact]]\nname = \"email\"\npattern = '[a-z]+@[a-z.]+'\n"
+            .write(toFile: home + "/llamacloud-archive/config.toml", atomically: true, encoding: .utf8)
+        let merged = try await ArchiveProcess.run(["import", "--db", here, there], environment: ["XDG_CONFIG_HOME": home])
+        #expect(merged.status == 0, "\(merged.stderr)")
+        let exported = try await ArchiveProcess.run(["export", "--db", here])
+        #expect(exported.stdout.contains("[redacted:email]") && !exported.stdout.contains("alice@"), "\(exported.stdout)")
+    }
+
     @Test func anArchiveOfANewerSchemaIsRefusedAndNothingChanges() async throws {
         let service = SimulatedChatService(apiKey: key, seed: 3)
         service.populate(project: "p", count: 3)

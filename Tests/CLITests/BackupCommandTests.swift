@@ -235,10 +235,21 @@ extension BackupCommandTests {
         #expect(try await ArchiveProcess.run(["import", "--db", db, folder.path("in.jsonl")]).status == 0)
         let before = try Data(contentsOf: URL(fileURLWithPath: db))
         var killed = 0
-        for (round, delay) in [5, 30, 80, 150, 300, 600].enumerated() {
+        // Timed from the staged copy's appearance (`.NAME.XXXXXX` beside the
+        // destination), watched on a thread of its own: a sleep on a loaded
+        // test pool can outlast the whole backup.
+        for (round, delay) in [0, 1, 5, 20, 80, 300].enumerated() {
             let destination = folder.path("kill-\(round).db")
             let running = try ArchiveProcess.start(["backup", destination, "--db", db])
-            try await Task.sleep(nanoseconds: UInt64(delay) * 1_000_000)
+            let parent = folder.path("")
+            try await offThePool {
+                let deadline = Date().addingTimeInterval(20)
+                while Date() < deadline, !FileManager.default.fileExists(atPath: destination),
+                      !((try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []).contains(where: { $0.hasPrefix(".kill-\(round).db.") }) {
+                    usleep(200)
+                }
+                usleep(useconds_t(delay * 1_000))
+            }
             running.kill9()
             let result = await running.wait()
             if result.status == SIGKILL { killed += 1 } else { #expect(result.status == 0, "\(result.stderr)") }

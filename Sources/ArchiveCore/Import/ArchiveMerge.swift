@@ -33,10 +33,13 @@ public struct ArchiveMerge {
     }
 
     let store: ArchiveWriter
+    let redactor: Redactor
     let onFailure: (String) -> Void
 
-    public init(store: ArchiveWriter, onFailure: @escaping (String) -> Void) {
+    /// `redactor`: this archive's `[[redact]]` rules, applied to the other's sessions as to any import.
+    public init(store: ArchiveWriter, redactor: Redactor = Redactor(), onFailure: @escaping (String) -> Void) {
         self.store = store
+        self.redactor = redactor
         self.onFailure = onFailure
     }
 
@@ -89,7 +92,7 @@ public struct ArchiveMerge {
             }
             guard let json = try other.sessionJSON(sessionID: entry.id) else { return }
             let bytes = Array(json.utf8)
-            let session = try Normalizer.normalize(body: bytes, sourceHash: SourceHash.of(bytes, key: hashKey))
+            let session = try Normalizer.normalize(body: bytes, sourceHash: SourceHash.of(bytes, key: hashKey), redactor: redactor)
             let outcome = try store.save(session, projectID: entry.project, organizationID: entry.organization, syncedAt: now, keepingNewer: true)
             switch outcome {
             case .new: report.new += 1
