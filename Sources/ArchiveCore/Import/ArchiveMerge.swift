@@ -23,6 +23,15 @@ public struct ArchiveMerge {
         /// The other archive's revisions this one did not hold.
         public var revisions = 0
         public var markedDeleted = 0
+
+        mutating func add(_ counts: SaveCounts) {
+            new += counts.new
+            updated += counts.updated
+            unchanged += counts.unchanged
+            older += counts.older
+            forgotten += counts.forgotten
+            failed += counts.failed
+        }
     }
 
     /// Whether the file starts as an SQLite database does (then it is merged, not read as JSON).
@@ -78,47 +87,42 @@ public struct ArchiveMerge {
         }
         let hashKey = try store.reader.sourceHashKey()
         try store.prepareForBulkWrites()
-        let now = Timestamp.now()
+        var deletedLater: [Entry] = []
+        let saver = SessionSaver<Entry>(
+            writer: store, organizationID: nil, keepingNewer: true, batchSize: Importer.batchSize,
+            onSaved: { entry, outcome in if entry.origin.deleted != nil, outcome == .new { deletedLater.append(entry.origin) } },
+            onFailed: { [onFailure] entry, error in
+                onFailure("\(otherPath): session \(Printable.clean(entry.origin.id, limit: 200)): \(error)")
+            })
         let archived = try store.database.prepare("SELECT last_updated_at FROM sessions WHERE session_id = ?")
-        func save(_ entry: Entry) throws {
-            // A history the other archive saw deleted: ours, when we hold the same one, is marked too; never un-deleted and deleted again.
+        for entry in entries {
+            // A history the other archive saw deleted: when we hold the same one it is marked here too; it is
+            // never saved over ours (which would make it live) only to be marked again.
             if let deleted = entry.deleted, let ours = try archived.scalar([entry.id], as: String.self) {
-                if ours == entry.updated {
-                    if try store.markDeleted(sessionID: entry.id, at: deleted) { report.markedDeleted += 1 } else { report.unchanged += 1 }
-                } else {
+                if ours != entry.updated {
                     report.older += 1
+                } else if try store.markDeleted(sessionID: entry.id, at: deleted) {
+                    report.markedDeleted += 1
+                } else {
+                    report.unchanged += 1
                 }
-                return
+                continue
             }
-            guard let json = try other.sessionJSON(sessionID: entry.id) else { return }
+            guard let json = try other.sessionJSON(sessionID: entry.id) else { continue }
             let bytes = Array(json.utf8)
-            let session = try Normalizer.normalize(body: bytes, sourceHash: SourceHash.of(bytes, key: hashKey), redactor: redactor)
-            let outcome = try store.save(session, projectID: entry.project, organizationID: entry.organization, syncedAt: now, keepingNewer: true)
-            switch outcome {
-            case .new: report.new += 1
-            case .appended, .rewritten, .metadataChanged, .contentRestored: report.updated += 1
-            case .unchanged: report.unchanged += 1
-            case .olderThanArchived: report.older += 1
-            case .forgotten: report.forgotten += 1
-            }
-            if let deleted = entry.deleted, outcome == .new, try store.markDeleted(sessionID: entry.id, at: deleted) {
-                report.markedDeleted += 1
+            do {
+                let session = try Normalizer.normalize(body: bytes, sourceHash: SourceHash.of(bytes, key: hashKey), redactor: redactor)
+                try saver.add(session, projectID: entry.project, organizationID: entry.organization, origin: entry)
+            } catch let error as ArchiveError {
+                throw error
+            } catch {
+                report.failed += 1
+                onFailure("\(otherPath): session \(Printable.clean(entry.id, limit: 200)): \(error)")
             }
         }
-        for start in stride(from: 0, to: entries.count, by: 500) {
-            let batch = entries[start..<min(entries.count, start + 500)]
-            let before = report
-            do { try store.batch { for entry in batch { try save(entry) } } } catch {
-                // One bad session must not cost its batch: again one by one.
-                report = before
-                for entry in batch {
-                    do { try save(entry) } catch {
-                        report.failed += 1
-                        onFailure("\(otherPath): session \(Printable.clean(entry.id, limit: 200)): \(error)")
-                    }
-                }
-            }
-        }
+        try saver.commit()
+        report.add(saver.counts)
+        for entry in deletedLater where try store.markDeleted(sessionID: entry.id, at: entry.deleted!) { report.markedDeleted += 1 }
         report.sessions = entries.count
         try other.database.forEachRow("""
             SELECT session_id, superseded_at, payload FROM session_revisions ORDER BY session_id, revision

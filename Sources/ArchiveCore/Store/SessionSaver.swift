@@ -34,6 +34,8 @@ final class SessionSaver<Origin> {
     struct Pending {
         let session: NormalizedSession
         let projectID: String?
+        /// Its own organization (a merged archive's), else the saver's.
+        var organizationID: String? = nil
         /// Where it came from, for the caller's messages (a file and line, or nothing).
         let origin: Origin
     }
@@ -63,8 +65,8 @@ final class SessionSaver<Origin> {
     var hasPending: Bool { !pending.isEmpty }
 
     /// Queues a session; commits the batch once it is full.
-    func add(_ session: NormalizedSession, projectID: String?, origin: Origin) throws(ArchiveError) {
-        pending.append(Pending(session: session, projectID: projectID, origin: origin))
+    func add(_ session: NormalizedSession, projectID: String?, organizationID: String? = nil, origin: Origin) throws(ArchiveError) {
+        pending.append(Pending(session: session, projectID: projectID, organizationID: organizationID, origin: origin))
         if pending.count >= batchSize { try commit() }
     }
 
@@ -90,7 +92,7 @@ final class SessionSaver<Origin> {
     }
 
     private func save(_ entry: Pending) throws -> ArchiveWriter.SaveOutcome {
-        try writer.save(entry.session, projectID: entry.projectID, organizationID: organizationID,
+        try writer.save(entry.session, projectID: entry.projectID, organizationID: entry.organizationID ?? organizationID,
                         syncedAt: Timestamp.now(), keepingNewer: keepingNewer)
     }
 
