@@ -68,7 +68,7 @@ enum BudgetAlerts {
         let zone = config.tz.flatMap(TimeZone.init(identifier:)) ?? .current
         guard let lock = try? ArchiveLock(archivePath: path) else { return [] }
         defer { withExtendedLifetime(lock) {} }
-        let store = try ArchiveWriter(path: path)
+        let store = try ArchiveWriter(path: path, externalCheckpoints: config.backup.externalCheckpoints)
         return try store.closing { store in
             let statuses = try store.reader.budgetStatuses(config.budgets, pricing: pricing, zone: zone)
             for status in statuses where !status.newlyReached.isEmpty {
