@@ -9,7 +9,7 @@ usage: backup_bench.py [--sessions 300000]"""
 import argparse, os, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import root, run, release_binaries, scale_archive, timed as common_timed
+from common import root, run, release_binaries, scale_archive, timed as common_timed, remove_archive
 ap = argparse.ArgumentParser()
 ap.add_argument("--sessions", type=int, default=300000)
 ap.add_argument("--work", default=os.path.join(root, "bench-out"))
@@ -60,9 +60,7 @@ for label, during in [("alone", None), ("during a backup", [archive, "backup", o
     print(f"  a writer's longest commit {label:16} {1000 * max(waits):7.1f} ms over {len(waits)} commits")
 
 restore_db = os.path.join(args.work, "restore-target.db")
-for suffix in ("", "-wal", "-shm", ".lock"):
-    if os.path.exists(restore_db + suffix):
-        os.remove(restore_db + suffix)
+remove_archive(restore_db)
 run([archive, "backup", restore_db, "--db", db])
 for name in os.listdir(args.work):
     if name.startswith("restore-target.db.before-restore"):

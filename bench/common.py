@@ -20,6 +20,12 @@ def corpus(work, simulator, n):
         run([simulator, "--corpus", path, "--sessions", str(n), "--seed", "2026"])
     return path
 
+def remove_archive(db, extra=()):
+    """Removes an archive file and its -wal, -shm and .lock (and any extra suffixes)."""
+    for suffix in ("", "-wal", "-shm", ".lock") + tuple(extra):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+
 def timed(cmd):
     """Runs cmd under /usr/bin/time -v: (seconds, peak memory in MB, stdout); exits on failure."""
     import re, sys, time

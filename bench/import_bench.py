@@ -8,7 +8,7 @@ usage: import_bench.py [--sessions 20000] [--small 5000] [--repeat 3] [--query-s
 import argparse, os, re, shutil, statistics, struct, subprocess, sys, tempfile, time, json
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import root, run, release_binaries, corpus as common_corpus
+from common import root, run, release_binaries, corpus as common_corpus, remove_archive
 ap = argparse.ArgumentParser()
 ap.add_argument("--sessions", type=int, default=20000)
 ap.add_argument("--small", type=int, default=5000)
@@ -52,9 +52,7 @@ def rows_file(jsonl):
 
 def timed(cmd, db=None):
     if db:
-        for suffix in ("", "-wal", "-shm", ".lock"):
-            if os.path.exists(db + suffix):
-                os.remove(db + suffix)
+        remove_archive(db)
     start = time.perf_counter()
     result = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
     seconds = time.perf_counter() - start

@@ -10,7 +10,7 @@ usage: listing_bench.py [--sessions 300000] [--latency-ms 0]"""
 import argparse, json, os, shutil, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import root, run, release_binaries, scale_archive
+from common import root, run, release_binaries, scale_archive, remove_archive
 ap = argparse.ArgumentParser()
 ap.add_argument("--sessions", type=int, default=300000)
 ap.add_argument("--latency-ms", type=int, default=0)
@@ -19,9 +19,7 @@ args = ap.parse_args()
 archive, simulator = release_binaries()
 db = scale_archive(args.work, archive, simulator, args.sessions)
 copy = os.path.join(args.work, "listing-bench.db")
-for suffix in ("", "-wal", "-shm", ".lock"):
-    if os.path.exists(copy + suffix):
-        os.remove(copy + suffix)
+remove_archive(copy)
 shutil.copyfile(db, copy)
 run([archive, "status", "--db", copy])  # upgrades the copy once, outside the timings
 

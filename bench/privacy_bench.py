@@ -9,7 +9,7 @@ usage: privacy_bench.py [--sessions 100000] [--large 300000]"""
 import argparse, os, shutil, sqlite3, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import root, run, release_binaries, scale_archive, timed as common_timed
+from common import root, run, release_binaries, scale_archive, timed as common_timed, remove_archive
 ap = argparse.ArgumentParser()
 ap.add_argument("--sessions", type=int, default=100000)
 ap.add_argument("--large", type=int, default=300000)
@@ -22,9 +22,7 @@ def archive_of(n):
 
 def fresh_copy(db):
     copy = os.path.join(args.work, "privacy-copy.db")
-    for suffix in ("", "-wal", "-shm", ".lock"):
-        if os.path.exists(copy + suffix):
-            os.remove(copy + suffix)
+    remove_archive(copy)
     shutil.copyfile(db, copy)
     # A copy written by an earlier version is rewritten whole by its first removal; measure the removal alone.
     connection = sqlite3.connect(copy)

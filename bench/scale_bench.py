@@ -21,7 +21,7 @@ usage: scale_bench.py [--spreads dense,sparse] [--sizes 20000,100000,300000,1000
 import argparse, json, os, re, statistics, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import root, run, release_binaries
+from common import root, run, release_binaries, remove_archive
 ap = argparse.ArgumentParser()
 ap.add_argument("--spreads", default="dense,sparse")
 ap.add_argument("--sizes", default="20000,100000,300000,1000000")
@@ -44,15 +44,10 @@ def imported(spread, n):
     db = os.path.join(args.work, f"scale-{spread}-{n}.db")
     figures = db + ".json"
     if not args.fresh and os.path.exists(db) and os.path.exists(figures):
-        # An archive of an earlier schema is upgraded by a writer: an import of nothing.
-        empty = os.path.join(args.work, "empty.jsonl")
-        open(empty, "w").close()
-        run([archive, "import", "--db", db, empty])
+        run([archive, "status", "--db", db])  # upgrades an archive of an earlier schema, once
         with open(figures) as f:
             return db, json.load(f)
-    for suffix in ("", "-wal", "-shm", ".lock", ".json"):
-        if os.path.exists(db + suffix):
-            os.remove(db + suffix)
+    remove_archive(db, extra=(".json",))
     projects, apart = SPREADS[spread]
     seconds, peak = 0.0, 0.0
     for index, project in enumerate(projects):

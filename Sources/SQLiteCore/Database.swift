@@ -201,6 +201,16 @@ public final class Database {
         return result
     }
 
+    /// Runs `body` in one read transaction (BEGIN DEFERRED): every statement
+    /// in it reads the same snapshot, whatever other connections commit
+    /// meanwhile. Inside a transaction already, `body` runs in that one.
+    public func readTransaction<T>(_ body: () throws -> T) throws -> T {
+        guard isAutocommit else { return try body() }
+        try cached("BEGIN DEFERRED").execute()
+        defer { if !isAutocommit { try? cached("COMMIT").execute() } }
+        return try body()
+    }
+
     /// Runs `body` in a savepoint: nests inside a transaction or another
     /// savepoint; on a throw only the savepoint's work is undone.
     public func savepoint<T>(_ body: () throws -> T) throws -> T {

@@ -156,6 +156,22 @@ import Testing
         #expect(try database.scalar("SELECT count(*) FROM t", as: Int.self) == 1)
     }
 
+    /// A report's reads see one snapshot: another connection's commit in the
+    /// middle is not seen until the read transaction ends; nested, it joins.
+    @Test func aReadTransactionReadsOneSnapshot() throws {
+        try database.execute("INSERT INTO t(id, name) VALUES (1, 'a')")
+        let reader = try Database(path: folder.path("test.db"), mode: .readOnly)
+        let counts = try reader.readTransaction { () throws -> [Int] in
+            let first = try reader.scalar("SELECT count(*) FROM t", as: Int.self) ?? -1
+            try database.execute("INSERT INTO t(id, name) VALUES (2, 'b')")
+            let nested = try reader.readTransaction { try reader.scalar("SELECT count(*) FROM t", as: Int.self) ?? -1 }
+            return [first, nested, try reader.scalar("SELECT count(*) FROM t", as: Int.self) ?? -1]
+        }
+        #expect(counts == [1, 1, 1])
+        #expect(reader.isAutocommit)
+        #expect(try reader.scalar("SELECT count(*) FROM t", as: Int.self) == 2)
+    }
+
     @Test func nestedSavepointsUndoOnlyTheirOwnWork() throws {
         struct Boom: Error {}
         try database.transaction {

@@ -53,13 +53,13 @@ public struct ArchiveMerge {
     }
 
     public func merge(_ otherPath: String) throws -> Report {
-        let copyPath = store.path + ".merging-\(UUID().uuidString.prefix(8)).db"
+        let copyPath: String
+        do { copyPath = try PrivateFiles.makeFreshFile(beside: store.path, tag: "merging") } catch {
+            throw ArchiveError.cannotWrite(path: store.path, reason: "the copy to merge from: \(error)")
+        }
         defer { for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: copyPath + suffix) } }
         do {
             let source = try Database(path: otherPath, mode: .readOnly)
-            guard FileManager.default.createFile(atPath: copyPath, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                throw ArchiveError.cannotWrite(path: copyPath, reason: "cannot create the copy to merge from")
-            }
             try ArchiveReader.copyPages(of: source, to: copyPath)
             try source.close()
         } catch {

@@ -5,7 +5,9 @@ import SQLiteCore
 extension ArchiveReader {
     public func sessions(_ query: SessionsQuery) throws -> QueryTable { try query.run(on: database) }
     public func search(_ query: SearchQuery) throws -> QueryTable { try query.run(on: database) }
-    public func tokens(_ report: TokensReport) throws -> QueryTable { try report.run(on: database) }
+    /// A report reads one snapshot: what a sync commits while it runs is in
+    /// none of its parts or in all of them.
+    public func tokens(_ report: TokensReport) throws -> QueryTable { try database.readTransaction { try report.run(on: database) } }
 
     /// A report that `streams`, as it is made: `begin` gets its columns and
     /// the totals the rows will add up to (to lay them out), `row` each row.
@@ -16,7 +18,7 @@ extension ArchiveReader {
         try begin(report.frame(database))
         return try report.streamBySession(database, row: row)
     }
-    public func tools(_ report: ToolsReport) throws -> QueryTable { try report.run(on: database) }
+    public func tools(_ report: ToolsReport) throws -> QueryTable { try database.readTransaction { try report.run(on: database) } }
     public func transcript(sessionID: String) throws -> Transcript? { try Transcript.load(sessionID: sessionID, from: database) }
 
     public var isEmpty: Bool {

@@ -71,7 +71,7 @@ extension ArchiveReader {
     /// Each budget's spend, share and forecast in the period holding `now`
     /// in `zone`, from the rollup levels, and the alerts already recorded.
     public func budgetStatuses(_ budgets: [Budget], pricing: Pricing, zone: TimeZone, now: Date = Date()) throws -> [BudgetStatus] {
-        try budgets.map { budget in
+        try database.readTransaction { try budgets.map { budget in
             let (start, end) = Self.period(budget.period, holding: now, zone: zone)
             var report = TokensReport(groupings: [.project],
                                       window: try TimeWindow(since: Timestamp.format(date: start), until: Timestamp.format(date: end), zone: zone.identifier),
@@ -85,7 +85,7 @@ extension ArchiveReader {
             return BudgetStatus(budget: budget, periodStart: periodStart, periodEnd: Timestamp.format(date: end), spend: totals.cost,
                                 unpricedRuns: totals.unpricedRuns, forecast: forecast,
                                 reached: budget.thresholds.filter { totals.cost >= $0 * budget.limit }, alerted: alerted)
-        }
+        } }
     }
 
     /// The day, week (from Monday) or month of `zone` that holds `now`.

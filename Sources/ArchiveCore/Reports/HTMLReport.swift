@@ -38,6 +38,11 @@ public struct HTMLReport {
     }
 
     public func render(reader store: ArchiveReader) throws -> Page {
+        // Every section from one snapshot: a sync committing meanwhile is in all of them or none.
+        try store.database.readTransaction { try page(from: store) }
+    }
+
+    private func page(from store: ArchiveReader) throws -> Page {
         func tokens(_ keys: [TokensReport.Grouping]) throws -> QueryTable {
             try store.tokens(TokensReport(groupings: keys, window: window, weekStart: weekStart, pricing: pricing, projects: projects))
         }

@@ -49,6 +49,11 @@ public struct TimeWindow: Sendable, Equatable {
         return lower..<upper
     }
 
+    /// Whether `--project` values (none: every project) take this project, compared by its bytes.
+    static func allows(_ projects: [String], _ project: String) -> Bool {
+        projects.isEmpty || projects.contains { $0.sameBytes(as: project) }
+    }
+
     /// `--project` values as the JSON array the reports' SQL reads with
     /// `json_each`; nil for no filter.
     static func projectList(_ projects: [String]) -> String? {

@@ -19,14 +19,13 @@ extension TokensReport {
     }
 
     func gatherFromLevels(_ database: Database, range: Range<Int64>, into tally: inout Tally) throws {
-        guard try database.scalar("SELECT 1 FROM usage_rollup WHERE quarter_hour >= ?1 AND quarter_hour < ?2 LIMIT 1",
-                                  range.lowerBound, range.upperBound, as: Int.self) != nil else { return }
         var keys = KeyMaker(report: self)
         let rateFor = pricing?.resolver(zone: window.zone)
         let groups = try Self.rollupGroups(database)
         let allowedGroups = projects.isEmpty && indexes.isEmpty ? nil : Set(groups.filter { isAllowed($0.value) }.keys)
-        let scopes = try levelScopes(database, groups: groups)
         let segments = try Self.segments(database, range: range, zone: window.zone, pricing: pricing)
+        guard !segments.isEmpty else { return }
+        let scopes = try levelScopes(database, groups: groups)
         let (cuts, pieces) = self.cuts(segments: segments, keys: keys)
         for scope in scopes {
             let sums = try RollupLevels.usage.spans(scope: scope.code, cuts: cuts, in: database)
@@ -52,7 +51,7 @@ extension TokensReport {
         try gatherReturns(database, range: range, groups: groups, allowed: allowedGroups, keys: &keys, into: &tally)
     }
 
-    func isAllowed(_ project: String) -> Bool { projects.isEmpty || projects.contains { $0.sameBytes(as: project) } }
+    func isAllowed(_ project: String) -> Bool { TimeWindow.allows(projects, project) }
 
     /// Whether a session with this index set (its JSON array as stored, '' when
     /// unbound) is bound to one of `indexes`.

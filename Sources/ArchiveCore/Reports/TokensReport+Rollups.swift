@@ -110,7 +110,7 @@ extension TokensReport {
             """, range.lowerBound, range.upperBound, as: Int64.self),
               let last = try database.scalar("""
             SELECT quarter_hour FROM usage_rollup WHERE quarter_hour >= ?1 AND quarter_hour < ?2 ORDER BY quarter_hour DESC LIMIT 1
-            """, range.lowerBound, range.upperBound, as: Int64.self) else { return [(range.lowerBound, range.upperBound, 0)] }
+            """, range.lowerBound, range.upperBound, as: Int64.self) else { return [] }
         let start = first, end = last + 1
         var cuts = Set<Int64>([start, end])
         for rate in pricing?.rates ?? [] {

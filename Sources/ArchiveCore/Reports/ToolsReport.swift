@@ -76,8 +76,7 @@ public struct ToolsReport {
             scopes = [0]
         } else {
             try database.forEachRow("SELECT project_code, project_id FROM rollup_projects") { row in
-                let project = try row.string(1)
-                if projects.contains(where: { $0.sameBytes(as: project) }) { scopes.append(-(try row.int64(0))) }
+                if TimeWindow.allows(projects, try row.string(1)) { scopes.append(-(try row.int64(0))) }
             }
         }
         return try scopes.reduce(0) { total, scope in
@@ -91,8 +90,7 @@ public struct ToolsReport {
         var byName: [ExactText: [Int64]] = [:]
         var scopes: [(scope: Int64, name: String)] = []
         try database.forEachRow("SELECT scope, name, project_id FROM tool_scopes") { row in
-            let project = try row.string(2)
-            if projects.isEmpty || projects.contains(where: { $0.sameBytes(as: project) }) { scopes.append((try row.int64(0), try row.string(1))) }
+            if TimeWindow.allows(projects, try row.string(2)) { scopes.append((try row.int64(0), try row.string(1))) }
         }
         for (scope, name) in scopes {
             guard let sums = try RollupLevels.tools.spans(scope: scope, cuts: [range.lowerBound, range.upperBound], in: database).first,
