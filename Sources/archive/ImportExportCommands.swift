@@ -13,8 +13,11 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Print the summary as one JSON object.") var json = false
     @Option(help: "The project these sessions belong to, as a sync of it would record (without it, they keep the project a sync gave them).")
     var project: String?
+    @Option(help: "The source these sessions belong to (a [[sources]] name; default: default).")
+    var source: String?
 
     func validate() throws {
+        if let source, !ArchiveConfig.isSourceName(source) { throw ValidationError("--source must be letters, digits, _, - and . only") }
         guard !paths.isEmpty else { throw ValidationError("name at least one file, folder or -") }
     }
 
@@ -22,6 +25,9 @@ struct ImportCommand: ParsableCommand {
         let path = location.path
         let archives = paths.filter { $0 != "-" && ArchiveMerge.isArchive(path: $0) }
         let files = paths.filter { path in !archives.contains { $0.sameBytes(as: path) } }
+        if source != nil && !archives.isEmpty {
+            throw fail("--source is for JSON files: \(archives[0]) is an archive, whose sessions keep their sources", code: ExitStatus.usage)
+        }
         if project != nil && !archives.isEmpty {
             throw fail("--project is for JSON files: \(archives[0]) is an archive, whose sessions keep their projects", code: ExitStatus.usage)
         }
@@ -57,6 +63,7 @@ struct ImportCommand: ParsableCommand {
                                 onNote: { progressLine.clear(); Terminal.standardError.writeLine("note: " + $0) })
         importer.onProgress = { progressLine.update($0) }
         importer.projectID = project
+        if let source { importer.sourceName = source }
         let report: Importer.Report
         do { report = try answer { try store.closing { _ in try importer.run(paths: files) } } } catch {
             progressLine.clear()
@@ -84,8 +91,9 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var location: ArchiveLocationOptions
     @Option(help: "Write to this file instead of standard output.") var out: String?
     @Option(help: "Only this project.") var project: String?
+    @Option(name: .customLong("source"), help: "Only this source; repeat for several.") var sources: [String] = []
     @OptionGroup var time: TimeOptions
-    @Option(name: .customLong("session"), help: "Only this session; repeat for several.") var sessions: [String] = []
+    @Option(name: .customLong("session"), help: "Only this session (ID, or SOURCE:ID); repeat for several.") var sessions: [String] = []
     @Option(help: "Write the archive as a dataset of gzip JSON lines in Hive-style partitions into this folder (DuckDB, ClickHouse and Spark read it); again later, only what changed since.")
     var dataset: String?
     @Flag(help: "With --dataset: start a new dataset instead of adding what changed.") var full = false
@@ -93,8 +101,8 @@ struct ExportCommand: ParsableCommand {
 
     func validate() throws {
         if dataset == nil && (full || json) { throw ValidationError("--full and --json go with --dataset") }
-        if dataset != nil && (out != nil || project != nil || !sessions.isEmpty || time.since != nil || time.until != nil) {
-            throw ValidationError("--dataset writes the whole archive: --out, --project, --session, --since and --until do not apply")
+        if dataset != nil && (out != nil || project != nil || !sessions.isEmpty || !sources.isEmpty || time.since != nil || time.until != nil) {
+            throw ValidationError("--dataset writes the whole archive: --out, --project, --source, --session, --since and --until do not apply")
         }
     }
 
@@ -104,6 +112,7 @@ struct ExportCommand: ParsableCommand {
         let store = try openArchiveForReading(location, allowEmpty: true)
         var exporter = Exporter()
         exporter.project = project
+        exporter.sources = sources
         exporter.window = window
         exporter.sessionIDs = try sessions.map { try resolveSession($0, in: store) }
         if let out, Self.isPartOfArchive(out, archive: store.path) {

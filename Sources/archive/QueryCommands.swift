@@ -8,6 +8,8 @@ struct SessionsCommand: ParsableCommand {
 
     @OptionGroup var report: ReportOptions
     @Option(help: "Only this project.") var project: String?
+    @Option(name: .customLong("source"), help: "Only this source (a [[sources]] name; default for flags alone); repeat for several.")
+    var sources: [String] = []
     @Flag(help: "Only sessions deleted remotely (kept here).") var deleted = false
     @Option(name: [.customShort("n"), .long], help: "At most this many sessions (0: all).") var limit = 50
     @Option(help: "Order: updated (newest first), tokens (most first) or title.") var order: SessionsQuery.Order = .updated
@@ -21,6 +23,7 @@ struct SessionsCommand: ParsableCommand {
         try report.show { store, window in
             var query = SessionsQuery()
             query.project = project
+            query.sources = sources
             query.window = window
             query.onlyDeleted = deleted
             query.limit = limit == 0 ? -1 : limit  // SQLite's LIMIT -1: no limit
@@ -74,8 +77,10 @@ struct TokensCommand: ParsableCommand {
             """)
 
     @OptionGroup var report: ReportOptions
-    @Option(help: "Group by day, week, month, session, project or index, or a pair such as project,day.") var by = "day"
+    @Option(help: "Group by day, week, month, session, project, index or source, or a pair such as project,day.") var by = "day"
     @Option(name: .customLong("project"), help: "Only this project; repeat for several.") var projects: [String] = []
+    @Option(name: .customLong("source"), help: "Only this source (a [[sources]] name; default for flags alone); repeat for several.")
+    var sources: [String] = []
     @Flag(help: "Add a bar per row: cost when every row has one, else tokens.") var chart = false
     @Option(help: "First day of a week: monday or sunday.") var weekStart: TokensReport.WeekStart = .monday
     @Option(name: [.customShort("n"), .long],
@@ -88,8 +93,8 @@ struct TokensCommand: ParsableCommand {
         do { groupings = try TokensReport.groupings(from: by) } catch { throw ValidationError(ErrorWords.line(error)) }
         if let limit {
             guard limit > 0 else { throw ValidationError("--limit must be 1 or more") }
-            guard groupings.count == 1, [.session, .project, .index].contains(groupings[0]) else {
-                throw ValidationError("--limit ranks the rows of --by session, project or index, not of --by \(by)")
+            guard groupings.count == 1, [.session, .project, .index, .source].contains(groupings[0]) else {
+                throw ValidationError("--limit ranks the rows of --by session, project, index or source, not of --by \(by)")
             }
         }
     }
@@ -100,6 +105,7 @@ struct TokensCommand: ParsableCommand {
         let charted = chart && report.output.format == .table
         func tokens(_ window: TimeWindow) -> TokensReport {
             var tokens = TokensReport(groupings: groupings, window: window, weekStart: weekStart, pricing: prices, projects: projects)
+            tokens.sources = sources
             if let limit { tokens.top = (limit, prices != nil) }
             return tokens
         }

@@ -24,7 +24,7 @@ struct ShowCommand: ParsableCommand {
         let sessionID = try resolveSession(self.sessionID, in: store)
         let out = Terminal.standardOutput
         if format == .json {
-            guard let json = try answer({ try store.sessionJSON(sessionID: sessionID) }) else {
+            guard let json = try answer({ try store.sessionKey(typed: sessionID).flatMap(store.sessionJSON(sessionKey:)) }) else {
                 throw fail(ArchiveError.unknownSession(sessionID), code: ExitStatus.fatal)
             }
             out.writeLine(json)  // JSON escapes every control character

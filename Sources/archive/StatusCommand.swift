@@ -56,6 +56,14 @@ struct StatusCommand: ParsableCommand {
                 + "\(grouped(status.runs)) runs, \(grouped(status.revisions)) revisions",
             "\(out.bold("syncs"))   " + (status.recentRuns.isEmpty ? "none yet" : "latest first"),
         ]
+        if status.sources.count > 1 || status.sources.contains(where: { $0.name != SourceKey.defaultName }) {
+            let sources = status.sources.map { source in
+                "\(source.name.oneLineSafe) \(grouped(source.sessions))"
+                    + (source.baseURL.map { " from \($0.oneLineSafe)" } ?? "")
+                    + (source.lastSyncedAt.map { ", synced \($0.prefix(16))" } ?? "")
+            }
+            lines.insert("\(out.bold("sources")) " + sources.joined(separator: "; "), at: lines.count - 1)
+        }
         var privacy: [String] = []
         if status.forgottenSessions > 0 { privacy.append("\(grouped(status.forgottenSessions)) sessions forgotten") }
         if status.prunedSessions > 0 { privacy.append("content of \(grouped(status.prunedSessions)) sessions pruned") }

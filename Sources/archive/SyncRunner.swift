@@ -45,6 +45,39 @@ enum SyncRunner {
         }
     }
 
+    /// One source of a run: its client and options (`options.sourceName` names it).
+    struct Source {
+        let client: ChatAPIClient
+        let options: SyncOptions
+    }
+
+    /// Syncs several sources in one run under the lock: one writer and one
+    /// pool of requests shared between them. A source that fails fails
+    /// alone: its outcome carries why.
+    static func run(archivePath: String, sources: [Source], showProgress: Bool) async throws(Failure) -> [SyncEngine.Outcome] {
+        let lock: ArchiveLock
+        do { lock = try ArchiveLock(archivePath: archivePath) } catch {
+            if case .held = error { throw Failure(error.description, exitCode: ExitStatus.locked) }
+            throw Failure(error.description)
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let store: ArchiveWriter
+        do { store = try ArchiveWriter(path: archivePath, externalCheckpoints: CommandLineConfig.loaded.backup.externalCheckpoints, onUpgrade: showProgress ? noteUpgrade(of: archivePath) : { _, _ in }) } catch {
+            throw Failure("\(error)")
+        }
+        let progressLine = ProgressLine(enabled: showProgress)
+        let combined = CombinedProgress(count: sources.count) { progressLine.update($0) }
+        let engines = sources.enumerated().map { index, source in
+            SyncEngine(store: store, client: source.client, options: source.options) { combined.update(index, $0) }
+        }
+        defer { progressLine.clear() }
+        do { return try await store.closing { _ in try await SyncEngine.runTogether(engines, store: store) } } catch let error as SyncFatalError {
+            throw Failure(ErrorWords.line(error), summary: error.summary)
+        } catch {
+            throw Failure("\(error)")
+        }
+    }
+
     /// `run`, with a failure as its one line on standard error and its exit code (for `demo`).
     static func runOrFail(archivePath: String, client: ChatAPIClient, options: SyncOptions, showProgress: Bool) async throws -> SyncSummary {
         do throws(Failure) {
@@ -65,5 +98,33 @@ enum SyncRunner {
 
     static func json(_ summary: SyncSummary) -> String {
         JSONOutput.encode(summary)
+    }
+}
+
+/// The progress of several sources' syncs as one line: their sums.
+final class CombinedProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private var parts: [SyncProgress]
+    private let onUpdate: (SyncProgress) -> Void
+
+    init(count: Int, onUpdate: @escaping (SyncProgress) -> Void) {
+        parts = Array(repeating: SyncProgress(), count: count)
+        self.onUpdate = onUpdate
+    }
+
+    func update(_ index: Int, _ progress: SyncProgress) {
+        lock.lock()
+        parts[index] = progress
+        var sum = SyncProgress()
+        for part in parts {
+            sum.pagesListed += part.pagesListed
+            sum.listed += part.listed
+            sum.queued += part.queued
+            sum.done += part.done
+            sum.elapsed = max(sum.elapsed, part.elapsed)
+        }
+        sum.listingFinished = parts.allSatisfy(\.listingFinished)
+        onUpdate(sum)
+        lock.unlock()
     }
 }

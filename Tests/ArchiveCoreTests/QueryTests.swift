@@ -383,7 +383,7 @@ extension QueryTable {
     @Test func transcriptPrefersFinalBlocksOverDeltas() throws {
         let fixture = try QueryFixture()
         try fixture.store.save(Normalizer.normalize(JSONParser.parse(Fixtures.richSession)), projectID: "p", organizationID: nil, syncedAt: "x")
-        let transcript = try #require(try Transcript.load(sessionID: "ses-rich", from: fixture.database))
+        let transcript = try #require(try fixture.store.reader.transcript(sessionID: "ses-rich"))
         #expect(transcript.runs.count == 2)
         #expect(transcript.runs[0].answer == "It auto-renews 👩‍👩‍👧 yearly\u{0}.")
         #expect(transcript.runs[0].thinking == "Let me look it up.")
@@ -397,8 +397,8 @@ extension QueryTable {
             Fixtures.userInput("hi"), #"{"type":"text_delta","content":"Hel"}"#, #"{"type":"text_delta","content":"lo"}"#,
         ])
         try fixture.store.save(Normalizer.normalize(JSONParser.parse(deltasOnly)), projectID: nil, organizationID: nil, syncedAt: "x")
-        #expect(try Transcript.load(sessionID: "d", from: fixture.database)?.runs.first?.answer == "Hello")
-        #expect(try Transcript.load(sessionID: "nope", from: fixture.database) == nil)
+        #expect(try fixture.store.reader.transcript(sessionID: "d")?.runs.first?.answer == "Hello")
+        #expect(try fixture.store.reader.transcript(sessionID: "nope") == nil)
     }
 }
 

@@ -18,7 +18,7 @@ import SQLiteCore
             try fromView.append($0.string(0))
         }
         #expect(fromView == [#"{"q":"a"} -> "first""#, #"{"q":"b"} -> "second""#])
-        let transcript = try #require(try Transcript.load(sessionID: "s", from: fixture.database))
+        let transcript = try #require(try fixture.store.reader.transcript(sessionID: "s"))
         let shown = transcript.runs.flatMap(\.toolCalls).map { "\($0.arguments ?? "") -> \($0.result ?? "")" }
         #expect(shown == fromView)
     }

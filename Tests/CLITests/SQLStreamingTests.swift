@@ -151,6 +151,6 @@ import Testing
         #expect(top["rows"]?.arrayValue?.map { $0["session_id"]?.stringValue ?? "" } == Array(ranked))
         #expect(top["totals"] == all["totals"])
         let refused = try await ArchiveProcess.run(["tokens", "--by", "day", "--db", db, "--limit", "3"])
-        #expect(refused.status == 64 && refused.stderr.contains("--limit ranks the rows of --by session, project or index"))
+        #expect(refused.status == 64 && refused.stderr.contains("--limit ranks the rows of --by session, project, index or source"))
     }
 }

@@ -12,6 +12,12 @@ import Foundation
 ///     projects = ["proj-research", "proj-legal"]
 ///     organization_id = "org-1"
 ///
+///     [[sources]]
+///     name = "eu"
+///     base_url = "https://api.cloud.eu.llamaindex.ai"
+///     api_key_file = "~/.config/llamacloud-archive/eu.key"
+///     projects = ["proj-legal"]
+///
 ///     [[rates]]
 ///     input = 3.0
 ///     output = 15.0
@@ -43,6 +49,31 @@ public struct ArchiveConfig: Sendable, Equatable {
     public var redactions: [Redaction] = []
     /// `[[budgets]]`, in the file's order.
     public var budgets: [Budget] = []
+    /// `[[sources]]`, in the file's order: the accounts and regions `sync` syncs.
+    public var sources: [SourceSettings] = []
+
+    /// A `[[sources]]` table: where a source's sessions come from and where
+    /// its key is read (a file or a variable, never the key itself).
+    public struct SourceSettings: Sendable, Equatable {
+        public enum Key: Sendable, Equatable {
+            case file(String)
+            case environment(String)
+        }
+        public let name: String
+        public var baseURL: String?
+        public var key: Key
+        public var organizationID: String?
+        public var projects: [String] = []
+        /// The file's line, for messages.
+        public var line = 0
+    }
+
+    /// A source name: letters, digits, `_`, `-` and `.` (it is typed as `--source NAME` and in `SOURCE:ID`).
+    public static func isSourceName(_ name: String) -> Bool {
+        !name.isEmpty && name.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" || $0 == ".")
+        }
+    }
 
     public struct Redaction: Sendable, Equatable {
         public let name: String
@@ -90,8 +121,8 @@ public struct ArchiveConfig: Sendable, Equatable {
     }
 
     static func budget(_ table: TOMLFields) throws(SettingsFileError) -> Budget {
-        try table.allowOnly(["name", "period", "limit", "thresholds", "projects", "indexes", "notify_command"],
-                            expected: "name, period, limit, thresholds, projects, indexes, notify_command")
+        try table.allowOnly(["name", "period", "limit", "thresholds", "sources", "projects", "indexes", "notify_command"],
+                            expected: "name, period, limit, thresholds, sources, projects, indexes, notify_command")
         guard let name = try table.nonEmptyString("name") else { throw table.failure(line: table.table.line, "[[budgets]] needs a name") }
         guard let periodName = try table.nonEmptyString("period") else { throw table.failure(line: table.table.line, "[[budgets]] needs a period (day, week or month)") }
         guard let period = Budget.Period(rawValue: periodName) else { throw table.failure(table.table["period"]!, "must be day, week or month") }
@@ -104,18 +135,49 @@ public struct ArchiveConfig: Sendable, Equatable {
             }
             budget.thresholds = Array(Set(thresholds)).sorted()
         }
+        budget.sources = try table.nonEmptyStrings("sources", meaning: "source names") ?? []
         budget.projects = try table.nonEmptyStrings("projects", meaning: "project ids") ?? []
         budget.indexes = try table.nonEmptyStrings("indexes", meaning: "index ids") ?? []
         budget.notifyCommand = try table.nonEmptyString("notify_command")
         return budget
     }
 
+    static func source(_ table: TOMLFields) throws(SettingsFileError) -> SourceSettings {
+        try table.refuseSecrets(except: ["api_key_file", "api_key_env"])
+        try table.allowOnly(["name", "base_url", "api_key_file", "api_key_env", "organization_id", "projects"],
+                            expected: "name, base_url, api_key_file, api_key_env, organization_id, projects")
+        guard let name = try table.nonEmptyString("name") else { throw table.failure(line: table.table.line, "[[sources]] needs a name") }
+        guard isSourceName(name) else {
+            throw table.failure(table.table["name"]!, "must be letters, digits, _, - and . only (it is typed as --source NAME and SOURCE:ID)")
+        }
+        let file = try table.nonEmptyString("api_key_file"), variable = try table.nonEmptyString("api_key_env")
+        let key: SourceSettings.Key
+        switch (file, variable) {
+        case let (file?, nil): key = .file(file)
+        case let (nil, variable?): key = .environment(variable)
+        case (_?, _?): throw table.failure(table.table["api_key_env"]!, "and api_key_file exclude each other")
+        case (nil, nil):
+            throw table.failure(line: table.table.line, "[[sources]] \(name) needs api_key_file (a file of mode 0600) or api_key_env (a variable's name)")
+        }
+        var source = SourceSettings(name: name, key: key)
+        if let base = try table.nonEmptyString("base_url") {
+            guard let url = URL(string: base), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw table.failure(table.table["base_url"]!, "must be an http or https URL")
+            }
+            source.baseURL = base
+        }
+        source.organizationID = try table.nonEmptyString("organization_id")
+        source.projects = try table.nonEmptyStrings("projects", meaning: "project ids") ?? []
+        source.line = table.table.line
+        return source
+    }
+
     static func parse(_ bytes: [UInt8], path: String) throws(SettingsFileError) -> ArchiveConfig {
         let file = try TOMLFields.read(bytes, path: path)
         try file.refuseSecrets()
         try file.subtable("sync")?.refuseSecrets()
-        try file.allowOnly(["db", "tz", "sync", "rates", "backup", "retention", "redact", "budgets"],
-                           expected: "db, tz, [sync], [[rates]], [backup], [retention], [[redact]], [[budgets]]")
+        try file.allowOnly(["db", "tz", "sync", "sources", "rates", "backup", "retention", "redact", "budgets"],
+                           expected: "db, tz, [sync], [[sources]], [[rates]], [backup], [retention], [[redact]], [[budgets]]")
         var config = ArchiveConfig()
         config.db = try file.nonEmptyString("db")
         if let zone = try file.nonEmptyString("tz") {
@@ -164,6 +226,13 @@ public struct ArchiveConfig: Sendable, Equatable {
                 throw rule.failure(rule.table["pattern"]!, "is not a regular expression that matches some text (an empty match is refused)")
             }
             config.redactions.append(Redaction(name: name, pattern: pattern))
+        }
+        for table in try file.arrayOfTables("sources") ?? [] {
+            let source = try Self.source(table)
+            if config.sources.contains(where: { $0.name.sameBytes(as: source.name) }) {
+                throw table.failure(table.table["name"]!, "\"\(source.name)\" names two sources")
+            }
+            config.sources.append(source)
         }
         config.pricing = try Pricing.rates(in: file)
         for table in try file.arrayOfTables("budgets") ?? [] {

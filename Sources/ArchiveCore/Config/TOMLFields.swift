@@ -31,8 +31,8 @@ struct TOMLFields {
     /// An API key is never kept in a config file (it would be one more copy
     /// on disk, and in every backup of the home folder): a key whose name says
     /// it holds a secret is refused without its value being read or shown.
-    func refuseSecrets() throws(SettingsFileError) {
-        for entry in table.entries {
+    func refuseSecrets(except allowed: [String] = []) throws(SettingsFileError) {
+        for entry in table.entries where !allowed.contains(where: { $0.sameBytes(as: entry.key) }) {
             let name = entry.key.lowercased()
             guard ["key", "token", "secret", "password"].contains(where: { name.contains($0) }) else { continue }
             throw .secret(path: path, line: entry.line, key: TOMLReader.display([entry.key]) + (self.name.map { " in \($0)" } ?? ""))

@@ -74,16 +74,30 @@ public struct ArchiveMerge {
 
     private struct Entry {
         let id: String, project: String?, organization: String?, updated: String, deleted: String?
+        /// Its source here, and its key in the other archive.
+        let source: SourceKey, otherKey: Int64
+    }
+
+    /// The other archive's sources as this archive's (added here by name on first sight).
+    private func sourceMap(from other: ArchiveReader) throws -> [Int64: SourceKey] {
+        var map: [Int64: SourceKey] = [:]
+        for source in try other.sources() {
+            map[source.key.rawValue] = try store.source(named: source.name, baseURL: source.baseURL, organizationID: source.organizationID)
+        }
+        return map
     }
 
     private func merge(from other: ArchiveReader, named otherPath: String) throws -> Report {
         var report = Report()
         var entries: [Entry] = []
+        let sources = try sourceMap(from: other)
         try other.database.forEachRow("""
-            SELECT session_id, project_id, organization_id, last_updated_at, deleted_at FROM sessions ORDER BY last_updated_at, session_id
+            SELECT session_id, project_id, organization_id, last_updated_at, deleted_at, source_key, session_key FROM sessions
+            ORDER BY last_updated_at, session_id, source_key
             """) { row in
             entries.append(Entry(id: try row.string(0), project: try row.optionalString(1), organization: try row.optionalString(2),
-                                 updated: try row.string(3), deleted: try row.optionalString(4)))
+                                 updated: try row.string(3), deleted: try row.optionalString(4),
+                                 source: sources[try row.int64(5)] ?? .default, otherKey: try row.int64(6)))
         }
         let hashKey = try store.reader.sourceHashKey()
         try store.prepareForBulkWrites()
@@ -94,25 +108,25 @@ public struct ArchiveMerge {
             onFailed: { [onFailure] entry, error in
                 onFailure("\(otherPath): session \(Printable.clean(entry.origin.id, limit: 200)): \(error)")
             })
-        let archived = try store.database.prepare("SELECT last_updated_at FROM sessions WHERE session_id = ?")
+        let archived = try store.database.prepare("SELECT last_updated_at FROM sessions WHERE session_id = ? AND source_key = ?")
         for entry in entries {
             // A history the other archive saw deleted: when we hold the same one it is marked here too; it is
             // never saved over ours (which would make it live) only to be marked again.
-            if let deleted = entry.deleted, let ours = try archived.scalar([entry.id], as: String.self) {
+            if let deleted = entry.deleted, let ours = try archived.scalar([entry.id, entry.source.rawValue], as: String.self) {
                 if ours != entry.updated {
                     report.older += 1
-                } else if try store.markDeleted(sessionID: entry.id, at: deleted) {
+                } else if try store.markDeleted(sessionID: entry.id, source: entry.source, at: deleted) {
                     report.markedDeleted += 1
                 } else {
                     report.unchanged += 1
                 }
                 continue
             }
-            guard let json = try other.sessionJSON(sessionID: entry.id) else { continue }
+            guard let json = try other.sessionJSON(sessionKey: entry.otherKey) else { continue }
             let bytes = Array(json.utf8)
             do {
                 let session = try Normalizer.normalize(body: bytes, sourceHash: SourceHash.of(bytes, key: hashKey), redactor: redactor)
-                try saver.add(session, projectID: entry.project, organizationID: entry.organization, origin: entry)
+                try saver.add(session, projectID: entry.project, organizationID: entry.organization, source: entry.source, origin: entry)
             } catch let error as ArchiveError {
                 throw error
             } catch {
@@ -122,12 +136,15 @@ public struct ArchiveMerge {
         }
         try saver.commit()
         report.add(saver.counts)
-        for entry in deletedLater where try store.markDeleted(sessionID: entry.id, at: entry.deleted!) { report.markedDeleted += 1 }
+        for entry in deletedLater where try store.markDeleted(sessionID: entry.id, source: entry.source, at: entry.deleted!) {
+            report.markedDeleted += 1
+        }
         report.sessions = entries.count
         try other.database.forEachRow("""
-            SELECT session_id, superseded_at, payload FROM session_revisions ORDER BY session_id, revision
+            SELECT session_id, superseded_at, payload, source_key FROM session_revisions ORDER BY session_id, source_key, revision
             """) { row in
-            if try store.addRevision(sessionID: row.string(0), supersededAt: row.string(1), payload: row.string(2)) { report.revisions += 1 }
+            if try store.addRevision(sessionID: row.string(0), source: sources[try row.int64(3)] ?? .default, supersededAt: row.string(1),
+                                     payload: row.string(2)) { report.revisions += 1 }
         }
         return report
     }
@@ -136,15 +153,16 @@ public struct ArchiveMerge {
 extension ArchiveWriter {
     /// Keeps a superseded history of a session this archive holds, unless
     /// one with the same bytes is kept already; whether it was added.
-    func addRevision(sessionID: String, supersededAt: String, payload: String) throws -> Bool {
+    func addRevision(sessionID: String, source: SourceKey, supersededAt: String, payload: String) throws -> Bool {
         try atomically {
-            guard try database.cached("SELECT 1 FROM sessions WHERE session_id = ?").scalar([sessionID], as: Int.self) != nil,
-                  try database.cached("SELECT 1 FROM session_revisions WHERE session_id = ? AND payload = ?")
-                    .scalar([sessionID, payload], as: Int.self) == nil else { return false }
+            guard try database.cached("SELECT 1 FROM sessions WHERE session_id = ? AND source_key = ?")
+                    .scalar([sessionID, source.rawValue], as: Int.self) != nil,
+                  try database.cached("SELECT 1 FROM session_revisions WHERE session_id = ? AND source_key = ? AND payload = ?")
+                    .scalar([sessionID, source.rawValue, payload], as: Int.self) == nil else { return false }
             try database.cached("""
-                INSERT INTO session_revisions(session_id, revision, superseded_at, payload)
-                SELECT ?1, coalesce(max(revision), 0) + 1, ?2, ?3 FROM session_revisions WHERE session_id = ?1
-                """).execute([sessionID, supersededAt, payload])
+                INSERT INTO session_revisions(session_id, source_key, revision, superseded_at, payload)
+                SELECT ?1, ?4, coalesce(max(revision), 0) + 1, ?2, ?3 FROM session_revisions WHERE session_id = ?1 AND source_key = ?4
+                """).execute([sessionID, supersededAt, payload, source.rawValue])
             addToCounts(ArchiveCounts.Delta(revisions: 1))
             return true
         }

@@ -72,6 +72,9 @@ public final class Importer {
     /// The project the imported sessions belong to, as a sync of it records
     /// it; nil: they keep the one a sync gave them (new ones have none).
     public var projectID: String?
+    /// The source the imported sessions belong to (added on first sight).
+    public var sourceName = SourceKey.defaultName
+    private var source = SourceKey.default
 
     public init(store: ArchiveWriter, redactor: Redactor = Redactor(), onFailure: @escaping (String) -> Void,
                 onNote: @escaping (String) -> Void = { _ in }) {
@@ -104,6 +107,7 @@ public final class Importer {
     }
 
     private func importFiles(_ files: [String], started: Date) throws -> Report {
+        source = try store.source(named: sourceName)
         try store.prepareForBulkWrites()
         try WALCheckpointer.running(path: store.path, enabled: !store.externalCheckpoints) { checkpoint in
             let saver = SessionSaver<(file: String, line: Int)>(
@@ -127,7 +131,7 @@ public final class Importer {
     /// Reads on a thread of its own, ahead of this one, which saves.
     private func readAndSave(_ files: [String], started: Date, saver: SessionSaver<(file: String, line: Int)>) throws {
         let queue = BoundedQueue<ImportReader.Item>(capacity: 2 * Self.batchSize)
-        let reader = ImportReader(files: files, knownHashes: try store.reader.liveSourceHashes(), hashKey: try store.reader.sourceHashKey(),
+        let reader = ImportReader(files: files, knownHashes: try store.reader.liveSourceHashes(source: source), hashKey: try store.reader.sourceHashKey(),
                                   redactor: redactor, queue: queue)
         let thread = Thread { reader.run() }
         thread.stackSize = 8 << 20  // deep JSON recursion stays within the parser's limit, not the stack's
@@ -149,7 +153,7 @@ public final class Importer {
                 report.files += 1
             case let .session(session, file, line):
                 report.records += 1
-                try saver.add(session, projectID: projectID, origin: (file, line))
+                try saver.add(session, projectID: projectID, source: source, origin: (file, line))
             case .unchanged:
                 report.records += 1
                 report.unchanged += 1

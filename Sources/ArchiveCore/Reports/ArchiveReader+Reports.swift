@@ -19,7 +19,11 @@ extension ArchiveReader {
         return try report.streamBySession(database, row: row)
     }
     public func tools(_ report: ToolsReport) throws -> QueryTable { try database.readTransaction { try report.run(on: database) } }
-    public func transcript(sessionID: String) throws -> Transcript? { try Transcript.load(sessionID: sessionID, from: database) }
+    /// The transcript of the session a typed id (`SOURCE:ID`, or an id in one source only) names.
+    public func transcript(sessionID: String) throws -> Transcript? {
+        guard let key = try sessionKey(typed: sessionID) else { return nil }
+        return try Transcript.load(sessionKey: key, sessionID: sessionID, from: database)
+    }
 
     public var isEmpty: Bool {
         get throws { try database.scalar("SELECT NOT EXISTS (SELECT 1 FROM sessions)", as: Bool.self) ?? true }

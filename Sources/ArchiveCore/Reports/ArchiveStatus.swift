@@ -37,6 +37,15 @@ public struct ArchiveStatus: Sendable, Codable, Equatable {
     /// The config file's `[[redact]]` rule names and `[retention] content_days` (the caller knows them).
     public var redactionRules: [String] = []
     public var contentRetentionDays: Int?
+    /// The sources the sessions came from, in the order they were added.
+    public var sources: [Source] = []
+
+    public struct Source: Sendable, Codable, Equatable {
+        public let name: String
+        public let baseURL: String?
+        public let sessions: Int
+        public let lastSyncedAt: String?
+    }
 
     public struct LatestBackup: Sendable, Codable, Equatable {
         public let path: String
@@ -92,6 +101,7 @@ extension ArchiveReader {
                                    toolCalls: counts.toolCalls, runs: counts.runs, revisions: counts.revisions,
                                    recentRuns: recent, openFailures: failures)
         status.forgottenSessions = try database.scalar("SELECT count(*) FROM forgotten", as: Int.self) ?? 0
+        status.sources = try sources().map { ArchiveStatus.Source(name: $0.name, baseURL: $0.baseURL, sessions: $0.sessions, lastSyncedAt: $0.lastSyncedAt) }
         status.prunedSessions = try database.scalar(
             "SELECT count(*) FROM sessions INDEXED BY sessions_pruned WHERE content_pruned_at IS NOT NULL", as: Int.self) ?? 0
         return status
@@ -118,7 +128,7 @@ extension ArchiveReader {
         problems += try keptTotalsProblems()
         // What was forgotten whole is not archived; what kept its usage kept no text.
         let lingering = try database.scalar("""
-            SELECT count(*) FROM forgotten f JOIN sessions s ON s.session_id = f.session_id
+            SELECT count(*) FROM forgotten f JOIN sessions s ON s.session_id = f.session_id AND s.source_key = f.source_key
             WHERE f.kept_usage = 0 OR s.content_pruned_at IS NULL
             """, as: Int.self) ?? 0
         if lingering > 0 { problems.append("\(lingering) forgotten sessions are still archived with their content") }

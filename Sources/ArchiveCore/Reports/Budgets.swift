@@ -13,6 +13,8 @@ public struct Budget: Sendable, Equatable {
     public var limit: Double
     /// Shares of the limit that alert once per period when reached, ascending.
     public var thresholds: [Double] = [0.8, 1.0]
+    /// Only sessions of these sources, by name (empty: all).
+    public var sources: [String] = []
     /// Only sessions of these projects (empty: all).
     public var projects: [String] = []
     /// Only sessions bound to one of these indexes (empty: all).
@@ -61,6 +63,7 @@ public struct BudgetStatus: Sendable, Equatable {
         object["forecast"] = .number(JSONNumber(forecast))
         object["unpriced_runs"] = .number(JSONNumber(unpricedRuns))
         object["thresholds_reached"] = .array(reached.map { .number(JSONNumber($0)) })
+        object["sources"] = .array(budget.sources.map(JSONValue.string))
         object["projects"] = .array(budget.projects.map(JSONValue.string))
         object["indexes"] = .array(budget.indexes.map(JSONValue.string))
         return .object(object)
@@ -77,6 +80,7 @@ extension ArchiveReader {
                                       window: try TimeWindow(since: Timestamp.format(date: start), until: Timestamp.format(date: end), zone: zone.identifier),
                                       pricing: pricing, projects: budget.projects)
             report.indexes = budget.indexes
+            report.sources = budget.sources
             let totals = try report.gather(database).totals
             let elapsed = now.timeIntervalSince(start), length = end.timeIntervalSince(start)
             let forecast = elapsed > 0 ? totals.cost * length / elapsed : totals.cost

@@ -5,6 +5,8 @@ public struct SessionsQuery {
     public enum Order: String, Sendable, CaseIterable { case updated, tokens, title }
 
     public var project: String?
+    /// Only sessions of these sources, by name (empty: all).
+    public var sources: [String] = []
     public var window: TimeWindow = .unbounded
     public var onlyDeleted = false
     public var limit = 50
@@ -34,13 +36,13 @@ public struct SessionsQuery {
             .init("error_runs", title: "errors", kind: .integer, optional: true), .init("deleted", optional: true),
         ])
         try database.forEachRow("""
-            SELECT session_id, title, project_id, last_updated_at, run_count, input_tokens, output_tokens,
+            SELECT \(SourceSQL.qualifiedID("sessions")), title, project_id, last_updated_at, run_count, input_tokens, output_tokens,
                    error_run_count, deleted_at, session_key
             FROM sessions
             WHERE (?1 IS NULL OR project_id = ?1) AND \(time) >= ?2 AND \(time) < ?3
-              AND (?4 = 0 OR deleted_at IS NOT NULL)
+              AND (?4 = 0 OR deleted_at IS NOT NULL) AND \(SourceSQL.allows("source_key", parameter: "?6"))
             ORDER BY \(orderBy) LIMIT ?5
-            """, project, window.since ?? "", window.until ?? "9999", onlyDeleted, limit
+            """, project, window.since ?? "", window.until ?? "9999", onlyDeleted, limit, TimeWindow.projectList(sources)
         ) { row in
             keys.append(try row.int64(9))
             try table.rows.append([

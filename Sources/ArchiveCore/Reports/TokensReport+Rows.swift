@@ -32,10 +32,12 @@ extension TokensReport {
         let bySession = groupings.contains(.session)
         try database.forEachRow("""
             SELECT u.occurred_at, u.input_tokens, u.output_tokens, u.is_error, \(EventKey.sessionSQL("u.run_key")),
-                   coalesce(s.project_id, ''), coalesce(s.index_ids, ''), s.session_id, s.title
+                   coalesce(s.project_id, ''), coalesce(s.index_ids, ''), \(SourceSQL.qualifiedID("s")), s.title,
+                   \(readsSources ? SourceSQL.name("s.source_key") : "''")
             FROM usage_rows u JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("u.run_key"))
             WHERE u.occurred_at >= ?1 AND u.occurred_at < ?2 AND (?3 IS NULL OR s.project_id IN (SELECT value FROM json_each(?3)))
-            """, window.since ?? "", window.until ?? "9999", projectFilter) { row in
+              AND \(SourceSQL.allows("s.source_key", parameter: "?4"))
+            """, window.since ?? "", window.until ?? "9999", projectFilter, sourceFilter) { row in
             let project = try row.string(5)
             let indexIDs = try row.string(6)
             guard indexes.isEmpty || isBound(indexIDs: indexIDs) else { return }
@@ -47,7 +49,8 @@ extension TokensReport {
             if let sessionID, tally.sessionDetails[ExactText(sessionID)] == nil {
                 tally.sessionDetails[ExactText(sessionID)] = (try row.optionalString(8), project.isEmpty ? nil : project)
             }
-            for key in try keys.keys(seconds: run.seconds, project: project, indexIDs: row.string(6), session: sessionID) {
+            for key in try keys.keys(seconds: run.seconds, project: project, indexIDs: row.string(6), session: sessionID,
+                                     source: row.string(9)) {
                 tally.buckets[key, default: Bucket()].add(run)
                 if tally.buckets[key]!.seen.insert(session).inserted { tally.buckets[key]!.sessions += 1 }
             }

@@ -15,10 +15,10 @@ extension TokensReport {
             WHERE run_key BETWEEN \(EventKey.firstSQL("?1")) AND \(EventKey.lastSQL("?1")) AND occurred_at >= ?2 AND occurred_at < ?3
             """)
         try database.forEachRow("""
-            SELECT session_key, session_id, coalesce(project_id, ''), title FROM sessions
-            WHERE ?1 IS NULL OR project_id IN (SELECT value FROM json_each(?1))
+            SELECT session_key, \(SourceSQL.qualifiedID("sessions")), coalesce(project_id, ''), title FROM sessions
+            WHERE (?1 IS NULL OR project_id IN (SELECT value FROM json_each(?1))) AND \(SourceSQL.allows("source_key", parameter: "?2"))
             ORDER BY last_updated_at DESC, session_key DESC
-            """, projectFilter) { session in
+            """, projectFilter, sourceFilter) { session in
             let project = try session.string(2)
             var bucket = Bucket()
             try runs.forEachRow([session.int64(0), window.since ?? "", window.until ?? "9999"]) { run in
@@ -40,7 +40,7 @@ extension TokensReport {
     func gatherLeadingSessions(_ database: Database, into tally: inout Tally) throws {
         guard let top else { preconditionFailure("every session is streamed, not gathered") }
         let rateFor = pricing?.resolver(zone: window.zone)
-        let session = try database.prepare("SELECT session_id, coalesce(project_id, ''), title FROM sessions WHERE session_key = ?")
+        let session = try database.prepare(sessionLookupSQL)
         var current: (key: Int64, id: String, project: String, title: String?, included: Bool)? = nil
         var bucket = Bucket()
         var leaders: [(id: String, project: String, title: String?, bucket: Bucket, measure: Double)] = []
@@ -62,7 +62,7 @@ extension TokensReport {
             if key != current?.key {
                 finish()
                 bucket = Bucket()
-                let found = try session.first([key]) { try ($0.string(0), $0.string(1), $0.optionalString(2)) }
+                let found = try session.first([key, sourceFilter]) { try ($0.string(0), $0.string(1), $0.optionalString(2)) }
                 let project = found?.1 ?? ""
                 current = (key, found?.0 ?? "", project, found?.2, found != nil && isAllowed(project))
             }
@@ -93,7 +93,7 @@ extension TokensReport {
         tally.totals = totals.totals
         tally.unpriced = totals.unpriced
         let rateFor = pricing?.resolver(zone: window.zone)
-        let session = try database.prepare("SELECT session_id, coalesce(project_id, ''), title FROM sessions WHERE session_key = ?")
+        let session = try database.prepare(sessionLookupSQL)
         let runs = try database.prepare("""
             SELECT occurred_at, input_tokens, output_tokens, is_error FROM usage_rows
             WHERE run_key BETWEEN \(EventKey.firstSQL("?1")) AND \(EventKey.lastSQL("?1"))
@@ -120,7 +120,7 @@ extension TokensReport {
                 }
                 if keys.count == chunk { exhausted = false }
                 for key in keys where seen.insert(key).inserted {
-                    guard let found = try session.first([key], map: { try ($0.string(0), $0.string(1), $0.optionalString(2)) }),
+                    guard let found = try session.first([key, sourceFilter], map: { try ($0.string(0), $0.string(1), $0.optionalString(2)) }),
                           isAllowed(found.1) else { continue }
                     var bucket = Bucket()
                     try runs.forEachRow([key]) { bucket.add(try Run($0, from: 0, project: found.1, rateFor: rateFor)) }
@@ -144,6 +144,14 @@ extension TokensReport {
             tally.buckets[[KeyPart(text: leader.id)]] = leader.bucket
             tally.sessionDetails[ExactText(leader.id)] = (leader.title, leader.project.isEmpty ? nil : leader.project)
         }
+    }
+
+    /// A session by its key (?1), if its source is allowed (?2): its id as typed, project and title.
+    var sessionLookupSQL: String {
+        """
+        SELECT \(SourceSQL.qualifiedID("sessions")), coalesce(project_id, ''), title FROM sessions
+        WHERE session_key = ?1 AND \(SourceSQL.allows("source_key", parameter: "?2"))
+        """
     }
 
     /// What ranks a session or other text key: its cost (when every run with

@@ -9,7 +9,7 @@ import SQLiteCore
 /// start and end on a quarter hour, from the rows.
 public struct TokensReport {
     public enum Grouping: String, Sendable, CaseIterable {
-        case day, week, month, session, project, index
+        case day, week, month, session, project, index, source
 
         /// The column a key of this kind is shown in.
         public var columnName: String {
@@ -18,6 +18,7 @@ public struct TokensReport {
             case .session: "session_id"
             case .project: "project_id"
             case .index: "index_id"
+            case .source: "source"
             }
         }
 
@@ -31,6 +32,9 @@ public struct TokensReport {
     public var pricing: Pricing?
     /// Only these projects (empty: all).
     public var projects: [String] = []
+    /// Only sessions of these sources, by name (empty: all). The rollups do
+    /// not hold sources: a report that names them reads the runs.
+    public var sources: [String] = []
     /// Only sessions bound to one of these indexes (empty: all); budgets use it.
     var indexes: [String] = []
     /// What the report reads where the window allows: the rollup levels, or
@@ -57,7 +61,7 @@ public struct TokensReport {
     /// Grouping keys that are not one key or two different ones.
     public struct GroupingError: Error, Equatable, CustomStringConvertible {
         public let text: String
-        public static let expected = "one key or two different ones of day, week, month, project, index, session "
+        public static let expected = "one key or two different ones of day, week, month, project, index, session, source "
             + "(at most one of day, week, month), such as project,day"
         public var description: String { "grouping \"\(text)\": \(Self.expected)" }
     }
@@ -158,7 +162,7 @@ public struct TokensReport {
             try gatherLeadingSessionsFromIndexes(database, into: &tally)
             return tally
         }
-        guard let range = quarterHourRange, !groupings.contains(.session), reading != .rows else {
+        guard let range = quarterHourRange, !groupings.contains(.session), reading != .rows, !readsSources else {
             try gatherFromRows(database, into: &tally)
             return tally
         }
@@ -191,6 +195,12 @@ public struct TokensReport {
     var quarterHourRange: Range<Int64>? { window.quarterHours }
 
     var projectFilter: String? { TimeWindow.projectList(projects) }
+
+    /// `--source` values as the JSON array `SourceSQL.allows` reads.
+    var sourceFilter: String? { TimeWindow.projectList(sources) }
+
+    /// Whether the report needs each session's source (the rollups lack it).
+    var readsSources: Bool { !sources.isEmpty || groupings.contains(.source) }
 
     // MARK: The table
 
@@ -271,7 +281,7 @@ public struct TokensReport {
                              : Timestamp.zeroPadded(year, 4) + "-" + Timestamp.zeroPadded(month + 1, 2)
         case .day, .week: return Timestamp.dayLabel(part.time)
         case .project: return part.text.isEmpty ? "(default)" : part.text
-        case .index, .session: return part.text
+        case .index, .session, .source: return part.text
         }
     }
 
@@ -287,11 +297,11 @@ public struct TokensReport {
             offsets = ZoneOffsets(zone: report.window.zone)
         }
 
-        mutating func keys(seconds: Int64, project: String, indexIDs: String, session: String?) -> [[KeyPart]] {
-            keys(localDay: localDay(seconds), project: project, indexIDs: indexIDs, session: session)
+        mutating func keys(seconds: Int64, project: String, indexIDs: String, session: String?, source: String = "") -> [[KeyPart]] {
+            keys(localDay: localDay(seconds), project: project, indexIDs: indexIDs, session: session, source: source)
         }
 
-        mutating func keys(localDay: Int, project: String, indexIDs: String, session: String?) -> [[KeyPart]] {
+        mutating func keys(localDay: Int, project: String, indexIDs: String, session: String?, source: String = "") -> [[KeyPart]] {
             var keys: [[KeyPart]] = [[]]
             for grouping in report.groupings {
                 let parts: [KeyPart]
@@ -299,6 +309,7 @@ public struct TokensReport {
                 case .day, .week, .month: parts = [KeyPart(time: timeKey(localDay: localDay, grouping))]
                 case .project: parts = [KeyPart(text: project)]
                 case .session: parts = [KeyPart(text: session ?? "")]
+                case .source: parts = [KeyPart(text: source)]
                 case .index:
                     let exactIDs = ExactText(indexIDs)
                     if indexCache[exactIDs] == nil {

@@ -31,9 +31,9 @@ public struct Transcript: Sendable {
     public let contentPrunedAt: String?
     public var runs: [Run]
 
-    static func load(sessionID: String, from database: Database) throws -> Transcript? {
+    static func load(sessionKey: Int64, sessionID: String, from database: Database) throws -> Transcript? {
         guard let header = try database.first(
-            "SELECT title, project_id, last_updated_at, deleted_at, content_pruned_at FROM sessions WHERE session_id = ?", sessionID,
+            "SELECT title, project_id, last_updated_at, deleted_at, content_pruned_at FROM sessions WHERE session_key = ?", sessionKey,
             map: { try ($0.optionalString(0), $0.optionalString(1), $0.string(2), $0.optionalString(3), $0.optionalString(4)) })
         else { return nil }
 
@@ -41,7 +41,7 @@ public struct Transcript: Sendable {
         var runs: [Int: Run] = [:]
         var pieces: [Int: Pieces] = [:]
         try database.forEachRow(
-            "SELECT turn, kind, content, call_id, name, payload FROM events WHERE session_id = ? ORDER BY seq", sessionID
+            "SELECT turn, kind, content, call_id, name, payload FROM events WHERE session_key = ? ORDER BY seq", sessionKey
         ) { row in
             let turn = try row.int(0), kind = try row.string(1), content = try row.optionalString(2)
             let payload = try row.optionalString(5).flatMap { try? JSONParser.parse($0) }
@@ -62,8 +62,8 @@ public struct Transcript: Sendable {
             }
         }
         try database.forEachRow(
-            "SELECT turn, input_tokens, output_tokens, duration_ms, agent_turns, is_error, error FROM usage WHERE session_id = ? ORDER BY seq",
-            sessionID
+            "SELECT turn, input_tokens, output_tokens, duration_ms, agent_turns, is_error, error FROM usage WHERE session_key = ? ORDER BY seq",
+            sessionKey
         ) { row in
             let turn = try row.int(0)
             if runs[turn] == nil { runs[turn] = Run(index: turn) }
@@ -79,8 +79,8 @@ public struct Transcript: Sendable {
         }
         // One pairing rule for the transcript and the view: the view's.
         try database.forEachRow(
-            "SELECT turn, name, arguments, result, image_attachment_name FROM tool_calls WHERE session_id = ? ORDER BY call_seq",
-            sessionID
+            "SELECT turn, name, arguments, result, image_attachment_name FROM tool_calls WHERE session_key = ? ORDER BY call_seq",
+            sessionKey
         ) { row in
             let turn = try row.int(0)
             if runs[turn] == nil { runs[turn] = Run(index: turn) }

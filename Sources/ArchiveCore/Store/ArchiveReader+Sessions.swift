@@ -4,9 +4,15 @@ import SQLiteCore
 /// Reading sessions back as the API sent them.
 extension ArchiveReader {
     /// The session JSON as the retrieve endpoint returned it (same keys and values).
-    public func sessionJSON(sessionID: String) throws -> String? {
-        guard let (key, meta) = try database.cached(
-            "SELECT session_key, meta FROM sessions WHERE session_id = ?").first([sessionID], map: { try ($0.int64(0), $0.string(1)) })
+    public func sessionJSON(sessionID: String, source: SourceKey = .default) throws -> String? {
+        guard let key = try database.cached("SELECT session_key FROM sessions WHERE session_id = ? AND source_key = ?")
+            .scalar([sessionID, source.rawValue], as: Int64.self) else { return nil }
+        return try sessionJSON(sessionKey: key)
+    }
+
+    /// `sessionJSON` of the session stored under `key`.
+    public func sessionJSON(sessionKey key: Int64) throws -> String? {
+        guard let meta = try database.cached("SELECT meta FROM sessions WHERE session_key = ?").scalar([key], as: String.self)
         else { return nil }
         return try SessionJSON.session(meta: meta) { writer in
             var first = true
@@ -43,32 +49,66 @@ public enum SessionLookup: Equatable, Sendable {
 }
 
 extension ArchiveReader {
-    /// An exact id, or a prefix of exactly one.
+    /// An exact id, or a prefix of exactly one; `SOURCE:ID` looks in one
+    /// source only. A session is named as a person types it: its id alone in
+    /// the default source, `SOURCE:ID` in the others.
     public func lookUpSession(_ text: String) throws -> SessionLookup {
-        if try database.first("SELECT 1 FROM sessions WHERE session_id = ?", text, map: { _ in true }) == true {
-            return .found(text)
-        }
-        let matches = try sessions(startingWith: text, limit: 11)
+        let (source, id) = try typedSession(text)
+        let exact = try sessions(id: id, source: source)
+        if exact.count == 1 { return .found(exact[0]) }
+        if exact.count > 1 { return .ambiguous(exact) }
+        let matches = try sessions(startingWith: id, source: source, limit: 11)
         if matches.count == 1 { return .found(matches[0]) }
         if !matches.isEmpty { return .ambiguous(Array(matches.prefix(10))) }
-        var prefix = Substring(text).dropLast()
+        var prefix = Substring(id).dropLast()
         while !prefix.isEmpty {
             defer { prefix = prefix.dropLast() }
-            let closest = try sessions(startingWith: String(prefix), limit: 10)
+            let closest = try sessions(startingWith: String(prefix), source: source, limit: 10)
             if !closest.isEmpty { return .unknown(closest: closest) }
         }
         return .unknown(closest: [])
     }
 
-    private func sessions(startingWith prefix: String, limit: Int) throws -> [String] {
+    /// The key of the session a typed id names exactly (`lookUpSession`'s found ids), if one does.
+    public func sessionKey(typed text: String) throws -> Int64? {
+        let (source, id) = try typedSession(text)
+        var keys: [Int64] = []
+        try database.forEachRow("SELECT session_key FROM sessions WHERE session_id = ?1 AND (?2 IS NULL OR source_key = ?2) LIMIT 2",
+                                id, source?.rawValue) { keys.append(try $0.int64(0)) }
+        return keys.count == 1 ? keys[0] : nil
+    }
+
+    /// `SOURCE:ID` when SOURCE names a source of the archive, else an id in any source.
+    private func typedSession(_ text: String) throws -> (SourceKey?, String) {
+        if let colon = text.firstIndex(of: ":"), let source = try sourceKey(named: String(text[..<colon])) {
+            return (source, String(text[text.index(after: colon)...]))
+        }
+        return (nil, text)
+    }
+
+    private func sessions(id: String, source: SourceKey?) throws -> [String] {
+        var ids: [String] = []
+        try database.forEachRow("""
+            SELECT \(Self.qualifiedIDSQL) FROM sessions WHERE session_id = ?1 AND (?2 IS NULL OR source_key = ?2) ORDER BY source_key LIMIT 10
+            """, id, source?.rawValue) { try ids.append($0.string(0)) }
+        return ids
+    }
+
+    private func sessions(startingWith prefix: String, source: SourceKey?, limit: Int) throws -> [String] {
         var ids: [String] = []
         // A range of the unique index: every id that starts with the prefix.
         try database.forEachRow("""
-            SELECT session_id FROM sessions WHERE session_id >= ?1 AND session_id < ?1 || char(1114111)
-            ORDER BY session_id LIMIT ?2
-            """, prefix, limit) { try ids.append($0.string(0)) }
+            SELECT \(Self.qualifiedIDSQL) FROM sessions WHERE session_id >= ?1 AND session_id < ?1 || char(1114111)
+              AND (?3 IS NULL OR source_key = ?3)
+            ORDER BY session_id, source_key LIMIT ?2
+            """, prefix, limit, source?.rawValue) { try ids.append($0.string(0)) }
         return ids
     }
+
+    /// A session's id as typed: alone in the default source, `SOURCE:ID` in the others.
+    static let qualifiedIDSQL = """
+        CASE WHEN source_key = 1 THEN session_id ELSE (SELECT name FROM sources s WHERE s.source_key = sessions.source_key) || ':' || session_id END
+        """
 }
 
 /// What a writer asks before it saves: is the session archived, and as which source.
@@ -82,16 +122,19 @@ extension ArchiveReader {
         """
 
     /// The archived `last_updated_at` of a session (normalised), if archived.
-    public func archivedLastUpdated(sessionID: String) throws -> (lastUpdatedAt: String, deleted: Bool)? {
-        try database.cached("SELECT last_updated_at, deleted_at IS NOT NULL FROM sessions WHERE session_id = ?").first([sessionID]) {
+    public func archivedLastUpdated(sessionID: String, source: SourceKey = .default) throws -> (lastUpdatedAt: String, deleted: Bool)? {
+        try database.cached("SELECT last_updated_at, deleted_at IS NOT NULL FROM sessions WHERE session_id = ? AND source_key = ?")
+            .first([sessionID, source.rawValue]) {
             try ($0.string(0), $0.get(1, as: Bool.self))
         }
     }
 
     /// The source hashes of the live sessions, for an import to skip records it already holds.
-    public func liveSourceHashes() throws -> [SourceHash: String] {
+    public func liveSourceHashes(source: SourceKey = .default) throws -> [SourceHash: String] {
         var hashes: [SourceHash: String] = [:]
-        try database.forEachRow("SELECT source_hash, session_id FROM sessions WHERE source_hash IS NOT NULL AND deleted_at IS NULL") {
+        try database.forEachRow("""
+            SELECT source_hash, session_id FROM sessions WHERE source_hash IS NOT NULL AND deleted_at IS NULL AND source_key = ?
+            """, source.rawValue) {
             if let hash = SourceHash(bytes: try $0.blob(0)) { hashes[hash] = try $0.string(1) }
         }
         return hashes

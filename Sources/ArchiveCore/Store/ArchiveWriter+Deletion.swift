@@ -4,10 +4,11 @@ import SQLiteCore
 extension ArchiveWriter {
     /// Marks one session deleted remotely (it answered 404). Keeps its data.
     @discardableResult
-    public func markDeleted(sessionID: String, at now: String) throws -> Bool {
+    public func markDeleted(sessionID: String, source: SourceKey = .default, at now: String) throws -> Bool {
         try atomically {
-            try database.execute("UPDATE sessions SET deleted_at = ?, change_seq = ? WHERE session_id = ? AND deleted_at IS NULL",
-                                 now, try changeNumber(), sessionID)
+            try database.execute("""
+                UPDATE sessions SET deleted_at = ?, change_seq = ? WHERE session_id = ? AND source_key = ? AND deleted_at IS NULL
+                """, now, try changeNumber(), sessionID, source.rawValue)
             let marked = database.changes
             addToCounts(ArchiveCounts.Delta(deletedSessions: marked))
             return marked > 0
@@ -16,7 +17,7 @@ extension ArchiveWriter {
 
     /// After a complete listing of a project: marks the live sessions of that
     /// project that the listing did not contain. Returns how many.
-    public func markMissingDeleted(projectID: String?, listed: [String], at now: String) throws -> Int {
+    public func markMissingDeleted(projectID: String?, source: SourceKey = .default, listed: [String], at now: String) throws -> Int {
         try atomically {
             try database.executeScript("CREATE TEMP TABLE IF NOT EXISTS listed_ids(session_id TEXT PRIMARY KEY) WITHOUT ROWID")
             try database.execute("DELETE FROM temp.listed_ids")
@@ -24,9 +25,9 @@ extension ArchiveWriter {
             for id in listed { try insert.execute([id]) }
             try database.execute("""
                 UPDATE sessions SET deleted_at = ?, change_seq = ?
-                WHERE project_id IS ? AND deleted_at IS NULL
+                WHERE project_id IS ? AND source_key = ? AND deleted_at IS NULL
                   AND session_id NOT IN (SELECT session_id FROM temp.listed_ids)
-                """, now, try changeNumber(), projectID)
+                """, now, try changeNumber(), projectID, source.rawValue)
             let marked = database.changes
             addToCounts(ArchiveCounts.Delta(deletedSessions: marked))
             try database.execute("DELETE FROM temp.listed_ids")

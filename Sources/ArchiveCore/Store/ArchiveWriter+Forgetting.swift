@@ -54,7 +54,7 @@ extension ArchiveWriter {
     /// `forgotten` with `reason` so that sync and import skip it.
     public func forget(_ sessions: [SelectedSession], reason: String, keepUsage: Bool, at now: String) throws -> RemovalResult {
         var result = try forget(sessions.map {
-            ($0, ForgottenRecord(sessionID: $0.sessionID, forgottenAt: now, reason: reason, keptUsage: keepUsage))
+            ($0, ForgottenRecord(sessionID: $0.sessionID, source: $0.source, forgottenAt: now, reason: reason, keptUsage: keepUsage))
         })
         result.keptUsage = keepUsage
         return result
@@ -66,12 +66,15 @@ extension ArchiveWriter {
     public func applyForgotten(_ records: [ForgottenRecord]) throws -> RemovalResult {
         var selection = SessionSelection()
         selection.ids = records.map(\.sessionID)
-        let present = Dictionary(try reader.sessions(selectedBy: selection, requiringEvery: false).map { (ExactText($0.sessionID), $0) }) { first, _ in first }
+        struct Identity: Hashable { let id: ExactText; let source: SourceKey }
+        let present = Dictionary(try reader.sessions(selectedBy: selection, requiringEvery: false).map {
+            (Identity(id: ExactText($0.sessionID), source: $0.source), $0)
+        }) { first, _ in first }
         let pending = try records.filter { record in
-            try database.cached("SELECT 1 FROM forgotten WHERE session_id = ? AND kept_usage >= ?")
-                .scalar([record.sessionID, record.keptUsage], as: Int.self) == nil
+            try database.cached("SELECT 1 FROM forgotten WHERE session_id = ? AND source_key = ? AND kept_usage >= ?")
+                .scalar([record.sessionID, record.source.rawValue, record.keptUsage], as: Int.self) == nil
         }
-        return try forget(pending.map { (present[ExactText($0.sessionID)], $0) })
+        return try forget(pending.map { (present[Identity(id: ExactText($0.sessionID), source: $0.source)], $0) })
     }
 
     /// Removes each session (whole, or its content when its record keeps
@@ -82,8 +85,8 @@ extension ArchiveWriter {
         let sessions = entries.compactMap(\.session)
         try batch {
             let record = try database.cached("""
-                INSERT INTO forgotten(session_id, forgotten_at, reason, kept_usage, change_seq) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(session_id) DO UPDATE SET forgotten_at = excluded.forgotten_at, reason = excluded.reason,
+                INSERT INTO forgotten(session_id, forgotten_at, reason, kept_usage, change_seq, source_key) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(session_id, source_key) DO UPDATE SET forgotten_at = excluded.forgotten_at, reason = excluded.reason,
                   kept_usage = excluded.kept_usage, change_seq = excluded.change_seq
                 """)
             for (session, forgotten) in entries {
@@ -95,7 +98,8 @@ extension ArchiveWriter {
                         try removeWhole(session, into: &result)
                     }
                 }
-                try record.execute([forgotten.sessionID, forgotten.forgottenAt, forgotten.reason, forgotten.keptUsage, try changeNumber()])
+                try record.execute([forgotten.sessionID, forgotten.forgottenAt, forgotten.reason, forgotten.keptUsage, try changeNumber(),
+                                    forgotten.source.rawValue])
             }
             if !sessions.isEmpty { try mergeSearchIndex(into: &result) }
         }
@@ -126,13 +130,14 @@ extension ArchiveWriter {
     }
 
     /// Lets sync and import bring a forgotten session back; its record, nil if it was not forgotten.
-    public func undoForget(sessionID: String) throws -> ForgottenRecord? {
+    public func undoForget(sessionID: String, source: SourceKey = .default) throws -> ForgottenRecord? {
         let record = try database.first(
-            "SELECT session_id, forgotten_at, reason, kept_usage FROM forgotten WHERE session_id = ?", sessionID) {
-            ForgottenRecord(sessionID: try $0.string(0), forgottenAt: try $0.string(1), reason: try $0.string(2),
+            "SELECT session_id, forgotten_at, reason, kept_usage FROM forgotten WHERE session_id = ? AND source_key = ?",
+            sessionID, source.rawValue) {
+            ForgottenRecord(sessionID: try $0.string(0), source: source, forgottenAt: try $0.string(1), reason: try $0.string(2),
                             keptUsage: try $0.get(3, as: Bool.self))
         }
-        try database.execute("DELETE FROM forgotten WHERE session_id = ?", sessionID)
+        try database.execute("DELETE FROM forgotten WHERE session_id = ? AND source_key = ?", sessionID, source.rawValue)
         return record
     }
 
@@ -146,9 +151,11 @@ extension ArchiveWriter {
         let toolCalls = database.changes
         try database.cached("DELETE FROM event_rows WHERE event_key BETWEEN ? AND ?").execute([first, last])
         let events = database.changes
-        try database.cached("DELETE FROM session_revisions WHERE session_id = ?").execute([session.sessionID])
+        try database.cached("DELETE FROM session_revisions WHERE session_id = ? AND source_key = ?")
+            .execute([session.sessionID, session.source.rawValue])
         let revisions = database.changes
-        try database.cached("DELETE FROM sync_failures WHERE session_id = ?").execute([session.sessionID])
+        try database.cached("DELETE FROM sync_failures WHERE session_id = ? AND source_key = ?")
+            .execute([session.sessionID, session.source.rawValue])
         let deleted = try database.cached("SELECT deleted_at IS NOT NULL FROM sessions WHERE session_key = ?")
             .scalar([session.key], as: Bool.self) ?? false
         try database.cached("DELETE FROM sessions WHERE session_key = ?").execute([session.key])
@@ -183,7 +190,8 @@ extension ArchiveWriter {
             UPDATE sessions SET title = NULL, job_error = NULL, meta = ?, unknown_fields = ?, content_pruned_at = ?, change_seq = ?
             WHERE session_key = ?
             """).execute([Self.prunedMeta(meta, at: now), unknown.map(Self.withoutText), now, try changeNumber(), session.key])
-        try database.cached("DELETE FROM session_revisions WHERE session_id = ?").execute([session.sessionID])
+        try database.cached("DELETE FROM session_revisions WHERE session_id = ? AND source_key = ?")
+            .execute([session.sessionID, session.source.rawValue])
         let revisions = database.changes
         addToCounts(ArchiveCounts.Delta(revisions: -revisions))
         return revisions

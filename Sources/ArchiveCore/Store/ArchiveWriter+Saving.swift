@@ -27,10 +27,10 @@ extension ArchiveWriter {
     /// session JSON in `session_revisions`.
     @discardableResult
     public func save(_ session: NormalizedSession, projectID: String?, organizationID: String?,
-                     syncedAt now: String, keepingNewer: Bool = false) throws -> SaveOutcome {
+                     source: SourceKey = .default, syncedAt now: String, keepingNewer: Bool = false) throws -> SaveOutcome {
         let outcome: SaveOutcome
         do {
-            outcome = try saveInTransaction(session, projectID: projectID, organizationID: organizationID, now: now,
+            outcome = try saveInTransaction(session, projectID: projectID, organizationID: organizationID, source: source, now: now,
                                             keepingNewer: keepingNewer)
         } catch {
             typeCodes.sessionFailed()
@@ -45,18 +45,19 @@ extension ArchiveWriter {
     /// Its own transaction, or part of the caller's batch (see `batch`).
     /// `recordingRevision` false: a rewritten history replaces the archived
     /// one without keeping it (redaction of what is archived).
-    func saveInTransaction(_ session: NormalizedSession, projectID: String?, organizationID: String?,
+    func saveInTransaction(_ session: NormalizedSession, projectID: String?, organizationID: String?, source: SourceKey = .default,
                            now: String, keepingNewer: Bool, recordingRevision: Bool = true) throws -> SaveOutcome {
         try atomically {
-            if try database.cached("SELECT 1 FROM forgotten WHERE session_id = ?").scalar([session.sessionID], as: Int.self) != nil {
+            if try database.cached("SELECT 1 FROM forgotten WHERE session_id = ? AND source_key = ?")
+                .scalar([session.sessionID, source.rawValue], as: Int.self) != nil {
                 return .forgotten
             }
             let existing = try database.cached(
                 """
                 SELECT session_key, event_count, meta, deleted_at IS NOT NULL AS deleted, last_updated_at, project_id, run_count,
                        content_pruned_at IS NOT NULL AS pruned
-                FROM sessions WHERE session_id = ?
-                """).first([session.sessionID], map: ArchivedSession.init)
+                FROM sessions WHERE session_id = ? AND source_key = ?
+                """).first([session.sessionID, source.rawValue], map: ArchivedSession.init)
             if keepingNewer, let existing, existing.updated > session.lastUpdatedAt { return .olderThanArchived(existing.updated) }
             // A pruned session's own export, imported again, holds nothing more than the archive does.
             if let existing, existing.pruned, Self.isPrunedExport(session) { return .unchanged }
@@ -81,7 +82,7 @@ extension ArchiveWriter {
                     outcome = .contentRestored
                 } else if keep < existing.count {
                     if recordingRevision {
-                        outcome = .rewritten(revision: try saveRevision(sessionID: session.sessionID, at: now))
+                        outcome = .rewritten(revision: try saveRevision(sessionID: session.sessionID, source: source, at: now))
                     } else {
                         outcome = .metadataChanged
                     }
@@ -95,10 +96,11 @@ extension ArchiveWriter {
                     outcome = .unchanged
                 }
             }
-            try upsertSessionRow(session, projectID: projectID, organizationID: organizationID, now: now,
+            try upsertSessionRow(session, projectID: projectID, organizationID: organizationID, source: source, now: now,
                                  changeNumber: outcome == .unchanged ? nil : try changeNumber())
             let sessionKey = try existing?.key
-                ?? database.cached("SELECT session_key FROM sessions WHERE session_id = ?").scalar([session.sessionID], as: Int64.self)!
+                ?? database.cached("SELECT session_key FROM sessions WHERE session_id = ? AND source_key = ?")
+                    .scalar([session.sessionID, source.rawValue], as: Int64.self)!
             var counts = ArchiveCounts.Delta()
             var written = WrittenRuns(links: existing == nil ? session.events.toolCallLinks : [])
             if keep < session.events.count {
@@ -181,12 +183,14 @@ extension ArchiveWriter {
         return !changes.isEmpty
     }
 
-    func saveRevision(sessionID: String, at now: String) throws -> Int {
-        let previous = try reader.sessionJSON(sessionID: sessionID) ?? "{}"
+    func saveRevision(sessionID: String, source: SourceKey, at now: String) throws -> Int {
+        let previous = try reader.sessionJSON(sessionID: sessionID, source: source) ?? "{}"
         let revision = (try database.cached(
-            "SELECT coalesce(max(revision), 0) + 1 FROM session_revisions WHERE session_id = ?").scalar([sessionID], as: Int.self)) ?? 1
+            "SELECT coalesce(max(revision), 0) + 1 FROM session_revisions WHERE session_id = ? AND source_key = ?")
+            .scalar([sessionID, source.rawValue], as: Int.self)) ?? 1
         try database.cached(
-            "INSERT INTO session_revisions(session_id, revision, superseded_at, payload) VALUES (?, ?, ?, ?)").execute([sessionID, revision, now, previous])
+            "INSERT INTO session_revisions(session_id, source_key, revision, superseded_at, payload) VALUES (?, ?, ?, ?, ?)")
+            .execute([sessionID, source.rawValue, revision, now, previous])
         return revision
     }
 
@@ -218,7 +222,7 @@ extension ArchiveWriter {
     }
 
     /// `changeNumber` nil: the session did not change (its number stays).
-    func upsertSessionRow(_ session: NormalizedSession, projectID: String?, organizationID: String?, now: String,
+    func upsertSessionRow(_ session: NormalizedSession, projectID: String?, organizationID: String?, source: SourceKey, now: String,
                           changeNumber: Int64?) throws {
         let job = session.job
         let totals = session.events.totals
@@ -226,9 +230,9 @@ extension ArchiveWriter {
             INSERT INTO sessions(session_id, project_id, organization_id, title, last_updated_at, shared_access,
               index_ids, job_duration_ms, job_input_tokens, job_output_tokens, job_turns, job_is_error, job_error,
               event_count, run_count, error_run_count, input_tokens, output_tokens, unknown_fields, meta,
-              source_hash, first_synced_at, last_synced_at, deleted_at, change_seq)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, coalesce(?24, 0))
-            ON CONFLICT(session_id) DO UPDATE SET
+              source_hash, first_synced_at, last_synced_at, deleted_at, change_seq, source_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, coalesce(?24, 0), ?25)
+            ON CONFLICT(session_id, source_key) DO UPDATE SET
               project_id = coalesce(excluded.project_id, sessions.project_id),
               organization_id = coalesce(excluded.organization_id, sessions.organization_id),
               title = excluded.title, last_updated_at = excluded.last_updated_at,
@@ -241,7 +245,7 @@ extension ArchiveWriter {
               output_tokens = excluded.output_tokens, unknown_fields = excluded.unknown_fields, meta = excluded.meta,
               source_hash = excluded.source_hash, last_synced_at = excluded.last_synced_at, deleted_at = NULL,
               content_pruned_at = NULL, change_seq = coalesce(?24, sessions.change_seq)
-            """).execute([session.sessionID, projectID, organizationID, session.title, session.lastUpdatedAt, session.sharedAccess, session.indexIDs, job?.durationMs, job?.inputTokens, job?.outputTokens, job?.turns, job?.isError, job?.error, session.events.count, totals.runs, totals.errorRuns, totals.inputTokens, totals.outputTokens, session.unknownFields, session.meta, session.sourceHash?.bytes, now, now, changeNumber])
+            """).execute([session.sessionID, projectID, organizationID, session.title, session.lastUpdatedAt, session.sharedAccess, session.indexIDs, job?.durationMs, job?.inputTokens, job?.outputTokens, job?.turns, job?.isError, job?.error, session.events.count, totals.runs, totals.errorRuns, totals.inputTokens, totals.outputTokens, session.unknownFields, session.meta, session.sourceHash?.bytes, now, now, changeNumber, source.rawValue])
     }
 
     /// When each archived run from `seq` on happened, by its stop event's

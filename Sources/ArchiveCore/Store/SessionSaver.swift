@@ -36,6 +36,7 @@ final class SessionSaver<Origin> {
         let projectID: String?
         /// Its own organization (a merged archive's), else the saver's.
         var organizationID: String? = nil
+        var source = SourceKey.default
         /// Where it came from, for the caller's messages (a file and line, or nothing).
         let origin: Origin
     }
@@ -65,8 +66,9 @@ final class SessionSaver<Origin> {
     var hasPending: Bool { !pending.isEmpty }
 
     /// Queues a session; commits the batch once it is full.
-    func add(_ session: NormalizedSession, projectID: String?, organizationID: String? = nil, origin: Origin) throws(ArchiveError) {
-        pending.append(Pending(session: session, projectID: projectID, organizationID: organizationID, origin: origin))
+    func add(_ session: NormalizedSession, projectID: String?, organizationID: String? = nil, source: SourceKey = .default,
+             origin: Origin) throws(ArchiveError) {
+        pending.append(Pending(session: session, projectID: projectID, organizationID: organizationID, source: source, origin: origin))
         if pending.count >= batchSize { try commit() }
     }
 
@@ -93,7 +95,7 @@ final class SessionSaver<Origin> {
 
     private func save(_ entry: Pending) throws -> ArchiveWriter.SaveOutcome {
         try writer.save(entry.session, projectID: entry.projectID, organizationID: entry.organizationID ?? organizationID,
-                        syncedAt: Timestamp.now(), keepingNewer: keepingNewer)
+                        source: entry.source, syncedAt: Timestamp.now(), keepingNewer: keepingNewer)
     }
 
     private func record(_ entry: Pending, _ outcome: ArchiveWriter.SaveOutcome) {

@@ -13,6 +13,8 @@ public struct SessionSelection: Sendable {
     public var searchQuery: String?
     /// Leave out sessions whose content is already pruned.
     public var withContentOnly = false
+    /// Only sessions of these sources (empty: all).
+    public var sources: [SourceKey] = []
 
     public init() {}
 
@@ -27,6 +29,7 @@ public struct SelectedSession: Sendable, Codable, Equatable {
     public let events: Int
     public let contentPrunedAt: String?
     let key: Int64
+    var source = SourceKey.default
 
     enum CodingKeys: String, CodingKey {
         case sessionID = "session_id", projectID = "project_id", lastUpdatedAt = "last_updated_at", events
@@ -45,6 +48,7 @@ public struct SelectedSession: Sendable, Codable, Equatable {
 
     init(_ row: Row) throws {
         key = try row.get("session_key")
+        source = SourceKey(rawValue: try row.get("source_key"))
         sessionID = try row.get("session_id")
         projectID = try row.get("project_id")
         lastUpdatedAt = try row.get("last_updated_at")
@@ -59,9 +63,11 @@ public struct ForgottenRecord: Sendable, Equatable {
     public let forgottenAt: String
     public let reason: String
     public let keptUsage: Bool
+    public var source = SourceKey.default
 
-    public init(sessionID: String, forgottenAt: String, reason: String, keptUsage: Bool) {
+    public init(sessionID: String, source: SourceKey = .default, forgottenAt: String, reason: String, keptUsage: Bool) {
         self.sessionID = sessionID
+        self.source = source
         self.forgottenAt = forgottenAt
         self.reason = reason
         self.keptUsage = keptUsage
@@ -88,18 +94,20 @@ extension ArchiveReader {
             values.isEmpty ? nil : JSONValue.array(values.map(JSONValue.string)).serialized
         }
         try database.forEachRow("""
-            SELECT session_key, session_id, project_id, last_updated_at, event_count, content_pruned_at FROM sessions
+            SELECT session_key, session_id, project_id, last_updated_at, event_count, content_pruned_at, source_key FROM sessions
             WHERE (?1 IS NULL OR session_id IN (SELECT value FROM json_each(?1)))
               AND (?2 IS NULL OR coalesce(project_id, '') IN (SELECT value FROM json_each(?2)))
               AND (?3 IS NULL OR last_updated_at < ?3)
               AND (?4 IS NULL OR session_key IN (SELECT DISTINCT \(EventKey.sessionSQL("rowid")) FROM search_index WHERE search_index MATCH ?4))
               AND (?5 = 0 OR content_pruned_at IS NULL)
+              AND (?6 IS NULL OR source_key IN (SELECT value FROM json_each(?6)))
             ORDER BY last_updated_at, session_id
             """, list(selection.ids), list(selection.projects), selection.updatedBefore, selection.searchQuery,
-            selection.withContentOnly) { chosen.append(try SelectedSession($0)) }
+            selection.withContentOnly,
+            selection.sources.isEmpty ? nil : "[" + selection.sources.map { String($0.rawValue) }.joined(separator: ",") + "]") { chosen.append(try SelectedSession($0)) }
         if requiringEvery && !selection.ids.isEmpty {
             let found = Set(chosen.map { ExactText($0.sessionID) })
-            let lookUp = try database.cached("SELECT 1 FROM sessions WHERE session_id = ?")
+            let lookUp = try database.cached("SELECT 1 FROM sessions WHERE session_id = ? LIMIT 1")
             for id in selection.ids where !found.contains(ExactText(id)) {
                 if try lookUp.scalar([id], as: Int.self) == nil { throw SelectionError.noSuchSession(id) }
             }
@@ -107,16 +115,20 @@ extension ArchiveReader {
         return chosen
     }
 
-    /// The ids of every session forgotten on purpose.
-    public func forgottenSessionIDs() throws -> [String] {
-        try forgottenRecords().map(\.sessionID)
+    /// The ids of every session of `source` forgotten on purpose.
+    public func forgottenSessionIDs(source: SourceKey = .default) throws -> [String] {
+        var ids: [String] = []
+        try database.forEachRow("SELECT session_id FROM forgotten WHERE source_key = ?", source.rawValue) { ids.append(try $0.string(0)) }
+        return ids
     }
 
     public func forgottenRecords() throws -> [ForgottenRecord] {
         var records: [ForgottenRecord] = []
-        try database.forEachRow("SELECT session_id, forgotten_at, reason, kept_usage FROM forgotten ORDER BY forgotten_at, session_id") {
-            records.append(ForgottenRecord(sessionID: try $0.string(0), forgottenAt: try $0.string(1), reason: try $0.string(2),
-                                           keptUsage: try $0.get(3, as: Bool.self)))
+        try database.forEachRow("""
+            SELECT session_id, forgotten_at, reason, kept_usage, source_key FROM forgotten ORDER BY forgotten_at, session_id, source_key
+            """) {
+            records.append(ForgottenRecord(sessionID: try $0.string(0), source: SourceKey(rawValue: try $0.int64(4)),
+                                           forgottenAt: try $0.string(1), reason: try $0.string(2), keptUsage: try $0.get(3, as: Bool.self)))
         }
         return records
     }

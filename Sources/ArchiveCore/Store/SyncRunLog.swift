@@ -16,12 +16,12 @@ extension ArchiveWriter {
             summary.deleted, summary.forgotten, summary.failed, summary.requests, message, runID)
     }
 
-    public func recordFailure(runID: Int64, sessionID: String, projectID: String?, httpStatus: Int?, message: String,
-                              at now: String) throws {
+    public func recordFailure(runID: Int64, sessionID: String, projectID: String?, source: SourceKey = .default, httpStatus: Int?,
+                              message: String, at now: String) throws {
         try database.execute("""
-            INSERT INTO sync_failures(run_id, session_id, project_id, http_status, message, failed_at)
-            VALUES (?, ?, ?, ?, ?, ?)
-            """, runID, sessionID, projectID, httpStatus, message, now)
+            INSERT INTO sync_failures(run_id, session_id, project_id, http_status, message, failed_at, source_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, runID, sessionID, projectID, httpStatus, message, now, source.rawValue)
     }
 }
 

@@ -23,6 +23,8 @@ public struct SyncOptions: Sendable {
     /// `[retention] content_days`: after a run that did not fail, the content
     /// of sessions last updated longer ago than this is pruned.
     public var contentRetentionDays: Int?
+    /// The source (`[[sources]]` name) the sessions belong to.
+    public var sourceName = SourceKey.defaultName
 
     public init() {}
 }
@@ -34,6 +36,8 @@ public struct SyncProgress: Sendable {
     public var done = 0
     public var listingFinished = false
     public var elapsed = 0.0
+
+    public init() {}
 }
 
 /// A failure that ends the whole run: the key was refused, the server cannot
@@ -70,12 +74,18 @@ public struct SyncFatalError: Error, CustomStringConvertible {
     }
 }
 
-/// Lists every page of each project and retrieves the sessions that are new
-/// or changed, keeping `concurrency` requests in flight; a `SyncWriter` thread
-/// commits what they bring. A fatal error stops the scheduling: requests in
-/// flight are never cancelled but run out (within the client's timeout, with
-/// no more retries), what they brought is still written, then the run ends.
-public final class SyncEngine {
+/// Lists every page of each project of one source and retrieves the sessions
+/// that are new or changed, keeping `concurrency` requests in flight; a
+/// `SyncWriter` thread commits what they bring. A fatal error stops the
+/// scheduling: requests in flight are never cancelled but run out (within the
+/// client's timeout, with no more retries), what they brought is still
+/// written, then the run ends. Several engines (one per source) run together
+/// through `runTogether`: one writer, one pool of requests, and a fatal error
+/// of one source ends that source alone.
+///
+/// Unchecked Sendable: an engine's state is touched by one task at a time
+/// (its own sync, then the caller once every sync has ended).
+public final class SyncEngine: @unchecked Sendable {
     private let store: ArchiveWriter
     private let client: ChatAPIClient
     private let options: SyncOptions
@@ -91,6 +101,11 @@ public final class SyncEngine {
     private var pageSize = SyncEngine.largestPageSize
     private var rememberedPageSize: Int?
     static let largestPageSize = 1000
+    /// The source's row in `sources`, once `prepare` found it.
+    private(set) var source = SourceKey.default
+    private var lookup: ArchiveReader?
+    /// The requests in flight, shared with the engines of other sources.
+    private var pool = RequestPool(size: 1)
 
     public init(store: ArchiveWriter, client: ChatAPIClient, options: SyncOptions,
                 onProgress: @escaping (SyncProgress) -> Void = { _ in }) {
@@ -108,8 +123,50 @@ public final class SyncEngine {
     }
 
     public func run() async throws -> SyncSummary {
+        let outcome = try await Self.runTogether([self], store: store)[0]
+        if let failure = outcome.failure { throw failure }
+        return outcome.summary
+    }
+
+    /// What one source's sync came to: its summary, and why it failed if it did.
+    public struct Outcome: Sendable {
+        public let name: String
+        public let summary: SyncSummary
+        public let failure: SyncFatalError?
+    }
+
+    /// Syncs several sources in one run: one writer thread, and one pool of
+    /// `concurrency` requests (the first engine's) shared in turn between
+    /// them. A source that fails fails alone; an archive that cannot be
+    /// written ends them all.
+    public static func runTogether(_ engines: [SyncEngine], store: ArchiveWriter) async throws -> [Outcome] {
+        for engine in engines { try engine.prepare() }
+        let pool = RequestPool(size: max(1, engines.first?.options.concurrency ?? 8))
+        let runs = Dictionary(engines.map { ($0.source, SyncWriter.Run(id: $0.summary.runID, organizationID: $0.options.organizationID)) },
+                              uniquingKeysWith: { first, _ in first })
+        let (counts, failure) = await SyncWriter.running(store: store, runs: runs, capacity: max(1, pool.size)) { writer in
+            await withTaskGroup(of: Void.self) { group in
+                for engine in engines {
+                    engine.pool = pool
+                    group.addTask { await engine.syncProjects(writer: writer) }
+                }
+            }
+        }
+        var outcomes: [Outcome] = []
+        for engine in engines {
+            engine.finish(counts[engine.source] ?? SyncWriter.Counts(), writerFailure: failure)
+            outcomes.append(Outcome(name: engine.options.sourceName, summary: engine.summary,
+                                    failure: engine.fatal.map { SyncFatalError($0, summary: engine.summary) }))
+        }
+        return outcomes
+    }
+
+    /// Records the run's start and reads what the listing is compared with.
+    private func prepare() throws {
         let projects = options.projects.map { $0.map { JSONValue.string($0) } ?? .null }
         do {
+            source = try store.source(named: options.sourceName, baseURL: client.baseURL.absoluteString,
+                                      organizationID: options.organizationID)
             summary.runID = try store.beginRun(source: client.baseURL.absoluteString,
                                                projects: JSONValue.array(projects).serialized, at: Timestamp.now())
         } catch {
@@ -117,11 +174,10 @@ public final class SyncEngine {
         }
         // Whether a listed session changed is asked on a connection of its
         // own, beside the writer thread's.
-        let lookup: ArchiveReader
         do {
             lookup = try ArchiveReader(path: store.path)
             hashKey = try store.reader.sourceHashKey()
-            forgotten = Set(try store.reader.forgottenSessionIDs().map { ExactText($0) })
+            forgotten = Set(try store.reader.forgottenSessionIDs(source: source).map { ExactText($0) })
             rememberedPageSize = try store.reader.acceptedPageSize(baseURL: client.baseURL.absoluteString)
             pageSize = options.pageSize ?? rememberedPageSize ?? Self.largestPageSize
         } catch let error as ArchiveError {
@@ -129,12 +185,16 @@ public final class SyncEngine {
         } catch {
             throw SyncFatalError(.archive(.unusableArchive(path: store.path, reason: "\(error)")))
         }
-        let (counts, failure) = await SyncWriter.running(store: store, runID: summary.runID, organizationID: options.organizationID,
-                                                         capacity: max(1, options.concurrency)) { writer in
-            for project in options.projects where fatal == nil {
-                await sync(project: project, writer: writer, lookup: lookup)
-            }
+    }
+
+    private func syncProjects(writer: SyncWriter) async {
+        guard let lookup else { return }
+        for project in options.projects where fatal == nil {
+            await sync(project: project, writer: writer, lookup: lookup)
         }
+    }
+
+    private func finish(_ counts: SyncWriter.Counts, writerFailure failure: ArchiveError?) {
         if fatal == nil, let failure { fatal = .archive(failure) }
         summary.retrieved = counts.retrieved
         summary.new = counts.saves.new
@@ -157,9 +217,8 @@ public final class SyncEngine {
         }
         summary.message = fatal.map { SyncFatalError($0).description }
         try? store.finishRun(summary.runID, summary: summary, message: summary.message, at: Timestamp.now())
+        if fatal == nil { try? store.noteSynced(source, at: Timestamp.now()) }
         report()
-        if let fatal { throw SyncFatalError(fatal, summary: summary) }
-        return summary
     }
 
     /// Prunes the content of sessions last updated `days` or more ago; how many.
@@ -167,6 +226,7 @@ public final class SyncEngine {
         var selection = SessionSelection()
         selection.updatedBefore = Timestamp.format(date: Date(timeIntervalSinceNow: -Double(days) * 86_400))
         selection.withContentOnly = true
+        selection.sources = [source]
         return try store.prune(try store.reader.sessions(selectedBy: selection), at: Timestamp.now()).sessions
     }
 
@@ -203,10 +263,10 @@ public final class SyncEngine {
                 inFlight -= 1
                 progress.done += 1
                 switch fetched {
-                case let .session(session, project): submit(.session(session, project: project), to: writer)
-                case .gone(let id): submit(.gone(sessionID: id), to: writer)
+                case let .session(session, project): submit(.session(session, project: project, source: source), to: writer)
+                case .gone(let id): submit(.gone(sessionID: id, source: source), to: writer)
                 case let .failed(id, project, status, message):
-                    submit(.failure(sessionID: id, project: project, status: status, message: message), to: writer)
+                    submit(.failure(sessionID: id, project: project, source: source, status: status, message: message), to: writer)
                 case .fatal(let reason): stop(reason)
                 }
                 report()
@@ -214,7 +274,7 @@ public final class SyncEngine {
 
             func listingFailed(_ message: String, status: Int? = nil) {
                 listingComplete = false
-                submit(.failure(sessionID: "(listing)", project: project, status: status, message: message), to: writer)
+                submit(.failure(sessionID: "(listing)", project: project, source: source, status: status, message: message), to: writer)
             }
 
             listing: repeat {
@@ -259,7 +319,12 @@ public final class SyncEngine {
                     while inFlight >= max(1, options.concurrency), let fetched = await group.next() { take(fetched) }
                     if stopping { break listing }
                     let id = item.sessionID
-                    group.addTask { await Self.fetch(id, project: project, client: client, hashKey: hashKey, redactor: redactor) }
+                    let pool = self.pool
+                    await pool.acquire()
+                    group.addTask {
+                        defer { pool.release() }
+                        return await Self.fetch(id, project: project, client: client, hashKey: hashKey, redactor: redactor)
+                    }
                     inFlight += 1
                     progress.queued += 1
                 }
@@ -283,7 +348,7 @@ public final class SyncEngine {
             while let fetched = await group.next() { take(fetched) }
         }
         if listingComplete && !stopping {
-            submit(.markMissingDeleted(project: project, listed: listed.map(\.text)), to: writer)
+            submit(.markMissingDeleted(project: project, source: source, listed: listed.map(\.text)), to: writer)
         }
         report()
     }
@@ -294,7 +359,7 @@ public final class SyncEngine {
     }
 
     private func needsRetrieve(_ item: SessionSummary, lookup: ArchiveReader) -> Bool {
-        guard let archived = try? lookup.archivedLastUpdated(sessionID: item.sessionID) else { return true }
+        guard let archived = try? lookup.archivedLastUpdated(sessionID: item.sessionID, source: source) else { return true }
         return archived.deleted || archived.lastUpdatedAt != Timestamp.normalize(item.lastUpdatedAt)
     }
 

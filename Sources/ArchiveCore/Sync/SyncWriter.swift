@@ -7,11 +7,17 @@ import Foundation
 /// together while more are waiting, and at once when none are.
 final class SyncWriter: @unchecked Sendable {
     enum Item: Sendable {
-        case session(NormalizedSession, project: String?)
-        case gone(sessionID: String)
-        case failure(sessionID: String, project: String?, status: Int?, message: String)
+        case session(NormalizedSession, project: String?, source: SourceKey)
+        case gone(sessionID: String, source: SourceKey)
+        case failure(sessionID: String, project: String?, source: SourceKey, status: Int?, message: String)
         /// After a complete listing of a project, once its sessions are written.
-        case markMissingDeleted(project: String?, listed: [String])
+        case markMissingDeleted(project: String?, source: SourceKey, listed: [String])
+    }
+
+    /// A source's run: its `sync_runs` row, and the organization its sessions belong to.
+    struct Run: Sendable {
+        let id: Int64
+        let organizationID: String?
     }
 
     struct Counts: Sendable {
@@ -23,11 +29,10 @@ final class SyncWriter: @unchecked Sendable {
     static let batchSize = 64
 
     private let store: ArchiveWriter
-    private let runID: Int64
-    private let organizationID: String?
+    private let runs: [SourceKey: Run]
     private let queue: BoundedQueue<Item>
     private let lock = NSLock()
-    private var counts = Counts()
+    private var counts: [SourceKey: Counts] = [:]
     private var stopped: ArchiveError?
     private var finished: CheckedContinuation<Void, Never>?
     private var ended = false
@@ -35,9 +40,9 @@ final class SyncWriter: @unchecked Sendable {
     /// Runs `body` with a writer thread beside it. The thread has written
     /// everything queued, and ended, before this returns its counts and, if
     /// it stopped, why.
-    static func running(store: ArchiveWriter, runID: Int64, organizationID: String?, capacity: Int,
-                        _ body: (SyncWriter) async -> Void) async -> (counts: Counts, failure: ArchiveError?) {
-        let writer = SyncWriter(store: store, runID: runID, organizationID: organizationID, capacity: capacity)
+    static func running(store: ArchiveWriter, runs: [SourceKey: Run], capacity: Int,
+                        _ body: (SyncWriter) async -> Void) async -> (counts: [SourceKey: Counts], failure: ArchiveError?) {
+        let writer = SyncWriter(store: store, runs: runs, capacity: capacity)
         let thread = Thread { writer.work() }
         thread.name = "sync-writer"
         thread.start()
@@ -46,10 +51,9 @@ final class SyncWriter: @unchecked Sendable {
         return (counts, writer.failure)
     }
 
-    private init(store: ArchiveWriter, runID: Int64, organizationID: String?, capacity: Int) {
+    private init(store: ArchiveWriter, runs: [SourceKey: Run], capacity: Int) {
         self.store = store
-        self.runID = runID
-        self.organizationID = organizationID
+        self.runs = runs
         queue = BoundedQueue(capacity: capacity, wakeAfter: 1)
     }
 
@@ -59,10 +63,10 @@ final class SyncWriter: @unchecked Sendable {
 
     /// Why the writer stopped, once it has.
     var failure: ArchiveError? { lock.lock(); defer { lock.unlock() }; return stopped }
-    var snapshot: Counts { lock.lock(); defer { lock.unlock() }; return counts }
+    var snapshot: [SourceKey: Counts] { lock.lock(); defer { lock.unlock() }; return counts }
 
     /// Writes what is queued, then waits for the thread to end.
-    private func finish() async -> Counts {
+    private func finish() async -> [SourceKey: Counts] {
         queue.finish()
         await withCheckedContinuation { continuation in
             lock.lock()
@@ -78,12 +82,14 @@ final class SyncWriter: @unchecked Sendable {
     }
 
     private func work() {
-        let store = self.store, runID = self.runID
-        let saver = SessionSaver<Void>(writer: store, organizationID: organizationID, keepingNewer: false, batchSize: Self.batchSize,
-                                       onFailed: { entry, error in
+        let store = self.store, runs = self.runs
+        let saver = SessionSaver<Void>(writer: store, organizationID: nil, keepingNewer: false, batchSize: Self.batchSize,
+                                       onSaved: { [unowned self] entry, outcome in update(entry.source) { $0.saves.count(outcome) } },
+                                       onFailed: { [unowned self] entry, error in
             // One session the archive could not take: recorded, and the sync goes on.
-            try? store.recordFailure(runID: runID, sessionID: entry.session.sessionID, projectID: entry.projectID, httpStatus: nil,
-                                     message: "cannot archive it: \(error)", at: Timestamp.now())
+            update(entry.source) { $0.saves.failed += 1 }
+            try? store.recordFailure(runID: runs[entry.source]?.id ?? 0, sessionID: entry.session.sessionID, projectID: entry.projectID,
+                                     source: entry.source, httpStatus: nil, message: "cannot archive it: \(error)", at: Timestamp.now())
         })
         do {
             while let item = queue.pop() {
@@ -107,35 +113,33 @@ final class SyncWriter: @unchecked Sendable {
     private func commit(_ saver: SessionSaver<Void>) throws {
         guard saver.hasPending else { return }
         try saver.commit()
-        update { $0.saves = saver.counts }
     }
 
     private func write(_ item: Item, saver: SessionSaver<Void>) throws {
-        if case let .session(session, project) = item {
-            update { $0.retrieved += 1 }
-            try saver.add(session, projectID: project, origin: ())
-            update { $0.saves = saver.counts }
+        if case let .session(session, project, source) = item {
+            update(source) { $0.retrieved += 1 }
+            try saver.add(session, projectID: project, organizationID: runs[source]?.organizationID, source: source, origin: ())
             return
         }
         try commit(saver)  // what follows a session sees it written
         let now = Timestamp.now()
         switch item {
         case .session: break
-        case .gone(let id):
-            if try store.markDeleted(sessionID: id, at: now) { update { $0.deleted += 1 } }
-        case let .failure(id, project, status, message):
-            try store.recordFailure(runID: runID, sessionID: id, projectID: project, httpStatus: status,
+        case let .gone(id, source):
+            if try store.markDeleted(sessionID: id, source: source, at: now) { update(source) { $0.deleted += 1 } }
+        case let .failure(id, project, source, status, message):
+            try store.recordFailure(runID: runs[source]?.id ?? 0, sessionID: id, projectID: project, source: source, httpStatus: status,
                                     message: message, at: now)
-            update { $0.failed += 1 }
-        case let .markMissingDeleted(project, listed):
-            let marked = try store.markMissingDeleted(projectID: project, listed: listed, at: now)
-            update { $0.deleted += marked }
+            update(source) { $0.failed += 1 }
+        case let .markMissingDeleted(project, source, listed):
+            let marked = try store.markMissingDeleted(projectID: project, source: source, listed: listed, at: now)
+            update(source) { $0.deleted += marked }
         }
     }
 
-    private func update(_ change: (inout Counts) -> Void) {
+    private func update(_ source: SourceKey, _ change: (inout Counts) -> Void) {
         lock.lock()
-        change(&counts)
+        change(&counts[source, default: Counts()])
         lock.unlock()
     }
 }
