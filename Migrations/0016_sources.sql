@@ -104,6 +104,60 @@ SELECT run_id, session_id, project_id, http_status, message, failed_at, 1 FROM s
 DROP TABLE sync_failures;
 ALTER TABLE sync_failures_rebuilt RENAME TO sync_failures;
 CREATE INDEX sync_failures_by_session ON sync_failures(session_id);
+
+-- The rollups' groups, projects and tool scopes belong to a source: a report
+-- by source, or of some sources, reads the rollups as one by project does.
+-- Every row so far is the default source's.
+CREATE TABLE rollup_groups_rebuilt (
+  group_id   INTEGER PRIMARY KEY,
+  project_id TEXT NOT NULL,            -- '' for the key's default project
+  index_ids  TEXT NOT NULL,            -- the session's JSON array as stored; '' when unbound
+  source_key INTEGER NOT NULL DEFAULT 1,
+  UNIQUE (source_key, project_id, index_ids)
+);
+INSERT INTO rollup_groups_rebuilt(group_id, project_id, index_ids, source_key)
+SELECT group_id, project_id, index_ids, 1 FROM rollup_groups ORDER BY group_id;
+DROP TABLE rollup_groups;
+ALTER TABLE rollup_groups_rebuilt RENAME TO rollup_groups;
+
+CREATE TABLE rollup_projects_rebuilt (
+  project_code INTEGER PRIMARY KEY,
+  project_id   TEXT NOT NULL,          -- '' for the key's default project
+  source_key   INTEGER NOT NULL DEFAULT 1,
+  UNIQUE (source_key, project_id)
+);
+INSERT INTO rollup_projects_rebuilt(project_code, project_id, source_key)
+SELECT project_code, project_id, 1 FROM rollup_projects ORDER BY project_code;
+DROP TABLE rollup_projects;
+ALTER TABLE rollup_projects_rebuilt RENAME TO rollup_projects;
+
+CREATE TABLE tool_scopes_rebuilt (
+  scope      INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL,
+  project_id TEXT NOT NULL,
+  source_key INTEGER NOT NULL DEFAULT 1,
+  UNIQUE (source_key, name, project_id)
+);
+INSERT INTO tool_scopes_rebuilt(scope, name, project_id, source_key)
+SELECT scope, name, project_id, 1 FROM tool_scopes ORDER BY scope;
+DROP TABLE tool_scopes;
+ALTER TABLE tool_scopes_rebuilt RENAME TO tool_scopes;
+
+CREATE TABLE tool_rollup_rebuilt (
+  quarter_hour  INTEGER NOT NULL,
+  project_id    TEXT NOT NULL,         -- '' for the key's default project
+  name          TEXT NOT NULL,         -- '(unnamed)' for a call without a name
+  source_key    INTEGER NOT NULL DEFAULT 1,  -- before the measures: SQLite 3.40's integrity_check misreads a key column after them
+  calls         INTEGER NOT NULL,
+  no_result     INTEGER NOT NULL,      -- calls no tool_result answered
+  error_results INTEGER NOT NULL,
+  runs_using    INTEGER NOT NULL,      -- runs with at least one such call
+  PRIMARY KEY (name, quarter_hour, project_id, source_key)   -- tools reads it by name
+) WITHOUT ROWID;
+INSERT INTO tool_rollup_rebuilt(quarter_hour, project_id, name, source_key, calls, no_result, error_results, runs_using)
+SELECT quarter_hour, project_id, name, 1, calls, no_result, error_results, runs_using FROM tool_rollup ORDER BY name, quarter_hour, project_id;
+DROP TABLE tool_rollup;
+ALTER TABLE tool_rollup_rebuilt RENAME TO tool_rollup;
 PRAGMA legacy_alter_table = OFF;
 
 -- The views name each row's session by its key too: an id alone may be in

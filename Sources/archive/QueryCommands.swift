@@ -126,9 +126,14 @@ struct ToolsCommand: ParsableCommand {
 
     @OptionGroup var report: ReportOptions
     @Option(name: .customLong("project"), help: "Only this project; repeat for several.") var projects: [String] = []
+    @Option(name: .customLong("source"), help: "Only this source; repeat for several.") var sources: [String] = []
 
     func run() throws {
-        try report.show { store, window in try store.tools(ToolsReport(window: window, projects: projects)) }
+        try report.show { store, window in
+            var tools = ToolsReport(window: window, projects: projects)
+            tools.sources = sources
+            return try store.tools(tools)
+        }
     }
 }
 

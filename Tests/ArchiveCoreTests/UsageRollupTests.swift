@@ -168,6 +168,10 @@ import SQLiteCore
             #expect(try store.database.scalar("SELECT group_concat(quarter_hour) FROM usage_rollup ORDER BY 1", as: String.self) == "-1,0")
             try store.database.executeScript("""
                 DROP TABLE usage_levels; DROP TABLE tool_levels; DROP TABLE rollup_projects; DROP TABLE tool_scopes;
+                DROP TABLE tool_rollup;
+                CREATE TABLE tool_rollup (quarter_hour INTEGER NOT NULL, project_id TEXT NOT NULL, name TEXT NOT NULL, calls INTEGER NOT NULL,
+                  no_result INTEGER NOT NULL, error_results INTEGER NOT NULL, runs_using INTEGER NOT NULL,
+                  PRIMARY KEY (name, quarter_hour, project_id)) WITHOUT ROWID;
                 DELETE FROM usage_rollup;
                 INSERT INTO usage_rollup VALUES (0, (SELECT group_id FROM rollup_groups LIMIT 1), 2, 0, 2, 12, 3, 2);
                 DELETE FROM schema_migrations WHERE version >= 13;
@@ -206,7 +210,11 @@ import SQLiteCore
         let store = try folder.writer(at: folder.path("a.db"))
         var random = RoundTripDifferentialTests.Random(state: 0x5EED_2026)
         let base = try #require(Timestamp.microseconds(fromISO8601: corpus.start)) / 1_000_000
-        for id in 0..<150 {
+        // Three sources; a tenth of the ids are in two of them (other sessions under the same id).
+        let sources = [SourceKey.default, try store.source(named: "na"), try store.source(named: "eu")]
+        for number in 0..<165 {
+            let id = number < 150 ? number : (number - 150) * 10
+            let source = number < 150 ? random.pick(sources) : sources[(id / 10) % 3 == 0 ? 1 : 2]
             var runs: [(Int, Int)] = []
             var seconds = base + Int64(random.below(corpus.days * 86_400))
             let project: String? = random.pick(["p1", "p2", "p3", nil])
@@ -217,14 +225,15 @@ import SQLiteCore
                 for _ in 0..<(1 + random.below(3)) { runs.append((random.below(5_000), random.below(500))) }
                 let updated = Timestamp.format(microseconds: seconds * 1_000_000)
                 let text = UsageRollupTests.session("s\(id)", updated: updated, runs: runs, indexes: indexes, errorLast: random.chance(10))
-                try store.save(Normalizer.normalize(body: Array(text.utf8)), projectID: project, organizationID: nil, syncedAt: "x")
+                try store.save(Normalizer.normalize(body: Array(text.utf8)), projectID: project, organizationID: nil, source: source, syncedAt: "x")
                 seconds += Int64(random.pick(corpus.gaps))
             }
         }
         #expect(try store.reader.rollupMismatches() == 0)
         let pricing = Pricing(rates: [.init(from: nil, project: nil, input: 3, output: 15), .init(from: RateStart(text: "2026-02-10"), project: "p2", input: 1, output: 2)])
         let keys: [[TokensReport.Grouping]] = [[.day], [.week], [.month], [.project], [.index], [.project, .day], [.day, .index],
-                                               [.month, .project], [.index, .project], [.week, .project]]
+                                               [.month, .project], [.index, .project], [.week, .project], [.source], [.source, .month],
+                                               [.project, .source]]
         var compared = 0
         #expect(try store.database.scalar("SELECT count(DISTINCT slot) FROM usage_levels WHERE level = 2", as: Int.self) ?? 0 >= (corpus.days > 1_000 ? 5 : 1))
         for zone in ["UTC", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Adelaide", "America/St_Johns", "Europe/Berlin", "Pacific/Chatham"] {
@@ -233,21 +242,25 @@ import SQLiteCore
                     var report = TokensReport(groupings: groupings, window: try TimeWindow(since: since, until: until, zone: zone),
                                               pricing: groupings.count == 1 ? pricing : nil)
                     if groupings == [.project, .day] { report.projects = ["p1", "p3"] }
+                    if groupings == [.month] || groupings == [.day, .index] { report.sources = ["eu", "default"] }
                     #expect(report.quarterHourRange != nil)
                     compared += try Self.expectSameAsRows(report, store.database, "\(zone) \(groupings) \(since ?? "-")")
                 }
             }
         }
-        #expect(compared == 210)
+        #expect(compared == 273)
+        #expect(try store.database.scalar("SELECT count(*) - count(DISTINCT session_id) FROM sessions", as: Int.self) ?? 0 >= 5)
         // The costliest sessions over all time, from the indexes, by tokens and by cost, in all and in some projects.
-        for (byCost, projects) in [(false, []), (true, []), (true, ["p2", "p3"]), (false, ["p1"])] as [(Bool, [String])] {
+        for (byCost, projects) in [(false, []), (true, []), (true, ["p2", "p3"]), (false, ["p1"]), (true, ["-eu"])] as [(Bool, [String])] {
             for rows in [1, 5, 40] {
-                var report = TokensReport(groupings: [.session], window: .unbounded, pricing: pricing, projects: projects)
+                let bySource = projects == ["-eu"]
+                var report = TokensReport(groupings: [.session], window: .unbounded, pricing: pricing, projects: bySource ? [] : projects)
+                if bySource { report.sources = ["eu"] }
                 report.top = (rows, byCost)
                 compared += try Self.expectSameAsRows(report, store.database, "top \(rows) by \(byCost ? "cost" : "tokens") in \(projects)")
             }
         }
-        #expect(compared == 222)
+        #expect(compared == 288)
     }
 
     /// The report read from the levels and from the quarter-hour rollups
@@ -292,7 +305,9 @@ extension RollupReportAgreementTests {
             error ? #"{"type":"tool_result","call_id":"\#(id)","result":{"error":"no"}}"# : #"{"type":"tool_result","call_id":"\#(id)","result":"ok"}"#
         }
         var random = RoundTripDifferentialTests.Random(state: 77)
+        let sources = [SourceKey.default, try store.source(named: "eu")]
         for id in 0..<80 {
+            let source = random.pick(sources)
             var events: [String] = []
             var seconds = Int64(1_770_000_000 + random.below(60 * 86_400))
             for save in 0..<(1 + random.below(3)) {
@@ -306,14 +321,17 @@ extension RollupReportAgreementTests {
                     if random.chance(85) { events.append(Fixtures.stop(input: 1, output: 1)) }  // else a run not yet stopped
                 }
                 let text = #"{"session_id":"t\#(id)","last_updated_at":"\#(Timestamp.format(microseconds: seconds * 1_000_000))","events":[\#(events.joined(separator: ","))]}"#
-                try store.save(Normalizer.normalize(body: Array(text.utf8)), projectID: random.pick(["p1", "p2", nil]), organizationID: nil, syncedAt: "x")
+                try store.save(Normalizer.normalize(body: Array(text.utf8)), projectID: random.pick(["p1", "p2", nil]), organizationID: nil,
+                               source: source, syncedAt: "x")
                 seconds += Int64(random.pick([300, 7_200, 90_000]))
             }
         }
         #expect(try store.reader.rollupMismatches() == 0)
         #expect(try store.database.scalar("SELECT count(*) FROM tool_rollup", as: Int.self) ?? 0 > 20)
-        for (since, until, projects) in [(nil, nil, []), ("2026-02-10", "2026-03-01", []), (nil, "2026-03", ["p1"])] as [(String?, String?, [String])] {
-            var report = ToolsReport(window: try TimeWindow(since: since, until: until, zone: "Asia/Kathmandu"), projects: projects)
+        for (since, until, projects) in [(nil, nil, []), ("2026-02-10", "2026-03-01", []), (nil, "2026-03", ["p1"]), (nil, nil, ["-eu"])]
+                as [(String?, String?, [String])] {
+            var report = ToolsReport(window: try TimeWindow(since: since, until: until, zone: "Asia/Kathmandu"), projects: projects == ["-eu"] ? [] : projects)
+            if projects == ["-eu"] { report.sources = ["eu"] }
             report.reading = .rows
             let fromRows = try report.run(on: store.database)
             #expect(!fromRows.rows.isEmpty)

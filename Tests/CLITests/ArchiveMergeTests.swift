@@ -69,6 +69,10 @@ import TestSupport
         try Database(path: there).executeScript("""
             DROP TABLE usage_levels; DROP TABLE tool_levels; DROP TABLE rollup_projects; DROP TABLE tool_scopes; DROP TABLE budget_alerts;
             DROP INDEX sessions_by_input_tokens; DROP INDEX sessions_by_output_tokens;
+            DROP TABLE tool_rollup;
+            CREATE TABLE tool_rollup (quarter_hour INTEGER NOT NULL, project_id TEXT NOT NULL, name TEXT NOT NULL, calls INTEGER NOT NULL,
+              no_result INTEGER NOT NULL, error_results INTEGER NOT NULL, runs_using INTEGER NOT NULL,
+              PRIMARY KEY (name, quarter_hour, project_id)) WITHOUT ROWID;
             DELETE FROM schema_migrations WHERE version >= 13;
             PRAGMA wal_checkpoint(TRUNCATE);
             """)

@@ -6,7 +6,8 @@ enum SourceSQL {
         "(\(parameter) IS NULL OR \(column) IN (SELECT source_key FROM sources WHERE name IN (SELECT value FROM json_each(\(parameter)))))"
     }
 
-    /// The name of the source whose key is in `column`.
+    /// The name of the source whose key is in `column`, which must name its
+    /// table (`s.source_key`): a bare `source_key` would be the subquery's own.
     static func name(_ column: String) -> String {
         "(SELECT name FROM sources WHERE source_key = \(column))"
     }

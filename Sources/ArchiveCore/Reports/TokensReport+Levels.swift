@@ -16,13 +16,15 @@ extension TokensReport {
         let code: Int64
         let project: String
         let indexIDs: String
+        /// The source's name ('' where the scope is every session).
+        var source = ""
     }
 
     func gatherFromLevels(_ database: Database, range: Range<Int64>, into tally: inout Tally) throws {
         var keys = KeyMaker(report: self)
         let rateFor = pricing?.resolver(zone: window.zone)
         let groups = try Self.rollupGroups(database)
-        let allowedGroups = projects.isEmpty && indexes.isEmpty ? nil : Set(groups.filter { isAllowed($0.value) }.keys)
+        let allowedGroups = projects.isEmpty && indexes.isEmpty && sources.isEmpty ? nil : Set(groups.filter { isAllowed($0.value) }.keys)
         let segments = try Self.segments(database, range: range, zone: window.zone, pricing: pricing)
         guard !segments.isEmpty else { return }
         let scopes = try levelScopes(database, groups: groups)
@@ -39,7 +41,7 @@ extension TokensReport {
                 }
                 if rate == nil && pricing != nil && span[2] > 0 { throw LevelsCannotAnswer() }
                 let runs = Int(span[0]), errorRuns = Int(span[1]), withTokens = Int(span[2]), newSessions = Int(span[5])
-                for key in keys.keys(localDay: piece.localDay, project: scope.project, indexIDs: scope.indexIDs, session: nil) {
+                for key in keys.keys(localDay: piece.localDay, project: scope.project, indexIDs: scope.indexIDs, session: nil, source: scope.source) {
                     tally.buckets[key, default: Bucket()].add(runs: runs, errorRuns: errorRuns, runsWithTokens: withTokens,
                                                              input: span[3], output: span[4], rate: rate)
                     tally.buckets[key]!.sessions += newSessions
@@ -60,15 +62,15 @@ extension TokensReport {
         return bound.contains { id in indexes.contains { $0.sameBytes(as: id) } }
     }
 
-    /// Whether a group's sessions are in the report: its project and (when asked) its indexes.
-    func isAllowed(_ group: (project: String, indexIDs: String)) -> Bool {
-        isAllowed(group.project) && (indexes.isEmpty || isBound(indexIDs: group.indexIDs))
+    /// Whether a group's sessions are in the report: its source, project and (when asked) its indexes.
+    func isAllowed(_ group: RollupGroupInfo) -> Bool {
+        TimeWindow.allows(sources, group.source) && isAllowed(group.project) && (indexes.isEmpty || isBound(indexIDs: group.indexIDs))
     }
 
-    static func rollupGroups(_ database: Database) throws -> [Int: (project: String, indexIDs: String)] {
-        var groups: [Int: (project: String, indexIDs: String)] = [:]
-        try database.forEachRow("SELECT group_id, project_id, index_ids FROM rollup_groups") { row in
-            groups[try row.int(0)] = (try row.string(1), try row.string(2))
+    static func rollupGroups(_ database: Database) throws -> [Int: RollupGroupInfo] {
+        var groups: [Int: RollupGroupInfo] = [:]
+        try database.forEachRow("SELECT group_id, project_id, index_ids, \(SourceSQL.name("g.source_key")) FROM rollup_groups g") { row in
+            groups[try row.int(0)] = RollupGroupInfo(project: try row.string(1), indexIDs: try row.string(2), source: try row.string(3))
         }
         return groups
     }
@@ -76,17 +78,22 @@ extension TokensReport {
     /// The coarsest scopes that answer: groups when split by index, projects
     /// when split or filtered by project or priced per project, else one
     /// scope of every session.
-    func levelScopes(_ database: Database, groups: [Int: (project: String, indexIDs: String)]) throws -> [LevelScope] {
+    func levelScopes(_ database: Database, groups: [Int: RollupGroupInfo]) throws -> [LevelScope] {
         if groupings.contains(.index) || !indexes.isEmpty {
-            return groups.filter { isAllowed($0.value) }.map { LevelScope(code: Int64($0.key), project: $0.value.project, indexIDs: $0.value.indexIDs) }
+            return groups.filter { isAllowed($0.value) }.map {
+                LevelScope(code: Int64($0.key), project: $0.value.project, indexIDs: $0.value.indexIDs, source: $0.value.source)
+            }
         }
-        guard groupings.contains(.project) || !projects.isEmpty || pricing?.hasProjectRates == true else {
+        guard groupings.contains(.project) || groupings.contains(.source) || !projects.isEmpty || !sources.isEmpty
+                || pricing?.hasProjectRates == true else {
             return [LevelScope(code: 0, project: "", indexIDs: "")]
         }
         var scopes: [LevelScope] = []
-        try database.forEachRow("SELECT project_code, project_id FROM rollup_projects") { row in
-            let project = try row.string(1)
-            if isAllowed(project) { scopes.append(LevelScope(code: -(try row.int64(0)), project: project, indexIDs: "")) }
+        try database.forEachRow("SELECT project_code, project_id, \(SourceSQL.name("p.source_key")) FROM rollup_projects p") { row in
+            let project = try row.string(1), source = try row.string(2)
+            if isAllowed(project) && TimeWindow.allows(sources, source) {
+                scopes.append(LevelScope(code: -(try row.int64(0)), project: project, indexIDs: "", source: source))
+            }
         }
         return scopes
     }
@@ -118,4 +125,11 @@ extension TokensReport {
         if let last = segments.last { cuts.append(last.to) }
         return (cuts, pieces)
     }
+}
+
+/// What a `rollup_groups` group stands for: a project and index set of a source (by name).
+struct RollupGroupInfo {
+    let project: String
+    let indexIDs: String
+    let source: String
 }

@@ -9,7 +9,7 @@ extension TokensReport {
         var keys = KeyMaker(report: self)
         let rateFor = pricing?.resolver(zone: window.zone)
         let groups = try Self.rollupGroups(database)
-        let allowed = projects.isEmpty && indexes.isEmpty ? nil : Set(groups.filter { isAllowed($0.value) }.keys)
+        let allowed = projects.isEmpty && indexes.isEmpty && sources.isEmpty ? nil : Set(groups.filter { isAllowed($0.value) }.keys)
         // Rows come in quarter-hour order: the segment (zone offset and
         // prices fixed) only moves forward.
         let segments = try Self.segments(database, range: range, zone: window.zone, pricing: pricing)
@@ -33,7 +33,7 @@ extension TokensReport {
         for (group, info) in groups where group >= 0 && (allowed?.contains(group) ?? true) {
             state[group].known = true
             state[group].project = info.project
-            state[group].rests = keys.keys(localDay: 0, project: info.project, indexIDs: info.indexIDs, session: nil).map { key in
+            state[group].rests = keys.keys(localDay: 0, project: info.project, indexIDs: info.indexIDs, session: nil, source: info.source).map { key in
                 if let id = restID[key] { return id }
                 rests.append(key)
                 restID[key] = rests.count - 1
@@ -136,7 +136,7 @@ extension TokensReport {
 
     struct SegmentFailure: Error {}
 
-    func gatherReturns(_ database: Database, range: Range<Int64>, groups: [Int: (project: String, indexIDs: String)],
+    func gatherReturns(_ database: Database, range: Range<Int64>, groups: [Int: RollupGroupInfo],
                        allowed: Set<Int>?, keys: inout KeyMaker, into tally: inout Tally) throws {
         // A session's later runs count it in a bucket its earlier ones are not in.
         try database.forEachRow("""
@@ -146,7 +146,7 @@ extension TokensReport {
             guard let info = groups[group], allowed?.contains(group) ?? true else { return }
             if gap > quarterHour - range.lowerBound { tally.totals.sessions += sessions }
             let seconds = quarterHour * 900
-            for key in keys.keys(seconds: seconds, project: info.project, indexIDs: info.indexIDs, session: nil) {
+            for key in keys.keys(seconds: seconds, project: info.project, indexIDs: info.indexIDs, session: nil, source: info.source) {
                 let start = keys.bucketStart(key: key, seconds: seconds).map { $0 / 900 } ?? range.lowerBound
                 if gap > quarterHour - max(start, range.lowerBound) { tally.buckets[key]?.sessions += sessions }
             }

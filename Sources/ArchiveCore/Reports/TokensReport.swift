@@ -32,8 +32,7 @@ public struct TokensReport {
     public var pricing: Pricing?
     /// Only these projects (empty: all).
     public var projects: [String] = []
-    /// Only sessions of these sources, by name (empty: all). The rollups do
-    /// not hold sources: a report that names them reads the runs.
+    /// Only sessions of these sources, by name (empty: all).
     public var sources: [String] = []
     /// Only sessions bound to one of these indexes (empty: all); budgets use it.
     var indexes: [String] = []
@@ -162,7 +161,7 @@ public struct TokensReport {
             try gatherLeadingSessionsFromIndexes(database, into: &tally)
             return tally
         }
-        guard let range = quarterHourRange, !groupings.contains(.session), reading != .rows, !readsSources else {
+        guard let range = quarterHourRange, !groupings.contains(.session), reading != .rows else {
             try gatherFromRows(database, into: &tally)
             return tally
         }
@@ -199,7 +198,7 @@ public struct TokensReport {
     /// `--source` values as the JSON array `SourceSQL.allows` reads.
     var sourceFilter: String? { TimeWindow.projectList(sources) }
 
-    /// Whether the report needs each session's source (the rollups lack it).
+    /// Whether the report needs each session's source name.
     var readsSources: Bool { !sources.isEmpty || groupings.contains(.source) }
 
     // MARK: The table

@@ -9,6 +9,8 @@ public struct ToolsReport {
     public var window: TimeWindow
     /// Only these projects (empty: all).
     public var projects: [String] = []
+    /// Only sessions of these sources, by name (empty: all).
+    public var sources: [String] = []
     /// Levels, quarter-hour rollups or rows (tests compare them).
     var reading = RollupReading.levels
 
@@ -20,7 +22,7 @@ public struct ToolsReport {
     func run(on database: Database) throws -> QueryTable {
         // The rollups answer any window that starts and ends on a quarter hour.
         let range = window.quarterHours
-        let filter = TimeWindow.projectList(projects)
+        let filter = TimeWindow.projectList(projects), sourceFilter = TimeWindow.projectList(sources)
         let totalRuns: Int
         var table = Self.emptyTable
         if let range, reading == .levels {
@@ -30,18 +32,21 @@ public struct ToolsReport {
             totalRuns = try database.scalar("""
                 SELECT coalesce(sum(r.runs), 0) FROM usage_rollup r JOIN rollup_groups g USING (group_id)
                 WHERE r.quarter_hour >= ?1 AND r.quarter_hour < ?2 AND (?3 IS NULL OR g.project_id IN (SELECT value FROM json_each(?3)))
-                """, range.lowerBound, range.upperBound, filter, as: Int.self) ?? 0
+                  AND \(SourceSQL.allows("g.source_key", parameter: "?4"))
+                """, range.lowerBound, range.upperBound, filter, sourceFilter, as: Int.self) ?? 0
             try database.forEachRow("""
                 SELECT name, sum(calls), sum(no_result), sum(error_results), sum(runs_using) FROM tool_rollup
                 WHERE quarter_hour >= ?1 AND quarter_hour < ?2 AND (?3 IS NULL OR project_id IN (SELECT value FROM json_each(?3)))
+                  AND \(SourceSQL.allows("source_key", parameter: "?4"))
                 GROUP BY 1 ORDER BY 2 DESC, 1
-                """, range.lowerBound, range.upperBound, filter) { try Self.add($0, to: &table, totalRuns: totalRuns) }
+                """, range.lowerBound, range.upperBound, filter, sourceFilter) { try Self.add($0, to: &table, totalRuns: totalRuns) }
         } else {
             totalRuns = try database.scalar("""
                 SELECT count(*) FROM usage_rows u JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("u.run_key"))
                 WHERE u.occurred_at >= ?1 AND u.occurred_at < ?2 AND (?3 IS NULL OR s.project_id IN (SELECT value FROM json_each(?3)))
-                """, window.since ?? "", window.until ?? "9999", filter, as: Int.self) ?? 0
-            try rowsByTool(database, filter: filter) { try Self.add($0, to: &table, totalRuns: totalRuns) }
+                  AND \(SourceSQL.allows("s.source_key", parameter: "?4"))
+                """, window.since ?? "", window.until ?? "9999", filter, sourceFilter, as: Int.self) ?? 0
+            try rowsByTool(database, filter: filter, sourceFilter: sourceFilter) { try Self.add($0, to: &table, totalRuns: totalRuns) }
         }
         table.note = "\(totalRuns) runs in range; share of runs = runs calling the tool / all runs."
         return table
@@ -72,11 +77,13 @@ public struct ToolsReport {
     /// Runs in the window, from the usage levels: of every session, or of the projects asked for.
     func runsFromLevels(_ database: Database, range: Range<Int64>) throws -> Int {
         var scopes: [Int64] = []
-        if projects.isEmpty {
+        if projects.isEmpty && sources.isEmpty {
             scopes = [0]
         } else {
-            try database.forEachRow("SELECT project_code, project_id FROM rollup_projects") { row in
-                if TimeWindow.allows(projects, try row.string(1)) { scopes.append(-(try row.int64(0))) }
+            try database.forEachRow("SELECT project_code, project_id, \(SourceSQL.name("p.source_key")) FROM rollup_projects p") { row in
+                if try TimeWindow.allows(projects, row.string(1)) && TimeWindow.allows(sources, row.string(2)) {
+                    scopes.append(-(try row.int64(0)))
+                }
             }
         }
         return try scopes.reduce(0) { total, scope in
@@ -89,8 +96,10 @@ public struct ToolsReport {
     func namesFromLevels(_ database: Database, range: Range<Int64>) throws -> [(name: String, sums: [Int64])] {
         var byName: [ExactText: [Int64]] = [:]
         var scopes: [(scope: Int64, name: String)] = []
-        try database.forEachRow("SELECT scope, name, project_id FROM tool_scopes") { row in
-            if TimeWindow.allows(projects, try row.string(2)) { scopes.append((try row.int64(0), try row.string(1))) }
+        try database.forEachRow("SELECT scope, name, project_id, \(SourceSQL.name("t.source_key")) FROM tool_scopes t") { row in
+            if try TimeWindow.allows(projects, row.string(2)) && TimeWindow.allows(sources, row.string(3)) {
+                scopes.append((try row.int64(0), try row.string(1)))
+            }
         }
         for (scope, name) in scopes {
             guard let sums = try RollupLevels.tools.spans(scope: scope, cuts: [range.lowerBound, range.upperBound], in: database).first,
@@ -102,11 +111,11 @@ public struct ToolsReport {
     }
 
     /// Per tool from the calls themselves: for windows between quarter hours.
-    func rowsByTool(_ database: Database, filter: String?, body: (Row) throws -> Void) throws {
+    func rowsByTool(_ database: Database, filter: String?, sourceFilter: String?, body: (Row) throws -> Void) throws {
         // Classified when stored (tool_call_rows.error_result): no JSON is read here.
         try database.forEachRow("""
             WITH calls AS (
-              SELECT \(EventKey.sessionSQL("l.call_key")) AS session_key, s.project_id, c.turn, c.name, l.result_seq, l.error_result,
+              SELECT \(EventKey.sessionSQL("l.call_key")) AS session_key, s.project_id, s.source_key, c.turn, c.name, l.result_seq, l.error_result,
                      coalesce((SELECT u.occurred_at FROM usage_rows u
                                WHERE u.run_key BETWEEN \(EventKey.firstSQL(EventKey.sessionSQL("l.call_key")))
                                                    AND \(EventKey.lastSQL(EventKey.sessionSQL("l.call_key")))
@@ -119,7 +128,8 @@ public struct ToolsReport {
             SELECT coalesce(name, '(unnamed)'), count(*), sum(result_seq IS NULL), sum(error_result),
                    count(DISTINCT \(EventKey.firstSQL("session_key")) | turn)
             FROM calls WHERE at >= ?1 AND at < ?2 AND (?3 IS NULL OR project_id IN (SELECT value FROM json_each(?3)))
+              AND \(SourceSQL.allows("source_key", parameter: "?4"))
             GROUP BY 1 ORDER BY 2 DESC, 1
-            """, window.since ?? "", window.until ?? "9999", filter, body: body)
+            """, window.since ?? "", window.until ?? "9999", filter, sourceFilter, body: body)
     }
 }

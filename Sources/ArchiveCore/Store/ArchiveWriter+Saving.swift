@@ -108,7 +108,7 @@ extension ArchiveWriter {
                 counts.toolCalls = try relinkToolCalls(session, sessionKey: sessionKey)
             }
             if existing == nil {
-                try addNewSessionToRollups(session, projectID: projectID, written: written)
+                try addNewSessionToRollups(session, projectID: projectID, source: source, written: written)
             } else if rollupsChange {
                 try adjustRollups(sessionKey: sessionKey, sign: 1)
             }

@@ -191,7 +191,7 @@ struct RollupLevels {
         FROM usage_rollup GROUP BY quarter_hour
         UNION ALL
         SELECT -p.project_code, r.quarter_hour, sum(runs), sum(error_runs), sum(runs_with_tokens), sum(input_tokens), sum(output_tokens), sum(new_sessions)
-        FROM usage_rollup r JOIN rollup_groups g USING (group_id) JOIN rollup_projects p ON p.project_id = g.project_id
+        FROM usage_rollup r JOIN rollup_groups g USING (group_id) JOIN rollup_projects p ON p.project_id = g.project_id AND p.source_key = g.source_key
         GROUP BY 1, 2
         UNION ALL
         SELECT group_id, quarter_hour, runs, error_runs, runs_with_tokens, input_tokens, output_tokens, new_sessions FROM usage_rollup
@@ -200,7 +200,7 @@ struct RollupLevels {
     static let toolsPlainSQL = """
         SELECT s.scope AS scope, t.quarter_hour AS qh, t.calls AS calls, t.no_result AS no_result, t.error_results AS error_results,
                t.runs_using AS runs_using
-        FROM tool_rollup t JOIN tool_scopes s ON s.name = t.name AND s.project_id = t.project_id
+        FROM tool_rollup t JOIN tool_scopes s ON s.name = t.name AND s.project_id = t.project_id AND s.source_key = t.source_key
         """
 
     /// Rows of the level table that differ from a recomputation (none when all is well).

@@ -26,6 +26,7 @@ extension ArchiveWriter {
                        coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens
                 FROM usage_rows WHERE run_key BETWEEN ?1 AND ?2 GROUP BY 1) e,
                sessions s JOIN rollup_groups g ON g.project_id = coalesce(s.project_id, '') AND g.index_ids = coalesce(s.index_ids, '')
+                                              AND g.source_key = s.source_key
           WHERE s.session_key = ?3
         )
         \(columns)
@@ -50,12 +51,12 @@ extension ArchiveWriter {
     private static func callsSQL(_ statement: String) -> String {
         """
         WITH calls AS (
-          SELECT \(quarterHourSQL(of: "at")) AS qh, project_id, name, turn, result_seq, error_result
+          SELECT \(quarterHourSQL(of: "at")) AS qh, project_id, name, turn, result_seq, error_result, source_key
           FROM (SELECT coalesce((SELECT u.occurred_at FROM usage_rows u WHERE u.run_key BETWEEN ?1 AND ?2 AND u.turn = c.turn),
                                 s.last_updated_at) AS at,
-                       s.project_id, coalesce(c.name, '(unnamed)') AS name, c.turn, l.result_seq, l.error_result
+                       s.project_id, coalesce(c.name, '(unnamed)') AS name, c.turn, l.result_seq, l.error_result, s.source_key
                 FROM tool_call_rows l JOIN event_rows c ON c.event_key = l.call_key,
-                     (SELECT coalesce(project_id, '') AS project_id, last_updated_at FROM sessions WHERE session_key = ?3) s
+                     (SELECT coalesce(project_id, '') AS project_id, last_updated_at, source_key FROM sessions WHERE session_key = ?3) s
                 WHERE l.call_key BETWEEN ?1 AND ?2)
         )
         \(statement)
@@ -63,7 +64,8 @@ extension ArchiveWriter {
     }
 
     static let toolEntriesSQL = callsSQL("""
-        SELECT qh, project_id, name, count(*), sum(result_seq IS NULL), sum(error_result), count(DISTINCT turn) FROM calls GROUP BY 1, 2, 3
+        SELECT qh, project_id, name, count(*), sum(result_seq IS NULL), sum(error_result), count(DISTINCT turn), source_key
+        FROM calls GROUP BY 1, 2, 3, 8
         """)
 
     /// Adds (`sign` 1) or takes out (-1) the session's runs and tool calls
@@ -73,8 +75,8 @@ extension ArchiveWriter {
         let first = Self.eventKey(session: sessionKey, seq: 0), last = Self.lastEventKey(session: sessionKey)
         if sign > 0 {
             try database.cached("""
-                INSERT OR IGNORE INTO rollup_groups(project_id, index_ids)
-                SELECT coalesce(project_id, ''), coalesce(index_ids, '') FROM sessions WHERE session_key = ?
+                INSERT OR IGNORE INTO rollup_groups(project_id, index_ids, source_key)
+                SELECT coalesce(project_id, ''), coalesce(index_ids, ''), source_key FROM sessions WHERE session_key = ?
                 """).execute([sessionKey])
         }
         let factor = Int64(sign)
@@ -83,7 +85,8 @@ extension ArchiveWriter {
             pending.usage[slot, default: []].add(try (2...7).map { try row.int64($0) * factor })
         }
         try database.cached(Self.toolEntriesSQL).forEachRow([first, last, sessionKey]) { row in
-            let slot = PendingRollups.ToolSlot(quarterHour: try row.int64(0), project: ExactText(try row.string(1)), name: ExactText(try row.string(2)))
+            let slot = PendingRollups.ToolSlot(quarterHour: try row.int64(0), project: ExactText(try row.string(1)), name: ExactText(try row.string(2)),
+                                               source: SourceKey(rawValue: try row.int64(7)))
             pending.tools[slot, default: []].add(try (3...6).map { try row.int64($0) * factor })
         }
         try database.cached(Self.addToReturnsSQL).execute([first, last, sessionKey, sign])
@@ -105,6 +108,7 @@ extension ArchiveReader {
                   FROM usage_rows GROUP BY 1, 2) e
             JOIN sessions s ON s.session_key = e.session_key
             JOIN rollup_groups g ON g.project_id = coalesce(s.project_id, '') AND g.index_ids = coalesce(s.index_ids, '')
+                                AND g.source_key = s.source_key
             """
         let rollup = try database.scalar("""
             WITH entries AS (\(recomputed)),
@@ -121,16 +125,17 @@ extension ArchiveReader {
             """, as: Int.self) ?? 0
         let tools = try database.scalar("""
             WITH expected AS (
-              SELECT qh, project_id, name, count(*), sum(result_seq IS NULL), sum(error_result), count(DISTINCT \(EventKey.firstSQL("session_key")) | turn)
-              FROM (SELECT \(quarterHourSQL(of: "at")) AS qh, project_id, name, session_key, turn, result_seq, error_result
+              SELECT qh, project_id, name, source_key, count(*), sum(result_seq IS NULL), sum(error_result),
+                     count(DISTINCT \(EventKey.firstSQL("session_key")) | turn)
+              FROM (SELECT \(quarterHourSQL(of: "at")) AS qh, project_id, name, session_key, turn, result_seq, error_result, source_key
                     FROM (SELECT coalesce((SELECT u.occurred_at FROM usage_rows u
                                            WHERE u.run_key BETWEEN \(EventKey.firstSQL("s.session_key")) AND \(EventKey.lastSQL("s.session_key"))
                                              AND u.turn = c.turn), s.last_updated_at) AS at,
                                  coalesce(s.project_id, '') AS project_id, coalesce(c.name, '(unnamed)') AS name, s.session_key, c.turn,
-                                 l.result_seq, l.error_result
+                                 l.result_seq, l.error_result, s.source_key
                           FROM tool_call_rows l JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("l.call_key"))
                           JOIN event_rows c ON c.event_key = l.call_key))
-              GROUP BY 1, 2, 3)
+              GROUP BY 1, 2, 3, 4)
             SELECT (SELECT count(*) FROM (SELECT * FROM expected EXCEPT SELECT * FROM tool_rollup))
                  + (SELECT count(*) FROM (SELECT * FROM tool_rollup EXCEPT SELECT * FROM expected))
             """, as: Int.self) ?? 0
@@ -138,10 +143,11 @@ extension ArchiveReader {
     }
 }
 
-/// A project and index set: what `rollup_groups` codes.
+/// A source, project and index set: what `rollup_groups` codes.
 struct RollupGroup: Hashable {
     let project: ExactText
     let indexIDs: ExactText
+    let source: SourceKey
 }
 
 /// What the writer saw of a new session's runs and tool calls as it wrote
@@ -186,19 +192,19 @@ extension ArchiveWriter {
     /// `last_updated_at` (nothing was archived before), so it is one quarter
     /// hour; the SQL of `adjustRollups` would find the same (the tests hold
     /// the two to a recomputation).
-    func addNewSessionToRollups(_ session: NormalizedSession, projectID: String?, written: WrittenRuns) throws {
+    func addNewSessionToRollups(_ session: NormalizedSession, projectID: String?, source: SourceKey, written: WrittenRuns) throws {
         var updated = session.lastUpdatedAt
         guard written.runs > 0 || !written.byName.isEmpty,
               let seconds = updated.withUTF8({ Timestamp.epochSeconds(normalized: UnsafeRawBufferPointer($0)) }) else { return }
         let quarterHour = seconds.floorDivided(by: 900)
         let project = projectID ?? ""
         if written.runs > 0 {
-            let group = try groupID(RollupGroup(project: ExactText(project), indexIDs: ExactText(session.indexIDs ?? "")))
+            let group = try groupID(RollupGroup(project: ExactText(project), indexIDs: ExactText(session.indexIDs ?? ""), source: source))
             pending.usage[PendingRollups.UsageSlot(quarterHour: quarterHour, group: group), default: []]
                 .add([Int64(written.runs), Int64(written.errorRuns), Int64(written.runsWithTokens), written.input, written.output, 1])
         }
         for (name, tally) in written.byName {
-            pending.tools[PendingRollups.ToolSlot(quarterHour: quarterHour, project: ExactText(project), name: name), default: []]
+            pending.tools[PendingRollups.ToolSlot(quarterHour: quarterHour, project: ExactText(project), name: name, source: source), default: []]
                 .add([Int64(tally.calls), Int64(tally.noResult), Int64(tally.errors), Int64(tally.turns.count)])
         }
     }
@@ -232,16 +238,16 @@ extension ArchiveWriter {
         var toolScopes: [PendingRollups.ToolScope: Int64] = [:]
         for (slot, sums) in pending.tools where sums.contains(where: { $0 != 0 }) {
             try database.cached("""
-                INSERT INTO tool_rollup(quarter_hour, project_id, name, calls, no_result, error_results, runs_using)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO tool_rollup(quarter_hour, project_id, name, calls, no_result, error_results, runs_using, source_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT DO UPDATE SET calls = calls + excluded.calls, no_result = no_result + excluded.no_result,
                   error_results = error_results + excluded.error_results, runs_using = runs_using + excluded.runs_using
-                """).execute([slot.quarterHour, slot.project.text, slot.name.text, sums[0], sums[1], sums[2], sums[3]])
+                """).execute([slot.quarterHour, slot.project.text, slot.name.text, sums[0], sums[1], sums[2], sums[3], slot.source.rawValue])
             if sums[0] <= 0 {
-                try database.cached("DELETE FROM tool_rollup WHERE name = ? AND quarter_hour = ? AND project_id = ? AND calls = 0")
-                    .execute([slot.name.text, slot.quarterHour, slot.project.text])
+                try database.cached("DELETE FROM tool_rollup WHERE name = ? AND quarter_hour = ? AND project_id = ? AND source_key = ? AND calls = 0")
+                    .execute([slot.name.text, slot.quarterHour, slot.project.text, slot.source.rawValue])
             }
-            let key = PendingRollups.ToolScope(project: slot.project, name: slot.name)
+            let key = PendingRollups.ToolScope(project: slot.project, name: slot.name, source: slot.source)
             if toolScopes[key] == nil { toolScopes[key] = try toolScope(key) }
             toolLevels[toolScopes[key]!, default: [:]][slot.quarterHour, default: []].add(sums)
         }
@@ -253,25 +259,30 @@ extension ArchiveWriter {
 
     /// The code of a group's project in `rollup_projects`, adding it on first sight.
     private func projectCode(group: Int64) throws -> Int64 {
-        try database.cached("INSERT OR IGNORE INTO rollup_projects(project_id) SELECT project_id FROM rollup_groups WHERE group_id = ?")
-            .execute([group])
+        try database.cached("""
+            INSERT OR IGNORE INTO rollup_projects(project_id, source_key) SELECT project_id, source_key FROM rollup_groups WHERE group_id = ?
+            """).execute([group])
         return try database.cached("""
-            SELECT p.project_code FROM rollup_groups g JOIN rollup_projects p ON p.project_id = g.project_id WHERE g.group_id = ?
+            SELECT p.project_code FROM rollup_groups g JOIN rollup_projects p ON p.project_id = g.project_id AND p.source_key = g.source_key
+            WHERE g.group_id = ?
             """).scalar([group], as: Int64.self)!
     }
 
     /// The code of a tool name in a project in `tool_scopes`, adding it on first sight.
     private func toolScope(_ scope: PendingRollups.ToolScope) throws -> Int64 {
-        try database.cached("INSERT OR IGNORE INTO tool_scopes(name, project_id) VALUES (?, ?)").execute([scope.name.text, scope.project.text])
-        return try database.cached("SELECT scope FROM tool_scopes WHERE name = ? AND project_id = ?")
-            .scalar([scope.name.text, scope.project.text], as: Int64.self)!
+        try database.cached("INSERT OR IGNORE INTO tool_scopes(name, project_id, source_key) VALUES (?, ?, ?)")
+            .execute([scope.name.text, scope.project.text, scope.source.rawValue])
+        return try database.cached("SELECT scope FROM tool_scopes WHERE name = ? AND project_id = ? AND source_key = ?")
+            .scalar([scope.name.text, scope.project.text, scope.source.rawValue], as: Int64.self)!
     }
 
     /// The code of a project and index set, adding it on first sight.
     func groupID(_ group: RollupGroup) throws -> Int64 {
         if let known = groupCodes[group] { return known }
-        try database.cached("INSERT OR IGNORE INTO rollup_groups(project_id, index_ids) VALUES (?, ?)").execute([group.project.text, group.indexIDs.text])
-        let id = try database.cached("SELECT group_id FROM rollup_groups WHERE project_id = ? AND index_ids = ?").scalar([group.project.text, group.indexIDs.text], as: Int64.self)!
+        try database.cached("INSERT OR IGNORE INTO rollup_groups(project_id, index_ids, source_key) VALUES (?, ?, ?)")
+            .execute([group.project.text, group.indexIDs.text, group.source.rawValue])
+        let id = try database.cached("SELECT group_id FROM rollup_groups WHERE project_id = ? AND index_ids = ? AND source_key = ?")
+            .scalar([group.project.text, group.indexIDs.text, group.source.rawValue], as: Int64.self)!
         groupCodes.add(group, code: id)
         return id
     }
@@ -280,8 +291,8 @@ extension ArchiveWriter {
 /// Rollup and count changes gathered during a transaction (see `flushPending`).
 struct PendingRollups {
     struct UsageSlot: Hashable { let quarterHour: Int64; let group: Int64 }
-    struct ToolSlot: Hashable { let quarterHour: Int64; let project: ExactText; let name: ExactText }
-    struct ToolScope: Hashable { let project: ExactText; let name: ExactText }
+    struct ToolSlot: Hashable { let quarterHour: Int64; let project: ExactText; let name: ExactText; let source: SourceKey }
+    struct ToolScope: Hashable { let project: ExactText; let name: ExactText; let source: SourceKey }
     var usage: [UsageSlot: [Int64]] = [:]
     var tools: [ToolSlot: [Int64]] = [:]
     var counts = ArchiveCounts.Delta()
