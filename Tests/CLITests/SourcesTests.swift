@@ -108,6 +108,15 @@ import TestSupport
         let budgetStatus = try await ArchiveProcess.run(["budget", "--db", db, "--json"], environment: environment)
         let spend = try #require(try JSONParser.parse(budgetStatus.stdout).arrayValue?.first?["spend"]?.serialized, "\(budgetStatus.stdout)")
         #expect(Double(spend) == 1.0, "\(budgetStatus.stdout)")
+        let html = try await ArchiveProcess.run(["report", "--db", db, "--out", "-"], environment: environment)
+        #expect(html.status == 0 && html.stdout.contains("by source</h2>"), "\(html.stderr)")
+        let euReport = try await ArchiveProcess.run(["report", "--db", db, "--out", "-", "--source", "eu"], environment: environment)
+        #expect(euReport.stdout.contains("sources: eu") && euReport.stdout.contains("eu:") && !euReport.stdout.contains(">na:"), "\(euReport.stderr)")
+        let tools = try await json(["tools", "--db", db, "--source", "eu"], environment)
+        let euCalls = try rows(db, """
+            SELECT count(*) FROM tool_calls t JOIN sessions s USING (session_key) WHERE s.source_key = (SELECT source_key FROM sources WHERE name = 'eu')
+            """)
+        #expect(String(tools.arrayValue?.reduce(0) { $0 + Int($1["calls"]?.serialized ?? "0")! } ?? -1) == euCalls.first, "\(tools)")
         let status = try await ArchiveProcess.run(["status", "--db", db, "--check"], environment: environment)
         #expect(status.status == 0 && status.stdout.contains("na 13 from") && status.stdout.contains("eu 13 from"), "\(status.stdout)\(status.stderr)")
     }

@@ -4,11 +4,14 @@ import LosslessJSON
 /// `archive report`: one self-contained HTML page (inline CSS and SVG, no
 /// script, no font or image from anywhere) of spend and tokens: over time
 /// stacked by project, by project and by index, the costliest sessions, tool
-/// calls with their failure rates, error runs over time, and the prices used.
+/// calls with their failure rates, error runs over time, and the prices used;
+/// by source too, in an archive of several accounts or regions.
 /// Every figure comes from the same reports as `archive tokens` and `tools`.
 public struct HTMLReport {
     public var window: TimeWindow
     public var projects: [String] = []
+    /// Only sessions of these sources, by name (empty: all).
+    public var sources: [String] = []
     public var pricing: Pricing?
     public var weekStart: TokensReport.WeekStart = .monday
     /// Shown in the heading: the archive's path, say.
@@ -43,19 +46,26 @@ public struct HTMLReport {
     }
 
     private func page(from store: ArchiveReader) throws -> Page {
-        func tokens(_ keys: [TokensReport.Grouping]) throws -> QueryTable {
-            try store.tokens(TokensReport(groupings: keys, window: window, weekStart: weekStart, pricing: pricing, projects: projects))
+        func report(_ keys: [TokensReport.Grouping]) -> TokensReport {
+            var report = TokensReport(groupings: keys, window: window, weekStart: weekStart, pricing: pricing, projects: projects)
+            report.sources = sources
+            return report
         }
+        func tokens(_ keys: [TokensReport.Grouping]) throws -> QueryTable { try store.tokens(report(keys)) }
         let days = try tokens([.day])
         let time: TokensReport.Grouping = Self.spanInDays(days) > Self.dailyLimit ? .week : .day
         let overTime = time == .day ? days : try tokens([.week])
         let byTimeAndProject = try tokens([time, .project])
         let byProject = try tokens([.project])
         let byIndex = try tokens([.index])
-        var costliest = TokensReport(groupings: [.session], window: window, weekStart: weekStart, pricing: pricing, projects: projects)
+        // By source once the archive holds more than one.
+        let bySource = try store.sources().filter { $0.sessions > 0 }.count > 1 ? try tokens([.source]) : nil
+        var costliest = report([.session])
         costliest.top = (20, pricing != nil)
         let bySession = try store.tokens(costliest)
-        let tools = try store.tools(ToolsReport(window: window, projects: projects))
+        var toolsReport = ToolsReport(window: window, projects: projects)
+        toolsReport.sources = sources
+        let tools = try store.tools(toolsReport)
         // Cost when every run with tokens has a price, else tokens.
         let priced = byProject.totals.map { Self.number($0, byProject, "cost_usd") != nil } ?? false
         let measure = priced ? "cost_usd" : "total_tokens"
@@ -64,10 +74,14 @@ public struct HTMLReport {
         var html = Self.head(title: "LlamaCloud archive report")
         html += "<h1>LlamaCloud chat archive</h1>\n<p class=\"meta\">\(Self.escape(subject)) · \(Self.escape(windowText)) · generated \(Self.escape(generatedAt))"
         if !projects.isEmpty { html += " · projects: \(Self.escape(projects.joined(separator: ", ")))" }
+        if !sources.isEmpty { html += " · sources: \(Self.escape(sources.joined(separator: ", ")))" }
         html += "</p>\n"
         html += Self.summary(overTime, priced: priced, pricingHints: pricingHints)
         html += "<h2>\(priced ? "Spend" : "Tokens") over time, by project (\(time == .day ? "days" : "weeks"))</h2>\n"
         html += Self.stackedBars(byTimeAndProject, time: time.columnName, measure: measure, unit: unit, buckets: overTime)
+        if let bySource {
+            html += "<h2>\(priced ? "Spend" : "Tokens") by source</h2>\n" + Self.barTable(bySource, key: "source", measure: measure, unit: unit)
+        }
         html += "<h2>\(priced ? "Spend" : "Tokens") by project</h2>\n" + Self.barTable(byProject, key: "project_id", measure: measure, unit: unit)
         html += "<h2>\(priced ? "Spend" : "Tokens") by index</h2>\n" + Self.barTable(byIndex, key: "index_id", measure: measure, unit: unit)
         if let note = byIndex.note { html += "<p class=\"note\">\(Self.escape(note))</p>\n" }
