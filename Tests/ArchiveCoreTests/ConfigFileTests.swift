@@ -110,6 +110,36 @@ import Testing
         }
     }
 
+    @Test func sourcesAreReadAndTheirFaultsNamedWithoutAKeyEverInTheFile() throws {
+        let config = try Self.parse("""
+            [[sources]]
+            name = "na"
+            api_key_file = "~/na.key"
+            projects = ["p1", "p2"]
+
+            [[sources]]
+            name = "eu.1"
+            base_url = "https://api.cloud.eu.llamaindex.ai"
+            api_key_env = "EU_KEY"
+            organization_id = "org-eu"
+            """)
+        #expect(config.sources.map(\.name) == ["na", "eu.1"])
+        #expect(config.sources[0].key == .file("~/na.key") && config.sources[0].projects == ["p1", "p2"] && config.sources[0].baseURL == nil)
+        #expect(config.sources[1].key == .environment("EU_KEY") && config.sources[1].organizationID == "org-eu")
+        let faults: [(String, String)] = [
+            ("[[sources]]\nname = \"na\"\n", "config.toml:1: [[sources]] na needs api_key_file (a file of mode 0600) or api_key_env (a variable's name)"),
+            ("[[sources]]\nname = \"na\"\napi_key_file = \"k\"\napi_key_env = \"K\"\n", "config.toml:4: api_key_env and api_key_file exclude each other"),
+            ("[[sources]]\nname = \"n a\"\napi_key_env = \"K\"\n", "config.toml:2: name must be letters, digits, _, - and . only (it is typed as --source NAME and SOURCE:ID)"),
+            ("[[sources]]\nname = \"na\"\napi_key_env = \"K\"\n[[sources]]\nname = \"na\"\napi_key_env = \"L\"\n", "config.toml:5: name \"na\" names two sources"),
+            ("[[sources]]\nname = \"na\"\napi_key_env = \"K\"\nbase_url = \"ftp://x\"\n", "config.toml:4: base_url must be an http or https URL"),
+            ("[[sources]]\napi_key_env = \"K\"\n", "config.toml:1: [[sources]] needs a name"),
+        ]
+        for (text, expected) in faults { #expect(Self.failure(text) == expected, "\(text)") }
+        // The key itself, under any name but the two that say where it is, is refused unseen.
+        let secret = Self.failure("[[sources]]\nname = \"na\"\napi_key = \"llx-secret-9\"\n")
+        #expect(secret?.hasPrefix("config.toml:3: ") == true && secret?.contains("llx-secret-9") == false, "\(secret ?? "")")
+    }
+
     @Test func aKeyWithControlCharactersIsShownEscaped() {
         let message = Self.failure("\"\\u001b]52;c;x\\u0007\" = 1\n")
         #expect(message == "config.toml:1: unknown key \"\\u001B]52;c;x\\u0007\" (expected db, tz, [sync], [[sources]], [[rates]], [backup], [retention], [[redact]], [[budgets]])")

@@ -32,6 +32,13 @@ final class RequestPool: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Requests waiting for a place (for tests).
+    var waitingCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return waiting.count - head
+    }
+
     func release() {
         lock.lock()
         guard head < waiting.count else {
