@@ -16,6 +16,7 @@ ap.add_argument("--repeat", type=int, default=3)
 ap.add_argument("--concurrency", type=int, nargs="+", default=[8, 16])
 ap.add_argument("--peer", default=os.path.join(root, "..", "shared", "peers", "sdk_sync.py"))
 ap.add_argument("--async-peer", default=os.path.join(root, "bench", "sdk_async_sync.py"))
+ap.add_argument("--baseline", help="another archive binary (an earlier build, say) timed in the same runs, interleaved")
 args = ap.parse_args()
 
 subprocess.run(["swift", "build", "-c", "release", "--product", "archive"], cwd=root, check=True, stdout=subprocess.DEVNULL)
@@ -55,22 +56,25 @@ try:
         pages = math.ceil(args.sessions / 100)
         floor = (pages + math.ceil(args.sessions / concurrency)) * args.latency_ms / 1000
         print(f"  peer (official SDK, async, {concurrency} in flight): {async_peer:.2f} s; latency floor {floor:.2f} s")
-        firsts, noops, requests = [], [], None
+        binaries = [("archive", archive)] + ([("baseline", args.baseline)] if args.baseline else [])
+        firsts, noops, requests = {name: [] for name, _ in binaries}, {name: [] for name, _ in binaries}, None
         for i in range(args.repeat):
-            db = os.path.join(work, f"archive-{concurrency}-{i}.db")
-            cmd = [archive, "sync", "--db", db, "--project-id", project, "--json", "--concurrency", str(concurrency)]
-            seconds, out = timed(cmd, env=env)
-            summary = json.loads(out)
-            assert summary["new"] == args.sessions, summary
-            firsts.append(seconds)
-            seconds, out = timed(cmd, env=env)
-            summary = json.loads(out)
-            assert summary["retrieved"] == 0, summary
-            noops.append(seconds)
-            requests = summary["requests"]
-        first = statistics.median(firsts)
-        print(f"  archive sync --concurrency {concurrency}: first {first:.2f} s = {first / floor:.2f}x the floor, "
-              f"{first / async_peer:.2f}x the async SDK, {first / peer:.3f}x the sequential SDK; "
-              f"no-op re-sync {statistics.median(noops):.2f} s with {requests} requests (0 retrieves)")
+            for name, binary in binaries:
+                db = os.path.join(work, f"{name}-{concurrency}-{i}.db")
+                cmd = [binary, "sync", "--db", db, "--project-id", project, "--json", "--concurrency", str(concurrency)]
+                seconds, out = timed(cmd, env=env)
+                summary = json.loads(out)
+                assert summary["new"] == args.sessions, summary
+                firsts[name].append(seconds)
+                seconds, out = timed(cmd, env=env)
+                summary = json.loads(out)
+                assert summary["retrieved"] == 0, summary
+                noops[name].append(seconds)
+                requests = summary["requests"]
+        for name, _ in binaries:
+            first = statistics.median(firsts[name])
+            print(f"  {name} sync --concurrency {concurrency}: first {first:.2f} s = {first / floor:.2f}x the floor, "
+                  f"{first / async_peer:.2f}x the async SDK, {first / peer:.3f}x the sequential SDK; "
+                  f"no-op re-sync {statistics.median(noops[name]):.2f} s with {requests} requests (0 retrieves)")
 finally:
     sim.kill()

@@ -44,6 +44,7 @@ struct SearchCommand: ParsableCommand {
     @OptionGroup var report: ReportOptions
     @Argument(help: "Words to find (all of them). With --fts, an FTS5 query.") var query: String
     @Option(name: .customLong("project"), help: "Only this project; repeat for several.") var projects: [String] = []
+    @Option(name: .customLong("source"), help: "Only this source; repeat for several.") var sources: [String] = []
     @Option(name: [.customShort("n"), .long], help: "At most this many results (0: all).") var limit = 20
     @Flag(help: "Take QUERY as raw FTS5 syntax (phrases, OR, NEAR, prefix*).") var fts = false
 
@@ -56,6 +57,7 @@ struct SearchCommand: ParsableCommand {
             var search = SearchQuery(text: query)
             search.rawFTS = fts
             search.projects = projects
+            search.sources = sources
             search.window = window
             search.limit = limit == 0 ? -1 : limit
             if report.output.format == .table { search.highlight = (HighlightMarks.open, HighlightMarks.close) }

@@ -108,6 +108,10 @@ import TestSupport
         let budgetStatus = try await ArchiveProcess.run(["budget", "--db", db, "--json"], environment: environment)
         let spend = try #require(try JSONParser.parse(budgetStatus.stdout).arrayValue?.first?["spend"]?.serialized, "\(budgetStatus.stdout)")
         #expect(Double(spend) == 1.0, "\(budgetStatus.stdout)")
+        // Search names sessions as show takes them; the shared ids' eu histories ask "and then?".
+        let found = try await json(["search", "--db", db, "and then", "--source", "eu"], environment)
+        let foundIDs = Set(found.arrayValue?.compactMap { $0["session_id"]?.stringValue } ?? [])
+        #expect(foundIDs == Set(shared.map { "eu:" + $0 }), "\(found)")
         let html = try await ArchiveProcess.run(["report", "--db", db, "--out", "-"], environment: environment)
         #expect(html.status == 0 && html.stdout.contains("by source</h2>"), "\(html.stderr)")
         let euReport = try await ArchiveProcess.run(["report", "--db", db, "--out", "-", "--source", "eu"], environment: environment)

@@ -7,6 +7,8 @@ public struct SearchQuery {
     public var rawFTS = false
     /// Only these projects (empty: all).
     public var projects: [String] = []
+    /// Only sessions of these sources, by name (empty: all).
+    public var sources: [String] = []
     public var window: TimeWindow = .unbounded
     public var limit = 20
     public var highlight: (open: String, close: String) = ("[", "]")
@@ -67,9 +69,9 @@ public struct SearchQuery {
                 SELECT f.rowid, f.rank FROM search_index f
                 JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("f.rowid"))
                 WHERE search_index MATCH ?1 AND (?2 IS NULL OR s.project_id IN (SELECT value FROM json_each(?2)))
-                  AND s.last_updated_at >= ?3 AND s.last_updated_at < ?4
+                  AND s.last_updated_at >= ?3 AND s.last_updated_at < ?4 AND \(SourceSQL.allows("s.source_key", parameter: "?6"))
                 ORDER BY f.rank LIMIT ?5
-                """, match, TimeWindow.projectList(projects), window.since ?? "", window.until ?? "9999", limit
+                """, match, TimeWindow.projectList(projects), window.since ?? "", window.until ?? "9999", limit, TimeWindow.projectList(sources)
             ) { try hits.append(($0.int64(0), $0.double(1))) }
             try database.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_hits USING fts5(body, tokenize = '\(ArchiveSchema.searchTokenizer)')")
             try database.execute("DELETE FROM temp.search_hits")
@@ -77,10 +79,10 @@ public struct SearchQuery {
                 "INSERT INTO temp.search_hits(rowid, body) SELECT event_id, body FROM search_source WHERE event_id = ?")
             for hit in hits { try copy.execute([hit.rowid]) }
             let detail = try database.cached("""
-                SELECT e.session_id, s.title, e.turn + 1, e.kind, snippet(search_hits, 0, ?1, ?2, '…', 12)
+                SELECT \(SourceSQL.qualifiedID("s")), s.title, e.turn + 1, e.kind, snippet(search_hits, 0, ?1, ?2, '…', 12)
                 FROM temp.search_hits
                 JOIN events e ON e.event_id = search_hits.rowid
-                JOIN sessions s ON s.session_id = e.session_id
+                JOIN sessions s ON s.session_key = e.session_key
                 WHERE search_hits MATCH ?3 AND search_hits.rowid = ?4
                 """)
             for hit in hits {
