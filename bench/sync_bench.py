@@ -73,8 +73,9 @@ try:
                 requests = summary["requests"]
         for name, _ in binaries:
             first = statistics.median(firsts[name])
-            print(f"  {name} sync --concurrency {concurrency}: first {first:.2f} s = {first / floor:.2f}x the floor, "
-                  f"{first / async_peer:.2f}x the async SDK, {first / peer:.3f}x the sequential SDK; "
+            print(f"  {name} sync --concurrency {concurrency}: first {first:.2f} s = "
+                  + (f"{first / floor:.2f}x the floor, " if floor > 0 else "")
+                  + f"{first / async_peer:.2f}x the async SDK, {first / peer:.3f}x the sequential SDK; "
                   f"no-op re-sync {statistics.median(noops[name]):.2f} s with {requests} requests (0 retrieves)")
 finally:
     sim.kill()
