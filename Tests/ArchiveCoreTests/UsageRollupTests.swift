@@ -137,7 +137,7 @@ import SQLiteCore
         #expect(try rollupRows(store) == 3)
         #expect(try store.database.scalar("SELECT count(*) FROM session_returns", as: Int.self) == 1)
         #expect(try store.reader.rollupMismatches() == 0)
-        #expect(try store.database.scalar("SELECT count(*) FROM usage_levels WHERE level = 2", as: Int.self) == 5)  // every session, 2 groups, 2 projects
+        #expect(try store.database.scalar("SELECT count(*) FROM usage_levels WHERE level = 2", as: Int.self) == 6)  // every session, 2 groups, 2 projects, 1 source
         #expect(try store.reader.counts() == store.reader.countedFromRows() && store.reader.counts().sessions == 2)
     }
 

@@ -84,9 +84,9 @@ extension TokensReport {
                 LevelScope(code: Int64($0.key), project: $0.value.project, indexIDs: $0.value.indexIDs, source: $0.value.source)
             }
         }
-        guard groupings.contains(.project) || groupings.contains(.source) || !projects.isEmpty || !sources.isEmpty
-                || pricing?.hasProjectRates == true else {
-            return [LevelScope(code: 0, project: "", indexIDs: "")]
+        guard groupings.contains(.project) || !projects.isEmpty || pricing?.hasProjectRates == true else {
+            guard groupings.contains(.source) || !sources.isEmpty else { return [LevelScope(code: 0, project: "", indexIDs: "")] }
+            return try Self.sourceScopes(database).filter { TimeWindow.allows(sources, $0.source) }
         }
         var scopes: [LevelScope] = []
         try database.forEachRow("SELECT project_code, project_id, \(SourceSQL.name("p.source_key")) FROM rollup_projects p") { row in
@@ -94,6 +94,16 @@ extension TokensReport {
             if isAllowed(project) && TimeWindow.allows(sources, source) {
                 scopes.append(LevelScope(code: -(try row.int64(0)), project: project, indexIDs: "", source: source))
             }
+        }
+        return scopes
+    }
+
+    /// Every source's scope of `usage_levels`.
+    static func sourceScopes(_ database: Database) throws -> [LevelScope] {
+        var scopes: [LevelScope] = []
+        try database.forEachRow("SELECT source_key, name FROM sources") { row in
+            scopes.append(LevelScope(code: RollupLevels.sourceScope(SourceKey(rawValue: try row.int64(0))), project: "", indexIDs: "",
+                                     source: try row.string(1)))
         }
         return scopes
     }

@@ -79,6 +79,8 @@ public struct ToolsReport {
         var scopes: [Int64] = []
         if projects.isEmpty && sources.isEmpty {
             scopes = [0]
+        } else if projects.isEmpty {
+            scopes = try TokensReport.sourceScopes(database).filter { TimeWindow.allows(sources, $0.source) }.map(\.code)
         } else {
             try database.forEachRow("SELECT project_code, project_id, \(SourceSQL.name("p.source_key")) FROM rollup_projects p") { row in
                 if try TimeWindow.allows(projects, row.string(1)) && TimeWindow.allows(sources, row.string(2)) {

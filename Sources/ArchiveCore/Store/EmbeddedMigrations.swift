@@ -863,6 +863,13 @@ DROP TABLE tool_rollup;
 ALTER TABLE tool_rollup_rebuilt RENAME TO tool_rollup;
 PRAGMA legacy_alter_table = OFF;
 
+-- usage_levels gets a scope per source, minus (2^40 + source_key), so that
+-- --source and --by source read one scope per source. So far every session
+-- is the default source's: its scope is the scope of every session (0).
+INSERT OR REPLACE INTO usage_levels(scope, level, slot, runs, error_runs, runs_with_tokens, input_tokens, output_tokens, new_sessions)
+SELECT -1099511627777, level, slot, runs, error_runs, runs_with_tokens, input_tokens, output_tokens, new_sessions
+FROM usage_levels WHERE scope = 0;
+
 -- The views name each row's session by its key too: an id alone may be in
 -- two sources, (session_key) is one session.
 DROP VIEW IF EXISTS tool_calls;

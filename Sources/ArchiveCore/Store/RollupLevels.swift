@@ -12,6 +12,13 @@ struct RollupLevels {
                                     columns: ["runs", "error_runs", "runs_with_tokens", "input_tokens", "output_tokens", "new_sessions"])
     static let tools = RollupLevels(table: "tool_levels", columns: ["calls", "no_result", "error_results", "runs_using"])
 
+    /// `usage_levels` scopes below minus this are sources: minus (this + `source_key`).
+    /// Project codes never come near it.
+    static let sourceScopeBase: Int64 = 1 << 40
+
+    /// The `usage_levels` scope of every session of a source.
+    static func sourceScope(_ source: SourceKey) -> Int64 { -(sourceScopeBase + source.rawValue) }
+
     static let quarterHoursPerDay: Int64 = 96
     static let daysPerEra: Int64 = 512
 
@@ -192,6 +199,11 @@ struct RollupLevels {
         UNION ALL
         SELECT -p.project_code, r.quarter_hour, sum(runs), sum(error_runs), sum(runs_with_tokens), sum(input_tokens), sum(output_tokens), sum(new_sessions)
         FROM usage_rollup r JOIN rollup_groups g USING (group_id) JOIN rollup_projects p ON p.project_id = g.project_id AND p.source_key = g.source_key
+        GROUP BY 1, 2
+        UNION ALL
+        SELECT -(\(sourceScopeBase) + g.source_key), r.quarter_hour, sum(runs), sum(error_runs), sum(runs_with_tokens), sum(input_tokens),
+               sum(output_tokens), sum(new_sessions)
+        FROM usage_rollup r JOIN rollup_groups g USING (group_id)
         GROUP BY 1, 2
         UNION ALL
         SELECT group_id, quarter_hour, runs, error_runs, runs_with_tokens, input_tokens, output_tokens, new_sessions FROM usage_rollup

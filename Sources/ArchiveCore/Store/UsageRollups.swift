@@ -217,6 +217,7 @@ extension ArchiveWriter {
     func flushPending() throws {
         var usageLevels: [Int64: [Int64: [Int64]]] = [:]
         var projectScopes: [Int64: Int64] = [:]  // group → minus its project's code
+        var sourceScopes: [Int64: Int64] = [:]   // group → its source's scope
         for (slot, sums) in pending.usage where sums.contains(where: { $0 != 0 }) {
             try database.cached("""
                 INSERT INTO usage_rollup(quarter_hour, group_id, runs, error_runs, runs_with_tokens, input_tokens, output_tokens, new_sessions)
@@ -230,7 +231,11 @@ extension ArchiveWriter {
                     .execute([slot.quarterHour, slot.group])
             }
             if projectScopes[slot.group] == nil { projectScopes[slot.group] = -(try projectCode(group: slot.group)) }
-            for scope in [0, slot.group, projectScopes[slot.group]!] {
+            if sourceScopes[slot.group] == nil {
+                let source = try database.cached("SELECT source_key FROM rollup_groups WHERE group_id = ?").scalar([slot.group], as: Int64.self) ?? 1
+                sourceScopes[slot.group] = RollupLevels.sourceScope(SourceKey(rawValue: source))
+            }
+            for scope in [0, slot.group, projectScopes[slot.group]!, sourceScopes[slot.group]!] {
                 usageLevels[scope, default: [:]][slot.quarterHour, default: []].add(sums)
             }
         }
