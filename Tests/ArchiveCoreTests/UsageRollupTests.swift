@@ -134,6 +134,8 @@ import SQLiteCore
         }
         let store = try folder.writer(at: path)
         #expect(try store.reader.appliedSchemaVersion() == ArchiveSchema.version)
+        // The upgrade's WAL is checkpointed away: no later process reads it whole on opening.
+        #expect(try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int == 0)
         #expect(try rollupRows(store) == 3)
         #expect(try store.database.scalar("SELECT count(*) FROM session_returns", as: Int.self) == 1)
         #expect(try store.reader.rollupMismatches() == 0)

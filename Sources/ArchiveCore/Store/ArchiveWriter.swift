@@ -40,8 +40,15 @@ public final class ArchiveWriter {
             let replay = try FTS5TokenReplay(database: database, name: String(ArchiveSchema.searchTokenizer.prefix { $0 != " " }))
             let applied = try ArchiveSchema.migrator.appliedVersion(of: database)
             if applied > 0 && applied < ArchiveSchema.version { onUpgrade(applied, ArchiveSchema.version) }
-            try ArchiveSchema.migrator.migrate(database) { Timestamp.now() }
-            if externalCheckpoints { try database.execute("PRAGMA wal_autocheckpoint = 0") }
+            let upgraded = try ArchiveSchema.migrator.migrate(database) { Timestamp.now() }
+            if externalCheckpoints {
+                try database.execute("PRAGMA wal_autocheckpoint = 0")
+            } else if applied > 0 && !upgraded.isEmpty {
+                // An upgrade that rebuilt tables leaves a WAL of hundreds of MB;
+                // left there, every later process would first read it whole
+                // (WAL recovery) whenever it opens the archive alone.
+                _ = try database.scalar("PRAGMA wal_checkpoint(TRUNCATE)", as: Int.self)
+            }
             // What a writer deletes (a rewritten history, a forgotten session) is
             // overwritten with zeros, not left in free space (see ArchiveWriter+Forgetting).
             try database.execute("PRAGMA secure_delete = ON")
