@@ -165,7 +165,11 @@ struct SyncCommand: AsyncParsableCommand {
             }
         }
         for outcome in outcomes {
-            if let failure = outcome.failure { failures.append((outcome.name, ErrorWords.line(failure))) }
+            if let failure = outcome.failure {
+                failures.append((outcome.name, ErrorWords.line(failure)))
+            } else if let listing = outcome.listingFailure {
+                failures.append((outcome.name, listing))
+            }
         }
         if json {
             var lines: [JSONValue] = outcomes.map { outcome in

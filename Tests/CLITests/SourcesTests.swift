@@ -146,6 +146,16 @@ import TestSupport
             GROUP BY so.name ORDER BY so.name
             """) == ["eu 12 0", "na 13 1"])
 
+        // eu's server answers every listing 503: eu fails alone, and still none of its sessions is marked deleted.
+        eu.inject(.init(.list, status: 503, times: 100))
+        let storm = try await ArchiveProcess.run(["sync", "--db", db, "--max-retries", "0"], environment: try environment(na: naServer, eu: euServer))
+        let stormLines = storm.stderr.split(separator: "\n").filter { $0.hasPrefix("archive: source ") }
+        #expect(storm.status == 2 && stormLines.count == 1 && stormLines[0].contains("source eu failed") && stormLines[0].contains("503"),
+                "\(storm.stderr)")
+        #expect(storm.stdout.contains("na: synced: 0 new, 0 updated, 12 unchanged"), "\(storm.stdout)")
+        #expect(try rows(db, "SELECT count(deleted_at) FROM sessions WHERE source_key = (SELECT source_key FROM sources WHERE name = 'eu')") == ["0"])
+        eu.clearFaults()
+
         // A key file others can read is refused for its source alone; --source syncs one.
         let loose = try await ArchiveProcess.run(["sync", "--db", db],
                                                  environment: try environment(na: naServer, eu: euServer, keyMode: 0o644))

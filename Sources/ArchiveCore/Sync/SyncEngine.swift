@@ -106,6 +106,8 @@ public final class SyncEngine: @unchecked Sendable {
     private var lookup: ArchiveReader?
     /// The requests in flight, shared with the engines of other sources.
     private var pool = RequestPool(size: 1)
+    /// The first reason a listing stopped early, with its project.
+    private var listingFailure: String?
 
     public init(store: ArchiveWriter, client: ChatAPIClient, options: SyncOptions,
                 onProgress: @escaping (SyncProgress) -> Void = { _ in }) {
@@ -133,6 +135,9 @@ public final class SyncEngine: @unchecked Sendable {
         public let name: String
         public let summary: SyncSummary
         public let failure: SyncFatalError?
+        /// Why a listing of the source stopped early (a 5xx storm, an endless
+        /// cursor): the run went on, and none of its sessions was marked deleted.
+        public let listingFailure: String?
     }
 
     /// Syncs several sources in one run: one writer thread, and one pool of
@@ -156,7 +161,8 @@ public final class SyncEngine: @unchecked Sendable {
         for engine in engines {
             engine.finish(counts[engine.source] ?? SyncWriter.Counts(), writerFailure: failure)
             outcomes.append(Outcome(name: engine.options.sourceName, summary: engine.summary,
-                                    failure: engine.fatal.map { SyncFatalError($0, summary: engine.summary) }))
+                                    failure: engine.fatal.map { SyncFatalError($0, summary: engine.summary) },
+                                    listingFailure: engine.listingFailure))
         }
         return outcomes
     }
@@ -274,6 +280,7 @@ public final class SyncEngine: @unchecked Sendable {
 
             func listingFailed(_ message: String, status: Int? = nil) {
                 listingComplete = false
+                if listingFailure == nil { listingFailure = (project.map { "project \($0): " } ?? "") + message }
                 submit(.failure(sessionID: "(listing)", project: project, source: source, status: status, message: message), to: writer)
             }
 
