@@ -29,31 +29,32 @@ def expected():
           (row["input_tokens"], row["output_tokens"]) for row in tokens["rows"]}
     return by, (status["sessions"], status["events"], status["tool_calls"])
 
-# The latest snapshot of each session, minus the sessions whose tombstone is newer.
+# The latest snapshot of each session (its source and id), minus the sessions whose tombstone is newer.
 LATEST = """
 WITH marks AS (
-  SELECT session_id, snapshot_at, 0 AS tombstone FROM {sessions}
-  UNION ALL SELECT session_id, snapshot_at, 1 AS tombstone FROM {deletions}
+  SELECT source, session_id, snapshot_at, 0 AS tombstone FROM {sessions}
+  UNION ALL SELECT source, session_id, snapshot_at, 1 AS tombstone FROM {deletions}
 ), ranked AS (
-  SELECT session_id, snapshot_at, tombstone,
-         row_number() OVER (PARTITION BY session_id ORDER BY snapshot_at DESC, tombstone DESC) AS n
+  SELECT source, session_id, snapshot_at, tombstone,
+         row_number() OVER (PARTITION BY source, session_id ORDER BY snapshot_at DESC, tombstone DESC) AS n
   FROM marks
 )
-SELECT session_id, snapshot_at FROM ranked WHERE n = 1 AND tombstone = 0
+SELECT source, session_id, snapshot_at FROM ranked WHERE n = 1 AND tombstone = 0
 """
 
 def queries(source, month):
     latest = LATEST.format(sessions=source("sessions"), deletions=source("deletions"))
     count = lambda table: f"""
         WITH latest AS ({latest})
-        SELECT count(*) FROM {source(table)} t JOIN latest l ON t.session_id = l.session_id AND t.snapshot_at = l.snapshot_at"""
+        SELECT count(*) FROM {source(table)} t
+        JOIN latest l ON t.source = l.source AND t.session_id = l.session_id AND t.snapshot_at = l.snapshot_at"""
     tokens = f"""
         WITH latest AS ({latest}),
-        s AS (SELECT s.session_id, s.snapshot_at, s.project_id FROM {source("sessions")} s
-              JOIN latest l ON s.session_id = l.session_id AND s.snapshot_at = l.snapshot_at)
+        s AS (SELECT s.source, s.session_id, s.snapshot_at, s.project_id FROM {source("sessions")} s
+              JOIN latest l ON s.source = l.source AND s.session_id = l.session_id AND s.snapshot_at = l.snapshot_at)
         SELECT s.project_id, {month("u.occurred_at")} AS month,
                sum(coalesce(u.input_tokens, 0)), sum(coalesce(u.output_tokens, 0))
-        FROM {source("usage")} u JOIN s ON u.session_id = s.session_id AND u.snapshot_at = s.snapshot_at
+        FROM {source("usage")} u JOIN s ON u.source = s.source AND u.session_id = s.session_id AND u.snapshot_at = s.snapshot_at
         GROUP BY 1, 2"""
     return count("sessions"), count("events"), count("tool_calls"), tokens
 
@@ -64,7 +65,7 @@ def load_duckdb():
     def source(table):
         files = os.path.join(dataset, table, "*", "*.jsonl.gz")
         if not os.path.isdir(os.path.join(dataset, table)):
-            return "(SELECT NULL::VARCHAR AS session_id, NULL::VARCHAR AS snapshot_at WHERE false)"
+            return "(SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS session_id, NULL::VARCHAR AS snapshot_at WHERE false)"
         return f"read_json('{files}', format = 'newline_delimited', hive_partitioning = true, union_by_name = true)"
     sessions, events, calls, tokens = queries(source, lambda column: f"strftime({column}, '%Y-%m')")
     one = lambda sql: connection.execute(sql).fetchone()[0]
@@ -75,7 +76,7 @@ def load_chdb():
     import chdb
     def source(table):
         if not os.path.isdir(os.path.join(dataset, table)):
-            return "(SELECT '' AS session_id, '' AS snapshot_at WHERE 0)"
+            return "(SELECT '' AS source, '' AS session_id, '' AS snapshot_at WHERE 0)"
         return f"file('{os.path.join(dataset, table, '*', '*.jsonl.gz')}', JSONEachRow)"
     # Times stay the exported strings (fixed width: text order is time order).
     sessions, events, calls, tokens = queries(source, lambda column: f"substr({column}, 1, 7)")
@@ -96,7 +97,7 @@ def load_spark():
         if os.path.isdir(path):
             spark.read.json(path).createOrReplaceTempView(table)
         else:
-            spark.sql("SELECT CAST(NULL AS STRING) AS session_id, CAST(NULL AS STRING) AS snapshot_at WHERE false").createOrReplaceTempView(table)
+            spark.sql("SELECT CAST(NULL AS STRING) AS source, CAST(NULL AS STRING) AS session_id, CAST(NULL AS STRING) AS snapshot_at WHERE false").createOrReplaceTempView(table)
     sessions, events, calls, tokens = queries(lambda table: table, lambda column: f"substr({column}, 1, 7)")
     by = {(r[0], r[1]): (int(r[2]), int(r[3])) for r in spark.sql(tokens).collect()}
     counts = tuple(int(spark.sql(sql).collect()[0][0]) for sql in (sessions, events, calls))
@@ -119,7 +120,7 @@ def verify(stage):
         check(f"{stage}: {name} counts sessions, events, tool calls as status does ({seconds:.1f} s)",
               counts == want_counts, f"{counts} != {want_counts}")
         check(f"{stage}: {name} sums tokens by project and month as `archive tokens` does",
-              tokens == want_tokens, f"{sorted(tokens.items())} != {sorted(want_tokens.items())}")
+              tokens == want_tokens, f"{sorted(tokens.items(), key=str)} != {sorted(want_tokens.items(), key=str)}")
 
 def manifest():
     with open(os.path.join(dataset, "_manifest.json")) as f:
@@ -163,11 +164,21 @@ changes = os.path.join(work, "changes.jsonl")
 with open(changes, "w") as f:
     f.write("\n".join(json.dumps(s) for s in changed) + "\n")
 cli("import", changes)
+# Another region's sessions under ids this archive holds already: a session is its source and its id.
+eu = os.path.join(work, "eu.jsonl")
+with open(eu, "w") as f:
+    for i, session in enumerate(live[30:36]):
+        s = copy.deepcopy(session)
+        s["last_updated_at"] = "2026-04-03T09:%02d:00Z" % i
+        s["events"] = [{"type": "user_input", "content": f"an eu question {i}"},
+                       {"type": "stop", "usage": {"total_input_tokens": 5000 + i, "total_output_tokens": 50}}]
+        f.write(json.dumps(s) + "\n")
+cli("import", "--source", "eu", eu)
 cli("forget", *[s["session_id"] for s in live[20:25]])
 before = {entry["path"]: entry["sha256"] for entry in m1["files"]}
 second = json.loads(cli("export", "--dataset", dataset, "--json"))
 check("the second export is incremental: the changed sessions and the tombstones",
-      not second["full"] and 12 < second["sessions"] < 40 and second["deletions"] == 5, second)
+      not second["full"] and 18 < second["sessions"] < 46 and second["deletions"] == 5, second)
 m2 = manifest()
 check("nothing written before is rewritten",
       all(hashlib.sha256(open(os.path.join(dataset, p), "rb").read()).hexdigest() == h for p, h in before.items()))

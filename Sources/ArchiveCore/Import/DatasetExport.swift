@@ -97,10 +97,12 @@ public struct DatasetExport {
             try writeSessions(database, since: incremental ? previous!.cursor : -1, snapshot: snapshot, into: &writer, result: &result)
             if incremental {
                 try database.forEachRow("""
-                    SELECT session_id, forgotten_at FROM forgotten WHERE change_seq > ? AND kept_usage = 0 ORDER BY forgotten_at
+                    SELECT f.session_id, f.forgotten_at, so.name FROM forgotten f JOIN sources so USING (source_key)
+                    WHERE f.change_seq > ? AND f.kept_usage = 0 ORDER BY f.forgotten_at
                     """, previous!.cursor) { row in
                     var line = JSONRow()
                     line.add("session_id", try row.string(0))
+                    line.add("source", try row.string(2))
                     line.add("deleted_at", try row.string(1))
                     line.add("reason", "forgotten")
                     line.add("snapshot_at", snapshot)
@@ -161,13 +163,14 @@ public struct DatasetExport {
             SELECT session_key, session_id, project_id, organization_id, title, last_updated_at, shared_access, index_ids,
                    job_duration_ms, job_input_tokens, job_output_tokens, job_turns, job_is_error, job_error, event_count,
                    run_count, error_run_count, input_tokens, output_tokens, first_synced_at, last_synced_at, deleted_at,
-                   content_pruned_at
+                   content_pruned_at, \(SourceSQL.name("sessions.source_key"))
             FROM sessions WHERE ?1 < 0 OR change_seq > ?1 ORDER BY last_updated_at, session_key
             """, cursor) { row in
-            let key = try row.int64(0), id = try row.string(1)
+            let key = try row.int64(0), id = try row.string(1), source = try row.string(23)
             let day = String(try row.string(5).prefix(10))
             var line = JSONRow()
             line.add("session_id", id)
+            line.add("source", source)
             line.add("project_id", try row.optionalString(2))
             line.add("organization_id", try row.optionalString(3))
             line.add("title", try row.optionalString(4))
@@ -194,6 +197,7 @@ public struct DatasetExport {
             try events.forEachRow([first, last]) { event in
                 var line = JSONRow()
                 line.add("session_id", id)
+                line.add("source", source)
                 line.add("seq", try event.int64(0))
                 line.add("turn", try event.int64(1))
                 line.add("type", try event.optionalString(2))
@@ -209,6 +213,7 @@ public struct DatasetExport {
             try toolCalls.forEachRow([first, last]) { call in
                 var line = JSONRow()
                 line.add("session_id", id)
+                line.add("source", source)
                 line.add("call_seq", try call.int64(0))
                 line.add("result_seq", try call.optionalInt64(1))
                 line.add("call_id", try call.optionalString(2))
@@ -226,6 +231,7 @@ public struct DatasetExport {
             try usage.forEachRow([first, last]) { run in
                 var line = JSONRow()
                 line.add("session_id", id)
+                line.add("source", source)
                 line.add("seq", try run.int64(0))
                 line.add("turn", try run.int64(1))
                 line.add("input_tokens", try run.optionalInt64(2))
