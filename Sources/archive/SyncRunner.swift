@@ -23,26 +23,11 @@ enum SyncRunner {
         }
     }
 
+    /// One source's sync (the flags' `default`, or the demo's).
     static func run(archivePath: String, client: ChatAPIClient, options: SyncOptions, showProgress: Bool) async throws(Failure) -> SyncSummary {
-        let lock: ArchiveLock
-        do { lock = try ArchiveLock(archivePath: archivePath) } catch {
-            if case .held = error { throw Failure(error.description, exitCode: ExitStatus.locked) }
-            throw Failure(error.description)
-        }
-        defer { withExtendedLifetime(lock) {} }
-        let store: ArchiveWriter
-        // Quiet from cron (no progress line): the upgrade note is for a person watching.
-        do { store = try ArchiveWriter(path: archivePath, externalCheckpoints: CommandLineConfig.loaded.backup.externalCheckpoints, onUpgrade: showProgress ? noteUpgrade(of: archivePath) : { _, _ in }) } catch {
-            throw Failure("\(error)")
-        }
-        let progressLine = ProgressLine(enabled: showProgress)
-        let engine = SyncEngine(store: store, client: client, options: options) { progressLine.update($0) }
-        defer { progressLine.clear() }
-        do { return try await store.closing { _ in try await engine.run() } } catch let error as SyncFatalError {
-            throw Failure(ErrorWords.line(error), summary: error.summary)
-        } catch {
-            throw Failure("\(error)")
-        }
+        let outcome = try await run(archivePath: archivePath, sources: [Source(client: client, options: options)], showProgress: showProgress)[0]
+        if let failure = outcome.failure { throw Failure(ErrorWords.line(failure), summary: failure.summary) }
+        return outcome.summary
     }
 
     /// One source of a run: its client and options (`options.sourceName` names it).
@@ -62,6 +47,7 @@ enum SyncRunner {
         }
         defer { withExtendedLifetime(lock) {} }
         let store: ArchiveWriter
+        // Quiet from cron (no progress line): the upgrade note is for a person watching.
         do { store = try ArchiveWriter(path: archivePath, externalCheckpoints: CommandLineConfig.loaded.backup.externalCheckpoints, onUpgrade: showProgress ? noteUpgrade(of: archivePath) : { _, _ in }) } catch {
             throw Failure("\(error)")
         }
