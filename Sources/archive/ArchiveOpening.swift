@@ -29,6 +29,8 @@ func resolveSession(_ text: String, in store: ArchiveReader) throws -> String {
     switch try answer({ try store.lookUpSession(text) }) {
     case .found(let id):
         return id
+    case .inSeveralSources(let ids):
+        throw fail("session id \(text) is in several sources: \(ids.joined(separator: ", ")); name one as SOURCE:ID", code: ExitStatus.fatal)
     case .ambiguous(let ids):
         throw fail("session id \(text) is the start of several: \(ids.joined(separator: ", "))\(ids.count == 10 ? ", …" : ""); give more of it",
                    code: ExitStatus.fatal)

@@ -78,6 +78,29 @@ import Testing
         #expect(session["session_id"] == "s-7" && session["runs"]?.arrayValue?.count == 1)
     }
 
+    /// An agent asks of a team's archive as a person does: by source, and a session as SOURCE:ID.
+    @Test func toolsTakeSourcesAndNameSessionsAsShowTakesThem() async throws {
+        let eu = #"{"session_id":"s-7","last_updated_at":"2026-03-20T10:00:00Z","events":[{"type":"user_input","content":"an eu question on the renewal clause"},{"type":"stop","usage":{"total_input_tokens":5000,"total_output_tokens":9}}]}"#
+        try eu.write(toFile: folder.path("eu.jsonl"), atomically: true, encoding: .utf8)
+        let imported = try await ArchiveProcess.run(["import", "--db", db, "--source", "eu", folder.path("eu.jsonl")])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let (answers, _) = try await exchange([
+            Self.request(1, "tools/call", ["name": "tokens", "arguments": ["by": "source"]]),
+            Self.request(2, "tools/call", ["name": "tokens", "arguments": ["by": "month", "source": "eu"]]),
+            Self.request(3, "tools/call", ["name": "search", "arguments": ["query": "eu renewal", "source": ["eu"]]]),
+            Self.request(4, "tools/call", ["name": "show_session", "arguments": ["id": "eu:s-7"]]),
+            Self.request(5, "tools/call", ["name": "show_session", "arguments": ["id": "s-7"]]),
+        ])
+        let bySource = answers[0]["result"]?["structuredContent"]?["rows"]?.arrayValue ?? []
+        #expect(bySource.map { "\($0["source"]?.stringValue ?? "?") \($0["input_tokens"]?.serialized ?? "?")" }.sorted() == ["default 8200", "eu 5000"])
+        #expect(answers[1]["result"]?["structuredContent"]?["totals"]?["input_tokens"] == 5000)
+        #expect(answers[2]["result"]?["structuredContent"]?["rows"]?.arrayValue?.map { $0["session_id"]?.stringValue } == ["eu:s-7"])
+        #expect(answers[3]["result"]?["structuredContent"]?["runs"]?.arrayValue?.first?["user_input"]?.stringValue?.hasPrefix("an eu question") == true,
+                "\(answers[3])")
+        #expect(answers[4]["result"]?["isError"] == true && answers[4]["result"]?["structuredContent"]?["error"]?.stringValue?.contains("eu:s-7") == true,
+                "\(answers[4])")
+    }
+
     @Test func itReadsWhileASyncHoldsTheWritersLock() async throws {
         let lock = try ArchiveLock(archivePath: db)
         let (answers, _) = try await exchange([Self.request(1, "tools/call", ["name": "tokens", "arguments": ["by": "project"]])])

@@ -86,7 +86,7 @@ import TestSupport
             let fromNA = try await ArchiveProcess.run(["show", "--db", db, "na:\(id)", "--json"], environment: environment)
             #expect(try JSONParser.parse(fromNA.stdout) == (try #require(na.session(id))))
             let ambiguous = try await ArchiveProcess.run(["show", "--db", db, id], environment: environment)
-            #expect(ambiguous.status == 1 && ambiguous.stderr.contains("eu:\(id)") && ambiguous.stderr.contains("na:\(id)"), "\(ambiguous.stderr)")
+            #expect(ambiguous.status == 1 && ambiguous.stderr.contains("is in several sources") && ambiguous.stderr.contains("eu:\(id)") && ambiguous.stderr.contains("na:\(id)"), "\(ambiguous.stderr)")
         }
 
         // Tokens by source: each row is its source's runs, as the rows say.

@@ -44,6 +44,8 @@ public enum SessionLookup: Equatable, Sendable {
     case found(String)
     /// A prefix of several ids: up to ten of them.
     case ambiguous([String])
+    /// An id held by several sources: each as `SOURCE:ID` (the default source's alone).
+    case inSeveralSources([String])
     /// No such id or prefix: up to ten ids that share the longest prefix with it.
     case unknown(closest: [String])
 }
@@ -56,7 +58,7 @@ extension ArchiveReader {
         let (source, id) = try typedSession(text)
         let exact = try sessions(id: id, source: source)
         if exact.count == 1 { return .found(exact[0]) }
-        if exact.count > 1 { return .ambiguous(exact) }
+        if exact.count > 1 { return .inSeveralSources(exact) }
         let matches = try sessions(startingWith: id, source: source, limit: 11)
         if matches.count == 1 { return .found(matches[0]) }
         if !matches.isEmpty { return .ambiguous(Array(matches.prefix(10))) }

@@ -35,6 +35,10 @@ final class MCPTools {
         "description": "Only this project id, or these.",
         "anyOf": [["type": "string"], ["type": "array", "items": ["type": "string"]]],
     ])
+    private static let sources: (String, JSONValue) = ("source", [
+        "description": "Only this source (an account or region of the archive, by name), or these.",
+        "anyOf": [["type": "string"], ["type": "array", "items": ["type": "string"]]],
+    ])
 
     private static func tool(_ name: String, _ title: String, _ description: String, _ properties: [(String, JSONValue)],
                              required: [String] = []) -> JSONValue {
@@ -49,28 +53,28 @@ final class MCPTools {
     let definitions: [JSONValue] = [
         tool("search", "Search the chats", "Full-text search over every message, answer and tool call: the best hits with their session id, "
              + "run and a snippet ([marked] where it matched). Then read a hit with show_session." + untrusted,
-             [("query", ["type": "string", "description": "Words to find (all of them); with fts, an FTS5 query."]), projects]
+             [("query", ["type": "string", "description": "Words to find (all of them); with fts, an FTS5 query."]), projects, sources]
              + window + [("limit", ["type": "integer", "minimum": 1, "maximum": 200, "default": 20]),
                          ("fts", ["type": "boolean", "description": "Take query as FTS5 syntax: phrases, OR, NEAR, prefix*."])],
              required: ["query"]),
         tool("show_session", "Read a session", "One session's transcript, run by run: what the user asked, the model's answer, its tool calls "
              + "with their results, and the tokens of each run. Paged: from_run and runs; next_run says where the rest starts." + untrusted,
-             [("id", ["type": "string", "description": "The session id, or a unique start of it."]),
+             [("id", ["type": "string", "description": "The session id (SOURCE:ID outside the default source), or a unique start of it."]),
               ("from_run", ["type": "integer", "minimum": 1, "default": 1]), ("runs", ["type": "integer", "minimum": 1, "maximum": 50, "default": 5]),
               ("thinking", ["type": "boolean", "description": "Include the model's thinking."])],
              required: ["id"]),
         tool("list_sessions", "List sessions", "Sessions with their title, project, time, runs and tokens (and cost when prices are configured), "
              + "newest first, by tokens, or by title." + untrusted,
-             [projects] + window + [("order", ["type": "string", "enum": ["updated", "tokens", "title"], "default": "updated"]),
+             [projects, sources] + window + [("order", ["type": "string", "enum": ["updated", "tokens", "title"], "default": "updated"]),
                                     ("limit", ["type": "integer", "minimum": 1, "maximum": 500, "default": 50]),
                                     ("deleted", ["type": "boolean", "description": "Only sessions deleted on the remote side (the archive keeps them)."])]),
         tool("tokens", "Count tokens and spend", "Runs, error runs, input and output tokens (and cost in USD when prices are given or configured) "
-             + "by day, week, month, project or index, or by two of them, with totals.",
-             [("by", ["type": "string", "default": "day", "description": "One key or two of day, week, month, project, index, such as project,month."]),
-              projects] + window + [("price_input", ["type": "number", "minimum": 0, "description": "USD per million input tokens (with price_output)."]),
+             + "by day, week, month, project, index or source, or by two of them, with totals.",
+             [("by", ["type": "string", "default": "day", "description": "One key or two of day, week, month, project, index, source, such as project,month."]),
+              projects, sources] + window + [("price_input", ["type": "number", "minimum": 0, "description": "USD per million input tokens (with price_output)."]),
                                     ("price_output", ["type": "number", "minimum": 0, "description": "USD per million output tokens (with price_input)."])]),
         tool("tools_report", "Tool calls and failures", "Each tool the models called: calls, failures and their share, unanswered calls.",
-             [projects] + window),
+             [projects, sources] + window),
         tool("sql", "Read the archive with SQL", "One read-only SQLite statement over the archive's documented schema (sessions, events, "
              + "tool_calls, usage, search_index, ...); writes, ATTACH and PRAGMAs that set anything are refused." + untrusted,
              [("query", ["type": "string", "description": "One SQL statement; ? placeholders take params in order."]),
@@ -90,13 +94,13 @@ final class MCPTools {
         do {
             let answer: JSONValue
             switch name {
-            case "search": answer = try search(MCPArguments(tool: name, arguments, known: ["query", "project", "since", "until", "tz", "limit", "fts"]))
+            case "search": answer = try search(MCPArguments(tool: name, arguments, known: ["query", "project", "source", "since", "until", "tz", "limit", "fts"]))
             case "show_session": answer = try showSession(MCPArguments(tool: name, arguments, known: ["id", "from_run", "runs", "thinking"]))
             case "list_sessions":
-                answer = try listSessions(MCPArguments(tool: name, arguments, known: ["project", "since", "until", "tz", "order", "limit", "deleted"]))
+                answer = try listSessions(MCPArguments(tool: name, arguments, known: ["project", "source", "since", "until", "tz", "order", "limit", "deleted"]))
             case "tokens":
-                answer = try tokens(MCPArguments(tool: name, arguments, known: ["by", "project", "since", "until", "tz", "price_input", "price_output"]))
-            case "tools_report": answer = try toolsReport(MCPArguments(tool: name, arguments, known: ["project", "since", "until", "tz"]))
+                answer = try tokens(MCPArguments(tool: name, arguments, known: ["by", "project", "source", "since", "until", "tz", "price_input", "price_output"]))
+            case "tools_report": answer = try toolsReport(MCPArguments(tool: name, arguments, known: ["project", "source", "since", "until", "tz"]))
             case "sql": answer = try sql(MCPArguments(tool: name, arguments, known: ["query", "params", "max_rows"]))
             default: return .failure(.invalidParams("no tool \(name.debugDescription) (tools/list names them)"))
             }
@@ -121,6 +125,7 @@ final class MCPTools {
         var query = SearchQuery(text: try arguments.requiredString("query"))
         query.rawFTS = try arguments.bool("fts")
         query.projects = try arguments.strings("project")
+        query.sources = try arguments.strings("source")
         query.limit = try arguments.integer("limit", default: 20, in: 1...200)
         query.window = try window(arguments)
         return capped(try reader.search(query))
@@ -131,6 +136,7 @@ final class MCPTools {
         let projects = try arguments.strings("project")
         guard projects.count <= 1 else { throw MCPError.invalidParams("list_sessions: project takes one project id") }
         query.project = projects.first
+        query.sources = try arguments.strings("source")
         query.order = SessionsQuery.Order(rawValue: try arguments.choice("order", from: SessionsQuery.Order.allCases.map(\.rawValue),
                                                                          default: "updated"))!
         query.limit = try arguments.integer("limit", default: 50, in: 1...500)
@@ -150,13 +156,16 @@ final class MCPTools {
         let input = try arguments.number("price_input"), output = try arguments.number("price_output")
         guard (input == nil) == (output == nil) else { throw MCPError.invalidParams("tokens: give price_input and price_output together") }
         let pricing = input.map { Pricing.flat(input: $0, output: output!) } ?? config.pricing
-        let report = TokensReport(groupings: groupings, window: try window(arguments), pricing: pricing,
+        var report = TokensReport(groupings: groupings, window: try window(arguments), pricing: pricing,
                                   projects: try arguments.strings("project"))
+        report.sources = try arguments.strings("source")
         return capped(try reader.tokens(report))
     }
 
     private func toolsReport(_ arguments: MCPArguments) throws -> JSONValue {
-        capped(try reader.tools(ToolsReport(window: try window(arguments), projects: try arguments.strings("project"))))
+        var report = ToolsReport(window: try window(arguments), projects: try arguments.strings("project"))
+        report.sources = try arguments.strings("source")
+        return capped(try reader.tools(report))
     }
 
     private func sql(_ arguments: MCPArguments) throws -> JSONValue {
@@ -180,6 +189,7 @@ final class MCPTools {
         let sessionID: String
         switch try reader.lookUpSession(typed) {
         case .found(let id): sessionID = id
+        case .inSeveralSources(let ids): throw ToolFailure("\(typed) is a session id in several sources: \(ids.joined(separator: ", ")); name one as SOURCE:ID")
         case .ambiguous(let ids): throw ToolFailure("\(typed) is the start of several session ids: \(ids.joined(separator: ", ")); give more of it")
         case .unknown: throw ArchiveError.unknownSession(typed)
         }
