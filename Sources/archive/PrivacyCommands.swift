@@ -15,7 +15,7 @@ struct ForgetCommand: ParsableCommand {
             """)
 
     @OptionGroup var location: ArchiveLocationOptions
-    @Argument(help: "Full session ids (a prefix is not enough here).") var ids: [String] = []
+    @Argument(help: "Full session ids, SOURCE:ID outside the default source (a prefix is not enough here).") var ids: [String] = []
     @Option(name: .customLong("project"), help: "Sessions of this project (repeatable).") var projects: [String] = []
     @Option(help: "Sessions last updated up to this date, included (YYYY-MM-DD, an ISO 8601 time, or a span back such as 400d).")
     var until: String?
@@ -40,7 +40,7 @@ struct ForgetCommand: ParsableCommand {
         let path = location.path
         try removing(from: path) { writer in
             if let undo {
-                guard let lifted = try writer.undoForget(sessionID: undo) else {
+                guard let lifted = try answer({ try writer.undoForget(typed: undo) }) else {
                     throw fail("session \(undo.oneLineSafe) is not forgotten", code: ExitStatus.usage)
                 }
                 if json {
@@ -53,7 +53,7 @@ struct ForgetCommand: ParsableCommand {
                 return
             }
             var selection = SessionSelection()
-            selection.ids = ids
+            selection.sessionKeys = try answer { try writer.reader.sessionKeys(named: ids) }
             selection.projects = projects
             selection.updatedBefore = try cut(until)
             if let match {

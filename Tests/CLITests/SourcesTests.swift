@@ -123,6 +123,21 @@ import TestSupport
         #expect(String(tools.arrayValue?.reduce(0) { $0 + Int($1["calls"]?.serialized ?? "0")! } ?? -1) == euCalls.first, "\(tools)")
         let status = try await ArchiveProcess.run(["status", "--db", db, "--check"], environment: environment)
         #expect(status.status == 0 && status.stdout.contains("na 13 from") && status.stdout.contains("eu 13 from"), "\(status.stdout)\(status.stderr)")
+
+        // Forgetting names one source's session; the other region's session of the same id stays, and a sync skips only the forgotten one.
+        let both = try await ArchiveProcess.run(["forget", "--db", db, shared[0]], environment: environment)
+        #expect(both.status == 1 && both.stderr.contains("is in several sources"), "\(both.stderr)")
+        let forgot = try await ArchiveProcess.run(["forget", "--db", db, "eu:\(shared[0])"], environment: environment)
+        #expect(forgot.status == 0, "\(forgot.stderr)")
+        let identity = "SELECT so.name FROM sessions s JOIN sources so USING (source_key) WHERE s.session_id = '\(shared[0])'"
+        #expect(try rows(db, identity) == ["na"])
+        let again = try await ArchiveProcess.run(["sync", "--db", db, "--full"], environment: environment)
+        #expect(again.stdout.contains("eu: synced: 0 new") && again.stdout.contains("1 forgotten (skipped)"), "\(again.stdout)")
+        #expect(try rows(db, identity) == ["na"])
+        let undone = try await ArchiveProcess.run(["forget", "--db", db, "--undo", "eu:\(shared[0])"], environment: environment)
+        #expect(undone.status == 0, "\(undone.stderr)")
+        _ = try await ArchiveProcess.run(["sync", "--db", db, "--source", "eu"], environment: environment)
+        #expect(try rows(db, identity + " ORDER BY 1") == ["eu", "na"])
     }
 
     @Test func aSourceThatFailsFailsAloneAndNoneOfItsSessionsIsMarkedDeleted() async throws {

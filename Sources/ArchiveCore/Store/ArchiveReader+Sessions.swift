@@ -73,15 +73,34 @@ extension ArchiveReader {
 
     /// The key of the session a typed id names exactly (`lookUpSession`'s found ids), if one does.
     public func sessionKey(typed text: String) throws -> Int64? {
+        if case .found(let key) = try lookUpExactly(text) { return key }
+        return nil
+    }
+
+    enum ExactLookup: Equatable {
+        case found(Int64)
+        /// The sessions holding the id, as typed (`SOURCE:ID`).
+        case inSeveralSources([String])
+        case none
+    }
+
+    /// What a full typed id (`SOURCE:ID`, or an id alone) names, without prefixes.
+    func lookUpExactly(_ text: String) throws -> ExactLookup {
         let (source, id) = try typedSession(text)
-        var keys: [Int64] = []
-        try database.forEachRow("SELECT session_key FROM sessions WHERE session_id = ?1 AND (?2 IS NULL OR source_key = ?2) LIMIT 2",
-                                id, source?.rawValue) { keys.append(try $0.int64(0)) }
-        return keys.count == 1 ? keys[0] : nil
+        var found: [(key: Int64, name: String)] = []
+        try database.forEachRow("""
+            SELECT session_key, \(Self.qualifiedIDSQL) FROM sessions WHERE session_id = ?1 AND (?2 IS NULL OR source_key = ?2)
+            ORDER BY source_key LIMIT 10
+            """, id, source?.rawValue) { found.append((try $0.int64(0), try $0.string(1))) }
+        switch found.count {
+        case 0: return .none
+        case 1: return .found(found[0].key)
+        default: return .inSeveralSources(found.map(\.name))
+        }
     }
 
     /// `SOURCE:ID` when SOURCE names a source of the archive, else an id in any source.
-    private func typedSession(_ text: String) throws -> (SourceKey?, String) {
+    func typedSession(_ text: String) throws -> (SourceKey?, String) {
         if let colon = text.firstIndex(of: ":"), let source = try sourceKey(named: String(text[..<colon])) {
             return (source, String(text[text.index(after: colon)...]))
         }

@@ -129,6 +129,21 @@ extension ArchiveWriter {
         return result
     }
 
+    /// `undoForget` of a session as commands name it: `SOURCE:ID`, or an id
+    /// one source alone has forgotten.
+    public func undoForget(typed text: String) throws -> ForgottenRecord? {
+        let (named, id) = try reader.typedSession(text)
+        var sources: [SourceKey] = []
+        try database.forEachRow("SELECT source_key FROM forgotten WHERE session_id = ?1 AND (?2 IS NULL OR source_key = ?2)", id, named?.rawValue) {
+            sources.append(SourceKey(rawValue: try $0.int64(0)))
+        }
+        guard sources.count <= 1 else {
+            let names = try reader.sources().filter { sources.contains($0.key) }.map { "\($0.name):\(id)" }
+            throw SelectionError.inSeveralSources(text, names)
+        }
+        return try sources.first.flatMap { try undoForget(sessionID: id, source: $0) }
+    }
+
     /// Lets sync and import bring a forgotten session back; its record, nil if it was not forgotten.
     public func undoForget(sessionID: String, source: SourceKey = .default) throws -> ForgottenRecord? {
         let record = try database.first(

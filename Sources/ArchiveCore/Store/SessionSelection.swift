@@ -15,10 +15,12 @@ public struct SessionSelection: Sendable {
     public var withContentOnly = false
     /// Only sessions of these sources (empty: all).
     public var sources: [SourceKey] = []
+    /// Only these sessions, by key (`ArchiveReader.sessionKeys(named:)` finds them; empty: all).
+    public var sessionKeys: [Int64] = []
 
     public init() {}
 
-    public var isEmpty: Bool { ids.isEmpty && projects.isEmpty && updatedBefore == nil && searchQuery == nil }
+    public var isEmpty: Bool { ids.isEmpty && sessionKeys.isEmpty && projects.isEmpty && updatedBefore == nil && searchQuery == nil }
 }
 
 /// A session a selection chose, as `--dry-run` lists it.
@@ -77,10 +79,14 @@ public struct ForgottenRecord: Sendable, Equatable {
 public enum SelectionError: Error, CustomStringConvertible, Equatable {
     /// Full ids only: a prefix that happens to be unique today is not enough to forget by.
     case noSuchSession(String)
+    /// An id several sources hold: each as `SOURCE:ID`.
+    case inSeveralSources(String, [String])
 
     public var description: String {
         switch self {
         case .noSuchSession(let id): "no session \(Printable.clean(id, limit: 200)) in the archive (full session ids only)"
+        case let .inSeveralSources(id, holders):
+            "session id \(Printable.clean(id, limit: 200)) is in several sources: \(holders.joined(separator: ", ")); name one as SOURCE:ID"
         }
     }
 }
@@ -101,10 +107,10 @@ extension ArchiveReader {
               AND (?4 IS NULL OR session_key IN (SELECT DISTINCT \(EventKey.sessionSQL("rowid")) FROM search_index WHERE search_index MATCH ?4))
               AND (?5 = 0 OR content_pruned_at IS NULL)
               AND (?6 IS NULL OR source_key IN (SELECT value FROM json_each(?6)))
+              AND (?7 IS NULL OR session_key IN (SELECT value FROM json_each(?7)))
             ORDER BY last_updated_at, session_id
             """, list(selection.ids), list(selection.projects), selection.updatedBefore, selection.searchQuery,
-            selection.withContentOnly,
-            selection.sources.isEmpty ? nil : "[" + selection.sources.map { String($0.rawValue) }.joined(separator: ",") + "]") { chosen.append(try SelectedSession($0)) }
+            selection.withContentOnly, Self.integers(selection.sources.map(\.rawValue)), Self.integers(selection.sessionKeys)) { chosen.append(try SelectedSession($0)) }
         if requiringEvery && !selection.ids.isEmpty {
             let found = Set(chosen.map { ExactText($0.sessionID) })
             let lookUp = try database.cached("SELECT 1 FROM sessions WHERE session_id = ? LIMIT 1")
@@ -113,6 +119,23 @@ extension ArchiveReader {
             }
         }
         return chosen
+    }
+
+    /// A JSON array of integers for `json_each`; nil when there are none.
+    static func integers(_ values: [Int64]) -> String? {
+        values.isEmpty ? nil : "[" + values.map(String.init).joined(separator: ",") + "]"
+    }
+
+    /// The keys of the sessions these names name exactly, as commands show
+    /// them: `SOURCE:ID`, or an id that one source alone holds.
+    public func sessionKeys(named names: [String]) throws -> [Int64] {
+        try names.map { name in
+            switch try lookUpExactly(name) {
+            case .found(let key): return key
+            case .inSeveralSources(let holders): throw SelectionError.inSeveralSources(name, holders)
+            case .none: throw SelectionError.noSuchSession(name)
+            }
+        }
     }
 
     /// The ids of every session of `source` forgotten on purpose.

@@ -232,7 +232,7 @@ public final class SyncEngine: @unchecked Sendable {
         var selection = SessionSelection()
         selection.updatedBefore = Timestamp.format(date: Date(timeIntervalSinceNow: -Double(days) * 86_400))
         selection.withContentOnly = true
-        selection.sources = [source]
+        // The archive's policy, whatever the source: the first source to finish prunes, the others find nothing left.
         return try store.prune(try store.reader.sessions(selectedBy: selection), at: Timestamp.now()).sessions
     }
 
