@@ -6,9 +6,12 @@ CREATE TABLE IF NOT EXISTS sources (
   name            TEXT NOT NULL UNIQUE,  -- the config file's [[sources]] name; 'default' for flags alone
   base_url        TEXT,                  -- where it was last synced from (NULL: only imported)
   organization_id TEXT,
-  last_synced_at  TEXT                   -- when a sync of it last finished
+  last_synced_at  TEXT,                  -- when a sync of it last finished
+  page_size       INTEGER                -- the largest list page its server took (NULL: not found yet)
 );
 INSERT OR IGNORE INTO sources(source_key, name) VALUES (1, 'default');
+-- Page sizes were remembered per base URL; each source finds its own again (a few 422s, once).
+DELETE FROM archive_settings WHERE name LIKE 'page_size %';
 
 -- sessions: UNIQUE (session_id, source_key) instead of UNIQUE (session_id).
 -- The views that read sessions name it, and read the rebuilt table.

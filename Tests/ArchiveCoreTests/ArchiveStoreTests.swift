@@ -83,6 +83,22 @@ import SQLiteCore
         #expect(try Self.searchIndexMerges(migrated.database) == ["automerge|64", "crisismerge|128"])
     }
 
+    /// A source's page size is its server's: kept while it syncs from the same
+    /// base URL, found afresh once it moves to another.
+    @Test func aSourceRemembersItsPageSizeUntilItMovesToAnotherServer() throws {
+        let eu = try store.source(named: "eu", baseURL: "https://a.example", organizationID: "org")
+        let again = try store.source(named: "eu")
+        #expect(eu != .default && again == eu)
+        #expect(try store.reader.acceptedPageSize(source: eu) == nil)
+        try store.rememberAcceptedPageSize(250, source: eu)
+        #expect(try store.reader.acceptedPageSize(source: store.source(named: "eu", baseURL: "https://a.example")) == 250)
+        #expect(try store.reader.acceptedPageSize(source: .default) == nil)
+        _ = try store.source(named: "eu", baseURL: "https://b.example")
+        #expect(try store.reader.acceptedPageSize(source: eu) == nil)
+        #expect(try store.reader.sources().map(\.name) == ["default", "eu"])
+        #expect(try store.reader.sources().last?.baseURL == "https://b.example" && store.reader.sources().last?.organizationID == "org")
+    }
+
     @Test func embeddedMigrationsEqualTheFilesInMigrations() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let folder = root.appendingPathComponent("Migrations")

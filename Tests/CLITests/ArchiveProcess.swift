@@ -44,10 +44,20 @@ struct ArchiveProcess {
             process.standardError = err
             process.standardInput = input ?? FileHandle.nullDevice
             try process.run()
+            // Each read end is closed once read: Foundation's Pipe does not
+            // close it when the Pipe goes, and the suite runs a thousand of these.
             group.enter()
-            DispatchQueue.global().async { self.collect(output: self.out.fileHandleForReading.readDataToEndOfFile()); self.group.leave() }
+            DispatchQueue.global().async {
+                self.collect(output: self.out.fileHandleForReading.readDataToEndOfFile())
+                try? self.out.fileHandleForReading.close()
+                self.group.leave()
+            }
             group.enter()
-            DispatchQueue.global().async { self.collect(errors: self.err.fileHandleForReading.readDataToEndOfFile()); self.group.leave() }
+            DispatchQueue.global().async {
+                self.collect(errors: self.err.fileHandleForReading.readDataToEndOfFile())
+                try? self.err.fileHandleForReading.close()
+                self.group.leave()
+            }
         }
 
         // A lock as well as the group: libdispatch is not instrumented, so

@@ -46,7 +46,7 @@ import Testing
         let first = try await harness.sync(pageSize: nil)
         #expect(first.new == 600 && first.status == .ok)
         #expect(harness.service.requestCount(.list) == 2 + 3)  // 1000 and 500 refused, then pages of 250, 250 and 100
-        #expect(try harness.strings("SELECT CAST(value AS INTEGER) FROM archive_settings WHERE name LIKE 'page_size %'") == ["250"])
+        #expect(try harness.strings("SELECT page_size FROM sources WHERE page_size IS NOT NULL") == ["250"])
         harness.service.resetCounts()
         let second = try await harness.sync(pageSize: nil)
         #expect(second.unchanged == 600 && harness.service.requestCount(.list) == 3)  // 250, 250, 100: no refusal
@@ -55,7 +55,7 @@ import Testing
         let third = try await harness.sync(pageSize: nil)
         #expect(third.unchanged == 600 && third.status == .ok)
         #expect(harness.service.requestCount(.list) == 2 + 10)  // 250 and 125 refused, then 62 a page
-        #expect(try harness.strings("SELECT CAST(value AS INTEGER) FROM archive_settings WHERE name LIKE 'page_size %'") == ["62"])
+        #expect(try harness.strings("SELECT page_size FROM sources WHERE page_size IS NOT NULL") == ["62"])
         // A fixed --page-size above the limit is not adjusted: the listing fails as it did.
         let fixed = try await harness.sync(pageSize: 500)
         #expect(fixed.status == .partial && fixed.failed == 1)

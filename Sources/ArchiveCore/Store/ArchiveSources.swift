@@ -29,8 +29,11 @@ extension ArchiveWriter {
         try atomically {
             try database.cached("INSERT INTO sources(name) VALUES (?) ON CONFLICT(name) DO NOTHING").execute([name])
             if baseURL != nil || organizationID != nil {
+                // A source moved to another server finds that server's page size again.
                 try database.cached("""
-                    UPDATE sources SET base_url = coalesce(?2, base_url), organization_id = coalesce(?3, organization_id) WHERE name = ?1
+                    UPDATE sources SET page_size = CASE WHEN ?2 IS NULL OR base_url IS ?2 THEN page_size END,
+                                       base_url = coalesce(?2, base_url), organization_id = coalesce(?3, organization_id)
+                    WHERE name = ?1
                     """).execute([name, baseURL, organizationID])
             }
             return SourceKey(rawValue: try database.cached("SELECT source_key FROM sources WHERE name = ?").scalar([name], as: Int64.self)!)

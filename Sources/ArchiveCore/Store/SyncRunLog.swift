@@ -52,14 +52,14 @@ public struct SyncSummary: Sendable, Codable, Equatable {
 
 extension ArchiveReader {
     /// The list page size a server at this base URL accepted last, if one was found.
-    public func acceptedPageSize(baseURL: String) throws -> Int? {
-        try database.scalar("SELECT CAST(value AS INTEGER) FROM archive_settings WHERE name = ?", "page_size " + baseURL, as: Int.self)
+    public func acceptedPageSize(source: SourceKey) throws -> Int? {
+        try database.scalar("SELECT page_size FROM sources WHERE source_key = ? AND page_size IS NOT NULL", source.rawValue, as: Int.self)
     }
 }
 
 extension ArchiveWriter {
     /// Remembers the list page size a server at this base URL accepts.
-    public func rememberAcceptedPageSize(_ size: Int, baseURL: String) throws {
-        try database.execute("INSERT OR REPLACE INTO archive_settings(name, value) VALUES (?, ?)", "page_size " + baseURL, size)
+    public func rememberAcceptedPageSize(_ size: Int, source: SourceKey) throws {
+        try database.execute("UPDATE sources SET page_size = ? WHERE source_key = ?", size, source.rawValue)
     }
 }

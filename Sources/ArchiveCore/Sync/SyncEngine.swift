@@ -8,7 +8,7 @@ public struct SyncOptions: Sendable {
     public var organizationID: String?
     /// Sessions per list page; nil: the largest the server accepts, from
     /// 1000 down, halved at each 422 that names the page size, and
-    /// remembered in the archive for its base URL.
+    /// remembered in the archive for its source (`sources.page_size`).
     public var pageSize: Int?
     public var concurrency = 8
     /// Retrieve every listed session, changed or not.
@@ -184,7 +184,7 @@ public final class SyncEngine: @unchecked Sendable {
             lookup = try ArchiveReader(path: store.path)
             hashKey = try store.reader.sourceHashKey()
             forgotten = Set(try store.reader.forgottenSessionIDs(source: source).map { ExactText($0) })
-            rememberedPageSize = try store.reader.acceptedPageSize(baseURL: client.baseURL.absoluteString)
+            rememberedPageSize = try store.reader.acceptedPageSize(source: source)
             pageSize = options.pageSize ?? rememberedPageSize ?? Self.largestPageSize
         } catch let error as ArchiveError {
             throw SyncFatalError(.archive(error))
@@ -213,7 +213,7 @@ public final class SyncEngine: @unchecked Sendable {
         summary.seconds = Date().timeIntervalSince(started)
         summary.status = fatal != nil ? .failed : summary.failed > 0 ? .partial : .ok
         if fatal == nil, options.pageSize == nil, pageSize != rememberedPageSize, progress.pagesListed > 0 {
-            try? store.rememberAcceptedPageSize(pageSize, baseURL: client.baseURL.absoluteString)
+            try? store.rememberAcceptedPageSize(pageSize, source: source)
         }
         if fatal == nil, let days = options.contentRetentionDays {
             do { summary.pruned = try applyRetention(days: days) } catch {
