@@ -17,6 +17,8 @@ ap.add_argument("--concurrency", type=int, nargs="+", default=[8, 16])
 ap.add_argument("--peer", default=os.path.join(root, "..", "shared", "peers", "sdk_sync.py"))
 ap.add_argument("--async-peer", default=os.path.join(root, "bench", "sdk_async_sync.py"))
 ap.add_argument("--baseline", help="another archive binary (an earlier build, say) timed in the same runs, interleaved")
+ap.add_argument("--two-sources", action="store_true",
+                help="also: a second simulator as a second region, both synced in one run from [[sources]], against one run each")
 args = ap.parse_args()
 
 subprocess.run(["swift", "build", "-c", "release", "--product", "archive"], cwd=root, check=True, stdout=subprocess.DEVNULL)
@@ -77,5 +79,31 @@ try:
                   + (f"{first / floor:.2f}x the floor, " if floor > 0 else "")
                   + f"{first / async_peer:.2f}x the async SDK, {first / peer:.3f}x the sequential SDK; "
                   f"no-op re-sync {statistics.median(noops[name]):.2f} s with {requests} requests (0 retrieves)")
+    if args.two_sources:
+        # A second region of the same size and latency; its own key and seed (ids overlap).
+        other = subprocess.Popen([simulator, "--sessions", str(args.sessions), "--projects", project, "--key", "eu-key",
+                                  "--latency-ms", str(args.latency_ms), "--seed", "7"], stdout=subprocess.PIPE, text=True)
+        try:
+            other_base = other.stdout.readline().strip()
+            home = os.path.join(work, "config")
+            os.makedirs(os.path.join(home, "llamacloud-archive"), exist_ok=True)
+            with open(os.path.join(home, "llamacloud-archive", "config.toml"), "w") as f:
+                f.write(f'[[sources]]\nname = "na"\nbase_url = "{base}"\napi_key_env = "NA_KEY"\nprojects = ["{project}"]\n\n'
+                        f'[[sources]]\nname = "eu"\nbase_url = "{other_base}"\napi_key_env = "EU_KEY"\nprojects = ["{project}"]\n')
+            both_env = dict(os.environ, XDG_CONFIG_HOME=home, NA_KEY=key, EU_KEY="eu-key")
+            together, apart = [], []
+            for i in range(args.repeat):
+                db = os.path.join(work, f"two-{i}.db")
+                seconds, out = timed([archive, "sync", "--db", db, "--json", "--concurrency", "8"], env=both_env)
+                assert all(s["new"] == args.sessions for s in json.loads(out)["sources"]), out
+                together.append(seconds)
+                db = os.path.join(work, f"apart-{i}.db")
+                first, _ = timed([archive, "sync", "--db", db, "--json", "--concurrency", "8", "--source", "na"], env=both_env)
+                second, _ = timed([archive, "sync", "--db", db, "--json", "--concurrency", "8", "--source", "eu"], env=both_env)
+                apart.append(first + second)
+            print(f"  two sources of {args.sessions} sessions, 8 in flight in all: one run {statistics.median(together):.2f} s, "
+                  f"one run each {statistics.median(apart):.2f} s")
+        finally:
+            other.kill()
 finally:
     sim.kill()
