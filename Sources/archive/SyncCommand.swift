@@ -175,6 +175,7 @@ struct SyncCommand: AsyncParsableCommand {
             var lines: [JSONValue] = outcomes.map { outcome in
                 var object = (try? JSONParser.parse(SyncRunner.json(outcome.summary)).objectValue) ?? JSONObject()
                 object["source"] = .string(outcome.name)
+                if let listing = outcome.listingFailure, outcome.failure == nil { object["message"] = .string(listing) }
                 return .object(object)
             }
             for failure in failures where !outcomes.contains(where: { $0.name.sameBytes(as: failure.name) }) {

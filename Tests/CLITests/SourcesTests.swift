@@ -169,6 +169,10 @@ import TestSupport
                 "\(storm.stderr)")
         #expect(storm.stdout.contains("na: synced: 0 new, 0 updated, 12 unchanged"), "\(storm.stdout)")
         #expect(try rows(db, "SELECT count(deleted_at) FROM sessions WHERE source_key = (SELECT source_key FROM sources WHERE name = 'eu')") == ["0"])
+        let stormJSON = try await ArchiveProcess.run(["sync", "--db", db, "--max-retries", "0", "--json"],
+                                                     environment: try environment(na: naServer, eu: euServer))
+        let euSummary = try JSONParser.parse(stormJSON.stdout)["sources"]?.arrayValue?.first { $0["source"] == "eu" }
+        #expect(stormJSON.status == 2 && euSummary?["message"]?.stringValue?.contains("503") == true, "\(stormJSON.stdout)")
         eu.clearFaults()
 
         // A key file others can read is refused for its source alone; --source syncs one.
