@@ -171,6 +171,19 @@ struct SyncCommand: AsyncParsableCommand {
                 failures.append((outcome.name, listing))
             }
         }
+        report(outcomes, failures: failures)
+        for failure in failures {
+            Terminal.standardError.writeLine("archive: source \(failure.name.oneLineSafe) failed: \(failure.cause.oneLineSafe)")
+        }
+        if failures.count == chosen.count { throw ArchiveFailure.exit(ExitStatus.fatal) }
+        let failedSessions = outcomes.reduce(0) { $0 + $1.summary.failed }
+        try afterSync(partial: !failures.isEmpty ? "\(failures.count) of \(chosen.count) sources failed"
+                                : failedSessions > 0 ? "\(failedSessions) failed" : nil)
+    }
+
+    /// Each source's summary: a line each (quiet: only those not ok, on
+    /// standard error), or one JSON object with every source, failed ones too.
+    private func report(_ outcomes: [SyncEngine.Outcome], failures: [(name: String, cause: String)]) {
         if json {
             var lines: [JSONValue] = outcomes.map { outcome in
                 var object = (try? JSONParser.parse(SyncRunner.json(outcome.summary)).objectValue) ?? JSONObject()
@@ -194,13 +207,6 @@ struct SyncCommand: AsyncParsableCommand {
                 if quiet { Terminal.standardError.writeLine(line) } else { Terminal.standardOutput.writeLine(line) }
             }
         }
-        for failure in failures {
-            Terminal.standardError.writeLine("archive: source \(failure.name.oneLineSafe) failed: \(failure.cause.oneLineSafe)")
-        }
-        if failures.count == chosen.count { throw ArchiveFailure.exit(ExitStatus.fatal) }
-        let failedSessions = outcomes.reduce(0) { $0 + $1.summary.failed }
-        try afterSync(partial: !failures.isEmpty ? "\(failures.count) of \(chosen.count) sources failed"
-                                : failedSessions > 0 ? "\(failedSessions) failed" : nil)
     }
 
     /// The backup and budgets after a sync that did not fail whole; then exit 2 for `partial`, 3 for a budget over.
