@@ -91,7 +91,7 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var location: ArchiveLocationOptions
     @Option(help: "Write to this file instead of standard output.") var out: String?
     @Option(help: "Only this project.") var project: String?
-    @Option(name: .customLong("source"), help: "Only this source; repeat for several.") var sources: [String] = []
+    @OptionGroup var sourceFilter: SourceFilterOptions
     @OptionGroup var time: TimeOptions
     @Option(name: .customLong("session"), help: "Only this session (ID, or SOURCE:ID); repeat for several.") var sessions: [String] = []
     @Option(help: "Write the archive as a dataset of gzip JSON lines in Hive-style partitions into this folder (DuckDB, ClickHouse and Spark read it); again later, only what changed since.")
@@ -101,7 +101,7 @@ struct ExportCommand: ParsableCommand {
 
     func validate() throws {
         if dataset == nil && (full || json) { throw ValidationError("--full and --json go with --dataset") }
-        if dataset != nil && (out != nil || project != nil || !sessions.isEmpty || !sources.isEmpty || time.since != nil || time.until != nil) {
+        if dataset != nil && (out != nil || project != nil || !sessions.isEmpty || !sourceFilter.sources.isEmpty || time.since != nil || time.until != nil) {
             throw ValidationError("--dataset writes the whole archive: --out, --project, --source, --session, --since and --until do not apply")
         }
     }
@@ -112,7 +112,7 @@ struct ExportCommand: ParsableCommand {
         let store = try openArchiveForReading(location, allowEmpty: true)
         var exporter = Exporter()
         exporter.project = project
-        exporter.sources = sources
+        exporter.sources = sourceFilter.sources
         exporter.window = window
         exporter.sessionIDs = try sessions.map { try resolveSession($0, in: store) }
         if let out, Self.isPartOfArchive(out, archive: store.path) {

@@ -8,8 +8,7 @@ struct SessionsCommand: ParsableCommand {
 
     @OptionGroup var report: ReportOptions
     @Option(help: "Only this project.") var project: String?
-    @Option(name: .customLong("source"), help: "Only this source (a [[sources]] name; default for flags alone); repeat for several.")
-    var sources: [String] = []
+    @OptionGroup var sourceFilter: SourceFilterOptions
     @Flag(help: "Only sessions deleted remotely (kept here).") var deleted = false
     @Option(name: [.customShort("n"), .long], help: "At most this many sessions (0: all).") var limit = 50
     @Option(help: "Order: updated (newest first), tokens (most first) or title.") var order: SessionsQuery.Order = .updated
@@ -23,7 +22,7 @@ struct SessionsCommand: ParsableCommand {
         try report.show { store, window in
             var query = SessionsQuery()
             query.project = project
-            query.sources = sources
+            query.sources = sourceFilter.sources
             query.window = window
             query.onlyDeleted = deleted
             query.limit = limit == 0 ? -1 : limit  // SQLite's LIMIT -1: no limit
@@ -44,7 +43,7 @@ struct SearchCommand: ParsableCommand {
     @OptionGroup var report: ReportOptions
     @Argument(help: "Words to find (all of them). With --fts, an FTS5 query.") var query: String
     @Option(name: .customLong("project"), help: "Only this project; repeat for several.") var projects: [String] = []
-    @Option(name: .customLong("source"), help: "Only this source; repeat for several.") var sources: [String] = []
+    @OptionGroup var sourceFilter: SourceFilterOptions
     @Option(name: [.customShort("n"), .long], help: "At most this many results (0: all).") var limit = 20
     @Flag(help: "Take QUERY as raw FTS5 syntax (phrases, OR, NEAR, prefix*).") var fts = false
 
@@ -57,7 +56,7 @@ struct SearchCommand: ParsableCommand {
             var search = SearchQuery(text: query)
             search.rawFTS = fts
             search.projects = projects
-            search.sources = sources
+            search.sources = sourceFilter.sources
             search.window = window
             search.limit = limit == 0 ? -1 : limit
             if report.output.format == .table { search.highlight = (HighlightMarks.open, HighlightMarks.close) }
@@ -81,8 +80,7 @@ struct TokensCommand: ParsableCommand {
     @OptionGroup var report: ReportOptions
     @Option(help: "Group by day, week, month, session, project, index or source, or a pair such as project,day.") var by = "day"
     @Option(name: .customLong("project"), help: "Only this project; repeat for several.") var projects: [String] = []
-    @Option(name: .customLong("source"), help: "Only this source (a [[sources]] name; default for flags alone); repeat for several.")
-    var sources: [String] = []
+    @OptionGroup var sourceFilter: SourceFilterOptions
     @Flag(help: "Add a bar per row: cost when every row has one, else tokens.") var chart = false
     @Option(help: "First day of a week: monday or sunday.") var weekStart: TokensReport.WeekStart = .monday
     @Option(name: [.customShort("n"), .long],
@@ -107,7 +105,7 @@ struct TokensCommand: ParsableCommand {
         let charted = chart && report.output.format == .table
         func tokens(_ window: TimeWindow) -> TokensReport {
             var tokens = TokensReport(groupings: groupings, window: window, weekStart: weekStart, pricing: prices, projects: projects)
-            tokens.sources = sources
+            tokens.sources = sourceFilter.sources
             if let limit { tokens.top = (limit, prices != nil) }
             return tokens
         }
@@ -128,12 +126,12 @@ struct ToolsCommand: ParsableCommand {
 
     @OptionGroup var report: ReportOptions
     @Option(name: .customLong("project"), help: "Only this project; repeat for several.") var projects: [String] = []
-    @Option(name: .customLong("source"), help: "Only this source; repeat for several.") var sources: [String] = []
+    @OptionGroup var sourceFilter: SourceFilterOptions
 
     func run() throws {
         try report.show { store, window in
             var tools = ToolsReport(window: window, projects: projects)
-            tools.sources = sources
+            tools.sources = sourceFilter.sources
             return try store.tools(tools)
         }
     }
@@ -202,6 +200,13 @@ struct ReportOptions: ParsableArguments {
         let frame = try answer { try outcome.get() }
         for warning in frame.warnings { Terminal.standardError.writeLine("archive: \(warning.oneLineSafe)") }
     }
+}
+
+/// `--source`, for every command that reads sessions of some sources only.
+struct SourceFilterOptions: ParsableArguments {
+    @Option(name: .customLong("source"),
+            help: "Only this source (a [[sources]] name; `default` for sessions synced with flags alone); repeat for several.")
+    var sources: [String] = []
 }
 
 /// Prices for `tokens` and `report`: flat, from a file, else the config file's `[[rates]]`.

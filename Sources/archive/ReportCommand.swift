@@ -16,7 +16,7 @@ struct ReportCommand: ParsableCommand {
     @OptionGroup var time: TimeOptions
     @OptionGroup var prices: PricingOptions
     @Option(name: .customLong("project"), help: "Only this project; repeat for several.") var projects: [String] = []
-    @Option(name: .customLong("source"), help: "Only this source; repeat for several.") var sources: [String] = []
+    @OptionGroup var sourceFilter: SourceFilterOptions
     @Option(help: "Write to this file (- for standard output).") var out = "llamacloud-archive-report.html"
 
     func run() throws {
@@ -25,7 +25,7 @@ struct ReportCommand: ParsableCommand {
         let store = try openArchiveForReading(location)
         var report = HTMLReport(window: window, projects: projects, pricing: pricing, subject: store.path,
                                 generatedAt: Timestamp.format(date: Date()))
-        report.sources = sources
+        report.sources = sourceFilter.sources
         report.pricingHints = ["--price-input and --price-output", "--pricing FILE", "[[rates]] in the config file"]
         let page = try answer { try report.render(reader: store) }
         for warning in page.warnings { Terminal.standardError.writeLine("archive: \(warning.oneLineSafe)") }

@@ -29,11 +29,11 @@ extension ArchiveReader {
     public func sessionIDs(project: String?, window: TimeWindow, sources: [String] = []) throws -> [String] {
         var ids: [String] = []
         try database.forEachRow("""
-            SELECT \(Self.qualifiedIDSQL) FROM sessions
+            SELECT \(SourceSQL.qualifiedID("sessions")) FROM sessions
             WHERE (?1 IS NULL OR project_id = ?1) AND last_updated_at >= ?2 AND last_updated_at < ?3
               AND \(SourceSQL.allows("source_key", parameter: "?4"))
             ORDER BY last_updated_at, session_id, source_key
-            """, project, window.since ?? "", window.until ?? "9999", TimeWindow.projectList(sources)) { try ids.append($0.string(0)) }
+            """, project, window.since ?? "", window.until ?? "9999", TimeWindow.jsonList(sources)) { try ids.append($0.string(0)) }
         return ids
     }
 }

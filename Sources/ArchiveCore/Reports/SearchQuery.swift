@@ -71,7 +71,7 @@ public struct SearchQuery {
                 WHERE search_index MATCH ?1 AND (?2 IS NULL OR s.project_id IN (SELECT value FROM json_each(?2)))
                   AND s.last_updated_at >= ?3 AND s.last_updated_at < ?4 AND \(SourceSQL.allows("s.source_key", parameter: "?6"))
                 ORDER BY f.rank LIMIT ?5
-                """, match, TimeWindow.projectList(projects), window.since ?? "", window.until ?? "9999", limit, TimeWindow.projectList(sources)
+                """, match, TimeWindow.jsonList(projects), window.since ?? "", window.until ?? "9999", limit, TimeWindow.jsonList(sources)
             ) { try hits.append(($0.int64(0), $0.double(1))) }
             try database.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_hits USING fts5(body, tokenize = '\(ArchiveSchema.searchTokenizer)')")
             try database.execute("DELETE FROM temp.search_hits")

@@ -42,7 +42,7 @@ public struct SessionsQuery {
             WHERE (?1 IS NULL OR project_id = ?1) AND \(time) >= ?2 AND \(time) < ?3
               AND (?4 = 0 OR deleted_at IS NOT NULL) AND \(SourceSQL.allows("source_key", parameter: "?6"))
             ORDER BY \(orderBy) LIMIT ?5
-            """, project, window.since ?? "", window.until ?? "9999", onlyDeleted, limit, TimeWindow.projectList(sources)
+            """, project, window.since ?? "", window.until ?? "9999", onlyDeleted, limit, TimeWindow.jsonList(sources)
         ) { row in
             keys.append(try row.int64(9))
             try table.rows.append([

@@ -54,9 +54,9 @@ public struct TimeWindow: Sendable, Equatable {
         projects.isEmpty || projects.contains { $0.sameBytes(as: project) }
     }
 
-    /// `--project` values as the JSON array the reports' SQL reads with
-    /// `json_each`; nil for no filter.
-    static func projectList(_ projects: [String]) -> String? {
+    /// `--project` or `--source` values as the JSON array the reports' SQL
+    /// reads with `json_each`; nil for no filter.
+    static func jsonList(_ projects: [String]) -> String? {
         projects.isEmpty ? nil : JSONValue.array(projects.map(JSONValue.string)).serialized
     }
 

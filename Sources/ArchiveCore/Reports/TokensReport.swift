@@ -193,10 +193,10 @@ public struct TokensReport {
 
     var quarterHourRange: Range<Int64>? { window.quarterHours }
 
-    var projectFilter: String? { TimeWindow.projectList(projects) }
+    var projectFilter: String? { TimeWindow.jsonList(projects) }
 
     /// `--source` values as the JSON array `SourceSQL.allows` reads.
-    var sourceFilter: String? { TimeWindow.projectList(sources) }
+    var sourceFilter: String? { TimeWindow.jsonList(sources) }
 
     /// Whether the report needs each session's source name.
     var readsSources: Bool { !sources.isEmpty || groupings.contains(.source) }

@@ -22,7 +22,7 @@ public struct ToolsReport {
     func run(on database: Database) throws -> QueryTable {
         // The rollups answer any window that starts and ends on a quarter hour.
         let range = window.quarterHours
-        let filter = TimeWindow.projectList(projects), sourceFilter = TimeWindow.projectList(sources)
+        let filter = TimeWindow.jsonList(projects), sourceFilter = TimeWindow.jsonList(sources)
         let totalRuns: Int
         var table = Self.emptyTable
         if let range, reading == .levels {

@@ -55,10 +55,12 @@ extension ArchiveReader {
     /// source only. A session is named as a person types it: its id alone in
     /// the default source, `SOURCE:ID` in the others.
     public func lookUpSession(_ text: String) throws -> SessionLookup {
+        switch try lookUpExactly(text) {
+        case .found(_, let name): return .found(name)
+        case .inSeveralSources(let names): return .inSeveralSources(names)
+        case .none: break
+        }
         let (source, id) = try typedSession(text)
-        let exact = try sessions(id: id, source: source)
-        if exact.count == 1 { return .found(exact[0]) }
-        if exact.count > 1 { return .inSeveralSources(exact) }
         let matches = try sessions(startingWith: id, source: source, limit: 11)
         if matches.count == 1 { return .found(matches[0]) }
         if !matches.isEmpty { return .ambiguous(Array(matches.prefix(10))) }
@@ -73,12 +75,13 @@ extension ArchiveReader {
 
     /// The key of the session a typed id names exactly (`lookUpSession`'s found ids), if one does.
     public func sessionKey(typed text: String) throws -> Int64? {
-        if case .found(let key) = try lookUpExactly(text) { return key }
+        if case .found(let key, _) = try lookUpExactly(text) { return key }
         return nil
     }
 
     enum ExactLookup: Equatable {
-        case found(Int64)
+        /// Its key, and its name as typed.
+        case found(Int64, String)
         /// The sessions holding the id, as typed (`SOURCE:ID`).
         case inSeveralSources([String])
         case none
@@ -89,12 +92,12 @@ extension ArchiveReader {
         let (source, id) = try typedSession(text)
         var found: [(key: Int64, name: String)] = []
         try database.forEachRow("""
-            SELECT session_key, \(Self.qualifiedIDSQL) FROM sessions WHERE session_id = ?1 AND (?2 IS NULL OR source_key = ?2)
+            SELECT session_key, \(SourceSQL.qualifiedID("sessions")) FROM sessions WHERE session_id = ?1 AND (?2 IS NULL OR source_key = ?2)
             ORDER BY source_key LIMIT 10
             """, id, source?.rawValue) { found.append((try $0.int64(0), try $0.string(1))) }
         switch found.count {
         case 0: return .none
-        case 1: return .found(found[0].key)
+        case 1: return .found(found[0].key, found[0].name)
         default: return .inSeveralSources(found.map(\.name))
         }
     }
@@ -107,29 +110,16 @@ extension ArchiveReader {
         return (nil, text)
     }
 
-    private func sessions(id: String, source: SourceKey?) throws -> [String] {
-        var ids: [String] = []
-        try database.forEachRow("""
-            SELECT \(Self.qualifiedIDSQL) FROM sessions WHERE session_id = ?1 AND (?2 IS NULL OR source_key = ?2) ORDER BY source_key LIMIT 10
-            """, id, source?.rawValue) { try ids.append($0.string(0)) }
-        return ids
-    }
-
     private func sessions(startingWith prefix: String, source: SourceKey?, limit: Int) throws -> [String] {
         var ids: [String] = []
         // A range of the unique index: every id that starts with the prefix.
         try database.forEachRow("""
-            SELECT \(Self.qualifiedIDSQL) FROM sessions WHERE session_id >= ?1 AND session_id < ?1 || char(1114111)
+            SELECT \(SourceSQL.qualifiedID("sessions")) FROM sessions WHERE session_id >= ?1 AND session_id < ?1 || char(1114111)
               AND (?3 IS NULL OR source_key = ?3)
             ORDER BY session_id, source_key LIMIT ?2
             """, prefix, limit, source?.rawValue) { try ids.append($0.string(0)) }
         return ids
     }
-
-    /// A session's id as typed: alone in the default source, `SOURCE:ID` in the others.
-    static let qualifiedIDSQL = """
-        CASE WHEN source_key = 1 THEN session_id ELSE (SELECT name FROM sources s WHERE s.source_key = sessions.source_key) || ':' || session_id END
-        """
 }
 
 /// What a writer asks before it saves: is the session archived, and as which source.

@@ -13,8 +13,6 @@ public struct SessionSelection: Sendable {
     public var searchQuery: String?
     /// Leave out sessions whose content is already pruned.
     public var withContentOnly = false
-    /// Only sessions of these sources (empty: all).
-    public var sources: [SourceKey] = []
     /// Only these sessions, by key (`ArchiveReader.sessionKeys(named:)` finds them; empty: all).
     public var sessionKeys: [Int64] = []
 
@@ -106,11 +104,10 @@ extension ArchiveReader {
               AND (?3 IS NULL OR last_updated_at < ?3)
               AND (?4 IS NULL OR session_key IN (SELECT DISTINCT \(EventKey.sessionSQL("rowid")) FROM search_index WHERE search_index MATCH ?4))
               AND (?5 = 0 OR content_pruned_at IS NULL)
-              AND (?6 IS NULL OR source_key IN (SELECT value FROM json_each(?6)))
-              AND (?7 IS NULL OR session_key IN (SELECT value FROM json_each(?7)))
+              AND (?6 IS NULL OR session_key IN (SELECT value FROM json_each(?6)))
             ORDER BY last_updated_at, session_id
             """, list(selection.ids), list(selection.projects), selection.updatedBefore, selection.searchQuery,
-            selection.withContentOnly, Self.integers(selection.sources.map(\.rawValue)), Self.integers(selection.sessionKeys)) { chosen.append(try SelectedSession($0)) }
+            selection.withContentOnly, Self.integers(selection.sessionKeys)) { chosen.append(try SelectedSession($0)) }
         if requiringEvery && !selection.ids.isEmpty {
             let found = Set(chosen.map { ExactText($0.sessionID) })
             let lookUp = try database.cached("SELECT 1 FROM sessions WHERE session_id = ? LIMIT 1")
@@ -131,7 +128,7 @@ extension ArchiveReader {
     public func sessionKeys(named names: [String]) throws -> [Int64] {
         try names.map { name in
             switch try lookUpExactly(name) {
-            case .found(let key): return key
+            case .found(let key, _): return key
             case .inSeveralSources(let holders): throw SelectionError.inSeveralSources(name, holders)
             case .none: throw SelectionError.noSuchSession(name)
             }

@@ -216,8 +216,7 @@ extension ArchiveWriter {
     /// flush the search index at every session).
     func flushPending() throws {
         var usageLevels: [Int64: [Int64: [Int64]]] = [:]
-        var projectScopes: [Int64: Int64] = [:]  // group → minus its project's code
-        var sourceScopes: [Int64: Int64] = [:]   // group → its source's scope
+        var groupScopes: [Int64: [Int64]] = [:]  // group → every scope its runs count in
         for (slot, sums) in pending.usage where sums.contains(where: { $0 != 0 }) {
             try database.cached("""
                 INSERT INTO usage_rollup(quarter_hour, group_id, runs, error_runs, runs_with_tokens, input_tokens, output_tokens, new_sessions)
@@ -230,12 +229,11 @@ extension ArchiveWriter {
                 try database.cached("DELETE FROM usage_rollup WHERE quarter_hour = ? AND group_id = ? AND runs = 0")
                     .execute([slot.quarterHour, slot.group])
             }
-            if projectScopes[slot.group] == nil { projectScopes[slot.group] = -(try projectCode(group: slot.group)) }
-            if sourceScopes[slot.group] == nil {
-                let source = try database.cached("SELECT source_key FROM rollup_groups WHERE group_id = ?").scalar([slot.group], as: Int64.self) ?? 1
-                sourceScopes[slot.group] = RollupLevels.sourceScope(SourceKey(rawValue: source))
+            if groupScopes[slot.group] == nil {
+                let (project, source) = try projectCode(group: slot.group)
+                groupScopes[slot.group] = [0, slot.group, -project, RollupLevels.sourceScope(source)]
             }
-            for scope in [0, slot.group, projectScopes[slot.group]!, sourceScopes[slot.group]!] {
+            for scope in groupScopes[slot.group]! {
                 usageLevels[scope, default: [:]][slot.quarterHour, default: []].add(sums)
             }
         }
@@ -262,15 +260,16 @@ extension ArchiveWriter {
         pending = PendingRollups()
     }
 
-    /// The code of a group's project in `rollup_projects`, adding it on first sight.
-    private func projectCode(group: Int64) throws -> Int64 {
+    /// The code of a group's project in `rollup_projects`, adding it on first sight, and the group's source.
+    private func projectCode(group: Int64) throws -> (project: Int64, source: SourceKey) {
         try database.cached("""
             INSERT OR IGNORE INTO rollup_projects(project_id, source_key) SELECT project_id, source_key FROM rollup_groups WHERE group_id = ?
             """).execute([group])
         return try database.cached("""
-            SELECT p.project_code FROM rollup_groups g JOIN rollup_projects p ON p.project_id = g.project_id AND p.source_key = g.source_key
+            SELECT p.project_code, g.source_key FROM rollup_groups g
+            JOIN rollup_projects p ON p.project_id = g.project_id AND p.source_key = g.source_key
             WHERE g.group_id = ?
-            """).scalar([group], as: Int64.self)!
+            """).first([group]) { (try $0.int64(0), SourceKey(rawValue: try $0.int64(1))) }!
     }
 
     /// The code of a tool name in a project in `tool_scopes`, adding it on first sight.

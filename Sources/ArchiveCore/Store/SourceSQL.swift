@@ -1,4 +1,4 @@
-/// SQL the reports share about sources.
+/// SQL about sources that the store, the reports and the exports share.
 enum SourceSQL {
     /// Whether the source key in `column` is one of the names in the JSON
     /// array bound to `parameter` (NULL: every source). Names compare by their bytes.
