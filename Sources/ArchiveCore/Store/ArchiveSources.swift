@@ -51,9 +51,9 @@ extension ArchiveReader {
     public func sources() throws -> [ArchivedSource] {
         var sources: [ArchivedSource] = []
         try database.forEachRow("""
-            SELECT s.source_key, s.name, s.base_url, s.organization_id, s.last_synced_at, coalesce(c.sessions, 0)
-            FROM sources s LEFT JOIN (SELECT source_key, count(*) AS sessions FROM sessions GROUP BY source_key) c USING (source_key)
-            ORDER BY s.source_key
+            SELECT s.source_key, s.name, s.base_url, s.organization_id, s.last_synced_at,
+                   (SELECT count(*) FROM sessions WHERE source_key = s.source_key)
+            FROM sources s ORDER BY s.source_key
             """) { row in
             sources.append(ArchivedSource(key: SourceKey(rawValue: try row.int64(0)), name: try row.string(1),
                                           baseURL: try row.optionalString(2), organizationID: try row.optionalString(3),
