@@ -24,20 +24,26 @@ public final class Database {
     /// database fails here, naming the path, rather than at the first query.
     /// `pageSize` applies only when this creates the database; an existing
     /// one keeps its own.
+    /// `trustingSchema` false: the file's views and triggers may call no
+    /// function SQLite does not mark innocuous (`PRAGMA trusted_schema=OFF`),
+    /// for a file from elsewhere until its schema is known to be ours. (The
+    /// archive's own views use JSON functions, which SQLite 3.40 does not
+    /// mark innocuous.)
     public init(path: String, mode: Mode = .readWriteCreate, pageSize: Int? = nil,
-                busyTimeoutMilliseconds: Int32 = 5_000) throws {
+                busyTimeoutMilliseconds: Int32 = 5_000, trustingSchema: Bool = true) throws {
         self.path = path
         self.mode = mode
-        handle = try Self.openConnection(path: path, mode: mode, pageSize: pageSize, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        handle = try Self.openConnection(path: path, mode: mode, pageSize: pageSize, busyTimeoutMilliseconds: busyTimeoutMilliseconds,
+                                         trustingSchema: trustingSchema)
     }
 
     /// Opens and configures a handle, or closes it and throws: the handle is
     /// only ever stored once it works, so `deinit` never closes one twice.
     private static func openConnection(path: String, mode: Mode, pageSize: Int?,
-                                       busyTimeoutMilliseconds: Int32) throws -> OpaquePointer {
+                                       busyTimeoutMilliseconds: Int32, trustingSchema: Bool) throws -> OpaquePointer {
         do {
             return try openConnection(filename: path, flags: 0, path: path, mode: mode, pageSize: pageSize,
-                                      busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+                                      busyTimeoutMilliseconds: busyTimeoutMilliseconds, trustingSchema: trustingSchema)
         } catch let error as SQLiteError where mode == .readOnly && !FileManager.default.fileExists(atPath: path + "-wal") {
             // A folder or mount that cannot be written has no room for the
             // WAL's shared memory file. With no WAL left behind (a clean
@@ -47,12 +53,12 @@ public final class Database {
                          W_OK) != 0 || access(path, W_OK) != 0,
                   let uri = Self.immutableURI(path) else { throw error }
             return try openConnection(filename: uri, flags: SQLITE_OPEN_URI, path: path, mode: mode, pageSize: nil,
-                                      busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+                                      busyTimeoutMilliseconds: busyTimeoutMilliseconds, trustingSchema: trustingSchema)
         }
     }
 
     private static func openConnection(filename: String, flags extraFlags: Int32, path: String, mode: Mode, pageSize: Int?,
-                                       busyTimeoutMilliseconds: Int32) throws -> OpaquePointer {
+                                       busyTimeoutMilliseconds: Int32, trustingSchema: Bool) throws -> OpaquePointer {
         var connection: OpaquePointer?
         let flags: Int32
         switch mode {
@@ -68,7 +74,18 @@ public final class Database {
         }
         sqlite3_extended_result_codes(connection, 1)
         sqlite3_busy_timeout(connection, busyTimeoutMilliseconds)
-        var setup = ["SELECT count(*) FROM sqlite_master"]
+        // Every file is read as one from elsewhere may be (sqlite.org's "Defense
+        // Against the Dark Arts"): no writes to the schema or to shadow tables
+        // through SQL, and each b-tree page checked as it is read.
+        var configured = archive_sqlite3_db_config_flag(connection, SQLITE_DBCONFIG_DEFENSIVE, 1)
+        if configured == SQLITE_OK { configured = ArithmeticFunctions.register(on: connection) }
+        guard configured == SQLITE_OK else {
+            let error = SQLiteError(code: configured, connection: connection)
+            sqlite3_close_v2(connection)
+            throw SQLiteError(error.resultCode, message: "\(error.message): \(path)")
+        }
+        var setup = ["PRAGMA cell_size_check=ON", "SELECT count(*) FROM sqlite_master"]
+        if !trustingSchema { setup.insert("PRAGMA trusted_schema=OFF", at: 0) }
         if mode != .readOnly {
             if let pageSize { setup.append("PRAGMA page_size=\(pageSize)") }
             setup += ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"]
@@ -230,5 +247,42 @@ public final class Database {
             throw error
         }
         return result
+    }
+}
+
+// MARK: Bounded work
+
+extension Database {
+    /// Runs `body` with a limit on how long SQLite may work meanwhile: a
+    /// statement still running after `seconds` fails with
+    /// `ResultCode.interrupted`. For reading what may never end (a view over
+    /// an endless recursive query in a file from elsewhere).
+    public func limitingTime<T>(seconds: Double, _ body: () throws -> T) throws -> T {
+        let deadline = DeadlineBox(nanoseconds: UInt64(max(0, seconds) * 1e9))
+        let context = Unmanaged.passUnretained(deadline).toOpaque()
+        sqlite3_progress_handler(try openHandle(for: ""), 1_000, { context in
+            guard let context else { return 0 }
+            return Unmanaged<DeadlineBox>.fromOpaque(context).takeUnretainedValue().passed ? 1 : 0
+        }, context)
+        defer {
+            if !isClosed { sqlite3_progress_handler(handle, 0, nil, nil) }
+            withExtendedLifetime(deadline) {}
+        }
+        return try body()
+    }
+}
+
+/// A moment on the monotonic clock, for the progress handler.
+final class DeadlineBox {
+    let end: UInt64
+
+    init(nanoseconds: UInt64) { end = Self.now() &+ nanoseconds }
+
+    var passed: Bool { Self.now() >= end }
+
+    static func now() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }

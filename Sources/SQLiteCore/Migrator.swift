@@ -63,10 +63,10 @@ public struct Migrator: Sendable {
 
     /// Applies what is missing; returns the migrations applied now.
     @discardableResult
-    public func migrate(_ database: Database, now: () -> String) throws -> [Migration] {
+    public func migrate(_ database: Database, upTo lastVersion: Int = .max, now: () -> String) throws -> [Migration] {
         try checkNotNewer(database)
         var applied: [Migration] = []
-        for migration in migrations {
+        for migration in migrations where migration.version <= lastVersion {
             let didApply: Bool = try database.transaction {
                 try database.execute("""
                     CREATE TABLE IF NOT EXISTS schema_migrations(

@@ -47,7 +47,7 @@ public struct ResultCode: RawRepresentable, Hashable, Sendable, CustomStringConv
 
 /// Every failure of the SQLite layer: its extended result code, SQLite's
 /// message, and the SQL that failed (if any).
-public struct SQLiteError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct SQLiteError: Error, CustomStringConvertible, CustomDebugStringConvertible, Equatable, Sendable {
     /// The extended code; match it with a primary code (`ResultCode.constraint`)
     /// to ask for the kind of failure.
     public let resultCode: ResultCode
@@ -70,11 +70,12 @@ public struct SQLiteError: Error, CustomStringConvertible, Equatable, Sendable {
         self.init(ResultCode(rawValue: code), message: message, sql: sql)
     }
 
-    public var description: String {
-        var text = "SQLite error \(resultCode.rawValue): \(message)"
-        if let sql { text += " (in SQL: \(sql))" }
-        return text
-    }
+    /// Code and message: what a person may be shown. The SQL is kept in
+    /// `sql` (and `debugDescription`) for tests and developers, never printed
+    /// to a user: it says nothing to them and can run to pages.
+    public var description: String { "SQLite error \(resultCode.rawValue): \(message)" }
+
+    public var debugDescription: String { description + (sql.map { " (in SQL: \($0))" } ?? "") }
 
     /// The file or the machine failed (full disk, I/O error, corruption, no
     /// memory, no permission), not the statement: nothing more can be

@@ -64,6 +64,10 @@ struct StatusCommand: ParsableCommand {
             }
             lines.insert("\(out.bold("sources")) " + sources.joined(separator: "; "), at: lines.count - 1)
         }
+        if status.sessionsWithNumberFaults > 0 {
+            lines.insert("\(out.bold("numbers")) \(grouped(status.sessionsWithNumberFaults)) sessions hold numbers kept only as sent "
+                         + "(see sessions.number_faults)", at: lines.count - 1)
+        }
         var privacy: [String] = []
         if status.forgottenSessions > 0 { privacy.append("\(grouped(status.forgottenSessions)) sessions forgotten") }
         if status.prunedSessions > 0 { privacy.append("content of \(grouped(status.prunedSessions)) sessions pruned") }

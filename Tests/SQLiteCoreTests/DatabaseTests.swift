@@ -99,10 +99,14 @@ import Testing
         #expect(ResultCode.constraintUnique ~= ResultCode.constraintUnique && !(ResultCode.constraintUnique ~= ResultCode.constraint))
     }
 
-    @Test func syntaxErrorNamesTheSQL() throws {
+    /// The SQL is kept for developers (`sql`, `debugDescription`), never in
+    /// the description a user may be shown.
+    @Test func syntaxErrorNamesTheSQLToDevelopersOnly() throws {
         let error = #expect(throws: SQLiteError.self) { try database.prepare("SELEC nonsense FROM t") }
         #expect(error?.resultCode == .error)
-        #expect(error?.description.contains("SELEC nonsense FROM t") == true)
+        #expect(error?.sql == "SELEC nonsense FROM t")
+        #expect(error?.debugDescription.contains("SELEC nonsense FROM t") == true)
+        #expect(error?.description.contains("SELEC") == false)
         #expect(error?.message.contains("syntax error") == true)
     }
 

@@ -53,13 +53,25 @@ public struct ArchiveMerge {
     }
 
     public func merge(_ otherPath: String) throws -> Report {
+        // The caller holds the writers' lock: a copy beside the archive is one a killed merge left.
+        TemporaryFiles.removeAbandoned(beside: store.path, tag: "merging")
+        let source: Database
+        do { source = try Database(path: otherPath, mode: .readOnly, trustingSchema: false) } catch {
+            throw ArchiveError.unusableArchive(path: otherPath, reason: "\(error)")
+        }
+        try ArchiveSchema.verifyShape(of: source, path: otherPath)
+        try ArchiveSchema.verifyPages(of: source, path: otherPath)
         let copyPath: String
         do { copyPath = try PrivateFiles.makeFreshFile(beside: store.path, tag: "merging") } catch {
             throw ArchiveError.cannotWrite(path: store.path, reason: "the copy to merge from: \(error)")
         }
-        defer { for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: copyPath + suffix) } }
+        let suffixes = ["", "-wal", "-shm", ".lock"]
+        TemporaryFiles.removeOnSignal(suffixes.map { copyPath + $0 })
+        defer {
+            for suffix in suffixes { try? FileManager.default.removeItem(atPath: copyPath + suffix) }
+            TemporaryFiles.forget(suffixes.map { copyPath + $0 })
+        }
         do {
-            let source = try Database(path: otherPath, mode: .readOnly)
             try ArchiveReader.copyPages(of: source, to: copyPath)
             try source.close()
         } catch {

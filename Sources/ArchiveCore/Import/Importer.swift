@@ -113,6 +113,9 @@ public final class Importer {
             let saver = SessionSaver<(file: String, line: Int)>(
                 writer: store, organizationID: nil, keepingNewer: true, batchSize: Self.batchSize,
                 onSaved: { [self] entry, outcome in
+                    if let faults = entry.session.numberFaults, outcome.wroteSession {
+                        onNote("\(entry.origin.file):\(entry.origin.line): session \(Printable.clean(entry.session.sessionID, limit: 200)): \(faults)")
+                    }
                     guard case .olderThanArchived(let archived) = outcome else { return }
                     onNote("\(entry.origin.file):\(entry.origin.line): session \(Printable.clean(entry.session.sessionID, limit: 200)) "
                            + "was last updated \(entry.session.lastUpdatedAt), before the archived \(archived): skipped")

@@ -19,6 +19,8 @@ public struct NormalizedSession: Sendable {
     /// made ahead of the writer (`withSearchTokens`); else the writer's
     /// connection tokenizes as it indexes.
     public var searchTokens: SearchTokens?
+    /// What its numbers held that the archive keeps only as sent (`OutsideNumbers`), or nil.
+    public var numberFaults: String? = nil
 
     public struct JobMetadata: Sendable, Equatable {
         public let durationMs: Double?
@@ -74,4 +76,6 @@ public struct StopUsage: Sendable, Equatable {
     public let agentTurns: Int64?
     public let isError: Bool
     public let error: String?
+    /// Its numbers that are kept only as sent.
+    public var numberFaults = NumberFaults()
 }

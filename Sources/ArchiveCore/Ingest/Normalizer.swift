@@ -51,7 +51,7 @@ public enum Normalizer {
         for (seq, ref) in accumulator.contentRefs { events[seq].contentRef = ref }
         if let eventsIndex { object.members[eventsIndex].value = .array([]) }  // where the events stood
         let sessionEvents = SessionEvents(storage: .values(events), count: accumulator.count, totals: accumulator.totals,
-                                          toolCallLinks: accumulator.toolCallLinks)
+                                          toolCallLinks: accumulator.toolCallLinks, numberFaults: accumulator.numberFaults)
         return try session(object, events: sessionEvents, sourceHash: sourceHash)
     }
 
@@ -94,7 +94,7 @@ public enum Normalizer {
         let elements = JSONArrayElements(bytes: range == nil ? [] : body, range: range ?? 0..<0)
         let sessionEvents = SessionEvents(storage: .response(elements, contentRefs: accumulator.contentRefs.sorted { $0.seq < $1.seq }),
                                           count: accumulator.count, totals: accumulator.totals,
-                                          toolCallLinks: accumulator.toolCallLinks)
+                                          toolCallLinks: accumulator.toolCallLinks, numberFaults: accumulator.numberFaults)
         return try session(meta, events: sessionEvents, sourceHash: sourceHash)
     }
 
@@ -124,25 +124,28 @@ public enum Normalizer {
         case nil, .null?: indexIDs = nil
         case let other?: indexIDs = other.serialized
         }
+        var faults = events.numberFaults
+        let job = object["job_metadata"]?.objectValue.map { jobMetadata($0, faults: &faults) }
         return NormalizedSession(
             sessionID: sessionID,
             lastUpdatedAt: lastUpdatedAt,
             title: object["generated_title"]?.stringValue,
             sharedAccess: object["shared_access"]?.stringValue,
             indexIDs: indexIDs,
-            job: object["job_metadata"]?.objectValue.map(jobMetadata),
+            job: job,
             unknownFields: unknown.isEmpty ? nil : JSONValue.object(unknown).serialized,
             meta: JSONValue.object(object).serialized,
             events: events,
-            sourceHash: sourceHash)
+            sourceHash: sourceHash,
+            numberFaults: faults.summary)
     }
 
-    private static func jobMetadata(_ job: JSONObject) -> NormalizedSession.JobMetadata {
+    private static func jobMetadata(_ job: JSONObject, faults: inout NumberFaults) -> NormalizedSession.JobMetadata {
         NormalizedSession.JobMetadata(
-            durationMs: job["duration_ms"]?.doubleValue,
-            inputTokens: job["total_input_tokens"]?.int64Value,
-            outputTokens: job["total_output_tokens"]?.int64Value,
-            turns: job["turns"]?.int64Value,
+            durationMs: faults.take(OutsideNumbers.duration(job["duration_ms"]), field: "job_metadata.duration_ms"),
+            inputTokens: faults.take(OutsideNumbers.count(job["total_input_tokens"]), field: "job_metadata.total_input_tokens"),
+            outputTokens: faults.take(OutsideNumbers.count(job["total_output_tokens"]), field: "job_metadata.total_output_tokens"),
+            turns: faults.take(OutsideNumbers.count(job["turns"]), field: "job_metadata.turns"),
             isError: job["is_error"]?.boolValue,
             error: job["error"]?.stringValue)
     }
@@ -180,7 +183,7 @@ public enum Normalizer {
             name: name,
             payload: rest.isEmpty ? nil : JSONValue.object(others).serialized,
             layout: inDefaultOrder ? nil : layout(of: fields),
-            usage: kind == "stop" ? stopUsage(fields) : nil,
+            usage: kind == "stop" ? stopUsage(fields, seq: seq) : nil,
             search: searchEntry(kind: kind, content: content, rest: others))
         if kind == "tool_result", let result = fields["result"] { event.errorResult = readsAsError(result) }
         return event
@@ -262,14 +265,16 @@ public enum Normalizer {
         return "untyped"
     }
 
-    static func stopUsage(_ fields: JSONObject) -> StopUsage {
+    static func stopUsage(_ fields: JSONObject, seq: Int) -> StopUsage {
         let usage = fields["usage"]?.objectValue ?? JSONObject()
+        var faults = NumberFaults()
         return StopUsage(
-            inputTokens: usage["total_input_tokens"]?.int64Value,
-            outputTokens: usage["total_output_tokens"]?.int64Value,
-            durationMs: usage["duration_ms"]?.doubleValue,
-            agentTurns: usage["turns"]?.int64Value,
+            inputTokens: faults.take(OutsideNumbers.count(usage["total_input_tokens"]), field: "event \(seq): usage.total_input_tokens"),
+            outputTokens: faults.take(OutsideNumbers.count(usage["total_output_tokens"]), field: "event \(seq): usage.total_output_tokens"),
+            durationMs: faults.take(OutsideNumbers.duration(usage["duration_ms"]), field: "event \(seq): usage.duration_ms"),
+            agentTurns: faults.take(OutsideNumbers.count(usage["turns"]), field: "event \(seq): usage.turns"),
             isError: fields["is_error"]?.boolValue ?? false,
-            error: fields["error"]?.stringValue)
+            error: fields["error"]?.stringValue,
+            numberFaults: faults)
     }
 }

@@ -29,6 +29,8 @@ public struct SessionEvents: Sequence, Sendable {
     public let count: Int
     public let totals: RunTotals
     public let toolCallLinks: [ToolCallLink]
+    /// Its stop events' numbers kept only as sent, and totals that saturated.
+    public var numberFaults = NumberFaults()
 
     public struct Iterator: IteratorProtocol {
         enum Source {
@@ -76,6 +78,8 @@ struct EventAccumulator {
     private(set) var toolCallLinks: [ToolCallLink] = []
     /// (delta seq, ref) for each delta stored as a slice of its block, in no particular order.
     private(set) var contentRefs: [(seq: Int, ref: Int64)] = []  // ContentRef raw values
+    private(set) var numberFaults = NumberFaults()
+    private var saturated: (input: Bool, output: Bool) = (false, false)
     private var userInputs = 0
     private var openCalls: [ExactText: [Int]] = [:]  // call_id -> indexes into toolCallLinks awaiting a result
     private var pendingDeltas: [ExactText: PendingDeltas] = [:]  // delta kind -> since its last block
@@ -92,8 +96,17 @@ struct EventAccumulator {
         if let usage = event.usage {
             totals.runs += 1
             if usage.isError { totals.errorRuns += 1 }
-            totals.inputTokens += usage.inputTokens ?? 0
-            totals.outputTokens += usage.outputTokens ?? 0
+            numberFaults.add(usage.numberFaults)
+            totals.inputTokens = totals.inputTokens.saturatingAdd(usage.inputTokens ?? 0)
+            totals.outputTokens = totals.outputTokens.saturatingAdd(usage.outputTokens ?? 0)
+            if totals.inputTokens == .max && !saturated.input {
+                saturated.input = true
+                numberFaults.note("the session's input tokens pass 2^63-1 by event \(event.seq) (its total stops there)")
+            }
+            if totals.outputTokens == .max && !saturated.output {
+                saturated.output = true
+                numberFaults.note("the session's output tokens pass 2^63-1 by event \(event.seq) (its total stops there)")
+            }
         }
         switch event.kind {
         case "tool_call":

@@ -43,8 +43,8 @@ extension ArchiveReader {
 
     public func totals() throws -> Totals {
         try database.first("""
-            SELECT count(*) AS sessions, coalesce(sum(deleted_at IS NOT NULL), 0) AS deleted, coalesce(sum(event_count), 0) AS events,
-                   coalesce(sum(run_count), 0) AS runs, coalesce(sum(input_tokens), 0) AS input, coalesce(sum(output_tokens), 0) AS output,
+            SELECT count(*) AS sessions, coalesce(saturating_sum(deleted_at IS NOT NULL), 0) AS deleted, coalesce(saturating_sum(event_count), 0) AS events,
+                   coalesce(saturating_sum(run_count), 0) AS runs, coalesce(saturating_sum(input_tokens), 0) AS input, coalesce(saturating_sum(output_tokens), 0) AS output,
                    (SELECT count(*) FROM tool_call_links) AS tool_calls
             FROM sessions
             """) { row in

@@ -39,6 +39,8 @@ public struct ArchiveStatus: Sendable, Codable, Equatable {
     public var contentRetentionDays: Int?
     /// The sources the sessions came from, in the order they were added.
     public var sources: [Source] = []
+    /// Sessions with numbers kept only as sent (`sessions.number_faults`).
+    public var sessionsWithNumberFaults = 0
 
     public struct Source: Sendable, Codable, Equatable {
         public let name: String
@@ -101,6 +103,8 @@ extension ArchiveReader {
                                    toolCalls: counts.toolCalls, runs: counts.runs, revisions: counts.revisions,
                                    recentRuns: recent, openFailures: failures)
         status.forgottenSessions = try database.scalar("SELECT count(*) FROM forgotten", as: Int.self) ?? 0
+        status.sessionsWithNumberFaults = try database.scalar(
+            "SELECT count(*) FROM sessions INDEXED BY sessions_with_number_faults WHERE number_faults IS NOT NULL", as: Int.self) ?? 0
         status.sources = try sources().map { ArchiveStatus.Source(name: $0.name, baseURL: $0.baseURL, sessions: $0.sessions, lastSyncedAt: $0.lastSyncedAt) }
         status.prunedSessions = try database.scalar(
             "SELECT count(*) FROM sessions INDEXED BY sessions_pruned WHERE content_pruned_at IS NOT NULL", as: Int.self) ?? 0

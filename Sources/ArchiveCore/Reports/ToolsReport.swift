@@ -30,12 +30,12 @@ public struct ToolsReport {
             try namesFromLevels(database, range: range).forEach { Self.add($0, to: &table, totalRuns: totalRuns) }
         } else if let range, reading == .quarterHours {
             totalRuns = try database.scalar("""
-                SELECT coalesce(sum(r.runs), 0) FROM usage_rollup r JOIN rollup_groups g USING (group_id)
+                SELECT coalesce(saturating_sum(r.runs), 0) FROM usage_rollup r JOIN rollup_groups g USING (group_id)
                 WHERE r.quarter_hour >= ?1 AND r.quarter_hour < ?2 AND (?3 IS NULL OR g.project_id IN (SELECT value FROM json_each(?3)))
                   AND \(SourceSQL.allows("g.source_key", parameter: "?4"))
                 """, range.lowerBound, range.upperBound, filter, sourceFilter, as: Int.self) ?? 0
             try database.forEachRow("""
-                SELECT name, sum(calls), sum(no_result), sum(error_results), sum(runs_using) FROM tool_rollup
+                SELECT name, saturating_sum(calls), saturating_sum(no_result), saturating_sum(error_results), saturating_sum(runs_using) FROM tool_rollup
                 WHERE quarter_hour >= ?1 AND quarter_hour < ?2 AND (?3 IS NULL OR project_id IN (SELECT value FROM json_each(?3)))
                   AND \(SourceSQL.allows("source_key", parameter: "?4"))
                 GROUP BY 1 ORDER BY 2 DESC, 1
@@ -127,7 +127,7 @@ public struct ToolsReport {
               JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("l.call_key"))
               JOIN event_rows c ON c.event_key = l.call_key
             )
-            SELECT coalesce(name, '(unnamed)'), count(*), sum(result_seq IS NULL), sum(error_result),
+            SELECT coalesce(name, '(unnamed)'), count(*), saturating_sum(result_seq IS NULL), saturating_sum(error_result),
                    count(DISTINCT \(EventKey.firstSQL("session_key")) | turn)
             FROM calls WHERE at >= ?1 AND at < ?2 AND (?3 IS NULL OR project_id IN (SELECT value FROM json_each(?3)))
               AND \(SourceSQL.allows("source_key", parameter: "?4"))

@@ -99,8 +99,9 @@ extension ArchiveReader {
             let partial = try PrivateFiles.makeFreshFile(beside: backup, tag: "partial")
             defer { for suffix in ["", "-wal", "-shm"] { unlink(partial + suffix) } }
             do {
-                let source = try Database(path: backup, mode: .readOnly)
+                let source = try Database(path: backup, mode: .readOnly, trustingSchema: false)
                 defer { try? source.close() }
+                try ArchiveSchema.verifyShape(of: source, path: backup)
                 try Self.copyPages(of: source, to: partial)
             } catch let error as SQLiteError {
                 throw PrivateFiles.Failure(path: backup, reason: error.message)
@@ -187,17 +188,20 @@ extension ArchiveWriter {
         // The source is read, never written: a checked copy of it goes beside the archive first.
         let sourceDatabase: Database
         do {
-            sourceDatabase = try Database(path: source, mode: .readOnly)
-            let applied = try ArchiveSchema.migrator.appliedVersion(of: sourceDatabase)
-            if applied == 0 { throw ArchiveError.unusableArchive(path: source, reason: ArchiveSchema.foreignReason) }
-            try ArchiveSchema.migrator.checkNotNewer(sourceDatabase)
+            sourceDatabase = try Database(path: source, mode: .readOnly, trustingSchema: false)
         } catch let error as SQLiteError {
             throw ArchiveError.unusableArchive(path: source, reason: error.message)
-        } catch let error as MigrationError {
-            throw ArchiveError.unusableArchive(path: source, reason: error.description)
         }
+        try ArchiveSchema.verifyShape(of: sourceDatabase, path: source)
+        // The caller holds the writers' lock: a staged copy beside the archive is one a killed restore left.
+        TemporaryFiles.removeAbandoned(beside: path, tag: "restore")
         let staged = try PrivateFiles.makeFreshFile(beside: path, tag: "restore")
-        defer { for suffix in ["", "-wal", "-shm"] { unlink(staged + suffix) } }
+        let stagedFiles = ["", "-wal", "-shm"].map { staged + $0 }
+        TemporaryFiles.removeOnSignal(stagedFiles)
+        defer {
+            for file in stagedFiles { unlink(file) }
+            TemporaryFiles.forget(stagedFiles)
+        }
         // An archive of an earlier schema is brought up to date in the copy, then checked.
         try ArchiveReader.copyPages(of: sourceDatabase, to: staged)
         try ArchiveWriter.upgrade(path: staged, onUpgrade: { _, _ in })

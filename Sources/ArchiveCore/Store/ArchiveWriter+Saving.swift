@@ -17,6 +17,14 @@ extension ArchiveWriter {
         case contentRestored
 
         public var changedAnything: Bool { self != .unchanged }
+
+        /// The session's row was written (it was not skipped or unchanged).
+        public var wroteSession: Bool {
+            switch self {
+            case .unchanged, .olderThanArchived, .forgotten: false
+            default: true
+            }
+        }
     }
 
     static func eventKey(session: Int64, seq: Int) -> Int64 { EventKey(session: session, seq: seq).rawValue }
@@ -230,8 +238,8 @@ extension ArchiveWriter {
             INSERT INTO sessions(session_id, project_id, organization_id, title, last_updated_at, shared_access,
               index_ids, job_duration_ms, job_input_tokens, job_output_tokens, job_turns, job_is_error, job_error,
               event_count, run_count, error_run_count, input_tokens, output_tokens, unknown_fields, meta,
-              source_hash, first_synced_at, last_synced_at, deleted_at, change_seq, source_key)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, coalesce(?24, 0), ?25)
+              source_hash, first_synced_at, last_synced_at, deleted_at, change_seq, source_key, number_faults)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, coalesce(?24, 0), ?25, ?26)
             ON CONFLICT(session_id, source_key) DO UPDATE SET
               project_id = coalesce(excluded.project_id, sessions.project_id),
               organization_id = coalesce(excluded.organization_id, sessions.organization_id),
@@ -244,8 +252,8 @@ extension ArchiveWriter {
               error_run_count = excluded.error_run_count, input_tokens = excluded.input_tokens,
               output_tokens = excluded.output_tokens, unknown_fields = excluded.unknown_fields, meta = excluded.meta,
               source_hash = excluded.source_hash, last_synced_at = excluded.last_synced_at, deleted_at = NULL,
-              content_pruned_at = NULL, change_seq = coalesce(?24, sessions.change_seq)
-            """).execute([session.sessionID, projectID, organizationID, session.title, session.lastUpdatedAt, session.sharedAccess, session.indexIDs, job?.durationMs, job?.inputTokens, job?.outputTokens, job?.turns, job?.isError, job?.error, session.events.count, totals.runs, totals.errorRuns, totals.inputTokens, totals.outputTokens, session.unknownFields, session.meta, session.sourceHash?.bytes, now, now, changeNumber, source.rawValue])
+              content_pruned_at = NULL, change_seq = coalesce(?24, sessions.change_seq), number_faults = excluded.number_faults
+            """).execute([session.sessionID, projectID, organizationID, session.title, session.lastUpdatedAt, session.sharedAccess, session.indexIDs, job?.durationMs, job?.inputTokens, job?.outputTokens, job?.turns, job?.isError, job?.error, session.events.count, totals.runs, totals.errorRuns, totals.inputTokens, totals.outputTokens, session.unknownFields, session.meta, session.sourceHash?.bytes, now, now, changeNumber, source.rawValue, session.numberFaults])
     }
 
     /// When each archived run from `seq` on happened, by its stop event's

@@ -176,8 +176,8 @@ struct RollupLevels {
     /// rollups, as `expected(scope, level, slot, measures…)`.
     static func recomputedSQL(plain: String, measures: [String]) -> String {
         let day = "(qh - ((qh % 96) + 96) % 96) / 96"
-        let window = measures.map { "sum(\($0)) OVER w" }.joined(separator: ", ")
-        let sums = measures.map { "sum(\($0)) AS \($0)" }.joined(separator: ", ")
+        let window = measures.map { "wrapping_sum(\($0)) OVER w" }.joined(separator: ", ")
+        let sums = measures.map { "saturating_sum(\($0)) AS \($0)" }.joined(separator: ", ")
         let names = measures.joined(separator: ", ")
         return """
             base AS (SELECT scope, qh, \(day) AS day, \(names) FROM (\(plain))),
@@ -193,16 +193,16 @@ struct RollupLevels {
     }
 
     static let usagePlainSQL = """
-        SELECT 0 AS scope, quarter_hour AS qh, sum(runs) AS runs, sum(error_runs) AS error_runs, sum(runs_with_tokens) AS runs_with_tokens,
-               sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(new_sessions) AS new_sessions
+        SELECT 0 AS scope, quarter_hour AS qh, saturating_sum(runs) AS runs, saturating_sum(error_runs) AS error_runs, saturating_sum(runs_with_tokens) AS runs_with_tokens,
+               saturating_sum(input_tokens) AS input_tokens, saturating_sum(output_tokens) AS output_tokens, saturating_sum(new_sessions) AS new_sessions
         FROM usage_rollup GROUP BY quarter_hour
         UNION ALL
-        SELECT -p.project_code, r.quarter_hour, sum(runs), sum(error_runs), sum(runs_with_tokens), sum(input_tokens), sum(output_tokens), sum(new_sessions)
+        SELECT -p.project_code, r.quarter_hour, saturating_sum(runs), saturating_sum(error_runs), saturating_sum(runs_with_tokens), saturating_sum(input_tokens), saturating_sum(output_tokens), saturating_sum(new_sessions)
         FROM usage_rollup r JOIN rollup_groups g USING (group_id) JOIN rollup_projects p ON p.project_id = g.project_id AND p.source_key = g.source_key
         GROUP BY 1, 2
         UNION ALL
-        SELECT -(\(sourceScopeBase) + g.source_key), r.quarter_hour, sum(runs), sum(error_runs), sum(runs_with_tokens), sum(input_tokens),
-               sum(output_tokens), sum(new_sessions)
+        SELECT -(\(sourceScopeBase) + g.source_key), r.quarter_hour, saturating_sum(runs), saturating_sum(error_runs), saturating_sum(runs_with_tokens), saturating_sum(input_tokens),
+               saturating_sum(output_tokens), saturating_sum(new_sessions)
         FROM usage_rollup r JOIN rollup_groups g USING (group_id)
         GROUP BY 1, 2
         UNION ALL

@@ -21,9 +21,9 @@ extension ArchiveWriter {
         """
         WITH entries AS (
           SELECT e.*, e.qh - lag(e.qh) OVER (ORDER BY e.qh) AS gap, g.group_id
-          FROM (SELECT \(quarterHourSQL(of: "occurred_at")) AS qh, count(*) AS runs, sum(is_error) AS error_runs,
-                       sum(input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AS runs_with_tokens,
-                       coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens
+          FROM (SELECT \(quarterHourSQL(of: "occurred_at")) AS qh, count(*) AS runs, saturating_sum(is_error) AS error_runs,
+                       saturating_sum(input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AS runs_with_tokens,
+                       coalesce(saturating_sum(input_tokens), 0) AS input_tokens, coalesce(saturating_sum(output_tokens), 0) AS output_tokens
                 FROM usage_rows WHERE run_key BETWEEN ?1 AND ?2 GROUP BY 1) e,
                sessions s JOIN rollup_groups g ON g.project_id = coalesce(s.project_id, '') AND g.index_ids = coalesce(s.index_ids, '')
                                               AND g.source_key = s.source_key
@@ -64,7 +64,7 @@ extension ArchiveWriter {
     }
 
     static let toolEntriesSQL = callsSQL("""
-        SELECT qh, project_id, name, count(*), sum(result_seq IS NULL), sum(error_result), count(DISTINCT turn), source_key
+        SELECT qh, project_id, name, count(*), saturating_sum(result_seq IS NULL), saturating_sum(error_result), count(DISTINCT turn), source_key
         FROM calls GROUP BY 1, 2, 3, 8
         """)
 
@@ -103,8 +103,8 @@ extension ArchiveReader {
                    e.qh - lag(e.qh) OVER (PARTITION BY e.session_key ORDER BY e.qh) AS gap
             FROM (SELECT \(EventKey.sessionSQL("run_key")) AS session_key, \(quarterHourSQL(of: "occurred_at")) AS qh,
                          count(*) AS runs,
-                         sum(is_error) AS error_runs, sum(input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AS runs_with_tokens,
-                         coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens
+                         saturating_sum(is_error) AS error_runs, saturating_sum(input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AS runs_with_tokens,
+                         coalesce(saturating_sum(input_tokens), 0) AS input_tokens, coalesce(saturating_sum(output_tokens), 0) AS output_tokens
                   FROM usage_rows GROUP BY 1, 2) e
             JOIN sessions s ON s.session_key = e.session_key
             JOIN rollup_groups g ON g.project_id = coalesce(s.project_id, '') AND g.index_ids = coalesce(s.index_ids, '')
@@ -112,8 +112,8 @@ extension ArchiveReader {
             """
         let rollup = try database.scalar("""
             WITH entries AS (\(recomputed)),
-            expected AS (SELECT qh, group_id, sum(runs), sum(error_runs), sum(runs_with_tokens), sum(input_tokens),
-                                sum(output_tokens), sum(gap IS NULL) FROM entries GROUP BY 1, 2)
+            expected AS (SELECT qh, group_id, saturating_sum(runs), saturating_sum(error_runs), saturating_sum(runs_with_tokens), saturating_sum(input_tokens),
+                                saturating_sum(output_tokens), saturating_sum(gap IS NULL) FROM entries GROUP BY 1, 2)
             SELECT (SELECT count(*) FROM (SELECT * FROM expected EXCEPT SELECT * FROM usage_rollup))
                  + (SELECT count(*) FROM (SELECT * FROM usage_rollup EXCEPT SELECT * FROM expected))
             """, as: Int.self) ?? 0
@@ -125,7 +125,7 @@ extension ArchiveReader {
             """, as: Int.self) ?? 0
         let tools = try database.scalar("""
             WITH expected AS (
-              SELECT qh, project_id, name, source_key, count(*), sum(result_seq IS NULL), sum(error_result),
+              SELECT qh, project_id, name, source_key, count(*), saturating_sum(result_seq IS NULL), saturating_sum(error_result),
                      count(DISTINCT \(EventKey.firstSQL("session_key")) | turn)
               FROM (SELECT \(quarterHourSQL(of: "at")) AS qh, project_id, name, session_key, turn, result_seq, error_result, source_key
                     FROM (SELECT coalesce((SELECT u.occurred_at FROM usage_rows u
