@@ -65,7 +65,7 @@ public struct ArchiveMerge {
         do { copyPath = try PrivateFiles.makeFreshFile(beside: store.path, tag: "merging") } catch {
             throw ArchiveError.cannotWrite(path: store.path, reason: "the copy to merge from: \(error)")
         }
-        let suffixes = ["", "-wal", "-shm", ".lock"]
+        let suffixes = ["", "-journal", "-wal", "-shm", ".lock"]
         TemporaryFiles.removeOnSignal(suffixes.map { copyPath + $0 })
         defer {
             for suffix in suffixes { try? FileManager.default.removeItem(atPath: copyPath + suffix) }

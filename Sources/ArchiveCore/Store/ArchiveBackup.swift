@@ -193,10 +193,11 @@ extension ArchiveWriter {
             throw ArchiveError.unusableArchive(path: source, reason: error.message)
         }
         try ArchiveSchema.verifyShape(of: sourceDatabase, path: source)
+        try ArchiveSchema.verifyPages(of: sourceDatabase, path: source)
         // The caller holds the writers' lock: a staged copy beside the archive is one a killed restore left.
         TemporaryFiles.removeAbandoned(beside: path, tag: "restore")
         let staged = try PrivateFiles.makeFreshFile(beside: path, tag: "restore")
-        let stagedFiles = ["", "-wal", "-shm"].map { staged + $0 }
+        let stagedFiles = ["", "-journal", "-wal", "-shm"].map { staged + $0 }
         TemporaryFiles.removeOnSignal(stagedFiles)
         defer {
             for file in stagedFiles { unlink(file) }

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// Temporary copies beside the archive (`.ARCHIVE.merging-XXXXXX`, a
@@ -7,42 +6,54 @@ import Foundation
 /// the next command of the same kind (which holds the writers' lock, so no
 /// other one is using them).
 public enum TemporaryFiles {
-    private final class Registry: @unchecked Sendable {
-        let lock = NSLock()
-        var paths: Set<String> = []
-        var sources: [any DispatchSourceSignal] = []
-    }
-
-    private static let registry = Registry()
+    /// Paths a signal removes: a fixed table of C strings, so that the
+    /// handler only reads memory and calls `unlink`, as a signal handler may.
+    private static let capacity = 32
+    nonisolated(unsafe) private static let slots: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> = {
+        let table = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: capacity)
+        table.initialize(repeating: nil, count: capacity)
+        return table
+    }()
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var installed = false
 
     /// Removes `paths` if SIGINT or SIGTERM stops the process before `forget(_:)`.
     public static func removeOnSignal(_ paths: [String]) {
-        registry.lock.lock()
-        defer { registry.lock.unlock() }
-        registry.paths.formUnion(paths)
-        guard registry.sources.isEmpty else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        for path in paths {
+            guard let free = (0..<capacity).first(where: { slots[$0] == nil }) else { break }
+            slots[free] = strdup(path)
+        }
+        guard !installed else { return }
+        installed = true
+        // A parent may have left them blocked (a test runner, a supervisor): stopping must still work.
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        sigaddset(&unblocked, SIGINT)
+        sigaddset(&unblocked, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
         for number in [SIGINT, SIGTERM] {
-            // The signal is handled on a queue, not in a signal handler, so the
-            // removal may use any call; the process then ends by the signal as before.
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                registry.lock.lock()
-                for path in registry.paths { unlink(path) }
-                registry.lock.unlock()
+            signal(number) { number in
+                for index in 0..<TemporaryFiles.capacity {
+                    if let path = TemporaryFiles.slots[index] { unlink(path) }
+                }
+                // Then the process ends by the signal, as it would have.
                 signal(number, SIG_DFL)
                 raise(number)
             }
-            source.resume()
-            registry.sources.append(source)
         }
     }
 
     /// `paths` are gone or kept on purpose: a signal no longer removes them.
     public static func forget(_ paths: [String]) {
-        registry.lock.lock()
-        defer { registry.lock.unlock() }
-        registry.paths.subtract(paths)
+        lock.lock()
+        defer { lock.unlock() }
+        for index in 0..<capacity {
+            guard let path = slots[index], paths.contains(String(cString: path)) else { continue }
+            slots[index] = nil
+            free(path)
+        }
     }
 
     /// Removes what a killed command left beside `archivePath` under `tag`
