@@ -41,7 +41,7 @@ public func fuzzArchiveFile(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // Input: pairs of (offset in 3 bytes, byte), the first byte's low bits choosing SQL to run first.
     let other = fuzzArchivePath("other.db")
     for suffix in ["", "-wal", "-shm"] { unlink(other + suffix) }
-    FileManager.default.createFile(atPath: other, contents: Data(file))
+    _ = FileManager.default.createFile(atPath: other, contents: Data(file))
     if let first = input.first, first & 0x80 != 0 {
         let statement = fuzzArchiveStatements[Int(first) % fuzzArchiveStatements.count]
         if let database = try? Database(path: other, mode: .readWrite) {
@@ -56,11 +56,11 @@ public func fuzzArchiveFile(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         file[offset] = input[index + 3]
         index += 4
     }
-    FileManager.default.createFile(atPath: other, contents: Data(file))
+    _ = FileManager.default.createFile(atPath: other, contents: Data(file))
     for name in ["merge.db", "restore.db"] {
         let target = fuzzArchivePath(name)
         for suffix in ["", "-wal", "-shm", ".lock"] { unlink(target + suffix) }
-        FileManager.default.createFile(atPath: target, contents: Data(fuzzArchiveBase))
+        _ = FileManager.default.createFile(atPath: target, contents: Data(fuzzArchiveBase))
         let before = fuzzArchiveBase
         guard let writer = try? ArchiveWriter(path: target) else { fatalError("the base archive does not open") }
         let refused: Bool
