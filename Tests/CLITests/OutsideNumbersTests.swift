@@ -146,3 +146,21 @@ import TestSupport
         #expect(answer["result"]?["isError"] != .bool(true) && answer["error"] == nil, "\(mcp.stdout)")
     }
 }
+
+/// shared/repro/nfc-nfd-rollup (copied to Tests/Repro): NFC and NFD index ids
+/// keep rollup groups of their own, and token sums past 2^63 in its
+/// sessions leave `status --check` ok (it raised "integer overflow").
+@Suite struct NFCNFDRollupReproTests {
+    @Test func theReproImportsAndChecks() async throws {
+        let folder = try TemporaryDirectory()
+        let db = folder.path("r.db")
+        let repro = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Repro/nfc-nfd-rollup")
+        for file in ["in.jsonl", "in2.jsonl"] {
+            let imported = try await ArchiveProcess.run(["import", "--db", db, repro.appendingPathComponent(file).path])
+            #expect(imported.status == 0, "\(imported.stderr.prefix(300))")
+            let check = try await ArchiveProcess.run(["status", "--check", "--db", db])
+            #expect(check.status == 0 && check.stdout.contains("check   ok"), "\(check.stderr.prefix(300))")
+        }
+    }
+}
