@@ -53,30 +53,20 @@ public struct ArchiveMerge {
     }
 
     public func merge(_ otherPath: String) throws -> Report {
-        // The caller holds the writers' lock: a copy beside the archive is one a killed merge left.
-        TemporaryFiles.removeAbandoned(beside: store.path, tag: "merging")
-        let source: Database
-        do { source = try Database(path: otherPath, mode: .readOnly, trustingSchema: false) } catch {
-            throw ArchiveError.unusableArchive(path: otherPath, reason: "\(error)")
+        let source = try ArchiveSchema.openFromElsewhere(otherPath)
+        return try TemporaryFiles.withCopy(beside: store.path, tag: "merging") { copyPath in
+            do {
+                try ArchiveReader.copyPages(of: source, to: copyPath)
+                try source.close()
+            } catch {
+                throw ArchiveError.unusableArchive(path: otherPath, reason: "\(error)")
+            }
+            return try merge(copy: copyPath, named: otherPath)
         }
-        try ArchiveSchema.verifyShape(of: source, path: otherPath)
-        try ArchiveSchema.verifyPages(of: source, path: otherPath)
-        let copyPath: String
-        do { copyPath = try PrivateFiles.makeFreshFile(beside: store.path, tag: "merging") } catch {
-            throw ArchiveError.cannotWrite(path: store.path, reason: "the copy to merge from: \(error)")
-        }
-        let suffixes = ["", "-journal", "-wal", "-shm", ".lock"]
-        TemporaryFiles.removeOnSignal(suffixes.map { copyPath + $0 })
-        defer {
-            for suffix in suffixes { try? FileManager.default.removeItem(atPath: copyPath + suffix) }
-            TemporaryFiles.forget(suffixes.map { copyPath + $0 })
-        }
-        do {
-            try ArchiveReader.copyPages(of: source, to: copyPath)
-            try source.close()
-        } catch {
-            throw ArchiveError.unusableArchive(path: otherPath, reason: "\(error)")
-        }
+    }
+
+    /// The copy, upgraded to this binary's schema, merged.
+    private func merge(copy copyPath: String, named otherPath: String) throws -> Report {
         let other: ArchiveWriter
         do { other = try ArchiveWriter(path: copyPath) } catch {
             throw ArchiveError.unusableArchive(path: otherPath, reason: "\(error)".replacingOccurrences(of: copyPath, with: otherPath))

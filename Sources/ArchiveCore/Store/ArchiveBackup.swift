@@ -99,9 +99,8 @@ extension ArchiveReader {
             let partial = try PrivateFiles.makeFreshFile(beside: backup, tag: "partial")
             defer { for suffix in ["", "-wal", "-shm"] { unlink(partial + suffix) } }
             do {
-                let source = try Database(path: backup, mode: .readOnly, trustingSchema: false)
+                let source = try ArchiveSchema.openFromElsewhere(backup)
                 defer { try? source.close() }
-                try ArchiveSchema.verifyShape(of: source, path: backup)
                 try Self.copyPages(of: source, to: partial)
             } catch let error as SQLiteError {
                 throw PrivateFiles.Failure(path: backup, reason: error.message)
@@ -186,23 +185,14 @@ extension ArchiveWriter {
     public func restore(from source: String, now: Date = Date()) throws -> RestoreResult {
         let started = Date()
         // The source is read, never written: a checked copy of it goes beside the archive first.
-        let sourceDatabase: Database
-        do {
-            sourceDatabase = try Database(path: source, mode: .readOnly, trustingSchema: false)
-        } catch let error as SQLiteError {
-            throw ArchiveError.unusableArchive(path: source, reason: error.message)
+        let sourceDatabase = try ArchiveSchema.openFromElsewhere(source)
+        return try TemporaryFiles.withCopy(beside: path, tag: "restore") { staged in
+            try restore(from: source, database: sourceDatabase, staged: staged, started: started, now: now)
         }
-        try ArchiveSchema.verifyShape(of: sourceDatabase, path: source)
-        try ArchiveSchema.verifyPages(of: sourceDatabase, path: source)
-        // The caller holds the writers' lock: a staged copy beside the archive is one a killed restore left.
-        TemporaryFiles.removeAbandoned(beside: path, tag: "restore")
-        let staged = try PrivateFiles.makeFreshFile(beside: path, tag: "restore")
-        let stagedFiles = ["", "-journal", "-wal", "-shm"].map { staged + $0 }
-        TemporaryFiles.removeOnSignal(stagedFiles)
-        defer {
-            for file in stagedFiles { unlink(file) }
-            TemporaryFiles.forget(stagedFiles)
-        }
+    }
+
+    private func restore(from source: String, database sourceDatabase: Database, staged: String, started: Date,
+                         now: Date) throws -> RestoreResult {
         // An archive of an earlier schema is brought up to date in the copy, then checked.
         try ArchiveReader.copyPages(of: sourceDatabase, to: staged)
         try ArchiveWriter.upgrade(path: staged, onUpgrade: { _, _ in })

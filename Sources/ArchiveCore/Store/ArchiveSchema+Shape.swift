@@ -22,11 +22,23 @@ extension ArchiveSchema {
     /// More entries than any archive has: a `sqlite_master` this long is not ours.
     static let maximumSchemaEntries = 2_000
 
+    /// An archive file from elsewhere, open for reading once its schema and
+    /// pages are found to be an archive's (`trusted_schema=OFF` meanwhile).
+    static func openFromElsewhere(_ path: String) throws -> Database {
+        let database: Database
+        do { database = try Database(path: path, mode: .readOnly, trustingSchema: false) } catch let error as SQLiteError {
+            throw ArchiveError.unusableArchive(path: path, reason: error.message)
+        }
+        try verifyShape(of: database, path: path)
+        try verifyPages(of: database, path: path)
+        return database
+    }
+
     /// Refuses the file open in `database` (as `ArchiveError.unusableArchive`,
     /// naming its first difference) unless its schema is the one this
     /// binary makes at the file's version. Reads `sqlite_master` and
     /// `schema_migrations` only, each within `schemaReadSeconds`.
-    static func verifyShape(of database: Database, path: String) throws {
+    private static func verifyShape(of database: Database, path: String) throws {
         func refuse(_ reason: String) -> ArchiveError { .unusableArchive(path: path, reason: reason) }
         do {
             let found = try database.limitingTime(seconds: schemaReadSeconds) { try entries(of: database) }
@@ -148,7 +160,7 @@ extension ArchiveSchema {
     /// SQLite's quick check of every page of a file from elsewhere, before
     /// anything of it is merged: a truncated file or a page of garbage is
     /// refused whole, not found halfway through a merge.
-    static func verifyPages(of database: Database, path: String) throws {
+    private static func verifyPages(of database: Database, path: String) throws {
         let first: String?
         do { first = try database.first("PRAGMA quick_check(1)") { try $0.string(0) } } catch let error as SQLiteError {
             throw ArchiveError.unusableArchive(path: path, reason: error.message)

@@ -18,7 +18,7 @@ public enum TemporaryFiles {
     nonisolated(unsafe) private static var installed = false
 
     /// Removes `paths` if SIGINT or SIGTERM stops the process before `forget(_:)`.
-    public static func removeOnSignal(_ paths: [String]) {
+    static func removeOnSignal(_ paths: [String]) {
         lock.lock()
         defer { lock.unlock() }
         for path in paths {
@@ -46,7 +46,7 @@ public enum TemporaryFiles {
     }
 
     /// `paths` are gone or kept on purpose: a signal no longer removes them.
-    public static func forget(_ paths: [String]) {
+    static func forget(_ paths: [String]) {
         lock.lock()
         defer { lock.unlock() }
         for index in 0..<capacity {
@@ -56,10 +56,27 @@ public enum TemporaryFiles {
         }
     }
 
+    /// Runs `body` with a new file beside the archive, `.ARCHIVE.TAG-XXXXXX`
+    /// (0600), removed with its journal, WAL, shared memory and lock files
+    /// when `body` ends, when SIGINT or SIGTERM stops the process, and, after
+    /// a `kill -9`, by the next call of the same tag. Only for a caller
+    /// holding the writers' lock.
+    public static func withCopy<T>(beside archivePath: String, tag: String, _ body: (String) throws -> T) throws -> T {
+        removeAbandoned(beside: archivePath, tag: tag)
+        let copy = try PrivateFiles.makeFreshFile(beside: archivePath, tag: tag)
+        let files = ["", "-journal", "-wal", "-shm", ".lock"].map { copy + $0 }
+        removeOnSignal(files)
+        defer {
+            for file in files { unlink(file) }
+            forget(files)
+        }
+        return try body(copy)
+    }
+
     /// Removes what a killed command left beside `archivePath` under `tag`
     /// (`PrivateFiles.makeFreshFile(beside:tag:)`'s names, with their WAL,
     /// shared memory and lock files). Only for a caller holding the writers' lock.
-    public static func removeAbandoned(beside archivePath: String, tag: String) {
+    static func removeAbandoned(beside archivePath: String, tag: String) {
         let folder = (archivePath as NSString).deletingLastPathComponent
         let prefix = ".\((archivePath as NSString).lastPathComponent).\(tag)-"
         let directory = folder.isEmpty ? "." : folder
