@@ -62,43 +62,47 @@ enum BudgetAlerts {
 
     /// After a sync that kept something: alerts once per threshold and period.
     /// Another writer holding the archive skips this (its own sync alerts).
+    /// A `notify_command` runs with no lock held and within its time limit:
+    /// a command that never returns neither stops the next sync nor outlives
+    /// its limit; an alert it did not deliver is tried again at the next sync.
     static func afterSync(path: String) throws -> [BudgetStatus] {
         let config = CommandLineConfig.loaded
         guard !config.budgets.isEmpty, let pricing = config.pricing else { return [] }
         let zone = config.tz.flatMap(TimeZone.init(identifier:)) ?? .current
-        guard let lock = try? ArchiveLock(archivePath: path) else { return [] }
-        defer { withExtendedLifetime(lock) {} }
-        let store = try ArchiveWriter(path: path, externalCheckpoints: config.backup.externalCheckpoints)
-        return try store.closing { store in
+        var toNotify: [BudgetStatus] = []
+        guard let statuses = try underLock(path, { store in
             let statuses = try store.reader.budgetStatuses(config.budgets, pricing: pricing, zone: zone)
             for status in statuses where !status.newlyReached.isEmpty {
                 Terminal.standardError.writeLine("archive: budget " + line(status, zone: zone)
                                                  + "; reached \(status.newlyReached.map(percent).joined(separator: ", "))")
-                if let command = status.budget.notifyCommand, let failure = notify(command, status) {
-                    Terminal.standardError.writeLine("archive: budget \(status.budget.name.oneLineSafe): notify_command \(failure); "
-                                                     + "the next sync tries again")
-                    continue
-                }
-                try store.recordBudgetAlerts(budget: status.budget.name, periodStart: status.periodStart, thresholds: status.newlyReached,
-                                             spend: status.spend, limit: status.budget.limit, at: Timestamp.now())
+                if status.budget.notifyCommand != nil { toNotify.append(status) } else { try record(status, in: store) }
             }
             return statuses
+        }) else { return [] }
+        let delivered = toNotify.filter { status in
+            guard let command = status.budget.notifyCommand,
+                  let failure = BoundedCommand.run(command, input: Array((status.json.serialized + "\n").utf8),
+                                                   seconds: status.budget.notifyTimeoutSeconds).failure else { return true }
+            Terminal.standardError.writeLine("archive: budget \(status.budget.name.oneLineSafe): notify_command \(failure); "
+                                             + "the next sync tries again")
+            return false
         }
+        if !delivered.isEmpty {
+            _ = try underLock(path) { store in try delivered.forEach { try record($0, in: store) } }
+        }
+        return statuses
     }
 
-    /// Runs the command with the status as JSON on its standard input; a failure in words, nil on success.
-    static func notify(_ command: String, _ status: BudgetStatus) -> String? {
-        signal(SIGPIPE, SIG_IGN)  // a command that does not read its input must not end the sync
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let input = Pipe()
-        process.standardInput = input
-        process.standardOutput = FileHandle.nullDevice
-        do { try process.run() } catch { return "could not start: \(error.localizedDescription)" }
-        try? input.fileHandleForWriting.write(contentsOf: Data((status.json.serialized + "\n").utf8))
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? nil : "exited with status \(process.terminationStatus)"
+    /// `body` with the archive open for writing under the writers' lock; nil when another writer holds it.
+    private static func underLock<T>(_ path: String, _ body: (ArchiveWriter) throws -> T) throws -> T? {
+        guard let lock = try? ArchiveLock(archivePath: path) else { return nil }
+        defer { withExtendedLifetime(lock) {} }
+        let store = try ArchiveWriter(path: path, externalCheckpoints: CommandLineConfig.loaded.backup.externalCheckpoints)
+        return try store.closing(after: body)
+    }
+
+    private static func record(_ status: BudgetStatus, in store: ArchiveWriter) throws {
+        try store.recordBudgetAlerts(budget: status.budget.name, periodStart: status.periodStart, thresholds: status.newlyReached,
+                                     spend: status.spend, limit: status.budget.limit, at: Timestamp.now())
     }
 }

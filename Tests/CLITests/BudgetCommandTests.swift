@@ -101,4 +101,66 @@ import TestSupport
         let none = try await ArchiveProcess.run(["budget", "--db", db])
         #expect(none.status == 64 && none.stderr.contains("no [[budgets]] in"), "\(none.stderr)")
     }
+
+    /// A `notify_command` that never returns: it holds no lock while it
+    /// waits (the next cron sync runs as usual), it and its children are
+    /// killed at `notify_timeout_seconds`, the sync still exits 0, and the
+    /// alert it did not deliver is tried again at the next sync.
+    @Test func aNotifierThatNeverReturnsStopsNothing() async throws {
+        let service = SimulatedChatService(apiKey: key, seed: 10)
+        service.put(Self.session("ses-a", tokens: 1_200_000), project: nil)
+        let server = try ChatSimulatorServer.start(service: service)
+        let home = folder.path("config")
+        let started = folder.path("started"), pids = folder.path("pids"), delivered = folder.path("delivered")
+        try FileManager.default.createDirectory(atPath: home + "/llamacloud-archive", withIntermediateDirectories: true)
+        func configure(_ command: String) throws {
+            try """
+                [[rates]]
+                input = 1.0
+                output = 1.0
+
+                [[budgets]]
+                name = "team"
+                period = "month"
+                limit = 2.0
+                thresholds = [0.5]
+                notify_command = "\(command)"
+                notify_timeout_seconds = 4
+                """.write(toFile: home + "/llamacloud-archive/config.toml", atomically: true, encoding: .utf8)
+        }
+        // The shell and a child of its own, both of which would sleep for two minutes.
+        try configure("echo $$ >> '\(pids)'; sleep 120 & echo $! >> '\(pids)'; touch '\(started)'; wait")
+        let env = ["XDG_CONFIG_HOME": home, "LLAMA_CLOUD_API_KEY": key, "LLAMA_CLOUD_BASE_URL": server.baseURL.absoluteString]
+
+        let hanging = try ArchiveProcess.start(["sync", "--db", db], environment: env)
+        while !FileManager.default.fileExists(atPath: started) && hanging.process.isRunning { try await Task.sleep(nanoseconds: 10_000_000) }
+        #expect(FileManager.default.fileExists(atPath: started), "the notifier never ran")
+        // While it waits on its notifier, the next cron sync runs (it used to exit 75: "another sync is running").
+        service.put(Self.session("ses-b", tokens: 10), project: nil)
+        let next = try await ArchiveProcess.run(["sync", "--db", db], environment: env)
+        #expect(next.status == 0, "\(next.status): \(next.stderr)")
+        #expect(next.stdout.contains("1 new"), "\(next.stdout)")
+        let first = await hanging.wait()
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("archive: budget team: notify_command did not finish within 4 s and was killed with its children; "
+                                      + "the next sync tries again"), "\(first.stderr)")
+        // Every process the command started is gone.
+        let started_pids = try String(contentsOfFile: pids, encoding: .utf8).split(separator: "\n").compactMap { Int32($0) }
+        #expect(started_pids.count >= 2)
+        // (A killed child waits as a zombie until whoever adopted it reaps it: that is not running.)
+        func running(_ pid: Int32) -> Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let state = stat.split(separator: ")").last?.split(separator: " ").first else { return false }
+            return state != "Z"
+        }
+        for pid in started_pids { #expect(!running(pid), "process \(pid) outlived its limit") }
+
+        // Not delivered, so not recorded: the next sync, with a notifier that works, alerts again, once.
+        try configure("cat >> '\(delivered)'")
+        let again = try await ArchiveProcess.run(["sync", "--db", db], environment: env)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try String(contentsOfFile: delivered, encoding: .utf8).split(separator: "\n").count == 1)
+        let quiet = try await ArchiveProcess.run(["sync", "--db", db], environment: env)
+        #expect(budgetLines(quiet.stderr).isEmpty, "\(quiet.stderr)")
+    }
 }

@@ -121,8 +121,8 @@ public struct ArchiveConfig: Sendable, Equatable {
     }
 
     static func budget(_ table: TOMLFields) throws(SettingsFileError) -> Budget {
-        try table.allowOnly(["name", "period", "limit", "thresholds", "sources", "projects", "indexes", "notify_command"],
-                            expected: "name, period, limit, thresholds, sources, projects, indexes, notify_command")
+        try table.allowOnly(["name", "period", "limit", "thresholds", "sources", "projects", "indexes", "notify_command", "notify_timeout_seconds"],
+                            expected: "name, period, limit, thresholds, sources, projects, indexes, notify_command, notify_timeout_seconds")
         guard let name = try table.nonEmptyString("name") else { throw table.failure(line: table.table.line, "[[budgets]] needs a name") }
         guard let periodName = try table.nonEmptyString("period") else { throw table.failure(line: table.table.line, "[[budgets]] needs a period (day, week or month)") }
         guard let period = Budget.Period(rawValue: periodName) else { throw table.failure(table.table["period"]!, "must be day, week or month") }
@@ -139,6 +139,10 @@ public struct ArchiveConfig: Sendable, Equatable {
         budget.projects = try table.nonEmptyStrings("projects", meaning: "project ids") ?? []
         budget.indexes = try table.nonEmptyStrings("indexes", meaning: "index ids") ?? []
         budget.notifyCommand = try table.nonEmptyString("notify_command")
+        if let (seconds, entry) = try table.number("notify_timeout_seconds") {
+            guard seconds > 0, seconds <= 3600 else { throw table.failure(entry, "must be a number of seconds above 0, at most 3600") }
+            budget.notifyTimeoutSeconds = seconds
+        }
         return budget
     }
 

@@ -21,6 +21,9 @@ public struct Budget: Sendable, Equatable {
     public var indexes: [String] = []
     /// Run with the budget's status as JSON on its standard input when a threshold is reached.
     public var notifyCommand: String?
+    /// How long `notifyCommand` may run before it and its children are killed
+    /// (the alert is then tried again at the next sync).
+    public var notifyTimeoutSeconds = 30.0
 
     public init(name: String, period: Period, limit: Double) {
         self.name = name
