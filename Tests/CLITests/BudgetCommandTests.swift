@@ -26,12 +26,15 @@ import TestSupport
             """#)
     }
 
-    func environment(server: ChatSimulatorServer, notified: String) throws -> [String: String] {
+    /// Writes `XDG_CONFIG_HOME`'s config: a rate of 1 a million tokens and a
+    /// monthly budget "team" of 2.0, with `team` lines added to that budget
+    /// and `after` appended; returns the folder.
+    static func writeConfig(in folder: TemporaryDirectory, thresholds: String = "[0.5]", team: String = "", after: String = "",
+                            before: String = "") throws -> String {
         let home = folder.path("config")
         try FileManager.default.createDirectory(atPath: home + "/llamacloud-archive", withIntermediateDirectories: true)
         try """
-            tz = "Asia/Kathmandu"
-
+            \(before)
             [[rates]]
             input = 1.0
             output = 1.0
@@ -40,16 +43,22 @@ import TestSupport
             name = "team"
             period = "month"
             limit = 2.0
-            thresholds = [0.5, 1.0]
-            notify_command = "cat >> '\(notified)'"
+            thresholds = \(thresholds)
+            \(team)
+            \(after)
+            """.write(toFile: home + "/llamacloud-archive/config.toml", atomically: true, encoding: .utf8)
+        return home
+    }
 
+    func environment(server: ChatSimulatorServer, notified: String) throws -> [String: String] {
+        let home = try Self.writeConfig(in: folder, thresholds: "[0.5, 1.0]", team: "notify_command = \"cat >> '\(notified)'\"", after: """
             [[budgets]]
             name = "unheard"
             period = "month"
             limit = 100.0
             thresholds = [0.01]
             notify_command = "cat > /dev/null; exit 7"
-            """.write(toFile: home + "/llamacloud-archive/config.toml", atomically: true, encoding: .utf8)
+            """, before: #"tz = "Asia/Kathmandu""#)
         return ["XDG_CONFIG_HOME": home, "LLAMA_CLOUD_API_KEY": key, "LLAMA_CLOUD_BASE_URL": server.baseURL.absoluteString]
     }
 
@@ -110,26 +119,12 @@ import TestSupport
         let service = SimulatedChatService(apiKey: key, seed: 10)
         service.put(Self.session("ses-a", tokens: 1_200_000), project: nil)
         let server = try ChatSimulatorServer.start(service: service)
-        let home = folder.path("config")
         let started = folder.path("started"), pids = folder.path("pids"), delivered = folder.path("delivered")
-        try FileManager.default.createDirectory(atPath: home + "/llamacloud-archive", withIntermediateDirectories: true)
-        func configure(_ command: String) throws {
-            try """
-                [[rates]]
-                input = 1.0
-                output = 1.0
-
-                [[budgets]]
-                name = "team"
-                period = "month"
-                limit = 2.0
-                thresholds = [0.5]
-                notify_command = "\(command)"
-                notify_timeout_seconds = 4
-                """.write(toFile: home + "/llamacloud-archive/config.toml", atomically: true, encoding: .utf8)
+        func configure(_ command: String) throws -> String {
+            try Self.writeConfig(in: folder, team: "notify_command = \"\(command)\"\nnotify_timeout_seconds = 4")
         }
         // The shell and a child of its own, both of which would sleep for two minutes.
-        try configure("echo $$ >> '\(pids)'; sleep 120 & echo $! >> '\(pids)'; touch '\(started)'; wait")
+        let home = try configure("echo $$ >> '\(pids)'; sleep 120 & echo $! >> '\(pids)'; touch '\(started)'; wait")
         let env = ["XDG_CONFIG_HOME": home, "LLAMA_CLOUD_API_KEY": key, "LLAMA_CLOUD_BASE_URL": server.baseURL.absoluteString]
 
         let hanging = try ArchiveProcess.start(["sync", "--db", db], environment: env)
@@ -156,7 +151,7 @@ import TestSupport
         for pid in started_pids { #expect(!running(pid), "process \(pid) outlived its limit") }
 
         // Not delivered, so not recorded: the next sync, with a notifier that works, alerts again, once.
-        try configure("cat >> '\(delivered)'")
+        _ = try configure("cat >> '\(delivered)'")
         let again = try await ArchiveProcess.run(["sync", "--db", db], environment: env)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try String(contentsOfFile: delivered, encoding: .utf8).split(separator: "\n").count == 1)

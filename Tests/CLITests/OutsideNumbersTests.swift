@@ -110,19 +110,7 @@ import TestSupport
         #expect(try rows("SELECT input_tokens FROM sessions WHERE session_id = 'huge'") == ["\(Int64.max)"])
         #expect(try rows("SELECT number_faults FROM sessions WHERE session_id = 'huge'").first?.contains("input tokens pass 2^63-1") == true)
 
-        let config = folder.path("config")
-        try FileManager.default.createDirectory(atPath: config + "/llamacloud-archive", withIntermediateDirectories: true)
-        try """
-            [[rates]]
-            input = 1.0
-            output = 1.0
-
-            [[budgets]]
-            name = "team"
-            period = "month"
-            limit = 2.0
-            thresholds = [0.5]
-            """.write(toFile: config + "/llamacloud-archive/config.toml", atomically: true, encoding: .utf8)
+        let config = try BudgetCommandTests.writeConfig(in: folder)
         let environment = ["XDG_CONFIG_HOME": config]
         var commands: [[String]] = ["day", "week", "month", "project", "session", "index", "source", "project,month"].map {
             ["tokens", "--by", $0, "--format", "json"]
