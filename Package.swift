@@ -37,7 +37,7 @@ let package = Package(
         .executableTarget(name: "chat-simulator", dependencies: [
             "ChatSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .target(name: "TestSupport", dependencies: ["ArchiveCore", "ChatSimulator"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ArchiveCore", "ChatSimulator", "LlamaCloudClient"], path: "Tests/TestSupport"),
         .testTarget(name: "SQLiteCoreTests", dependencies: ["SQLiteCore", "TestSupport"]),
         .testTarget(name: "LosslessJSONTests", dependencies: ["LosslessJSON"]),
         .testTarget(name: "TOMLTests", dependencies: ["TOML", "LosslessJSON"]),

@@ -1,6 +1,7 @@
 /// Failures a user can act on, each with one line that names what and where.
 public enum ArchiveError: Error, CustomStringConvertible, Equatable, Sendable {
     case unusableArchive(path: String, reason: String)
+    case noArchive(path: String)
     case emptyArchive(path: String)
     case unknownSession(String)
     /// The environment failed a write (disk full, I/O error, a corrupt or
@@ -10,6 +11,7 @@ public enum ArchiveError: Error, CustomStringConvertible, Equatable, Sendable {
     public var description: String {
         switch self {
         case let .unusableArchive(path, reason): return "cannot use archive \(path): \(reason)"
+        case let .noArchive(path): return "no archive at \(path): run `archive sync` or `archive import` first"
         case let .emptyArchive(path): return "the archive \(path) holds no sessions yet: run `archive sync` or `archive import` first"
         case let .unknownSession(id): return "no session \(id) in the archive"
         case let .cannotWrite(path, reason): return "cannot write the archive \(path): \(reason)"

@@ -9,7 +9,7 @@ struct ArchiveCommand: AsyncParsableCommand {
         abstract: "An offline, queryable SQLite archive of LlamaCloud chat sessions.",
         discussion: """
             Exit codes: 0 done; 1 fatal (bad key, unreachable server, unusable archive); \
-            2 some sessions failed (the rest are kept); 64 bad arguments; 75 another sync holds the archive.
+            2 some sessions failed (the rest are kept); 64 bad arguments; 75 another command (a sync, an import, a forget) holds the archive, named in the message.
             """,
         version: ArchiveVersion.current,
         subcommands: [SyncCommand.self, SessionsCommand.self, ShowCommand.self, SearchCommand.self, TokensCommand.self,
@@ -49,6 +49,11 @@ struct ArchiveLocationOptions: ParsableArguments {
 enum CommandLineConfig {
     static let reading = Result { () throws(SettingsFileError) in try ArchiveConfig.load() }
     static var loaded: ArchiveConfig { (try? reading.get()) ?? ArchiveConfig() }
+    /// The subcommand this process runs (`sync`), as the writers' lock names its holder.
+    static let commandName: String = {
+        let names = Set(ArchiveCommand.configuration.subcommands.map { $0.configuration.commandName ?? "" })
+        return CommandLine.arguments.dropFirst().first { names.contains($0) } ?? "archive"
+    }()
 }
 
 /// Exit codes, as documented in the README.
@@ -58,14 +63,6 @@ enum ExitStatus {
     static let usage: Int32 = 64
     static let locked: Int32 = 75
     static let overBudget: Int32 = 3
-}
-
-/// Says on standard error that an archive of an earlier schema is being
-/// upgraded, so that a pause of a few seconds is not a mystery.
-func noteUpgrade(of path: String) -> (Int, Int) -> Void {
-    { from, to in
-        Terminal.standardError.writeLine("archive: upgrading \(path) from schema version \(from) to \(to) (once)")
-    }
 }
 
 /// How a command ends other than well: an exit code and, unless the command
@@ -81,9 +78,12 @@ struct ArchiveFailure: Error {
 
 func fail(_ message: String, code: Int32) -> ArchiveFailure { ArchiveFailure(exitCode: code, message: message) }
 
-/// An error of the core as a failure: its words (`ErrorWords`) and the code.
+/// An error of the core as a failure: its words (`ErrorWords`) and the code;
+/// the writers' lock held by another is always exit 75.
 func fail(_ error: any Error, code: Int32) -> ArchiveFailure {
-    (error as? ArchiveFailure) ?? ArchiveFailure(exitCode: code, message: ErrorWords.line(error))
+    if let failure = error as? ArchiveFailure { return failure }
+    if case .held = error as? ArchiveLock.Failure { return ArchiveFailure(exitCode: ExitStatus.locked, message: ErrorWords.line(error)) }
+    return ArchiveFailure(exitCode: code, message: ErrorWords.line(error))
 }
 
 /// The one JSON set-up of the command line: snake_case keys, sorted.

@@ -1,26 +1,40 @@
 import ArchiveCore
 import Foundation
 
-/// The writers' lock on an archive; exit 75 when another holds it.
-func lockArchive(_ path: String) throws -> ArchiveLock {
-    do { return try ArchiveLock(archivePath: path) } catch {
-        if case .held = error { throw fail(error, code: ExitStatus.locked) }
-        throw fail(error, code: ExitStatus.fatal)
+extension ArchiveLocationOptions {
+    /// The archive at `path`, with the config file's settings, its lock held
+    /// as `archive COMMAND`; an upgrade of its schema said on standard error
+    /// unless `noteUpgrade` is false (a sync from cron).
+    func archive(noteUpgrade: Bool = true) -> Archive {
+        let path = path
+        let said: @Sendable (Int, Int) -> Void = { from, to in
+            Terminal.standardError.writeLine("archive: upgrading \(path) from schema version \(from) to \(to) (once)")
+        }
+        let settings: ArchiveConfig = CommandLineConfig.loaded
+        let holder = "archive " + CommandLineConfig.commandName
+        guard noteUpgrade else { return Archive(path: path, settings: settings, holder: holder) }
+        return Archive(path: path, settings: settings, holder: holder, onUpgrade: said)
     }
+
 }
 
-/// Opens an existing archive for reading; a missing or empty one is a clear error.
-func openArchiveForReading(_ location: ArchiveLocationOptions, allowEmpty: Bool = false) throws -> ArchiveReader {
-    let path = location.path
-    guard FileManager.default.fileExists(atPath: path) else {
-        throw fail("no archive at \(path): run `archive sync` or `archive import` first", code: ExitStatus.fatal)
+/// The command line's way into the archive: a failure is one line and exit
+/// 1, the writers' lock held by another exit 75 naming the holder.
+extension Archive {
+    /// `body` on a reader; a missing (or, unless `allowEmpty`, empty) archive is one line and exit 1.
+    func reading<T>(allowEmpty: Bool = false, _ body: (ArchiveReader) throws -> T) throws -> T {
+        do { return try read(allowEmpty: allowEmpty, body) } catch { throw fail(error, code: ExitStatus.fatal) }
     }
-    let store: ArchiveReader
-    do { store = try ArchiveReader(path: path, onUpgrade: noteUpgrade(of: path)) } catch { throw fail(error, code: ExitStatus.fatal) }
-    if !allowEmpty, (try? store.isEmpty) ?? true {
-        throw fail(ArchiveError.emptyArchive(path: path), code: ExitStatus.fatal)
+
+    /// `reading` for an asynchronous `body`.
+    func reading<T>(allowEmpty: Bool = false, _ body: (ArchiveReader) async throws -> T) async throws -> T {
+        do { return try await read(allowEmpty: allowEmpty, body) } catch { throw fail(error, code: ExitStatus.fatal) }
     }
-    return store
+
+    /// `body` on the writer, under the writers' lock; unless `mayCreate`, the archive must exist.
+    func writing<T>(mayCreate: Bool = false, _ body: (ArchiveWriter) throws -> T) throws -> T {
+        do { return try write(mustExist: !mayCreate, body) } catch { throw fail(error, code: ExitStatus.fatal) }
+    }
 }
 
 /// The session a typed id (or a unique prefix of one) names; else one line

@@ -25,13 +25,13 @@ struct BackupCommand: ParsableCommand {
     }
 
     func run() throws {
-        let settings = CommandLineConfig.loaded.backup
+        let archive = location.archive()
+        let settings = archive.settings.backup
         guard let destination = destination ?? settings.dir else {
             throw fail("name where the backup goes, or set dir in the config file's [backup]", code: ExitStatus.usage)
         }
-        let reader = try openArchiveForReading(location, allowEmpty: true)
-        if purgeForgotten { return try purge(destination, reader: reader) }
-        let result = try answer { try reader.backup(to: destination, keep: keep ?? (self.destination == nil ? settings.keep : nil)) }
+        if purgeForgotten { return try archive.reading(allowEmpty: true) { try purge(destination, reader: $0) } }
+        let result = try archive.reading(allowEmpty: true) { try $0.backup(to: destination, keep: keep ?? (self.destination == nil ? settings.keep : nil)) }
         if json {
             Terminal.standardOutput.writeLine(JSONOutput.encode(result))
         } else {
@@ -80,11 +80,7 @@ struct RestoreCommand: ParsableCommand {
     func run() throws {
         let path = location.path
         guard FileManager.default.fileExists(atPath: source) else { throw fail("no backup at \(source)", code: ExitStatus.fatal) }
-        let lock = try lockArchive(path)
-        defer { withExtendedLifetime(lock) {} }
-        let writer: ArchiveWriter
-        do { writer = try ArchiveWriter(path: path, externalCheckpoints: CommandLineConfig.loaded.backup.externalCheckpoints, onUpgrade: noteUpgrade(of: path)) } catch { throw fail(error, code: ExitStatus.fatal) }
-        let result = try answer { try writer.closing { try $0.restore(from: source) } }
+        let result = try location.archive().writing(mayCreate: true) { try $0.restore(from: source) }
         if json {
             Terminal.standardOutput.writeLine(JSONOutput.encode(result))
         } else {

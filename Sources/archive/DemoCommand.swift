@@ -25,10 +25,9 @@ struct DemoCommand: AsyncParsableCommand {
         let projects = ["proj-research", "proj-support"]
         // The demo marks sessions of its projects deleted remotely and adds its
         // own: never in an archive that holds anything else.
-        if db != nil, FileManager.default.fileExists(atPath: path) {
-            let store: ArchiveReader
-            do { store = try ArchiveReader(path: path) } catch { throw fail(error, code: ExitStatus.fatal) }
-            let foreign = try answer { try store.sessionCount(outsideProjects: projects) }
+        let archive = Archive(path: path, holder: "archive demo")
+        if db != nil, archive.exists {
+            let foreign = try archive.reading(allowEmpty: true) { try $0.sessionCount(outsideProjects: projects) }
             if foreign > 0 {
                 throw fail("demo: \(path) holds \(grouped(foreign)) sessions the demo did not make; "
                            + "give it another --db, or none for a fresh one", code: ExitStatus.usage)
@@ -45,9 +44,7 @@ struct DemoCommand: AsyncParsableCommand {
 
         var options = SyncOptions()
         options.projects = projects
-        let client = ChatAPIClient(baseURL: server.baseURL, apiKey: service.apiKey)
-        let first = try await SyncRunner.runOrFail(archivePath: path, client: client, options: options,
-                                             showProgress: Terminal.standardError.isInteractive)
+        let first = try await Self.sync(archive, server: server, service: service, options: options, showProgress: Terminal.standardError.isInteractive)
         out.writeLine("first sync:  " + SyncRunner.line(first))
 
         // Some activity on the remote side, then the incremental sync that cron would run.
@@ -55,28 +52,38 @@ struct DemoCommand: AsyncParsableCommand {
         for id in ids.prefix(5) { service.appendRun(to: id) }
         service.delete(ids[ids.count - 1])
         _ = service.createSession(project: projects[1])
-        let second = try await SyncRunner.runOrFail(archivePath: path, client: ChatAPIClient(baseURL: server.baseURL, apiKey: service.apiKey),
-                                              options: options, showProgress: false)
+        let second = try await Self.sync(archive, server: server, service: service, options: options, showProgress: false)
         out.writeLine("second sync: " + SyncRunner.line(second))
         out.writeLine(out.dim("  (5 sessions extended, 1 deleted remotely and kept here, 1 created: only those were retrieved)"))
 
-        let store = try ArchiveReader(path: path)
-        try DemoReport.print(store, out: out)
-        let someSession = try store.busiestSessionID() ?? "ID"
+        let someSession = try archive.reading { store in
+            try DemoReport.print(store, out: out)
+            return try store.busiestSessionID() ?? "ID"
+        }
         out.writeLine("")
         out.writeLine(out.bold("Try next:"))
-        let archive = Self.invocationName()
+        let invocation = Self.invocationName()
         for command in [
-            "\(archive) sessions --db \(path) --order tokens --limit 10",
-            "\(archive) show --db \(path) \(someSession)",
-            "\(archive) search --db \(path) \"renewal clause\"",
-            "\(archive) tokens --db \(path) --by day --price-input 3 --price-output 15",
-            "\(archive) tools --db \(path)",
-            "\(archive) tokens --db \(path) --by project,day --chart --price-input 3 --price-output 15",
-            "\(archive) report --db \(path) --price-input 3 --price-output 15 --out report.html",
-            "\(archive) sql --db \(path) \"SELECT kind, count(*) FROM events GROUP BY kind\"",
-            "\(archive) status --db \(path)",
+            "\(invocation) sessions --db \(path) --order tokens --limit 10",
+            "\(invocation) show --db \(path) \(someSession)",
+            "\(invocation) search --db \(path) \"renewal clause\"",
+            "\(invocation) tokens --db \(path) --by day --price-input 3 --price-output 15",
+            "\(invocation) tools --db \(path)",
+            "\(invocation) tokens --db \(path) --by project,day --chart --price-input 3 --price-output 15",
+            "\(invocation) report --db \(path) --price-input 3 --price-output 15 --out report.html",
+            "\(invocation) sql --db \(path) \"SELECT kind, count(*) FROM events GROUP BY kind\"",
+            "\(invocation) status --db \(path)",
         ] { out.writeLine("  " + command) }
+    }
+
+    /// One sync of the simulator, its failure one line and exit 1.
+    private static func sync(_ archive: Archive, server: ChatSimulatorServer, service: SimulatedChatService, options: SyncOptions,
+                             showProgress: Bool) async throws -> SyncSummary {
+        let source = SyncSource(client: ChatAPIClient(baseURL: server.baseURL, apiKey: service.apiKey), options: options)
+        let run: SyncRun
+        do { run = try await SyncRunner.run(archive, [source], showProgress: showProgress) } catch { throw fail(error, code: ExitStatus.fatal) }
+        if let failure = run.outcomes[0].failure { throw fail(failure, code: ExitStatus.fatal) }
+        return run.outcomes[0].summary
     }
 
     /// How to run this binary again: `archive` when that is what was typed,

@@ -17,12 +17,13 @@ enum ErrorWords {
         case let error as ReadOnlySQL.Failure:
             if case let .parameterCount(expected, given) = error { return "the statement has \(expected) parameters; \(given) given with --param" }
             return error.description
-        case let error as SyncFatalError:
+        case let error as SyncError:
             switch error.reason {
             case .listingNotFound: return error.description + ": is --base-url right?"
             case .api(let cause): return api(cause)
             case let .unreachable(url, cause): return "cannot reach \(url): \(api(cause))"
-            case .archive: return error.description
+            case .key(.none): return error.description + "; set it or pass --api-key-file"
+            case .archive, .key, .invalidBaseURL: return error.description
             }
         case let error as APIError:
             return api(error)

@@ -22,7 +22,6 @@ struct ImportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let path = location.path
         let archives = paths.filter { $0 != "-" && ArchiveMerge.isArchive(path: $0) }
         let files = paths.filter { path in !archives.contains { $0.sameBytes(as: path) } }
         if source != nil && !archives.isEmpty {
@@ -31,43 +30,35 @@ struct ImportCommand: ParsableCommand {
         if project != nil && !archives.isEmpty {
             throw fail("--project is for JSON files: \(archives[0]) is an archive, whose sessions keep their projects", code: ExitStatus.usage)
         }
-        let lock = try lockArchive(path)
-        defer { withExtendedLifetime(lock) {} }
-        let store: ArchiveWriter
-        do { store = try ArchiveWriter(path: path, externalCheckpoints: CommandLineConfig.loaded.backup.externalCheckpoints, onUpgrade: noteUpgrade(of: path)) } catch { throw fail(error, code: ExitStatus.fatal) }
-        var failed = 0
-        for archive in archives {
-            let merge = ArchiveMerge(store: store, redactor: CommandLineConfig.loaded.redactor, onFailure: { Terminal.standardError.writeLine($0) })
-            let report: ArchiveMerge.Report
-            do { report = try answer { try merge.merge(archive) } } catch {
-                try? store.close()
-                throw error
-            }
-            failed += report.failed
-            if json {
-                Terminal.standardOutput.writeLine(JSONOutput.encode(report))
-            } else {
-                Terminal.standardOutput.writeLine(
-                    "merged \(archive): \(grouped(report.new)) new, \(grouped(report.updated)) updated, \(grouped(report.unchanged)) unchanged, "
-                    + "\(grouped(report.older)) older (skipped), \(grouped(report.forgotten)) forgotten (skipped), \(grouped(report.failed)) failed "
-                    + "of \(grouped(report.sessions)) sessions; \(grouped(report.revisions)) revisions added, \(grouped(report.markedDeleted)) marked deleted")
-            }
-        }
-        guard !files.isEmpty else {
-            try answer { try store.close() }
-            if failed > 0 { throw ArchiveFailure.exit(ExitStatus.partial) }
-            return
-        }
+        let archive = location.archive()
+        let redactor = archive.settings.redactor
         let progressLine = ProgressLine(enabled: !json && Terminal.standardError.isInteractive)
-        let importer = Importer(store: store, redactor: CommandLineConfig.loaded.redactor, onFailure: { progressLine.clear(); Terminal.standardError.writeLine($0) },
-                                onNote: { progressLine.clear(); Terminal.standardError.writeLine("note: " + $0) })
-        importer.onProgress = { progressLine.update($0) }
-        importer.projectID = project
-        if let source { importer.sourceName = source }
-        let report: Importer.Report
-        do { report = try answer { try store.closing { _ in try importer.run(paths: files) } } } catch {
-            progressLine.clear()
-            throw error
+        defer { progressLine.clear() }
+        let (merged, report) = try archive.writing(mayCreate: true) { store -> (Int, Importer.Report?) in
+            var failed = 0
+            for other in archives {
+                let report = try ArchiveMerge(store: store, redactor: redactor, onFailure: { Terminal.standardError.writeLine($0) }).merge(other)
+                failed += report.failed
+                if json {
+                    Terminal.standardOutput.writeLine(JSONOutput.encode(report))
+                } else {
+                    Terminal.standardOutput.writeLine(
+                        "merged \(other): \(grouped(report.new)) new, \(grouped(report.updated)) updated, \(grouped(report.unchanged)) unchanged, "
+                        + "\(grouped(report.older)) older (skipped), \(grouped(report.forgotten)) forgotten (skipped), \(grouped(report.failed)) failed "
+                        + "of \(grouped(report.sessions)) sessions; \(grouped(report.revisions)) revisions added, \(grouped(report.markedDeleted)) marked deleted")
+                }
+            }
+            guard !files.isEmpty else { return (failed, nil) }
+            let importer = Importer(store: store, redactor: redactor, onFailure: { progressLine.clear(); Terminal.standardError.writeLine($0) },
+                                    onNote: { progressLine.clear(); Terminal.standardError.writeLine("note: " + $0) })
+            importer.onProgress = { progressLine.update($0) }
+            importer.projectID = project
+            if let source { importer.sourceName = source }
+            return (failed, try importer.run(paths: files))
+        }
+        guard let report else {
+            if merged > 0 { throw ArchiveFailure.exit(ExitStatus.partial) }
+            return
         }
         progressLine.clear()
         if json {
@@ -80,7 +71,7 @@ struct ImportCommand: ParsableCommand {
                 + "from \(grouped(report.records)) records in \(grouped(report.files)) file\(report.files == 1 ? "" : "s") "
                 + "in \(String(format: "%.2f", report.seconds)) s")
         }
-        if report.failed + failed > 0 { throw ArchiveFailure.exit(ExitStatus.partial) }
+        if report.failed + merged > 0 { throw ArchiveFailure.exit(ExitStatus.partial) }
     }
 }
 
@@ -108,49 +99,52 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         if let dataset { return try exportDataset(into: dataset) }
-        let window = try time.window()
-        let store = try openArchiveForReading(location, allowEmpty: true)
-        var exporter = Exporter()
-        exporter.project = project
-        exporter.sources = sourceFilter.sources
-        exporter.window = window
-        exporter.sessionIDs = try sessions.map { try resolveSession($0, in: store) }
-        if let out, Self.isPartOfArchive(out, archive: store.path) {
-            throw fail("--out \(out) is the archive itself (or its journal): refused", code: ExitStatus.usage)
-        }
-        let write = { (sink: FileHandle) throws in
-            var buffer = Data()
-            try answer {
-                try exporter.run(reader: store) { line in
-                    buffer.append(contentsOf: line.utf8)
-                    buffer.append(0x0A)
-                    if buffer.count > 1 << 20 { try sink.write(contentsOf: buffer); buffer.removeAll(keepingCapacity: true) }
-                }
+        let archive = location.archive()
+        let window = try time.window(archive.settings)
+        try archive.reading(allowEmpty: true) { store in
+            var exporter = Exporter()
+            exporter.project = project
+            exporter.sources = sourceFilter.sources
+            exporter.window = window
+            exporter.sessionIDs = try sessions.map { try resolveSession($0, in: store) }
+            if let out, Self.isPartOfArchive(out, archive: store.path) {
+                throw fail("--out \(out) is the archive itself (or its journal): refused", code: ExitStatus.usage)
             }
-            try sink.write(contentsOf: buffer)
-        }
-        guard let out else { return try write(FileHandle.standardOutput) }
-        // Created 0600 beside --out and renamed over it: an export holds the same conversations.
-        do { try PrivateFiles.write(to: out, write) } catch let failure as PrivateFiles.Failure {
-            throw fail("\(failure)", code: ExitStatus.fatal)
+            let write = { (sink: FileHandle) throws in
+                var buffer = Data()
+                try answer {
+                    try exporter.run(reader: store) { line in
+                        buffer.append(contentsOf: line.utf8)
+                        buffer.append(0x0A)
+                        if buffer.count > 1 << 20 { try sink.write(contentsOf: buffer); buffer.removeAll(keepingCapacity: true) }
+                    }
+                }
+                try sink.write(contentsOf: buffer)
+            }
+            guard let out else { return try write(FileHandle.standardOutput) }
+            // Created 0600 beside --out and renamed over it: an export holds the same conversations.
+            do { try PrivateFiles.write(to: out, write) } catch let failure as PrivateFiles.Failure {
+                throw fail("\(failure)", code: ExitStatus.fatal)
+            }
         }
     }
 
     private func exportDataset(into folder: String) throws {
-        let store = try openArchiveForReading(location, allowEmpty: true)
-        var export = DatasetExport(folder: folder)
-        export.full = full
-        let result = try answer { try export.run(reader: store) }
-        if json {
-            Terminal.standardOutput.writeLine(JSONOutput.encode(result))
-            return
+        try location.archive().reading(allowEmpty: true) { store in
+            var export = DatasetExport(folder: folder)
+            export.full = full
+            let result = try answer { try export.run(reader: store) }
+            if json {
+                Terminal.standardOutput.writeLine(JSONOutput.encode(result))
+                return
+            }
+            Terminal.standardOutput.writeLine(
+                "exported \(result.full ? "a new dataset" : "the changes") to \(folder) (export \(result.export)): "
+                + "\(grouped(result.sessions)) sessions, \(grouped(result.events)) events, \(grouped(result.toolCalls)) tool calls, "
+                + "\(grouped(result.runs)) runs, \(grouped(result.deletions)) deletions in \(grouped(result.files)) files "
+                + "(\(megabytes(result.bytes))) in \(String(format: "%.2f", result.seconds)) s"
+                + (result.removed > 0 ? "; \(grouped(result.removed)) files of the earlier dataset removed" : ""))
         }
-        Terminal.standardOutput.writeLine(
-            "exported \(result.full ? "a new dataset" : "the changes") to \(folder) (export \(result.export)): "
-            + "\(grouped(result.sessions)) sessions, \(grouped(result.events)) events, \(grouped(result.toolCalls)) tool calls, "
-            + "\(grouped(result.runs)) runs, \(grouped(result.deletions)) deletions in \(grouped(result.files)) files "
-            + "(\(megabytes(result.bytes))) in \(String(format: "%.2f", result.seconds)) s"
-            + (result.removed > 0 ? "; \(grouped(result.removed)) files of the earlier dataset removed" : ""))
     }
 
     /// Whether `path` is the archive's file or one of SQLite's beside it

@@ -19,8 +19,9 @@ struct MCPCommand: ParsableCommand {
     }
 
     func run() throws {
-        let reader = try openArchiveForReading(location, allowEmpty: true)
-        let tools = MCPTools(reader: reader, maxResultBytes: maxResultKb * 1024, config: CommandLineConfig.loaded)
-        MCPServer(tools: tools).serve()
+        let archive = location.archive()
+        try archive.reading(allowEmpty: true) { reader in
+            MCPServer(tools: MCPTools(reader: reader, maxResultBytes: maxResultKb * 1024, config: archive.settings)).serve()
+        }
     }
 }

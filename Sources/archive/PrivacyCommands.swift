@@ -37,8 +37,8 @@ struct ForgetCommand: ParsableCommand {
     }
 
     func run() throws {
-        let path = location.path
-        try removing(from: path) { writer in
+        let archive = location.archive()
+        try archive.writing { writer in
             if let undo {
                 guard let lifted = try answer({ try writer.undoForget(typed: undo) }) else {
                     throw fail("session \(undo.oneLineSafe) is not forgotten", code: ExitStatus.usage)
@@ -55,7 +55,7 @@ struct ForgetCommand: ParsableCommand {
             var selection = SessionSelection()
             selection.sessionKeys = try answer { try writer.reader.sessionKeys(named: ids) }
             selection.projects = projects
-            selection.updatedBefore = try cut(until)
+            selection.updatedBefore = try cut(until, zone: archive.settings.tz)
             if let match {
                 guard let query = SearchQuery.ftsQuery(plainWords: match) else {
                     throw fail("nothing to search for in \"\(match.oneLineSafe)\"", code: ExitStatus.usage)
@@ -69,7 +69,7 @@ struct ForgetCommand: ParsableCommand {
                 try confirm(chosen.count)
             }
             let result = try writer.forget(chosen, reason: reason, keepUsage: keepUsage, at: Timestamp.now())
-            try PrivacyReport.show(result, json: json, archivePath: path)
+            try PrivacyReport.show(result, json: json, archive: archive)
         }
     }
 
@@ -112,20 +112,20 @@ struct PruneCommand: ParsableCommand {
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() throws {
-        let path = location.path
-        guard let spec = contentOlderThan ?? CommandLineConfig.loaded.contentDays.map({ "\($0)d" }) else {
+        let archive = location.archive()
+        guard let spec = contentOlderThan ?? archive.settings.contentDays.map({ "\($0)d" }) else {
             throw fail("say how old: --content-older-than 400d, or [retention] content_days in the config file", code: ExitStatus.usage)
         }
-        try removing(from: path) { writer in
+        try archive.writing { writer in
             var selection = SessionSelection()
-            selection.updatedBefore = try cut(spec, option: "--content-older-than", endOfDay: false)
+            selection.updatedBefore = try cut(spec, zone: archive.settings.tz, option: "--content-older-than", endOfDay: false)
             selection.withContentOnly = true
             let chosen = try writer.reader.sessions(selectedBy: selection)
             if dryRun {
                 SelectionListing.show(chosen, verb: "would prune", json: json)
                 return
             }
-            try PrivacyReport.show(try writer.prune(chosen, at: Timestamp.now()), json: json, archivePath: path)
+            try PrivacyReport.show(try writer.prune(chosen, at: Timestamp.now()), json: json, archive: archive)
         }
     }
 }
@@ -146,7 +146,8 @@ struct RedactCommand: ParsableCommand {
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() throws {
-        let config = CommandLineConfig.loaded
+        let archive = location.archive()
+        let config = archive.settings
         guard apply else {
             if json {
                 Terminal.standardOutput.writeLine(JSONOutput.encode(config.redactions.map { ["name": $0.name, "pattern": $0.pattern] }))
@@ -161,33 +162,18 @@ struct RedactCommand: ParsableCommand {
         guard !config.redactions.isEmpty else {
             throw fail("no [[redact]] rules in \(ArchiveConfig.path()) to apply", code: ExitStatus.usage)
         }
-        let path = location.path
-        try removing(from: path) { writer in
-            try PrivacyReport.show(try writer.redactArchived(with: config.redactor, at: Timestamp.now()), json: json, archivePath: path)
+        try archive.writing { writer in
+            try PrivacyReport.show(try writer.redactArchived(with: config.redactor, at: Timestamp.now()), json: json, archive: archive)
         }
     }
 }
 
-/// Runs a destructive command's `body` on the archive at `path`: it must
-/// exist, and the writers' lock is taken (exit 75 while a sync holds it).
-private func removing(from path: String, _ body: (ArchiveWriter) throws -> Void) throws {
-    guard FileManager.default.fileExists(atPath: path) else { throw fail("no archive at \(path)", code: ExitStatus.fatal) }
-    let lock = try lockArchive(path)
-    defer { withExtendedLifetime(lock) {} }
-    let writer: ArchiveWriter
-    do {
-        writer = try ArchiveWriter(path: path, externalCheckpoints: CommandLineConfig.loaded.backup.externalCheckpoints,
-                                   onUpgrade: noteUpgrade(of: path))
-    } catch { throw fail(error, code: ExitStatus.fatal) }
-    try answer { try writer.closing(after: body) }
-}
-
 /// An `--until`-style bound as the archive's UTC text: dates, times, or a span back from now.
-private func cut(_ text: String?, option: String = "--until", endOfDay: Bool = true) throws -> String? {
+private func cut(_ text: String?, zone: String?, option: String = "--until", endOfDay: Bool = true) throws -> String? {
     guard let text else { return nil }
     do {
-        let window = endOfDay ? try TimeWindow(since: nil, until: text, zone: CommandLineConfig.loaded.tz)
-                              : try TimeWindow(since: text, until: nil, zone: CommandLineConfig.loaded.tz)
+        let window = endOfDay ? try TimeWindow(since: nil, until: text, zone: zone)
+                              : try TimeWindow(since: text, until: nil, zone: zone)
         return endOfDay ? window.until : window.since
     } catch {
         throw fail("\(option) \"\(text.oneLineSafe)\" is not a date or a span (\(TimeWindowError.dateForms))", code: ExitStatus.usage)
@@ -215,20 +201,21 @@ enum SelectionListing {
 enum PrivacyReport {
     /// Prints the result; exits 2 when the WAL could not be truncated (a
     /// reader held it): the removal is done, but old pages are still in the log.
-    static func show(_ result: RemovalResult, json: Bool, archivePath: String) throws {
-        let backups = backupsHoldingOldContent(archivePath: archivePath, removedAnything: result.sessions > 0)
+    static func show(_ result: RemovalResult, json: Bool, archive: Archive) throws {
+        let backups = backupsHoldingOldContent(archive, removedAnything: result.sessions > 0)
+        let externalCheckpoints = archive.settings.backup.externalCheckpoints
         if json {
             Terminal.standardOutput.writeLine(JSONOutput.encode(PrivacyOutput(result: result, backupsStillHolding: backups)))
         } else {
-            text(result, backups: backups)
+            text(result, backups: backups, externalCheckpoints: externalCheckpoints)
         }
-        if result.sessions > 0 && !result.erasure.walTruncated && !CommandLineConfig.loaded.backup.externalCheckpoints {
+        if result.sessions > 0 && !result.erasure.walTruncated && !externalCheckpoints {
             Terminal.standardError.writeLine("archive: the WAL still holds the old pages: \(result.erasure.walNote ?? "")")
             throw ArchiveFailure.exit(ExitStatus.partial)
         }
     }
 
-    private static func text(_ result: RemovalResult, backups: [String]) {
+    private static func text(_ result: RemovalResult, backups: [String], externalCheckpoints: Bool) {
         let out = Terminal.standardOutput
         let sessions = "\(grouped(result.sessions)) session\(result.sessions == 1 ? "" : "s")"
         let projects = "\(result.projects) project\(result.projects == 1 ? "" : "s")"
@@ -247,7 +234,7 @@ enum PrivacyReport {
         if result.erasure.vacuumed {
             out.writeLine("the archive was rewritten whole once: it was written before deletions were overwritten")
         }
-        if CommandLineConfig.loaded.backup.externalCheckpoints, let note = result.erasure.walNote { out.writeLine("note: \(note)") }
+        if externalCheckpoints, let note = result.erasure.walNote { out.writeLine("note: \(note)") }
         if !backups.isEmpty {
             out.writeLine("note: \(backups.count) backup\(backups.count == 1 ? "" : "s") in the backup folder still hold\(backups.count == 1 ? "s" : "") "
                           + "the old content; `archive backup --purge-forgotten` rewrites them without forgotten sessions")
@@ -255,9 +242,9 @@ enum PrivacyReport {
     }
 
     /// Dated backups of the archive in the config's backup folder, which this removal does not reach.
-    static func backupsHoldingOldContent(archivePath: String, removedAnything: Bool) -> [String] {
-        guard removedAnything, let folder = CommandLineConfig.loaded.backup.dir else { return [] }
-        return ArchiveReader.backups(of: archivePath, in: folder)
+    static func backupsHoldingOldContent(_ archive: Archive, removedAnything: Bool) -> [String] {
+        guard removedAnything, let folder = archive.settings.backup.dir else { return [] }
+        return ArchiveReader.backups(of: archive.path, in: folder)
     }
 
     struct PrivacyOutput: Encodable {

@@ -27,7 +27,7 @@ struct SessionsCommand: ParsableCommand {
             query.onlyDeleted = deleted
             query.limit = limit == 0 ? -1 : limit  // SQLite's LIMIT -1: no limit
             query.order = order
-            query.pricing = try prices.resolved()
+            query.pricing = try prices.resolved(report.location.archive().settings)
             return try store.sessions(query)
         }
     }
@@ -100,7 +100,7 @@ struct TokensCommand: ParsableCommand {
     }
 
     func run() throws {
-        let prices = try prices.resolved()
+        let prices = try prices.resolved(report.location.archive().settings)
         let groupings = try TokensReport.groupings(from: by)
         let charted = chart && report.output.format == .table
         func tokens(_ window: TimeWindow) -> TokensReport {
@@ -150,20 +150,17 @@ struct SQLCommand: ParsableCommand {
     @Option(name: .customLong("param"), help: "A value for the next ? placeholder.") var parameters: [String] = []
 
     func run() throws {
-        let path = location.path
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw fail("no archive at \(path): run `archive sync` or `archive import` first", code: ExitStatus.fatal)
+        try location.archive().reading(allowEmpty: true) { reader in
+            var failure: Error?
+            Pager.page(enabled: pager.enabled && output.format == .table) {
+                var sink = RowSink(format: output.format, renderer: TableRenderer())
+                do {
+                    try reader.sql(query, parameters: parameters, columns: { sink.begin($0) }, row: { sink.add($0) })
+                    sink.end()
+                } catch { failure = error }
+            }
+            if let failure { throw failure }
         }
-        let reader = try answer { try ArchiveReader(path: path, onUpgrade: noteUpgrade(of: path)) }
-        var failure: Error?
-        Pager.page(enabled: pager.enabled && output.format == .table) {
-            var sink = RowSink(format: output.format, renderer: TableRenderer())
-            do {
-                try reader.sql(query, parameters: parameters, columns: { sink.begin($0) }, row: { sink.add($0) })
-                sink.end()
-            } catch { failure = error }
-        }
-        if let failure { try answer { throw failure } }
     }
 }
 
@@ -178,27 +175,31 @@ struct ReportOptions: ParsableArguments {
     /// Reads the time window (a bad one fails before anything opens), opens
     /// the archive, asks it, and shows the answer, paged on a terminal.
     func show(_ ask: (ArchiveReader, TimeWindow) throws -> QueryTable) throws {
-        let window = try time.window()
-        let store = try openArchiveForReading(location)
-        let table = try answer { try ask(store, window) }
-        for warning in table.warnings { Terminal.standardError.writeLine("archive: \(warning.oneLineSafe)") }
-        Pager.page(enabled: pager.enabled) { TableRenderer(zone: window.zone).render(table, as: output.format) }
+        let archive = location.archive()
+        let window = try time.window(archive.settings)
+        try archive.reading { store in
+            let table = try answer { try ask(store, window) }
+            for warning in table.warnings { Terminal.standardError.writeLine("archive: \(warning.oneLineSafe)") }
+            Pager.page(enabled: pager.enabled) { TableRenderer(zone: window.zone).render(table, as: output.format) }
+        }
     }
 
     /// As `show`, for a report whose rows are written as they are made: `ask`
     /// passes the frame to `begin`, each row to `row`, and returns the frame
     /// with its totals and warnings.
     func stream(_ ask: (ArchiveReader, TimeWindow, _ begin: (QueryTable) -> Void, _ row: ([QueryTable.Cell]) -> Void) throws -> QueryTable) throws {
-        let window = try time.window()
-        let store = try openArchiveForReading(location)
-        var outcome: Result<QueryTable, Error> = .failure(CancellationError())
-        Pager.page(enabled: pager.enabled && output.format == .table) {
-            var sink = RowSink(format: output.format, renderer: TableRenderer(zone: window.zone))
-            outcome = Result { try ask(store, window, { sink.begin(frame: $0) }, { sink.add($0) }) }
-            if case .success(let frame) = outcome { sink.end(frame: frame) }
+        let archive = location.archive()
+        let window = try time.window(archive.settings)
+        try archive.reading { store in
+            var outcome: Result<QueryTable, Error> = .failure(CancellationError())
+            Pager.page(enabled: pager.enabled && output.format == .table) {
+                var sink = RowSink(format: output.format, renderer: TableRenderer(zone: window.zone))
+                outcome = Result { try ask(store, window, { sink.begin(frame: $0) }, { sink.add($0) }) }
+                if case .success(let frame) = outcome { sink.end(frame: frame) }
+            }
+            let frame = try answer { try outcome.get() }
+            for warning in frame.warnings { Terminal.standardError.writeLine("archive: \(warning.oneLineSafe)") }
         }
-        let frame = try answer { try outcome.get() }
-        for warning in frame.warnings { Terminal.standardError.writeLine("archive: \(warning.oneLineSafe)") }
     }
 }
 
@@ -226,11 +227,12 @@ struct PricingOptions: ParsableArguments {
         if let priceOutput, priceOutput < 0 { throw ValidationError("--price-output must not be negative") }
     }
 
-    func resolved() throws -> Pricing? {
+    /// Flags first, else the archive's settings' `[[rates]]`.
+    func resolved(_ settings: ArchiveConfig) throws -> Pricing? {
         if let priceInput, let priceOutput { return .flat(input: priceInput, output: priceOutput) }
         if let pricing {
             do { return try Pricing.load(path: pricing) } catch { throw fail(error, code: ExitStatus.usage) }
         }
-        return CommandLineConfig.loaded.pricing
+        return settings.pricing
     }
 }

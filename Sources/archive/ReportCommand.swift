@@ -20,26 +20,28 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Write to this file (- for standard output).") var out = "llamacloud-archive-report.html"
 
     func run() throws {
-        let window = try time.window()
-        let pricing = try prices.resolved()
-        let store = try openArchiveForReading(location)
-        var report = HTMLReport(window: window, projects: projects, pricing: pricing, subject: store.path,
-                                generatedAt: Timestamp.format(date: Date()))
-        report.sources = sourceFilter.sources
-        report.pricingHints = ["--price-input and --price-output", "--pricing FILE", "[[rates]] in the config file"]
-        let page = try answer { try report.render(reader: store) }
-        for warning in page.warnings { Terminal.standardError.writeLine("archive: \(warning.oneLineSafe)") }
-        let html = page.html
-        if out == "-" {
-            Terminal.standardOutput.write(html)
-            return
+        let archive = location.archive()
+        let window = try time.window(archive.settings)
+        let pricing = try prices.resolved(archive.settings)
+        try archive.reading { store in
+            var report = HTMLReport(window: window, projects: projects, pricing: pricing, subject: store.path,
+                                    generatedAt: Timestamp.format(date: Date()))
+            report.sources = sourceFilter.sources
+            report.pricingHints = ["--price-input and --price-output", "--pricing FILE", "[[rates]] in the config file"]
+            let page = try answer { try report.render(reader: store) }
+            for warning in page.warnings { Terminal.standardError.writeLine("archive: \(warning.oneLineSafe)") }
+            let html = page.html
+            if out == "-" {
+                Terminal.standardOutput.write(html)
+                return
+            }
+            if ExportCommand.isPartOfArchive(out, archive: store.path) {
+                throw fail("--out \(out) is the archive itself (or its journal): refused", code: ExitStatus.usage)
+            }
+            do { try PrivateFiles.write(to: out) { try $0.write(contentsOf: Data(html.utf8)) } } catch {
+                throw fail("cannot write \(out): \(error)", code: ExitStatus.fatal)
+            }
+            Terminal.standardError.writeLine("archive: wrote \(out) (\(ByteCountFormatter.string(fromByteCount: Int64(html.utf8.count), countStyle: .file)))")
         }
-        if ExportCommand.isPartOfArchive(out, archive: store.path) {
-            throw fail("--out \(out) is the archive itself (or its journal): refused", code: ExitStatus.usage)
-        }
-        do { try PrivateFiles.write(to: out) { try $0.write(contentsOf: Data(html.utf8)) } } catch {
-            throw fail("cannot write \(out): \(error)", code: ExitStatus.fatal)
-        }
-        Terminal.standardError.writeLine("archive: wrote \(out) (\(ByteCountFormatter.string(fromByteCount: Int64(html.utf8.count), countStyle: .file)))")
     }
 }

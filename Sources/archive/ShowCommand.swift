@@ -20,29 +20,30 @@ struct ShowCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: "Only this run (1 is the first, as in the transcript and search).") var onlyRun: Int?
 
     func run() throws {
-        let store = try openArchiveForReading(location, allowEmpty: true)
-        let sessionID = try resolveSession(self.sessionID, in: store)
-        let out = Terminal.standardOutput
-        if format == .json {
-            guard let json = try answer({ try store.sessionKey(typed: sessionID).flatMap(store.sessionJSON(sessionKey:)) }) else {
+        try location.archive().reading(allowEmpty: true) { store in
+            let sessionID = try resolveSession(self.sessionID, in: store)
+            let out = Terminal.standardOutput
+            if format == .json {
+                guard let json = try answer({ try store.sessionKey(typed: sessionID).flatMap(store.sessionJSON(sessionKey:)) }) else {
+                    throw fail(ArchiveError.unknownSession(sessionID), code: ExitStatus.fatal)
+                }
+                out.writeLine(json)  // JSON escapes every control character
+                return
+            }
+            guard var transcript = try answer({ try store.transcript(sessionID: sessionID) }) else {
                 throw fail(ArchiveError.unknownSession(sessionID), code: ExitStatus.fatal)
             }
-            out.writeLine(json)  // JSON escapes every control character
-            return
-        }
-        guard var transcript = try answer({ try store.transcript(sessionID: sessionID) }) else {
-            throw fail(ArchiveError.unknownSession(sessionID), code: ExitStatus.fatal)
-        }
-        if let onlyRun {
-            guard let only = transcript.runs.first(where: { $0.index + 1 == onlyRun }) else {
-                throw fail("session \(sessionID) has no run \(onlyRun) (it has \(transcript.runs.count))", code: ExitStatus.fatal)
+            if let onlyRun {
+                guard let only = transcript.runs.first(where: { $0.index + 1 == onlyRun }) else {
+                    throw fail("session \(sessionID) has no run \(onlyRun) (it has \(transcript.runs.count))", code: ExitStatus.fatal)
+                }
+                transcript.runs = [only]
             }
-            transcript.runs = [only]
+            let zone = tz.flatMap(TimeZone.init(identifier:)) ?? .current
+            if tz != nil && TimeZone(identifier: tz!) == nil { throw fail("unknown time zone \"\(tz!)\"", code: ExitStatus.usage) }
+            let renderer = TranscriptRenderer(terminal: out, zone: zone, showThinking: thinking, full: full)
+            let text = format == .markdown ? renderer.markdown(transcript) : renderer.text(transcript)
+            Pager.page(enabled: pager.enabled) { out.write(text) }
         }
-        let zone = tz.flatMap(TimeZone.init(identifier:)) ?? .current
-        if tz != nil && TimeZone(identifier: tz!) == nil { throw fail("unknown time zone \"\(tz!)\"", code: ExitStatus.usage) }
-        let renderer = TranscriptRenderer(terminal: out, zone: zone, showThinking: thinking, full: full)
-        let text = format == .markdown ? renderer.markdown(transcript) : renderer.text(transcript)
-        Pager.page(enabled: pager.enabled) { out.write(text) }
     }
 }

@@ -23,27 +23,31 @@ struct StatusCommand: ParsableCommand {
     var format: Format { json ? .json : requested }
 
     func run() throws {
-        let store = try openArchiveForReading(location, allowEmpty: true)
-        var status = try answer { try store.status() }
-        if let folder = CommandLineConfig.loaded.backup.dir {
-            status.latestBackup = ArchiveReader.latestBackup(of: status.path, in: folder).map { .init(path: $0.path, bytes: $0.bytes) }
-        }
-        status.redactionRules = CommandLineConfig.loaded.redactions.map(\.name)
-        status.contentRetentionDays = CommandLineConfig.loaded.contentDays
-        let checking = ProgressLine(enabled: check && Terminal.standardError.isInteractive)
-        checking.draw("checking the integrity of \(ByteCountFormatter.string(fromByteCount: Int64(status.bytes), countStyle: .file))…", force: true)
-        let problems = check ? try answer { try store.integrityProblems() } : []
-        checking.clear()
-        let out = Terminal.standardOutput
-        if format == .json {
-            out.writeLine(JSONOutput.encode(status))
-        } else {
-            out.write(text(status, out))
-            if check && problems.isEmpty { out.writeLine("\(out.bold("check"))   \(out.green("ok"))") }
-        }
-        if !problems.isEmpty {
-            problems.prefix(20).forEach { Terminal.standardError.writeLine("archive: integrity: \($0)") }
-            throw ArchiveFailure.exit(ExitStatus.fatal)
+        let archive = location.archive()
+        let settings = archive.settings
+        try archive.reading(allowEmpty: true) { store in
+            var status = try store.status()
+            if let folder = settings.backup.dir {
+                status.latestBackup = ArchiveReader.latestBackup(of: status.path, in: folder).map { .init(path: $0.path, bytes: $0.bytes) }
+            }
+            status.redactionRules = settings.redactions.map(\.name)
+            status.contentRetentionDays = settings.contentDays
+            status.backupFolder = settings.backup.dir
+            let checking = ProgressLine(enabled: check && Terminal.standardError.isInteractive)
+            checking.draw("checking the integrity of \(ByteCountFormatter.string(fromByteCount: Int64(status.bytes), countStyle: .file))…", force: true)
+            let problems = check ? try answer { try store.integrityProblems() } : []
+            checking.clear()
+            let out = Terminal.standardOutput
+            if format == .json {
+                out.writeLine(JSONOutput.encode(status))
+            } else {
+                out.write(text(status, out))
+                if check && problems.isEmpty { out.writeLine("\(out.bold("check"))   \(out.green("ok"))") }
+            }
+            if !problems.isEmpty {
+                problems.prefix(20).forEach { Terminal.standardError.writeLine("archive: integrity: \($0)") }
+                throw ArchiveFailure.exit(ExitStatus.fatal)
+            }
         }
     }
 
@@ -74,7 +78,7 @@ struct StatusCommand: ParsableCommand {
         if let days = status.contentRetentionDays { privacy.append("retention: content kept \(days) days") }
         privacy.append(status.redactionRules.isEmpty ? "no redaction rules" : "redaction rules: " + status.redactionRules.joined(separator: ", "))
         lines.insert("\(out.bold("privacy")) " + privacy.joined(separator: "; "), at: lines.count - 1)
-        if let folder = CommandLineConfig.loaded.backup.dir {
+        if let folder = status.backupFolder {
             let latest = status.latestBackup
             lines.insert("\(out.bold("backup"))  " + (latest.map { "\(($0.path as NSString).lastPathComponent) in \(folder) (\(megabytes($0.bytes)))" }
                                                       ?? "none yet in \(folder)"), at: lines.count - 1)

@@ -13,9 +13,10 @@ struct TimeOptions: ParsableArguments {
     @Option(help: "IANA time zone for dates and buckets (default: $TZ, else the config file's tz, else the system's).")
     var tz: String?
 
-    func window() throws -> TimeWindow {
+    /// The window, in `--tz`, else $TZ, else the archive's settings' zone.
+    func window(_ settings: ArchiveConfig) throws -> TimeWindow {
         let environmentZone = ProcessInfo.processInfo.environment["TZ"].map { !$0.isEmpty } ?? false
-        let zone = tz ?? (environmentZone ? nil : CommandLineConfig.loaded.tz)
+        let zone = tz ?? (environmentZone ? nil : settings.tz)
         do { return try TimeWindow(since: since, until: until, zone: zone) } catch {
             throw fail(error, code: ExitStatus.usage)
         }

@@ -1,5 +1,5 @@
 import TestSupport
-import ArchiveCore
+@testable import ArchiveCore
 import ChatSimulator
 import Foundation
 import LosslessJSON
@@ -99,7 +99,7 @@ import Testing
     @Test func missingKeyAndBadArgumentsAreOneLineErrors() async throws {
         let noKey = try await ArchiveProcess.run(["sync", "--db", db, "--base-url", "http://127.0.0.1:9"])
         #expect(noKey.status == 1)
-        #expect(noKey.stderr == "archive: no API key: set LLAMA_CLOUD_API_KEY or pass --api-key-file\n")
+        #expect(noKey.stderr == "archive: no API key: LLAMA_CLOUD_API_KEY is not set; set it or pass --api-key-file\n")
         let badPage = try await ArchiveProcess.run(["sync", "--db", db, "--page-size", "0"], environment: ["LLAMA_CLOUD_API_KEY": "k"])
         #expect(badPage.status == 64)
         let unreachable = try await ArchiveProcess.run(
@@ -108,14 +108,17 @@ import Testing
         #expect(unreachable.stderr.hasPrefix("archive: cannot reach http://127.0.0.1:9"))
     }
 
-    @Test func keyFileIsReadAndAWorldReadableOneIsWarnedAbout() async throws {
+    /// One rule for every key file, the flags' and `[[sources]]`' alike (ssh's): readable by others, it is refused.
+    @Test func keyFileIsReadAndAWorldReadableOneIsRefused() async throws {
         let server = try simulator(sessions: 2)
         let keyFile = folder.path("key")
         try Data((key + "\n").utf8).write(to: URL(fileURLWithPath: keyFile))
         chmod(keyFile, 0o644)
         let loose = try await ArchiveProcess.run(["sync", "--db", db, "--api-key-file", keyFile, "--base-url", server.baseURL.absoluteString])
-        #expect(loose.status == 0)
-        #expect(loose.stderr.contains("is readable by others (mode 644)"))
+        #expect(loose.status == 1)
+        #expect(loose.stderr == "archive: the API key file \(keyFile) is readable by others (mode 644); refusing it: chmod 600 \(keyFile)\n",
+                "\(loose.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: db + "-wal"), "nothing was opened")
         chmod(keyFile, 0o600)
         let tight = try await ArchiveProcess.run(["sync", "--db", db, "--api-key-file", keyFile, "--base-url", server.baseURL.absoluteString])
         #expect(tight.status == 0 && tight.stderr.isEmpty)
@@ -135,7 +138,9 @@ import Testing
         let second = try await ArchiveProcess.run(["sync", "--db", db], environment: env)
         server.service.releaseRetrieves()
         #expect(second.status == 75)
-        #expect(second.stderr == "archive: another sync is running on \(db); leaving it be\n")
+        // The message names what holds the lock: the first sync, its pid, since when.
+        #expect(second.stderr.hasPrefix("archive: \(db) is held by archive sync (pid \(first.process.processIdentifier)) since "), "\(second.stderr)")
+        #expect(second.stderr.hasSuffix(" UTC; leaving it be\n") && second.stderr.split(separator: "\n").count == 1, "\(second.stderr)")
         let done = await first.wait()
         #expect(done.status == 0)
         #expect(try count("SELECT count(*) FROM sessions") == 40)

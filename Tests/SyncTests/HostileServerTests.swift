@@ -25,16 +25,14 @@ import Testing
 
     /// A sync's outcome: its summary, or the fatal error that ended it.
     func sync(_ base: String, timeout: Double = 10, maxRetries: Int = 0, maxResponseBytes: Int = 1_000_000,
-              configure: (inout SyncOptions) -> Void = { _ in }) async throws -> Result<SyncSummary, SyncFatalError> {
-        let store = try ArchiveWriter(path: archivePath)
-        defer { try? store.close() }
+              configure: (inout SyncOptions) -> Void = { _ in }) async throws -> Result<SyncSummary, SyncError> {
         var options = SyncOptions()
         options.concurrency = 4
         configure(&options)
         let client = ChatAPIClient(baseURL: URL(string: base)!, apiKey: "secret-key", organizationID: options.organizationID,
                                    retryPolicy: RetryPolicy(maxRetries: maxRetries),
                                    timeout: timeout, maxResponseBytes: maxResponseBytes)
-        do { return .success(try await SyncEngine(store: store, client: client, options: options).run()) } catch let error as SyncFatalError {
+        do { return .success(try await Archive(path: archivePath).syncOne(client: client, options: options)) } catch let error as SyncError {
             return .failure(error)
         }
     }
@@ -346,10 +344,10 @@ final class Counter: @unchecked Sendable {
         defer { kill(server.processIdentifier, SIGKILL) }
         let port = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let base = "https://127.0.0.1:\(port)"
-        let store = try folder.writer(at: folder.path("a.db"))
+        let archive = Archive(path: folder.path("a.db"))
         let client = ChatAPIClient(baseURL: URL(string: base)!, apiKey: "k", retryPolicy: RetryPolicy(maxRetries: 3), timeout: 5)
-        let error = await #expect(throws: SyncFatalError.self) {
-            _ = try await SyncEngine(store: store, client: client, options: SyncOptions()).run()
+        let error = await #expect(throws: SyncError.self) {
+            _ = try await archive.syncOne(client: client, options: SyncOptions())
         }
         let message = try #require(error?.description)
         #expect(message.hasPrefix("cannot reach \(base): no response for /api/v1/chat: untrusted TLS certificate ("), "\(message)")

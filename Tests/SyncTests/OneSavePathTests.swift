@@ -1,5 +1,5 @@
 import TestSupport
-import ArchiveCore
+@testable import ArchiveCore
 import ChatSimulator
 import Foundation
 import LosslessJSON

@@ -165,7 +165,7 @@ import Testing
     @Test func badKeyEndsTheRunAtOnceWithoutRetries() async throws {
         let harness = try await SyncHarness()
         harness.service.populate(project: nil, count: 3)
-        await #expect(throws: SyncFatalError.self) { _ = try await harness.sync(key: "wrong-key") }
+        await #expect(throws: SyncError.self) { _ = try await harness.sync(key: "wrong-key") }
         let listCalls = harness.service.requestCount(.list)
         let runs = try harness.strings("SELECT status, message FROM sync_runs")
         #expect(listCalls == 1, "list calls: \(listCalls), runs: \(runs)")
@@ -187,10 +187,10 @@ import Testing
 
     @Test func unreachableServerIsFatal() async throws {
         let folder = try TemporaryDirectory()
-        let store = try folder.writer(at: folder.path("a.db"))
+        let archive = Archive(path: folder.path("a.db"))
         let client = ChatAPIClient(baseURL: URL(string: "http://127.0.0.1:9")!, apiKey: "k", retryPolicy: RetryPolicy(maxRetries: 1))
-        let error = await #expect(throws: SyncFatalError.self) {
-            _ = try await SyncEngine(store: store, client: client, options: SyncOptions()).run()
+        let error = await #expect(throws: SyncError.self) {
+            _ = try await archive.syncOne(client: client, options: SyncOptions())
         }
         #expect(error?.description.contains("cannot reach http://127.0.0.1:9") == true)
     }

@@ -1,5 +1,5 @@
 import TestSupport
-import ArchiveCore
+@testable import ArchiveCore
 import ChatSimulator
 import Foundation
 import LlamaCloudClient
@@ -36,9 +36,7 @@ final class SyncHarness {
         options.pageSize = pageSize
         options.concurrency = 4
         let client = client(key: key, maxRetries: maxRetries)
-        return try await ArchiveWriter(path: archivePath).closing { store in
-            try await SyncEngine(store: store, client: client, options: options).run()
-        }
+        return try await Archive(path: archivePath).syncOne(client: client, options: options)
     }
 
     func store() throws -> ArchiveReader { try ArchiveReader(path: archivePath) }

@@ -56,8 +56,12 @@ public struct ArchiveConfig: Sendable, Equatable {
     /// its key is read (a file or a variable, never the key itself).
     public struct SourceSettings: Sendable, Equatable {
         public enum Key: Sendable, Equatable {
+            /// A file only its owner, this user, can read (`api_key_file`, `--api-key-file`).
             case file(String)
+            /// A variable (`api_key_env`).
             case environment(String)
+            /// LLAMA_CLOUD_API_KEY, else LLAMA_PARSE_API_KEY: the default source's key without a file.
+            case defaultVariables
         }
         public let name: String
         public var baseURL: String?
@@ -66,6 +70,32 @@ public struct ArchiveConfig: Sendable, Equatable {
         public var projects: [String] = []
         /// The file's line, for messages.
         public var line = 0
+
+        public init(name: String, baseURL: String? = nil, key: Key, organizationID: String? = nil, projects: [String] = []) {
+            self.name = name
+            self.baseURL = baseURL
+            self.key = key
+            self.organizationID = organizationID
+            self.projects = projects
+        }
+    }
+
+    /// Whether `text` can be a source's base URL: http or https, with a host.
+    public static func isBaseURL(_ text: String) -> Bool {
+        guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https", url.host != nil else { return false }
+        return true
+    }
+
+    /// The source named `default` that a sync without `[[sources]]` syncs:
+    /// each setting from `given` (the command line), else the environment
+    /// (`LLAMA_CLOUD_BASE_URL`), else `[sync]`, else the API's defaults. It
+    /// goes through the same checks and key rules as a `[[sources]]` entry.
+    public func defaultSource(baseURL given: String?, keyFile: String?, projects: [String], organizationID: String?,
+                              defaultBaseURL: String,
+                              environment: [String: String] = ProcessInfo.processInfo.environment) -> SourceSettings {
+        let base = given ?? environment["LLAMA_CLOUD_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? sync.baseURL ?? defaultBaseURL
+        return SourceSettings(name: SourceKey.defaultName, baseURL: base, key: keyFile.map { .file($0) } ?? .defaultVariables,
+                              organizationID: organizationID ?? sync.organizationID, projects: projects.isEmpty ? sync.projects : projects)
     }
 
     /// A source name: letters, digits, `_`, `-` and `.` (it is typed as `--source NAME` and in `SOURCE:ID`).
@@ -103,6 +133,9 @@ public struct ArchiveConfig: Sendable, Equatable {
     }
 
     public init() {}
+
+    /// `tz` as a zone; the system's when unset.
+    public var timeZone: TimeZone { tz.flatMap(TimeZone.init(identifier:)) ?? .current }
 
     /// Where the file is looked for.
     public static func path(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -165,9 +198,7 @@ public struct ArchiveConfig: Sendable, Equatable {
         }
         var source = SourceSettings(name: name, key: key)
         if let base = try table.nonEmptyString("base_url") {
-            guard let url = URL(string: base), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-                throw table.failure(table.table["base_url"]!, "must be an http or https URL")
-            }
+            guard isBaseURL(base) else { throw table.failure(table.table["base_url"]!, "must be an http or https URL") }
             source.baseURL = base
         }
         source.organizationID = try table.nonEmptyString("organization_id")
@@ -193,6 +224,7 @@ public struct ArchiveConfig: Sendable, Equatable {
         if let sync = try file.subtable("sync") {
             try sync.allowOnly(["base_url", "projects", "organization_id"], expected: "base_url, projects, organization_id")
             config.sync.baseURL = try sync.nonEmptyString("base_url")
+            if let base = config.sync.baseURL, !isBaseURL(base) { throw sync.failure(sync.table["base_url"]!, "must be an http or https URL") }
             config.sync.organizationID = try sync.nonEmptyString("organization_id")
             config.sync.projects = try sync.nonEmptyStrings("projects", meaning: "project ids") ?? []
         }

@@ -32,6 +32,8 @@ public struct ArchiveStatus: Sendable, Codable, Equatable {
     public let openFailures: [Failure]
     /// The newest dated backup in the configured backup folder (the caller knows the folder).
     public var latestBackup: LatestBackup?
+    /// The configured backup folder (the caller knows it).
+    public var backupFolder: String?
     /// Sessions forgotten on purpose (`forgotten`), and sessions whose content was pruned.
     public var forgottenSessions = 0, prunedSessions = 0
     /// The config file's `[[redact]]` rule names and `[retention] content_days` (the caller knows them).

@@ -38,13 +38,13 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var deleted = 0
     /// Listed sessions that were forgotten on purpose: not retrieved.
     public var forgotten = 0
-    /// Sessions whose content retention pruned at the end of the run.
-    public var pruned = 0
     public var failed = 0
     public var requests = 0
     public var seconds = 0.0
     public var runID: Int64 = 0
-    /// Why a failed run ended.
+    /// The source (`[[sources]]` name, or `default`).
+    public var source: String?
+    /// Why a failed run ended, or why its listing stopped early.
     public var message: String?
 
     public init() {}

@@ -20,9 +20,6 @@ public struct SyncOptions: Sendable {
     public var maxEmptyPagesInARow = 10
     /// `[[redact]]` rules, applied to every retrieved session before it is normalised.
     public var redactor = Redactor()
-    /// `[retention] content_days`: after a run that did not fail, the content
-    /// of sessions last updated longer ago than this is pruned.
-    public var contentRetentionDays: Int?
     /// The source (`[[sources]]` name) the sessions belong to.
     public var sourceName = SourceKey.defaultName
 
@@ -43,8 +40,12 @@ public struct SyncProgress: Sendable {
 /// A failure that ends the whole run: the key was refused, the server cannot
 /// be reached or redirects, or the archive cannot be written. `summary` is the
 /// run as recorded (status `failed`).
-public struct SyncFatalError: Error, CustomStringConvertible {
+public struct SyncError: Error, CustomStringConvertible, Sendable {
     public enum Reason: Sendable, Equatable {
+        /// The source's key could not be read.
+        case key(APIKeyError)
+        /// The source's base URL is not an http or https URL.
+        case invalidBaseURL(String)
         /// The archive could not be opened or written.
         case archive(ArchiveError)
         /// The API refused the run: the key, a redirect, a request it cannot make.
@@ -66,6 +67,8 @@ public struct SyncFatalError: Error, CustomStringConvertible {
     /// In words without the command line's flags (the CLI adds them).
     public var description: String {
         switch reason {
+        case .key(let error): error.description
+        case .invalidBaseURL(let base): "invalid base URL \(base)"
         case .archive(let error): error.description
         case .api(let error): error.description
         case .listingNotFound(let url): "the API answered 404 to the listing at \(url)"
@@ -80,12 +83,13 @@ public struct SyncFatalError: Error, CustomStringConvertible {
 /// scheduling: requests in flight are never cancelled but run out (within the
 /// client's timeout, with no more retries), what they brought is still
 /// written, then the run ends. Several engines (one per source) run together
-/// through `runTogether`: one writer, one pool of requests, and a fatal error
-/// of one source ends that source alone.
+/// through `runTogether` (called by `Archive.sync`, the one way in): one
+/// writer, one pool of requests, and a fatal error of one source ends that
+/// source alone.
 ///
 /// Unchecked Sendable: an engine's state is touched by one task at a time
 /// (its own sync, then the caller once every sync has ended).
-public final class SyncEngine: @unchecked Sendable {
+final class SyncEngine: @unchecked Sendable {
     private let store: ArchiveWriter
     private let client: ChatAPIClient
     private let options: SyncOptions
@@ -93,7 +97,7 @@ public final class SyncEngine: @unchecked Sendable {
     private var summary = SyncSummary()
     private var progress = SyncProgress()
     private let started = Date()
-    private var fatal: SyncFatalError.Reason?
+    private var fatal: SyncError.Reason?
     private var hashKey: SourceHash.Key?
     /// Sessions forgotten on purpose: listed, never retrieved.
     private var forgotten = Set<ExactText>()
@@ -109,7 +113,7 @@ public final class SyncEngine: @unchecked Sendable {
     /// The first reason a listing stopped early, with its project.
     private var listingFailure: String?
 
-    public init(store: ArchiveWriter, client: ChatAPIClient, options: SyncOptions,
+    init(store: ArchiveWriter, client: ChatAPIClient, options: SyncOptions,
                 onProgress: @escaping (SyncProgress) -> Void = { _ in }) {
         self.store = store
         self.client = client
@@ -121,30 +125,14 @@ public final class SyncEngine: @unchecked Sendable {
         case session(NormalizedSession, project: String?)
         case gone(sessionID: String)
         case failed(sessionID: String, project: String?, status: Int?, message: String)
-        case fatal(SyncFatalError.Reason)
-    }
-
-    public func run() async throws -> SyncSummary {
-        let outcome = try await Self.runTogether([self], store: store)[0]
-        if let failure = outcome.failure { throw failure }
-        return outcome.summary
-    }
-
-    /// What one source's sync came to: its summary, and why it failed if it did.
-    public struct Outcome: Sendable {
-        public let name: String
-        public let summary: SyncSummary
-        public let failure: SyncFatalError?
-        /// Why a listing of the source stopped early (a 5xx storm, an endless
-        /// cursor): the run went on, and none of its sessions was marked deleted.
-        public let listingFailure: String?
+        case fatal(SyncError.Reason)
     }
 
     /// Syncs several sources in one run: one writer thread, and one pool of
     /// `concurrency` requests (the first engine's) shared in turn between
     /// them. A source that fails fails alone; an archive that cannot be
     /// written ends them all.
-    public static func runTogether(_ engines: [SyncEngine], store: ArchiveWriter) async throws -> [Outcome] {
+    static func runTogether(_ engines: [SyncEngine], store: ArchiveWriter) async throws -> [SyncOutcome] {
         for engine in engines { try engine.prepare() }
         let pool = RequestPool(size: max(1, engines.first?.options.concurrency ?? 8))
         let runs = Dictionary(engines.map { ($0.source, SyncWriter.Run(id: $0.summary.runID, organizationID: $0.options.organizationID)) },
@@ -157,12 +145,12 @@ public final class SyncEngine: @unchecked Sendable {
                 }
             }
         }
-        var outcomes: [Outcome] = []
+        var outcomes: [SyncOutcome] = []
         for engine in engines {
             engine.finish(counts[engine.source] ?? SyncWriter.Counts(), writerFailure: failure)
-            outcomes.append(Outcome(name: engine.options.sourceName, summary: engine.summary,
-                                    failure: engine.fatal.map { SyncFatalError($0, summary: engine.summary) },
-                                    listingFailure: engine.listingFailure))
+            outcomes.append(SyncOutcome(name: engine.options.sourceName, summary: engine.summary,
+                                        failure: engine.fatal.map { SyncError($0, summary: engine.summary) },
+                                        listingFailure: engine.listingFailure))
         }
         return outcomes
     }
@@ -176,7 +164,7 @@ public final class SyncEngine: @unchecked Sendable {
             summary.runID = try store.beginRun(source: client.baseURL.absoluteString,
                                                projects: JSONValue.array(projects).serialized, at: Timestamp.now())
         } catch {
-            throw SyncFatalError(.archive(.cannotWrite(path: store.path, reason: "\(error)")))
+            throw SyncError(.archive(.cannotWrite(path: store.path, reason: "\(error)")))
         }
         // Whether a listed session changed is asked on a connection of its
         // own, beside the writer thread's.
@@ -187,9 +175,9 @@ public final class SyncEngine: @unchecked Sendable {
             rememberedPageSize = try store.reader.acceptedPageSize(source: source)
             pageSize = options.pageSize ?? rememberedPageSize ?? Self.largestPageSize
         } catch let error as ArchiveError {
-            throw SyncFatalError(.archive(error))
+            throw SyncError(.archive(error))
         } catch {
-            throw SyncFatalError(.archive(.unusableArchive(path: store.path, reason: "\(error)")))
+            throw SyncError(.archive(.unusableArchive(path: store.path, reason: "\(error)")))
         }
     }
 
@@ -215,25 +203,12 @@ public final class SyncEngine: @unchecked Sendable {
         if fatal == nil, options.pageSize == nil, pageSize != rememberedPageSize, progress.pagesListed > 0 {
             try? store.rememberAcceptedPageSize(pageSize, source: source)
         }
-        if fatal == nil, let days = options.contentRetentionDays {
-            do { summary.pruned = try applyRetention(days: days) } catch {
-                fatal = .archive(.cannotWrite(path: store.path, reason: "retention: \(error)"))
-                summary.status = .failed
-            }
-        }
-        summary.message = fatal.map { SyncFatalError($0).description }
+        summary.source = options.sourceName
+        summary.message = fatal.map { SyncError($0).description } ?? listingFailure
+        lookup = nil  // its connection closes now, before the writer's: the writer's close is the last and checkpoints
         try? store.finishRun(summary.runID, summary: summary, message: summary.message, at: Timestamp.now())
         if fatal == nil { try? store.noteSynced(source, at: Timestamp.now()) }
         report()
-    }
-
-    /// Prunes the content of sessions last updated `days` or more ago; how many.
-    private func applyRetention(days: Int) throws -> Int {
-        var selection = SessionSelection()
-        selection.updatedBefore = Timestamp.format(date: Date(timeIntervalSinceNow: -Double(days) * 86_400))
-        selection.withContentOnly = true
-        // The archive's policy, whatever the source: the first source to finish prunes, the others find nothing left.
-        return try store.prune(try store.reader.sessions(selectedBy: selection), at: Timestamp.now()).sessions
     }
 
     /// Whether a 422's detail is about the page size (`page_size`, "page size").
@@ -243,7 +218,7 @@ public final class SyncEngine: @unchecked Sendable {
     }
 
     /// Ends the run at the first fatal error: nothing more is scheduled or retried.
-    private func stop(_ reason: SyncFatalError.Reason) {
+    private func stop(_ reason: SyncError.Reason) {
         if fatal == nil { fatal = reason }
         client.stopRetrying()
     }

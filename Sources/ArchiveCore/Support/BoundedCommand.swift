@@ -5,15 +5,15 @@ import Foundation
 /// and every child it started are killed together; its standard output
 /// discarded, its standard error the user's. The input is written without
 /// waiting, so a command that never reads it cannot hold the caller either.
-enum BoundedCommand {
-    enum Outcome: Equatable {
+public enum BoundedCommand {
+    public enum Outcome: Equatable, Sendable {
         case exited(Int32)
         case signalled(Int32)
         case timedOut(seconds: Double)
         case couldNotStart(String)
 
         /// What went wrong in words, nil when it exited 0.
-        var failure: String? {
+        public var failure: String? {
             switch self {
             case .exited(0): return nil
             case .exited(let status): return "exited with status \(status)"
@@ -28,7 +28,7 @@ enum BoundedCommand {
         }
     }
 
-    static func run(_ command: String, input: [UInt8], seconds: Double) -> Outcome {
+    public static func run(_ command: String, input: [UInt8], seconds: Double) -> Outcome {
         signal(SIGPIPE, SIG_IGN)  // a command that does not read its input must not end the caller
         var pipeEnds: [Int32] = [0, 0]
         guard pipe(&pipeEnds) == 0 else { return .couldNotStart(String(cString: strerror(errno))) }
