@@ -115,7 +115,7 @@ struct TableRenderer {
     static let maxCellWidth = 200
 
     func layout(_ table: QueryTable) -> Layout {
-        var shown = Array(table.columns.indices)
+        var shown = table.columns.indices.filter { !table.columns[$0].forMachines }
         let body = table.rows.map { row in row.enumerated().map { display($1, table.columns[$0]) } }
         let totals = table.totals.map { row in row.enumerated().map { display($1, table.columns[$0]) } }
         var widths = table.columns.indices.map { index in

@@ -94,7 +94,11 @@ import Testing
         let bySource = answers[0]["result"]?["structuredContent"]?["rows"]?.arrayValue ?? []
         #expect(bySource.map { "\($0["source"]?.stringValue ?? "?") \($0["input_tokens"]?.serialized ?? "?")" }.sorted() == ["default 8200", "eu 5000"])
         #expect(answers[1]["result"]?["structuredContent"]?["totals"]?["input_tokens"] == 5000)
-        #expect(answers[2]["result"]?["structuredContent"]?["rows"]?.arrayValue?.map { $0["session_id"]?.stringValue } == ["eu:s-7"])
+        // A session as people type it, and as the API and the `sessions` table know it.
+        let hit = answers[2]["result"]?["structuredContent"]?["rows"]?.arrayValue
+        #expect(hit?.map { [$0["session"], $0["session_id"], $0["source"]] } == [["eu:s-7", "s-7", "eu"]], "\(answers[2])")
+        let shown = answers[3]["result"]?["structuredContent"]
+        #expect(shown?["session"] == "eu:s-7" && shown?["session_id"] == "s-7" && shown?["source"] == "eu", "\(answers[3])")
         #expect(answers[3]["result"]?["structuredContent"]?["runs"]?.arrayValue?.first?["user_input"]?.stringValue?.hasPrefix("an eu question") == true,
                 "\(answers[3])")
         #expect(answers[4]["result"]?["isError"] == true && answers[4]["result"]?["structuredContent"]?["error"]?.stringValue?.contains("eu:s-7") == true,

@@ -96,9 +96,9 @@ import Testing
         try await importCorpus()
         let csv = try await ArchiveProcess.run(["sessions", "--db", db, "--format", "csv", "--order", "title"])
         let lines = csv.stdout.components(separatedBy: "\r\n")
-        #expect(lines[0] == "session_id,title,project_id,last_updated_at,runs,input_tokens,output_tokens,error_runs,deleted")
-        #expect(lines[1] == "s-1,\"First, with a comma\",,2026-03-01T09:00:00.000000Z,1,1000,100,0,false")
-        #expect(lines[2] == "s-2,\"Second \"\"quoted\"\"\",,2026-03-02T09:00:00.000000Z,1,2000,200,0,false")
+        #expect(lines[0] == "session,session_id,source,title,project_id,last_updated_at,runs,input_tokens,output_tokens,error_runs,deleted")
+        #expect(lines[1] == "s-1,s-1,default,\"First, with a comma\",,2026-03-01T09:00:00.000000Z,1,1000,100,0,false")
+        #expect(lines[2] == "s-2,s-2,default,\"Second \"\"quoted\"\"\",,2026-03-02T09:00:00.000000Z,1,2000,200,0,false")
         let search = try await ArchiveProcess.run(["search", "--db", db, "renewal-clause: \"Q3\"", "--format", "json"])
         #expect(search.status == 0)
         let hits = try JSONParser.parse(search.stdout.trimmingCharacters(in: .newlines)).arrayValue ?? []
@@ -217,7 +217,7 @@ extension QueryCommandTests {
         let sessions = try await ArchiveProcess.run(["tokens", "--db", db, "--by", "session", "--format", "json"])
         let rows = try JSONParser.parse(sessions.stdout)["rows"]?.arrayValue ?? []
         #expect(rows.map { $0["session_id"] } == ["s-3", "s-2", "s-1"] && rows.first?["title"] == "Third")
-        #expect(rows.first?.objectValue?.members.map(\.key).prefix(3) == ["session_id", "title", "project_id"])
+        #expect(rows.first?.objectValue?.members.map(\.key).prefix(5) == ["session", "session_id", "source", "title", "project_id"])
         let month = try await ArchiveProcess.run(["tokens", "--db", db, "--by", "month", "--since", "2026-03", "--until", "2026-03",
                                                   "--tz", "Asia/Tokyo", "--format", "csv"])
         #expect(month.stdout.hasSuffix("\r\n2026-03,3,3,0,7000,700,7700,\r\n"))

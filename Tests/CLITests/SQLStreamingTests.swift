@@ -104,9 +104,9 @@ import Testing
         let csv = try await ArchiveProcess.run(["tokens", "--by", "session", "--db", db, "--format", "csv"])
         let lines = csv.stdout.split(separator: "\r\n")
         #expect(lines.count == 200_001)
-        #expect(lines.first == "session_id,title,project_id,sessions,runs,error_runs,input_tokens,output_tokens,total_tokens,cost_usd")
-        #expect(lines.dropFirst().first == "ses-200000,Session 200000,p2,1,2,0,300,20,320,")
-        #expect(lines.last == "ses-000001,Session 1,p1,1,2,0,300,20,320,")
+        #expect(lines.first == "session,session_id,source,title,project_id,sessions,runs,error_runs,input_tokens,output_tokens,total_tokens,cost_usd")
+        #expect(lines.dropFirst().first == "ses-200000,ses-200000,default,Session 200000,p2,1,2,0,300,20,320,")
+        #expect(lines.last == "ses-000001,ses-000001,default,Session 1,p1,1,2,0,300,20,320,")
         withExtendedLifetime(folder) {}
     }
 

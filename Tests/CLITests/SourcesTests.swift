@@ -104,14 +104,20 @@ import TestSupport
         #expect(euOnly["totals"]?["input_tokens"]?.serialized == euInput.first)
         let sessions = try await json(["sessions", "--db", db, "--source", "eu", "--limit", "0"], environment)
         #expect(sessions.arrayValue?.count == 13)
-        #expect(sessions.arrayValue?.allSatisfy { $0["session_id"]?.stringValue?.hasPrefix("eu:") == true } == true)
+        // `session` as people type it; `session_id` as the API sent it, joinable with `sessions`; `source` beside it.
+        #expect(sessions.arrayValue?.allSatisfy { row in
+            row["session"]?.stringValue == "eu:" + (row["session_id"]?.stringValue ?? "?") && row["source"] == "eu"
+        } == true, "\(sessions)")
+        let apiIDs = Set(try rows(db, "SELECT session_id FROM sessions WHERE source_key = (SELECT source_key FROM sources WHERE name = 'eu')"))
+        #expect(Set(sessions.arrayValue?.compactMap { $0["session_id"]?.stringValue } ?? []) == apiIDs)
         let budgetStatus = try await ArchiveProcess.run(["budget", "--db", db, "--json"], environment: environment)
         let spend = try #require(try JSONParser.parse(budgetStatus.stdout).arrayValue?.first?["spend"]?.serialized, "\(budgetStatus.stdout)")
         #expect(Double(spend) == 1.0, "\(budgetStatus.stdout)")
         // Search names sessions as show takes them; the shared ids' eu histories ask "and then?".
         let found = try await json(["search", "--db", db, "and then", "--source", "eu"], environment)
-        let foundIDs = Set(found.arrayValue?.compactMap { $0["session_id"]?.stringValue } ?? [])
+        let foundIDs = Set(found.arrayValue?.compactMap { $0["session"]?.stringValue } ?? [])
         #expect(foundIDs == Set(shared.map { "eu:" + $0 }), "\(found)")
+        #expect(Set(found.arrayValue?.compactMap { $0["session_id"]?.stringValue } ?? []) == Set(shared), "\(found)")
         let html = try await ArchiveProcess.run(["report", "--db", db, "--out", "-"], environment: environment)
         #expect(html.status == 0 && html.stdout.contains("by source</h2>"), "\(html.stderr)")
         let euReport = try await ArchiveProcess.run(["report", "--db", db, "--out", "-", "--source", "eu"], environment: environment)

@@ -16,6 +16,8 @@ public struct ArchiveStatus: Sendable, Codable, Equatable {
 
     public struct Failure: Sendable, Codable, Equatable {
         public let sessionID: String
+        /// The source's name.
+        public let source: String?
         public let projectID: String?
         public let httpStatus: Int?
         public let message: String
@@ -92,11 +94,11 @@ extension ArchiveReader {
         }
         var failures: [ArchiveStatus.Failure] = []
         try database.forEachRow("""
-            SELECT session_id, project_id, http_status, message FROM sync_failures
+            SELECT session_id, \(SourceSQL.name("sync_failures.source_key")) AS source, project_id, http_status, message FROM sync_failures
             WHERE run_id = (SELECT max(run_id) FROM sync_runs WHERE status IN ('ok', 'partial'))
             ORDER BY rowid
             """) { row in
-            try failures.append(ArchiveStatus.Failure(sessionID: row.get("session_id"), projectID: row.get("project_id"),
+            try failures.append(ArchiveStatus.Failure(sessionID: row.get("session_id"), source: row.get("source"), projectID: row.get("project_id"),
                                                       httpStatus: row.get("http_status"), message: row.get("message")))
         }
     

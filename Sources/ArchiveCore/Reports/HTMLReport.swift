@@ -223,7 +223,7 @@ public struct HTMLReport {
             + (spend ? "<th class=\"n\">cost (USD)</th>" : "") + "</tr>\n"
         for row in top {
             let cost = number(row, table, "cost_usd")
-            html += "<tr><td><code>\(escape(text(row, table, "session_id") ?? ""))</code></td><td>\(escape(text(row, table, "title") ?? ""))</td>"
+            html += "<tr><td><code>\(escape(text(row, table, "session") ?? ""))</code></td><td>\(escape(text(row, table, "title") ?? ""))</td>"
                 + "<td>\(escape(text(row, table, "project_id") ?? "(default)"))</td><td class=\"n\">\(grouped(number(row, table, "runs")))</td>"
                 + "<td class=\"n\">\(grouped(number(row, table, "total_tokens")))</td>"
                 + (spend ? "<td class=\"n\">\(cost.map(money) ?? "—")</td>" : "") + "</tr>\n"

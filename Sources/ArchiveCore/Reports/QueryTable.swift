@@ -10,14 +10,26 @@ public struct QueryTable: Sendable, Equatable {
         public let optional: Bool
         /// Never shortened (session ids, which people copy): other columns give way first.
         public let keepsWhole: Bool
+        /// In JSON and CSV, not in a table for people (a session's API id and
+        /// source, which the table shows as one `SOURCE:ID`).
+        public let forMachines: Bool
 
-        public init(_ name: String, title: String? = nil, kind: Kind = .text, optional: Bool = false, keepsWhole: Bool? = nil) {
+        public init(_ name: String, title: String? = nil, kind: Kind = .text, optional: Bool = false, keepsWhole: Bool? = nil,
+                    forMachines: Bool = false) {
             self.name = name
             self.title = title ?? name.replacingOccurrences(of: "_", with: " ")
             self.kind = kind
             self.optional = optional
-            self.keepsWhole = keepsWhole ?? (name == "session_id")
+            self.keepsWhole = keepsWhole ?? (name == "session")
+            self.forMachines = forMachines
         }
+
+        /// A session as people type it (`session`: the id alone in the default
+        /// source, `SOURCE:ID` in the others), and as the API and the
+        /// `sessions` table know it: `session_id` and `source`, members of their own.
+        public static let sessionIdentity: [Column] = [
+            .init("session", title: "session"), .init("session_id", forMachines: true), .init("source", forMachines: true),
+        ]
 
         public var alignsRight: Bool { kind != .text && kind != .time }
     }

@@ -55,8 +55,8 @@ public struct SearchQuery {
             }
             match = query
         }
-        var table = QueryTable(columns: [
-            .init("session_id", title: "session"), .init("title", optional: true), .init("run", kind: .integer),
+        var table = QueryTable(columns: QueryTable.Column.sessionIdentity + [
+            .init("title", optional: true), .init("run", kind: .integer),
             .init("kind", title: "event", optional: true), .init("snippet"), .init("rank", kind: .number, optional: true),
         ])
         do {
@@ -79,7 +79,7 @@ public struct SearchQuery {
                 "INSERT INTO temp.search_hits(rowid, body) SELECT event_id, body FROM search_source WHERE event_id = ?")
             for hit in hits { try copy.execute([hit.rowid]) }
             let detail = try database.cached("""
-                SELECT \(SourceSQL.qualifiedID("s")), s.title, e.turn + 1, e.kind, snippet(search_hits, 0, ?1, ?2, '…', 12)
+                SELECT \(SourceSQL.identity("s")), s.title, e.turn + 1, e.kind, snippet(search_hits, 0, ?1, ?2, '…', 12)
                 FROM temp.search_hits
                 JOIN events e ON e.event_id = search_hits.rowid
                 JOIN sessions s ON s.session_key = e.session_key
@@ -88,8 +88,9 @@ public struct SearchQuery {
             for hit in hits {
                 try detail.forEachRow([highlight.open, highlight.close, match, hit.rowid]) { row in
                     try table.rows.append([
-                        .text(row.string(0)), .init(row.optionalString(1)), .integer(row.int64(2)), .text(row.string(3)),
-                        .text(row.string(4).replacingOccurrences(of: "\n", with: " ")), .number(hit.rank),
+                        .text(row.string(0)), .text(row.string(1)), .init(row.optionalString(2)),
+                        .init(row.optionalString(3)), .integer(row.int64(4)), .text(row.string(5)),
+                        .text(row.string(6).replacingOccurrences(of: "\n", with: " ")), .number(hit.rank),
                     ])
                 }
             }

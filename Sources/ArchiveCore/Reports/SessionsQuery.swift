@@ -29,14 +29,14 @@ public struct SessionsQuery {
         // index narrows first.
         let time = order == .tokens && window.since == nil && window.until == nil ? "+last_updated_at" : "last_updated_at"
         var keys: [Int64] = []
-        var table = QueryTable(columns: [
-            .init("session_id", title: "session"), .init("title"), .init("project_id", title: "project", optional: true),
+        var table = QueryTable(columns: QueryTable.Column.sessionIdentity + [
+            .init("title"), .init("project_id", title: "project", optional: true),
             .init("last_updated_at", title: "last updated", kind: .time), .init("runs", kind: .integer, optional: true),
             .init("input_tokens", title: "input", kind: .integer), .init("output_tokens", title: "output", kind: .integer),
             .init("error_runs", title: "errors", kind: .integer, optional: true), .init("deleted", optional: true),
         ])
         try database.forEachRow("""
-            SELECT \(SourceSQL.qualifiedID("sessions")), title, project_id, last_updated_at, run_count, input_tokens, output_tokens,
+            SELECT \(SourceSQL.identity("sessions")), title, project_id, last_updated_at, run_count, input_tokens, output_tokens,
                    error_run_count, deleted_at, session_key
             FROM sessions
             WHERE (?1 IS NULL OR project_id = ?1) AND \(time) >= ?2 AND \(time) < ?3
@@ -44,11 +44,12 @@ public struct SessionsQuery {
             ORDER BY \(orderBy) LIMIT ?5
             """, project, window.since ?? "", window.until ?? "9999", onlyDeleted, limit, TimeWindow.jsonList(sources)
         ) { row in
-            keys.append(try row.int64(9))
+            keys.append(try row.int64(11))
             try table.rows.append([
-                .text(row.string(0)), .init(row.optionalString(1)), .init(row.optionalString(2)), .text(row.string(3)),
-                .integer(row.int64(4)), .integer(row.int64(5)), .integer(row.int64(6)), .integer(row.int64(7)),
-                row.isNull(8) ? .bool(false) : .bool(true),
+                .text(row.string(0)), .text(row.string(1)), .init(row.optionalString(2)),
+                .init(row.optionalString(3)), .init(row.optionalString(4)), .text(row.string(5)),
+                .integer(row.int64(6)), .integer(row.int64(7)), .integer(row.int64(8)), .integer(row.int64(9)),
+                row.isNull(10) ? .bool(false) : .bool(true),
             ])
         }
         if let pricing {
@@ -59,7 +60,7 @@ public struct SessionsQuery {
                 WHERE run_key BETWEEN \(EventKey.firstSQL("?1")) AND \(EventKey.lastSQL("?1")) AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
                 """)
             for (index, key) in keys.enumerated() {
-                let project: String? = if case .text(let id) = table.rows[index][2] { id } else { nil }
+                let project: String? = if case .text(let id) = table.rows[index][4] { id } else { nil }
                 // Priced as `archive tokens` prices: unknown when a run with tokens has no rate.
                 var bucket = TokensReport.Bucket()
                 try runs.forEachRow([key]) { run in

@@ -33,7 +33,7 @@ extension TokensReport {
         try database.forEachRow("""
             SELECT u.occurred_at, u.input_tokens, u.output_tokens, u.is_error, \(EventKey.sessionSQL("u.run_key")),
                    coalesce(s.project_id, ''), coalesce(s.index_ids, ''), \(SourceSQL.qualifiedID("s")), s.title,
-                   \(readsSources ? SourceSQL.name("s.source_key") : "''")
+                   \(readsSources ? SourceSQL.name("s.source_key") : "''"), s.session_id, \(SourceSQL.name("s.source_key"))
             FROM usage_rows u JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("u.run_key"))
             WHERE u.occurred_at >= ?1 AND u.occurred_at < ?2 AND (?3 IS NULL OR s.project_id IN (SELECT value FROM json_each(?3)))
               AND \(SourceSQL.allows("s.source_key", parameter: "?4"))
@@ -47,7 +47,8 @@ extension TokensReport {
             if tally.totals.seen.insert(session).inserted { tally.totals.sessions += 1 }
             let sessionID = bySession ? try row.string(7) : nil
             if let sessionID, tally.sessionDetails[ExactText(sessionID)] == nil {
-                tally.sessionDetails[ExactText(sessionID)] = (try row.optionalString(8), project.isEmpty ? nil : project)
+                tally.sessionDetails[ExactText(sessionID)] = SessionDetails(project: project.isEmpty ? nil : project, title: try row.optionalString(8),
+                                                                            sessionID: try row.string(10), source: try row.optionalString(11))
             }
             for key in try keys.keys(seconds: run.seconds, project: project, indexIDs: row.string(6), session: sessionID,
                                      source: row.string(9)) {

@@ -15,7 +15,8 @@ extension TokensReport {
             WHERE run_key BETWEEN \(EventKey.firstSQL("?1")) AND \(EventKey.lastSQL("?1")) AND occurred_at >= ?2 AND occurred_at < ?3
             """)
         try database.forEachRow("""
-            SELECT session_key, \(SourceSQL.qualifiedID("sessions")), coalesce(project_id, ''), title FROM sessions
+            SELECT session_key, \(SourceSQL.qualifiedID("sessions")), coalesce(project_id, ''), title, session_id,
+                   \(SourceSQL.name("sessions.source_key")) FROM sessions
             WHERE (?1 IS NULL OR project_id IN (SELECT value FROM json_each(?1))) AND \(SourceSQL.allows("source_key", parameter: "?2"))
             ORDER BY last_updated_at DESC, session_key DESC
             """, projectFilter, sourceFilter) { session in
@@ -29,7 +30,8 @@ extension TokensReport {
             guard bucket.runs > 0 else { return }
             bucket.sessions = 1
             tally.totals.sessions += 1
-            try row([.text(session.string(1)), .init(session.optionalString(3)), .init(project.isEmpty ? nil : project)] + bucket.measures)
+            try row([.text(session.string(1)), .text(session.string(4)), .init(session.optionalString(5)), .init(session.optionalString(3)),
+                     .init(project.isEmpty ? nil : project)] + bucket.measures)
         }
         return table(from: tally)
     }
@@ -41,9 +43,9 @@ extension TokensReport {
         guard let top else { preconditionFailure("every session is streamed, not gathered") }
         let rateFor = pricing?.resolver(zone: window.zone)
         let session = try database.prepare(sessionLookupSQL)
-        var current: (key: Int64, id: String, project: String, title: String?, included: Bool)? = nil
+        var current: (key: Int64, id: String, project: String, details: SessionDetails?, included: Bool)? = nil
         var bucket = Bucket()
-        var leaders: [(id: String, project: String, title: String?, bucket: Bucket, measure: Double)] = []
+        var leaders: [(id: String, details: SessionDetails?, bucket: Bucket, measure: Double)] = []
         func finish() {
             guard let done = current, done.included, bucket.runs > 0 else { return }
             bucket.sessions = 1
@@ -51,7 +53,7 @@ extension TokensReport {
             let measure = Self.measure(bucket, byCost: top.byCost)
             guard leaders.count < top.rows || (measure, leaders[leaders.count - 1].id) > (leaders[leaders.count - 1].measure, done.id) else { return }
             let index = leaders.firstIndex { (measure, $0.id) > ($0.measure, done.id) } ?? leaders.count
-            leaders.insert((done.id, done.project, done.title, bucket, measure), at: index)
+            leaders.insert((done.id, done.details, bucket, measure), at: index)
             if leaders.count > top.rows { leaders.removeLast() }
         }
         try database.forEachRow("""
@@ -62,9 +64,9 @@ extension TokensReport {
             if key != current?.key {
                 finish()
                 bucket = Bucket()
-                let found = try session.first([key, sourceFilter]) { try ($0.string(0), $0.string(1), $0.optionalString(2)) }
-                let project = found?.1 ?? ""
-                current = (key, found?.0 ?? "", project, found?.2, found != nil && isAllowed(project))
+                let found = try session.first([key, sourceFilter]) { try ($0.string(0), SessionDetails(lookedUp: $0)) }
+                let project = found?.1.project ?? ""
+                current = (key, found?.0 ?? "", project, found?.1, found != nil && isAllowed(project))
             }
             guard let project = current?.project, current?.included == true else { return }
             let run = try Run(row, from: 0, project: project, rateFor: rateFor)
@@ -74,7 +76,7 @@ extension TokensReport {
         finish()
         for leader in leaders {
             tally.buckets[[KeyPart(text: leader.id)]] = leader.bucket
-            tally.sessionDetails[ExactText(leader.id)] = (leader.title, leader.project.isEmpty ? nil : leader.project)
+            tally.sessionDetails[ExactText(leader.id)] = leader.details
         }
     }
 
@@ -108,7 +110,7 @@ extension TokensReport {
         let lists = try orders.map { try database.prepare("SELECT session_key, input_tokens, output_tokens FROM sessions ORDER BY \($0) LIMIT ?1 OFFSET ?2") }
         var positions = [(input: Int64, output: Int64)](repeating: (0, 0), count: lists.count)
         var seen = Set<Int64>()
-        var leaders: [(id: String, project: String, title: String?, bucket: Bucket, measure: Double)] = []
+        var leaders: [(id: String, details: SessionDetails, bucket: Bucket, measure: Double)] = []
         var offset = 0, chunk = max(top.rows, 4), exhausted = false
         while !exhausted {
             exhausted = true
@@ -120,16 +122,16 @@ extension TokensReport {
                 }
                 if keys.count == chunk { exhausted = false }
                 for key in keys where seen.insert(key).inserted {
-                    guard let found = try session.first([key, sourceFilter], map: { try ($0.string(0), $0.string(1), $0.optionalString(2)) }),
-                          isAllowed(found.1) else { continue }
+                    guard let found = try session.first([key, sourceFilter], map: { try ($0.string(0), SessionDetails(lookedUp: $0)) }),
+                          isAllowed(found.1.project ?? "") else { continue }
                     var bucket = Bucket()
-                    try runs.forEachRow([key]) { bucket.add(try Run($0, from: 0, project: found.1, rateFor: rateFor)) }
+                    try runs.forEachRow([key]) { bucket.add(try Run($0, from: 0, project: found.1.project ?? "", rateFor: rateFor)) }
                     guard bucket.runs > 0 else { continue }
                     bucket.sessions = 1
                     let measure = Self.measure(bucket, byCost: top.byCost)
                     guard leaders.count < top.rows || (measure, leaders[leaders.count - 1].id) > (leaders[leaders.count - 1].measure, found.0) else { continue }
                     let place = leaders.firstIndex { (measure, $0.id) > ($0.measure, found.0) } ?? leaders.count
-                    leaders.insert((found.0, found.1, found.2, bucket, measure), at: place)
+                    leaders.insert((found.0, found.1, bucket, measure), at: place)
                     if leaders.count > top.rows { leaders.removeLast() }
                 }
             }
@@ -142,14 +144,16 @@ extension TokensReport {
         }
         for leader in leaders {
             tally.buckets[[KeyPart(text: leader.id)]] = leader.bucket
-            tally.sessionDetails[ExactText(leader.id)] = (leader.title, leader.project.isEmpty ? nil : leader.project)
+            tally.sessionDetails[ExactText(leader.id)] = leader.details
         }
     }
 
-    /// A session by its key (?1), if its source is allowed (?2): its id as typed, project and title.
+    /// A session by its key (?1), if its source is allowed (?2): its id as
+    /// typed, then its `SessionDetails` (project, title, API id, source).
     var sessionLookupSQL: String {
         """
-        SELECT \(SourceSQL.qualifiedID("sessions")), coalesce(project_id, ''), title FROM sessions
+        SELECT \(SourceSQL.qualifiedID("sessions")), coalesce(project_id, ''), title, session_id,
+               \(SourceSQL.name("sessions.source_key")) FROM sessions
         WHERE session_key = ?1 AND \(SourceSQL.allows("source_key", parameter: "?2"))
         """
     }
@@ -158,5 +162,26 @@ extension TokensReport {
     /// tokens had a price, else below all priced ones) or its tokens.
     static func measure(_ bucket: Bucket, byCost: Bool) -> Double {
         byCost ? (bucket.unpricedRuns == 0 ? bucket.cost : -1) : Double(bucket.input.saturatingAdd(bucket.output))
+    }
+}
+
+/// What a session row of `--by session` shows beside its id as typed.
+struct SessionDetails {
+    var project: String?
+    var title: String?
+    var sessionID: String
+    var source: String?
+
+    /// From `sessionLookupSQL`'s columns 1 to 4.
+    init(lookedUp row: Row) throws {
+        let project = try row.string(1)
+        self.project = project.isEmpty ? nil : project
+        title = try row.optionalString(2)
+        sessionID = try row.string(3)
+        source = try row.optionalString(4)
+    }
+
+    init(project: String?, title: String?, sessionID: String, source: String?) {
+        (self.project, self.title, self.sessionID, self.source) = (project, title, sessionID, source)
     }
 }

@@ -15,7 +15,7 @@ public struct TokensReport {
         public var columnName: String {
             switch self {
             case .day, .week, .month: rawValue
-            case .session: "session_id"
+            case .session: "session"
             case .project: "project_id"
             case .index: "index_id"
             case .source: "source"
@@ -138,7 +138,7 @@ public struct TokensReport {
             let known = unpriced[ExactText(project)] ?? days
             unpriced[ExactText(project)] = min(known.lowerBound, days.lowerBound)...max(known.upperBound, days.upperBound)
         }
-        var sessionDetails: [ExactText: (title: String?, project: String?)] = [:]
+        var sessionDetails: [ExactText: SessionDetails] = [:]
     }
 
     /// Every session, unranked: rows that can be written as they are made
@@ -230,14 +230,14 @@ public struct TokensReport {
         let showsSessionDetails = groupings.contains(.session)
         let detailsProject = showsSessionDetails && !groupings.contains(.project)
         var columns = groupings.map { QueryTable.Column($0.columnName, title: $0.columnName.replacingOccurrences(of: "_id", with: "")) }
-        if showsSessionDetails { columns.append(.init("title", optional: true)) }
+        if showsSessionDetails { columns += QueryTable.Column.sessionIdentity.dropFirst() + [.init("title", optional: true)] }
         if detailsProject { columns.append(.init("project_id", title: "project", optional: true)) }
         columns += Self.measureColumns
         let rows: [[QueryTable.Cell]] = ordered.map { key, bucket in
             var cells = zip(groupings, key).map { grouping, part in QueryTable.Cell.text(label(grouping, part)) }
             if showsSessionDetails, let id = zip(groupings, key).first(where: { $0.0 == .session })?.1.exact {
                 let details = tally.sessionDetails[id]
-                cells.append(.init(details?.title))
+                cells += [.init(details?.sessionID), .init(details?.source), .init(details?.title)]
                 if detailsProject { cells.append(.init(details?.project)) }
             }
             return cells + bucket.measures

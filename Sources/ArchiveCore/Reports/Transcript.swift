@@ -22,7 +22,11 @@ public struct Transcript: Sendable {
         public var usage: StopUsage?
     }
 
+    /// The id as typed (`SOURCE:ID` outside the default source).
     public let sessionID: String
+    /// The API's id, and the source's name.
+    public let apiSessionID: String
+    public let source: String
     public let title: String?
     public let projectID: String?
     public let lastUpdatedAt: String
@@ -33,8 +37,12 @@ public struct Transcript: Sendable {
 
     static func load(sessionKey: Int64, sessionID: String, from database: Database) throws -> Transcript? {
         guard let header = try database.first(
-            "SELECT title, project_id, last_updated_at, deleted_at, content_pruned_at FROM sessions WHERE session_key = ?", sessionKey,
-            map: { try ($0.optionalString(0), $0.optionalString(1), $0.string(2), $0.optionalString(3), $0.optionalString(4)) })
+            """
+            SELECT title, project_id, last_updated_at, deleted_at, content_pruned_at, session_id, \(SourceSQL.name("sessions.source_key"))
+            FROM sessions WHERE session_key = ?
+            """, sessionKey,
+            map: { try ($0.optionalString(0), $0.optionalString(1), $0.string(2), $0.optionalString(3), $0.optionalString(4),
+                        $0.string(5), $0.optionalString(6) ?? SourceKey.defaultName) })
         else { return nil }
 
         struct Pieces { var thinkingBlocks: [String] = [], thinkingDeltas = "", textBlocks: [String] = [], textDeltas = "" }
@@ -87,7 +95,7 @@ public struct Transcript: Sendable {
             try runs[turn]!.toolCalls.append(ToolCall(name: row.optionalString(1), arguments: row.optionalString(2),
                                                   result: row.optionalString(3), imageAttachment: row.optionalString(4)))
         }
-        return Transcript(sessionID: sessionID, title: header.0, projectID: header.1, lastUpdatedAt: header.2,
+        return Transcript(sessionID: sessionID, apiSessionID: header.5, source: header.6, title: header.0, projectID: header.1, lastUpdatedAt: header.2,
                           deletedAt: header.3, contentPrunedAt: header.4, runs: runs.keys.sorted().map { runs[$0]! })
     }
 }

@@ -14,6 +14,11 @@ enum SourceSQL {
 
     /// A session's id as a person types it: the id alone in the default
     /// source, `SOURCE:ID` in the others (two sources may use the same id).
+    /// The three columns of `QueryTable.Column.sessionIdentity`: the id as typed, the API's id, the source's name.
+    static func identity(_ table: String) -> String {
+        "\(qualifiedID(table)), \(table).session_id, \(name("\(table).source_key"))"
+    }
+
     static func qualifiedID(_ table: String) -> String {
         "CASE WHEN \(table).source_key = 1 THEN \(table).session_id ELSE \(name("\(table).source_key")) || ':' || \(table).session_id END"
     }

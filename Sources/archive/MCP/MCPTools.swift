@@ -212,7 +212,8 @@ final class MCPTools {
             runs.append(value)
         }
         var members: [(key: String, value: JSONValue)] = [
-            ("session_id", .string(transcript.sessionID)), ("title", transcript.title.map(JSONValue.string) ?? .null),
+            ("session", .string(transcript.sessionID)), ("session_id", .string(transcript.apiSessionID)),
+            ("source", .string(transcript.source)), ("title", transcript.title.map(JSONValue.string) ?? .null),
             ("project_id", transcript.projectID.map(JSONValue.string) ?? .null), ("last_updated_at", .string(transcript.lastUpdatedAt)),
             ("deleted_at", transcript.deletedAt.map(JSONValue.string) ?? .null),
             ("content_pruned_at", transcript.contentPrunedAt.map(JSONValue.string) ?? .null), ("run_count", .number(JSONNumber(transcript.runs.count))),
