@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "TOMLTests", dependencies: ["TOML", "LosslessJSON"]),
         .testTarget(name: "ArchiveCoreTests", dependencies: ["ArchiveCore", "SQLiteCore", "TestSupport"]),
         .testTarget(name: "SyncTests", dependencies: ["ArchiveCore", "ChatSimulator", "LlamaCloudClient", "SQLiteCore", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["archive", "ArchiveCore", "ChatSimulator", "LosslessJSON", "SQLiteCore", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["archive", "ArchiveCore", "ChatSimulator", "LlamaCloudClient", "LosslessJSON", "SQLiteCore", "TOML", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

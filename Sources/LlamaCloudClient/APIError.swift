@@ -11,7 +11,7 @@ public enum APIError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The body was not the JSON expected.
     case invalidResponse(path: String, reason: String)
     /// No HTTP answer at all (refused, reset, timed out, cut short), after the retries allowed.
-    case transport(path: String, failure: TransportFailure)
+    case transport(path: String, failure: TransportError)
     /// A request that cannot be made as asked (a session id that is not one path segment).
     case invalidRequest(reason: String)
 

@@ -12,7 +12,7 @@ struct HTTPResponse: Sendable {
 }
 
 /// Why a request got no usable HTTP answer.
-public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertible {
+public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible {
     case timedOut(seconds: Double)
     case connectionRefused
     case hostNotFound
@@ -69,7 +69,7 @@ final class CurlTransport: Sendable {
     private struct Job {
         let url: String
         let headers: [String]
-        let done: @Sendable (Result<HTTPResponse, TransportFailure>) -> Void
+        let done: @Sendable (Result<HTTPResponse, TransportError>) -> Void
     }
 
     private static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
@@ -121,7 +121,7 @@ final class CurlTransport: Sendable {
     /// The workers finish the queued requests, then end.
     deinit { queue.close() }
 
-    func get(_ url: String, headers: [String]) async -> Result<HTTPResponse, TransportFailure> {
+    func get(_ url: String, headers: [String]) async -> Result<HTTPResponse, TransportError> {
         await withCheckedContinuation { continuation in
             queue.add(Job(url: url, headers: headers) { continuation.resume(returning: $0) })
         }
@@ -138,7 +138,7 @@ final class CurlTransport: Sendable {
         }
     }
 
-    private static func perform(_ job: Job, on handle: UnsafeMutableRawPointer, limits: Limits) -> Result<HTTPResponse, TransportFailure> {
+    private static func perform(_ job: Job, on handle: UnsafeMutableRawPointer, limits: Limits) -> Result<HTTPResponse, TransportError> {
         curl_easy_reset(handle)
         let transfer = Transfer(limit: limits.maxResponseBytes)
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -186,7 +186,7 @@ final class CurlTransport: Sendable {
     }
 
     private static func failure(_ code: CURLcode, limits: Limits, detail: String, transfer: Transfer,
-                         handle: UnsafeMutableRawPointer) -> TransportFailure {
+                         handle: UnsafeMutableRawPointer) -> TransportError {
         switch code {
         case CURLE_OPERATION_TIMEDOUT: return .timedOut(seconds: limits.timeout)
         case CURLE_COULDNT_CONNECT: return .connectionRefused

@@ -16,7 +16,7 @@ struct ArchiveCommand: AsyncParsableCommand {
                       ToolsCommand.self, ReportCommand.self, SQLCommand.self, ImportCommand.self, ExportCommand.self, StatusCommand.self,
                       BackupCommand.self, RestoreCommand.self, ForgetCommand.self, PruneCommand.self, RedactCommand.self, BudgetCommand.self, MCPCommand.self, DemoCommand.self])
 
-    /// Runs the command; an `ArchiveFailure` is its one line and its exit code.
+    /// Runs the command; an `ExitError` is its one line and its exit code.
     static func main() async {
         do {
             var command = try parseAsRoot()
@@ -26,7 +26,7 @@ struct ArchiveCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let failure as ArchiveFailure {
+        } catch let failure as ExitError {
             if let message = failure.message { Terminal.standardError.writeLine("archive: \(message.oneLineSafe)") }
             Foundation.exit(failure.exitCode)
         } catch {
@@ -68,22 +68,22 @@ enum ExitStatus {
 /// How a command ends other than well: an exit code and, unless the command
 /// has said what there is to say, one line for standard error. The one way
 /// out, printed in one place, `ArchiveCommand.main`.
-struct ArchiveFailure: Error {
+struct ExitError: Error {
     let exitCode: Int32
     let message: String?
 
     /// The exit code alone (a partial sync has printed its summary already).
-    static func exit(_ code: Int32) -> ArchiveFailure { ArchiveFailure(exitCode: code, message: nil) }
+    static func exit(_ code: Int32) -> ExitError { ExitError(exitCode: code, message: nil) }
 }
 
-func fail(_ message: String, code: Int32) -> ArchiveFailure { ArchiveFailure(exitCode: code, message: message) }
+func fail(_ message: String, code: Int32) -> ExitError { ExitError(exitCode: code, message: message) }
 
 /// An error of the core as a failure: its words (`ErrorWords`) and the code;
 /// the writers' lock held by another is always exit 75.
-func fail(_ error: any Error, code: Int32) -> ArchiveFailure {
-    if let failure = error as? ArchiveFailure { return failure }
-    if case .held = error as? ArchiveLock.Failure { return ArchiveFailure(exitCode: ExitStatus.locked, message: ErrorWords.line(error)) }
-    return ArchiveFailure(exitCode: code, message: ErrorWords.line(error))
+func fail(_ error: any Error, code: Int32) -> ExitError {
+    if let failure = error as? ExitError { return failure }
+    if case .held = error as? ArchiveLock.LockError { return ExitError(exitCode: ExitStatus.locked, message: ErrorWords.line(error)) }
+    return ExitError(exitCode: code, message: ErrorWords.line(error))
 }
 
 /// The one JSON set-up of the command line: snake_case keys, sorted.

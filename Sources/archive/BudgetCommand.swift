@@ -27,7 +27,7 @@ struct BudgetCommand: ParsableCommand {
             } else {
                 for status in statuses { Terminal.standardOutput.writeLine(Self.line(status, zone: zone)) }
             }
-            if failOnBudget, statuses.contains(where: \.isOver) { throw ArchiveFailure.exit(ExitStatus.overBudget) }
+            if failOnBudget, statuses.contains(where: \.isOver) { throw ExitError.exit(ExitStatus.overBudget) }
         }
     }
 

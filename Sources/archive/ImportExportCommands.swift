@@ -57,7 +57,7 @@ struct ImportCommand: ParsableCommand {
             return (failed, try importer.run(paths: files))
         }
         guard let report else {
-            if merged > 0 { throw ArchiveFailure.exit(ExitStatus.partial) }
+            if merged > 0 { throw ExitError.exit(ExitStatus.partial) }
             return
         }
         progressLine.clear()
@@ -71,7 +71,7 @@ struct ImportCommand: ParsableCommand {
                 + "from \(grouped(report.records)) records in \(grouped(report.files)) file\(report.files == 1 ? "" : "s") "
                 + "in \(String(format: "%.2f", report.seconds)) s")
         }
-        if report.failed + merged > 0 { throw ArchiveFailure.exit(ExitStatus.partial) }
+        if report.failed + merged > 0 { throw ExitError.exit(ExitStatus.partial) }
     }
 }
 
@@ -123,7 +123,7 @@ struct ExportCommand: ParsableCommand {
             }
             guard let out else { return try write(FileHandle.standardOutput) }
             // Created 0600 beside --out and renamed over it: an export holds the same conversations.
-            do { try PrivateFiles.write(to: out, write) } catch let failure as PrivateFiles.Failure {
+            do { try PrivateFiles.write(to: out, write) } catch let failure as PrivateFiles.FileError {
                 throw fail("\(failure)", code: ExitStatus.fatal)
             }
         }

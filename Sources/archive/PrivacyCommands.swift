@@ -211,7 +211,7 @@ enum PrivacyReport {
         }
         if result.sessions > 0 && !result.erasure.walTruncated && !externalCheckpoints {
             Terminal.standardError.writeLine("archive: the WAL still holds the old pages: \(result.erasure.walNote ?? "")")
-            throw ArchiveFailure.exit(ExitStatus.partial)
+            throw ExitError.exit(ExitStatus.partial)
         }
     }
 

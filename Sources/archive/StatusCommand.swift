@@ -46,7 +46,7 @@ struct StatusCommand: ParsableCommand {
             }
             if !problems.isEmpty {
                 problems.prefix(20).forEach { Terminal.standardError.writeLine("archive: integrity: \($0)") }
-                throw ArchiveFailure.exit(ExitStatus.fatal)
+                throw ExitError.exit(ExitStatus.fatal)
             }
         }
     }

@@ -100,7 +100,7 @@ struct SyncCommand: AsyncParsableCommand {
         for failure in failures where !single {
             Terminal.standardError.writeLine("archive: source \(failure.name.oneLineSafe) failed: \(failure.cause.oneLineSafe)")
         }
-        if run.failedWhole { throw ArchiveFailure.exit(ExitStatus.fatal) }
+        if run.failedWhole { throw ExitError.exit(ExitStatus.fatal) }
         try afterSync(run, archivePath: archive.path, partial: !single && !failures.isEmpty ? "\(failures.count) of \(chosen.count) sources failed" : nil)
     }
 
@@ -156,11 +156,11 @@ struct SyncCommand: AsyncParsableCommand {
         let failedSessions = run.outcomes.reduce(0) { $0 + $1.summary.failed }
         if let partial = partial ?? (failedSessions > 0 ? "\(failedSessions) failed" : nil) {
             Terminal.standardError.writeLine("archive: \(partial); details: archive status --db \(archivePath)")
-            throw ArchiveFailure.exit(ExitStatus.partial)
+            throw ExitError.exit(ExitStatus.partial)
         }
         if failOnBudget, let over = run.budgets.first(where: \.isOver) {
             Terminal.standardError.writeLine("archive: budget \(over.budget.name.oneLineSafe) is over its limit")
-            throw ArchiveFailure.exit(ExitStatus.overBudget)
+            throw ExitError.exit(ExitStatus.overBudget)
         }
     }
 }

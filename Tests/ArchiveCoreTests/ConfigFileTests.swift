@@ -129,7 +129,7 @@ import Testing
         let faults: [(String, String)] = [
             ("[[sources]]\nname = \"na\"\n", "config.toml:1: [[sources]] na needs api_key_file (a file of mode 0600) or api_key_env (a variable's name)"),
             ("[[sources]]\nname = \"na\"\napi_key_file = \"k\"\napi_key_env = \"K\"\n", "config.toml:4: api_key_env and api_key_file exclude each other"),
-            ("[[sources]]\nname = \"n a\"\napi_key_env = \"K\"\n", "config.toml:2: name must be letters, digits, _, - and . only (it is typed as --source NAME and SOURCE:ID)"),
+            ("[[sources]]\nname = \"n a\"\napi_key_env = \"K\"\n", "config.toml:2: name must be letters, digits, _, - and . only (it is typed in commands and in SOURCE:ID)"),
             ("[[sources]]\nname = \"na\"\napi_key_env = \"K\"\n[[sources]]\nname = \"na\"\napi_key_env = \"L\"\n", "config.toml:5: name \"na\" names two sources"),
             ("[[sources]]\nname = \"na\"\napi_key_env = \"K\"\nbase_url = \"ftp://x\"\n", "config.toml:4: base_url must be an http or https URL"),
             ("[[sources]]\napi_key_env = \"K\"\n", "config.toml:1: [[sources]] needs a name"),

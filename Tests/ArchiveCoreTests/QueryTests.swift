@@ -264,7 +264,7 @@ extension QueryTable {
         raw.rawFTS = true
         #expect(try raw.run(on: fixture.database).rows.count == 4)
         raw.text = "\"unclosed"
-        let error = #expect(throws: SearchQuery.Failure.self) { try raw.run(on: fixture.database) }
+        let error = #expect(throws: SearchQuery.SearchError.self) { try raw.run(on: fixture.database) }
         #expect(error?.description.hasPrefix("invalid search syntax: ") == true)
     }
 
@@ -283,7 +283,7 @@ extension QueryTable {
         let path = fixture.store.path
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         let reader = try ArchiveReader(path: path)
-        #expect(throws: ReadOnlySQL.Failure.self) { try reader.sql(sql) }
+        #expect(throws: ReadOnlySQL.QueryError.self) { try reader.sql(sql) }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
         #expect(try fixture.database.scalar("SELECT count(*) FROM sessions", as: Int.self) == 1)
     }
@@ -298,7 +298,7 @@ extension QueryTable {
         #expect(info.rows.count > 10)
         let search = try reader.sql("SELECT count(*) FROM search_index WHERE search_index MATCH 'question'")
         #expect(search.rows == [[.integer(2)]])
-        #expect(throws: ReadOnlySQL.Failure.parameterCount(expected: 1, given: 0)) {
+        #expect(throws: ReadOnlySQL.QueryError.parameterCount(expected: 1, given: 0)) {
             try reader.sql("SELECT ?")
         }
     }
@@ -441,7 +441,7 @@ final class Payload: Sendable {}
         let again = try Importer(store: fixture.store) { _ in }.run(paths: [folder.path("in")])
         #expect(again.unchanged == 4 && again.new == 0)
         #expect(try fixture.database.scalar("SELECT count(*) FROM sync_runs WHERE source = 'import'", as: Int.self) == 2)
-        #expect(throws: Importer.Failure.self) { try Importer(store: fixture.store) { _ in }.run(paths: [folder.path("missing")]) }
+        #expect(throws: Importer.ImportError.self) { try Importer(store: fixture.store) { _ in }.run(paths: [folder.path("missing")]) }
     }
 
     /// An import hands the index tokens made on its reading thread; saving

@@ -29,7 +29,7 @@ extension Archive {
     /// the lock; after letting go of it, each `notify_command` (within its
     /// time limit; an alert it did not deliver is tried again next time) and
     /// the backup. Throws only when no source could run: the lock is held
-    /// (`ArchiveLock.Failure.held`), or the archive cannot be opened.
+    /// (`ArchiveLock.LockError.held`), or the archive cannot be opened.
     public func sync(_ sources: [SyncSource], onProgress: @escaping @Sendable (_ source: Int, SyncProgress) -> Void = { _, _ in })
         async throws -> SyncRun {
         var run = SyncRun()

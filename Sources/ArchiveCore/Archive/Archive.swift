@@ -66,7 +66,7 @@ public struct Archive: Sendable {
     }
 
     /// Runs `body` on the archive's writer, under the writers' lock (held by
-    /// another: `ArchiveLock.Failure.held`, naming it), creating and
+    /// another: `ArchiveLock.LockError.held`, naming it), creating and
     /// migrating the archive when needed; then closes the writer and lets go.
     public func write<T>(mustExist: Bool = false, _ body: (ArchiveWriter) throws -> T) throws -> T {
         let (lock, writer) = try openWriter(mustExist: mustExist)

@@ -185,7 +185,7 @@ public struct ArchiveConfig: Sendable, Equatable {
                             expected: "name, base_url, api_key_file, api_key_env, organization_id, projects")
         guard let name = try table.nonEmptyString("name") else { throw table.failure(line: table.table.line, "[[sources]] needs a name") }
         guard isSourceName(name) else {
-            throw table.failure(table.table["name"]!, "must be letters, digits, _, - and . only (it is typed as --source NAME and SOURCE:ID)")
+            throw table.failure(table.table["name"]!, "must be letters, digits, _, - and . only (it is typed in commands and in SOURCE:ID)")
         }
         let file = try table.nonEmptyString("api_key_file"), variable = try table.nonEmptyString("api_key_env")
         let key: SourceSettings.Key

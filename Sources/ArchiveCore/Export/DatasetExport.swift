@@ -35,7 +35,7 @@ public struct DatasetExport {
         public var removed = 0
     }
 
-    public enum Failure: Error, CustomStringConvertible, Equatable {
+    public enum ExportError: Error, CustomStringConvertible, Equatable {
         case otherArchive(folder: String)
         case archiveBehind(folder: String, cursor: Int64, archive: Int64)
         case unreadableManifest(path: String, reason: String)
@@ -45,10 +45,10 @@ public struct DatasetExport {
         public var description: String {
             switch self {
             case .otherArchive(let folder):
-                "\(folder) holds a dataset of another archive: name an empty folder, or start a new dataset with --full"
+                "\(folder) holds a dataset of another archive: name an empty folder, or start a new dataset"
             case let .archiveBehind(folder, cursor, archive):
                 "the dataset in \(folder) has changes up to \(cursor) and the archive only up to \(archive) "
-                    + "(restored from a backup?): start a new dataset with --full"
+                    + "(restored from a backup?): start a new dataset"
             case let .unreadableManifest(path, reason): "\(path): \(reason)"
             case .notAFolder(let path): "\(path) is a file: the dataset goes into a folder"
             case let .cannotCreate(path, reason): "cannot create the folder \(path): \(reason)"
@@ -63,13 +63,13 @@ public struct DatasetExport {
         let started = Date()
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
-            throw Failure.notAFolder(path: folder)
+            throw ExportError.notAFolder(path: folder)
         }
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
         } catch {
-            throw Failure.cannotCreate(path: folder, reason: ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription
+            throw ExportError.cannotCreate(path: folder, reason: ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription
                                        ?? error.localizedDescription)
         }
         let manifestPath = (folder as NSString).appendingPathComponent(Self.manifestName)
@@ -83,9 +83,9 @@ public struct DatasetExport {
             """, as: Int64.self) ?? 0
         let incremental = !full && previous != nil
         if let previous, !full {
-            guard previous.archiveID == archiveID else { throw Failure.otherArchive(folder: folder) }
+            guard previous.archiveID == archiveID else { throw ExportError.otherArchive(folder: folder) }
             guard previous.cursor <= latest else {
-                throw Failure.archiveBehind(folder: folder, cursor: previous.cursor, archive: latest)
+                throw ExportError.archiveBehind(folder: folder, cursor: previous.cursor, archive: latest)
             }
         }
         let number = (previous?.exports.count ?? 0) + 1

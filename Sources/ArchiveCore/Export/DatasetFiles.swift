@@ -36,7 +36,7 @@ struct PartitionWriter {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let hidden = (directory as NSString).appendingPathComponent(".\(Self.partName(export: export)).partial")
             guard FileManager.default.createFile(atPath: hidden, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                throw GzipFileWriter.Failure(path: hidden, reason: "cannot be created")
+                throw GzipError(path: hidden, reason: "cannot be created")
             }
             try compressor.send(.open(id: files.count, path: hidden))
             open[table] = (files.count, day, [])
@@ -74,7 +74,7 @@ struct PartitionWriter {
         for file in files {
             let target = (folder as NSString).appendingPathComponent(file.relative)
             guard rename(file.hidden, target) == 0 else {
-                throw GzipFileWriter.Failure(path: target, reason: String(cString: strerror(errno)))
+                throw GzipError(path: target, reason: String(cString: strerror(errno)))
             }
         }
     }
@@ -177,7 +177,7 @@ struct DatasetManifest {
 
     static func read(_ path: String) throws -> DatasetManifest? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        func fail(_ reason: String) -> DatasetExport.Failure { .unreadableManifest(path: path, reason: reason) }
+        func fail(_ reason: String) -> DatasetExport.ExportError { .unreadableManifest(path: path, reason: reason) }
         let value: JSONValue
         do { value = try JSONParser.parse(Array(data)) } catch { throw fail("not JSON: \(error.message)") }
         guard value["format"]?.stringValue == format, let archiveID = value["archive_id"]?.stringValue,

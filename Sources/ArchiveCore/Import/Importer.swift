@@ -35,7 +35,7 @@ public final class Importer {
         }
     }
 
-    public enum Failure: Error, CustomStringConvertible, Equatable {
+    public enum ImportError: Error, CustomStringConvertible, Equatable {
         case noSuchPath(String)
         /// Reading stopped (a file that cannot be read); `message` names it.
         case reading(String)
@@ -165,7 +165,7 @@ public final class Importer {
                 fail(message)
             case .fatal(let message):
                 try saver.commit()
-                throw Failure.reading(message)
+                throw ImportError.reading(message)
             }
         }
         try saver.commit()
@@ -175,7 +175,7 @@ public final class Importer {
         if path == "-" { return ["-"] }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw Failure.noSuchPath(path)
+            throw ImportError.noSuchPath(path)
         }
         guard isDirectory.boolValue else { return [path] }
         guard let walker = FileManager.default.enumerator(atPath: path) else { return [] }

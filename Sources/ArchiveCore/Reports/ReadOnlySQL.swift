@@ -5,7 +5,7 @@ import SQLiteCore
 /// connection is read-only, `query_only` is on, and an authorizer allows only
 /// reading: no writes, no ATTACH, no PRAGMA that sets anything.
 public enum ReadOnlySQL {
-    public enum Failure: Error, CustomStringConvertible, Equatable {
+    public enum QueryError: Error, CustomStringConvertible, Equatable {
         /// The statement would write, attach, or set state.
         case refused(String)
         case failed(String)
@@ -54,18 +54,18 @@ public enum ReadOnlySQL {
     /// Stepping ends after `maxRows` rows, if given; returns whether rows were left unread.
     @discardableResult
     static func stream(on database: Database, sql: String, parameters: [String], maxRows: Int? = nil,
-                       columns: ([String]) throws -> Void, row: ([QueryTable.Cell]) throws -> Void) throws(Failure) -> Bool {
+                       columns: ([String]) throws -> Void, row: ([QueryTable.Cell]) throws -> Void) throws(QueryError) -> Bool {
         let statement: Statement
         do { statement = try database.prepare(sql) } catch let error as SQLiteError {
             if case .notAuthorized = error.resultCode {
-                throw Failure.refused(error.message)
+                throw QueryError.refused(error.message)
             }
-            throw Failure.failed(error.message)
+            throw QueryError.failed(error.message)
         } catch {
-            throw Failure.failed("\(error)")
+            throw QueryError.failed("\(error)")
         }
         guard statement.parameterCount == parameters.count else {
-            throw Failure.parameterCount(expected: statement.parameterCount, given: parameters.count)
+            throw QueryError.parameterCount(expected: statement.parameterCount, given: parameters.count)
         }
         do {
             for (offset, text) in parameters.enumerated() {
@@ -81,7 +81,7 @@ public enum ReadOnlySQL {
             try columns(names)
             var count = 0
             try statement.forEachRow { values in
-                if let maxRows, count == maxRows { throw RowsLeft() }
+                if let maxRows, count == maxRows { throw RowsLeftError() }
                 count += 1
                 try row((0..<names.count).map { index in
                     switch try values.value(index) {
@@ -93,19 +93,19 @@ public enum ReadOnlySQL {
                     }
                 })
             }
-        } catch is RowsLeft {
+        } catch is RowsLeftError {
             return true
         } catch let error as SQLiteError {
-            throw Failure.failed(error.message)
-        } catch let error as Failure {
+            throw QueryError.failed(error.message)
+        } catch let error as QueryError {
             throw error
         } catch {
-            throw Failure.failed("\(error)")
+            throw QueryError.failed("\(error)")
         }
         return false
     }
 
-    private struct RowsLeft: Error {}
+    private struct RowsLeftError: Error {}
 
     /// Column kinds read off some rows: integer or number when every value there is one.
     public static func columns(named names: [String], from rows: [[QueryTable.Cell]]) -> [QueryTable.Column] {
@@ -133,13 +133,13 @@ extension ArchiveReader {
     /// Stepping ends after `maxRows` rows, if given; returns whether rows were left unread.
     @discardableResult
     public func sql(_ sql: String, parameters: [String], maxRows: Int? = nil, columns: ([String]) throws -> Void,
-                    row: ([QueryTable.Cell]) throws -> Void) throws(ReadOnlySQL.Failure) -> Bool {
+                    row: ([QueryTable.Cell]) throws -> Void) throws(ReadOnlySQL.QueryError) -> Bool {
         do {
             try database.execute("PRAGMA query_only = 1")
             // Connect the search index first: its constructor's own bookkeeping would be refused below.
             try database.execute("SELECT count(*) FROM (SELECT rowid FROM search_index LIMIT 0)")
         } catch {
-            throw ReadOnlySQL.Failure.failed("\(error)")
+            throw ReadOnlySQL.QueryError.failed("\(error)")
         }
         database.setAuthorizer(ReadOnlySQL.verdict)
         defer {
@@ -150,7 +150,7 @@ extension ArchiveReader {
     }
 
     /// The whole answer as a table (for a caller that wants every row at once).
-    public func sql(_ sql: String, parameters: [String] = []) throws(ReadOnlySQL.Failure) -> QueryTable {
+    public func sql(_ sql: String, parameters: [String] = []) throws(ReadOnlySQL.QueryError) -> QueryTable {
         var names: [String] = []
         var rows: [[QueryTable.Cell]] = []
         try self.sql(sql, parameters: parameters, columns: { names = $0 }, row: { rows.append($0) })

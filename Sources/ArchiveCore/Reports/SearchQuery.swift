@@ -13,7 +13,7 @@ public struct SearchQuery {
     public var limit = 20
     public var highlight: (open: String, close: String) = ("[", "]")
 
-    public enum Failure: Error, CustomStringConvertible, Equatable {
+    public enum SearchError: Error, CustomStringConvertible, Equatable {
         case nothingToSearch(String)
         case invalidSyntax(String)
 
@@ -51,7 +51,7 @@ public struct SearchQuery {
             match = text
         } else {
             guard let query = Self.ftsQuery(plainWords: text) else {
-                throw Failure.nothingToSearch(text)
+                throw SearchError.nothingToSearch(text)
             }
             match = query
         }
@@ -95,7 +95,7 @@ public struct SearchQuery {
                 }
             }
         } catch let error as SQLiteError where rawFTS {
-            throw Failure.invalidSyntax(error.message)
+            throw SearchError.invalidSyntax(error.message)
         }
         return table
     }

@@ -9,7 +9,7 @@ import SQLiteCore
 extension TokensReport {
     /// The levels cannot tell which days a run without a price fell on (the
     /// warning names them): the quarter hours can.
-    struct LevelsCannotAnswer: Error {}
+    struct LevelsCannotAnswerError: Error {}
 
     /// What one scope of `usage_levels` stands for.
     struct LevelScope {
@@ -39,7 +39,7 @@ extension TokensReport {
                     rate = rateFor?(project, segments[piece.segment].from * 900)
                     rateSegment = piece.segment
                 }
-                if rate == nil && pricing != nil && span[2] > 0 { throw LevelsCannotAnswer() }
+                if rate == nil && pricing != nil && span[2] > 0 { throw LevelsCannotAnswerError() }
                 let runs = Int(span[0]), errorRuns = Int(span[1]), withTokens = Int(span[2]), newSessions = Int(span[5])
                 for key in keys.keys(localDay: piece.localDay, project: scope.project, indexIDs: scope.indexIDs, session: nil, source: scope.source) {
                     tally.buckets[key, default: Bucket()].add(runs: runs, errorRuns: errorRuns, runsWithTokens: withTokens,

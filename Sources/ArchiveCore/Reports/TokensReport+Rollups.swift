@@ -115,26 +115,26 @@ extension TokensReport {
         var cuts = Set<Int64>([start, end])
         for rate in pricing?.rates ?? [] {
             guard let from = rate.from?.seconds(in: zone) else { continue }
-            guard from % 900 == 0 else { throw SegmentFailure() }  // a price starting within a quarter hour: the rows tell
+            guard from % 900 == 0 else { throw SegmentError() }  // a price starting within a quarter hour: the rows tell
             let quarterHour = from / 900
             if quarterHour > start && quarterHour < end { cuts.insert(quarterHour) }
         }
         var instant = Date(timeIntervalSince1970: Double(start * 900))
         while let next = zone.nextDaylightSavingTimeTransition(after: instant), next.timeIntervalSince1970 < Double(end * 900) {
             let seconds = Int64(next.timeIntervalSince1970)
-            guard seconds % 900 == 0 else { throw SegmentFailure() }
+            guard seconds % 900 == 0 else { throw SegmentError() }
             cuts.insert(seconds / 900)
             instant = next
         }
         let sorted = cuts.sorted()
         return try zip(sorted, sorted.dropFirst()).map { from, to in
             let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(from * 900)))
-            guard offset % 900 == 0 else { throw SegmentFailure() }
+            guard offset % 900 == 0 else { throw SegmentError() }
             return (from, to, Int64(offset / 900))
         }
     }
 
-    struct SegmentFailure: Error {}
+    struct SegmentError: Error {}
 
     func gatherReturns(_ database: Database, range: Range<Int64>, groups: [Int: RollupGroupInfo],
                        allowed: Set<Int>?, keys: inout KeyMaker, into tally: inout Tally) throws {

@@ -167,12 +167,12 @@ public struct TokensReport {
         }
         do {
             do {
-                if reading == .levels { try gatherFromLevels(database, range: range, into: &tally) } else { throw LevelsCannotAnswer() }
-            } catch is LevelsCannotAnswer {
+                if reading == .levels { try gatherFromLevels(database, range: range, into: &tally) } else { throw LevelsCannotAnswerError() }
+            } catch is LevelsCannotAnswerError {
                 tally = Tally()
                 try gatherFromRollups(database, range: range, into: &tally)
             }
-        } catch is SegmentFailure {
+        } catch is SegmentError {
             tally = Tally()
             try gatherFromRows(database, into: &tally)
         }

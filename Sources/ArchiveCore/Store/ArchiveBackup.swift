@@ -30,8 +30,8 @@ public struct RestoreResult: Sendable, Codable, Equatable {
 }
 
 /// A copy that fails its check: no backup is made, no restore happens.
-/// (A file that cannot be written is `PrivateFiles.Failure`.)
-public struct BackupCheckFailure: Error, Equatable, CustomStringConvertible {
+/// (A file that cannot be written is `PrivateFiles.FileError`.)
+public struct BackupCheckError: Error, Equatable, CustomStringConvertible {
     public let path: String
     public let problems: [String]
 
@@ -81,7 +81,7 @@ extension ArchiveReader {
             let copied = try ArchiveReader(path: file)
             return (try copied.integrityProblems(), try copied.counts().sessions)
         }()
-        guard problems.isEmpty else { throw BackupCheckFailure(path: file, problems: problems) }
+        guard problems.isEmpty else { throw BackupCheckError(path: file, problems: problems) }
         let settle = try Database(path: file, mode: .readWrite)
         try settle.execute("PRAGMA journal_mode = DELETE")
         try settle.close()
@@ -103,7 +103,7 @@ extension ArchiveReader {
                 defer { try? source.close() }
                 try Self.copyPages(of: source, to: partial)
             } catch let error as SQLiteError {
-                throw PrivateFiles.Failure(path: backup, reason: error.message)
+                throw PrivateFiles.FileError(path: backup, reason: error.message)
             }
             let removed = try ArchiveWriter(path: partial).closing { try $0.applyForgotten(records) }
             let sessions = try Self.checkAndSettle(partial)
@@ -152,7 +152,7 @@ extension ArchiveReader {
             try database.copy(into: copy)
             try copy.close()
         } catch let error as SQLiteError {
-            throw PrivateFiles.Failure(path: file, reason: error.message)
+            throw PrivateFiles.FileError(path: file, reason: error.message)
         }
     }
 
@@ -197,7 +197,7 @@ extension ArchiveWriter {
         try ArchiveReader.copyPages(of: sourceDatabase, to: staged)
         try ArchiveWriter.upgrade(path: staged, onUpgrade: { _, _ in })
         let problems = try ArchiveReader(path: staged).integrityProblems()
-        guard problems.isEmpty else { throw BackupCheckFailure(path: source, problems: problems) }
+        guard problems.isEmpty else { throw BackupCheckError(path: source, problems: problems) }
 
         let previous = path + ".before-restore-" + ArchiveReader.stamp(now)
         let keptCopy = try PrivateFiles.makeFreshFile(beside: previous, tag: "partial")
@@ -208,11 +208,11 @@ extension ArchiveWriter {
         let restored = try Database(path: staged, mode: .readOnly)
         let sizes = (try restored.scalar("PRAGMA page_size", as: Int.self), try database.scalar("PRAGMA page_size", as: Int.self))
         guard sizes.0 == sizes.1 else {
-            throw PrivateFiles.Failure(path: path, reason: "the backup's pages are of \(sizes.0 ?? 0) bytes, the archive's of \(sizes.1 ?? 0); "
+            throw PrivateFiles.FileError(path: path, reason: "the backup's pages are of \(sizes.0 ?? 0) bytes, the archive's of \(sizes.1 ?? 0); "
                                           + "restore it to a new archive path instead")
         }
         do { try restored.copy(into: database) } catch let error as SQLiteError {
-            throw PrivateFiles.Failure(path: path, reason: error.message)
+            throw PrivateFiles.FileError(path: path, reason: error.message)
         }
         try restored.close()
         typeCodes = InternedCodes()

@@ -9,7 +9,7 @@ public final class ArchiveLock {
     private let descriptor: Int32
     public let path: String
 
-    public enum Failure: Error, CustomStringConvertible {
+    public enum LockError: Error, CustomStringConvertible {
         /// Another process holds it; `holder` is what its lock file says, if anything.
         case held(path: String, holder: String?)
         case unusable(path: String, reason: String)
@@ -22,7 +22,7 @@ public final class ArchiveLock {
     }
 
     /// Takes the lock for `holder` (a command, say `archive sync`), or fails at once.
-    public init(archivePath: String, holder: String = "archive") throws(Failure) {
+    public init(archivePath: String, holder: String = "archive") throws(LockError) {
         path = archivePath + ".lock"
         do { try ArchiveLocation.prepareFolder(of: archivePath) } catch {
             throw .unusable(path: path, reason: "\(error)")

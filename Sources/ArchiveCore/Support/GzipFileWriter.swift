@@ -1,16 +1,17 @@
 import CZlib
 import Foundation
 
+/// A gzip file that could not be written: which, and why.
+public struct GzipError: Error, CustomStringConvertible, Equatable {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): \(reason)" }
+}
+
 /// Writes a gzip file through zlib, a piece at a time, and hashes what it
 /// writes (the file's SHA-256, for the dataset's manifest). The stream lives
 /// at a fixed address: zlib keeps a pointer back to it.
 final class GzipFileWriter {
-    struct Failure: Error, CustomStringConvertible {
-        let path: String
-        let reason: String
-        var description: String { "\(path): \(reason)" }
-    }
-
     let path: String
     private let handle: FileHandle
     private let stream: UnsafeMutablePointer<z_stream>
@@ -23,7 +24,7 @@ final class GzipFileWriter {
     /// Level 3, not zlib's default 6: at 6 the compression was the dataset
     /// export's bottleneck (39 s against 20 s for 100,000 sessions) for files 11% smaller.
     init(path: String, level: Int32 = 3) throws {
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw Failure(path: path, reason: "cannot be written") }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw GzipError(path: path, reason: "cannot be written") }
         handle.truncateFile(atOffset: 0)
         self.path = path
         self.handle = handle
@@ -33,7 +34,7 @@ final class GzipFileWriter {
                                    ARCHIVE_ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else {
             stream.deallocate()
-            throw Failure(path: path, reason: "zlib refused to start (\(status))")
+            throw GzipError(path: path, reason: "zlib refused to start (\(status))")
         }
     }
 
@@ -63,7 +64,7 @@ final class GzipFileWriter {
                 stream.pointee.avail_out = UInt32(buffer.count)
                 let status = CZlib.deflate(stream, flush)
                 guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
-                    throw Failure(path: path, reason: "zlib failed (\(status))")
+                    throw GzipError(path: path, reason: "zlib failed (\(status))")
                 }
                 return (status, buffer.count - Int(stream.pointee.avail_out))
             }

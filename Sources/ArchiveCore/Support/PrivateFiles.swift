@@ -5,7 +5,7 @@ import Foundation
 /// `mkstemp`, `O_EXCL`, `O_NOFOLLOW`), so that nothing is written through
 /// a link, and owner-only (0700 folders, 0600 files).
 public enum PrivateFiles {
-    public struct Failure: Error, CustomStringConvertible {
+    public struct FileError: Error, CustomStringConvertible {
         public let path: String
         public let reason: String
         public var description: String { "cannot write \(path): \(reason)" }
@@ -17,10 +17,10 @@ public enum PrivateFiles {
     }
 
     /// A new folder `<parent>/<prefix>XXXXXX`, mode 0700, that did not exist before.
-    public static func makeFreshFolder(in parent: String, prefix: String) throws(Failure) -> String {
+    public static func makeFreshFolder(in parent: String, prefix: String) throws(FileError) -> String {
         var template = Array(((parent as NSString).appendingPathComponent(prefix + "XXXXXX")).utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard made != nil else { throw Failure(path: parent, reason: String(cString: strerror(errno))) }
+        guard made != nil else { throw FileError(path: parent, reason: String(cString: strerror(errno))) }
         return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
@@ -33,7 +33,7 @@ public enum PrivateFiles {
         var existing = stat()
         if stat(path, &existing) == 0, (existing.st_mode & S_IFMT) != S_IFREG, (existing.st_mode & S_IFMT) != S_IFDIR {
             let descriptor = open(path, O_WRONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+            guard descriptor >= 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
             let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
             try body(handle)
             return
@@ -43,12 +43,12 @@ public enum PrivateFiles {
         var template = Array(((folder.isEmpty ? "." : folder) as NSString)
             .appendingPathComponent(".\(name).XXXXXX").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard descriptor >= 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+        guard descriptor >= 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
         _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
         let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         do {
             try body(FileHandle(fileDescriptor: descriptor, closeOnDealloc: false))
-            guard fsync(descriptor) == 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+            guard fsync(descriptor) == 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
         } catch {
             close(descriptor)
             unlink(temporary)
@@ -57,36 +57,36 @@ public enum PrivateFiles {
         guard close(descriptor) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
-            throw Failure(path: path, reason: reason)
+            throw FileError(path: path, reason: reason)
         }
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
-            throw Failure(path: path, reason: reason)
+            throw FileError(path: path, reason: reason)
         }
     }
 
     /// A new empty file beside `path`, `.<name>.<tag>-XXXXXX`, mode 0600, that did not exist before.
-    public static func makeFreshFile(beside path: String, tag: String) throws(Failure) -> String {
+    public static func makeFreshFile(beside path: String, tag: String) throws(FileError) -> String {
         let folder = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
         var template = Array(((folder.isEmpty ? "." : folder) as NSString).appendingPathComponent(".\(name).\(tag)-XXXXXX").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard descriptor >= 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+        guard descriptor >= 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
         close(descriptor)
         return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     /// Puts a finished temporary file in its place: its bytes on disk first,
     /// then the rename, then the folder's entry on disk.
-    public static func commit(_ temporary: String, to path: String) throws(Failure) {
+    public static func commit(_ temporary: String, to path: String) throws(FileError) {
         let descriptor = open(temporary, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0, fsync(descriptor) == 0 else {
             if descriptor >= 0 { close(descriptor) }
-            throw Failure(path: path, reason: String(cString: strerror(errno)))
+            throw FileError(path: path, reason: String(cString: strerror(errno)))
         }
         close(descriptor)
-        guard rename(temporary, path) == 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+        guard rename(temporary, path) == 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
         let folder = (path as NSString).deletingLastPathComponent
         let directory = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directory >= 0 {

@@ -189,8 +189,8 @@ final class MCPTools {
         let sessionID: String
         switch try reader.lookUpSession(typed) {
         case .found(let id): sessionID = id
-        case .inSeveralSources(let ids): throw ToolFailure("\(typed) is a session id in several sources: \(ids.joined(separator: ", ")); name one as SOURCE:ID")
-        case .ambiguous(let ids): throw ToolFailure("\(typed) is the start of several session ids: \(ids.joined(separator: ", ")); give more of it")
+        case .inSeveralSources(let ids): throw ToolError("\(typed) is a session id in several sources: \(ids.joined(separator: ", ")); name one as SOURCE:ID")
+        case .ambiguous(let ids): throw ToolError("\(typed) is the start of several session ids: \(ids.joined(separator: ", ")); give more of it")
         case .unknown: throw ArchiveError.unknownSession(typed)
         }
         guard let transcript = try reader.transcript(sessionID: sessionID) else { throw ArchiveError.unknownSession(sessionID) }
@@ -269,7 +269,7 @@ final class MCPTools {
 }
 
 /// A question the archive cannot answer as asked, in words for the client.
-struct ToolFailure: Error, CustomStringConvertible {
+struct ToolError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
