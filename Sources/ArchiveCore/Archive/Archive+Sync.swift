@@ -64,11 +64,20 @@ extension Archive {
         guard !run.failedWhole else { return run }
         notify(toNotify, into: &run)
         if settings.backup.afterSync, let folder = settings.backup.dir {
-            do { run.backup = try read { try $0.backup(to: folder, keep: settings.backup.keep) } } catch {
+            do { run.backup = try backUp(into: folder) } catch {
                 run.afterSyncProblems.append("synced, but the backup after it failed: \(error)")
             }
         }
         return run
+    }
+
+    /// The backup after a sync, into the configured folder (never over a file of that name).
+    private func backUp(into folder: String) throws -> BackupResult {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
+            throw PrivateFiles.FileError(path: folder, reason: "the backup folder is a file")
+        }
+        return try read { try $0.backup(to: folder, keep: settings.backup.keep) }
     }
 
     /// Prunes the content of sessions last updated `days` or more ago; how many.
