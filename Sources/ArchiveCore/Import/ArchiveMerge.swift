@@ -10,27 +10,24 @@ import SQLiteCore
 /// only read: one instant of it is copied beside this archive and the copy,
 /// upgraded to this binary's schema, is what is read.
 public struct ArchiveMerge {
-    public struct Report: Sendable, Codable, Equatable {
+    /// The other archive's sessions, and what saving them came to (`older`:
+    /// this archive holds a newer history; `forgotten`: forgotten in this one).
+    @dynamicMemberLookup
+    public struct Report: CountsSaves, Sendable, Equatable {
         public var sessions = 0
-        public var new = 0
-        public var updated = 0
-        public var unchanged = 0
-        /// Skipped: this archive holds a newer history.
-        public var older = 0
-        /// Skipped: forgotten in this archive.
-        public var forgotten = 0
-        public var failed = 0
+        public var saved = SaveCounts()
         /// The other archive's revisions this one did not hold.
         public var revisions = 0
         public var markedDeleted = 0
 
-        mutating func add(_ counts: SaveCounts) {
-            new += counts.new
-            updated += counts.updated
-            unchanged += counts.unchanged
-            older += counts.older
-            forgotten += counts.forgotten
-            failed += counts.failed
+        private enum Keys: String, CodingKey { case sessions, revisions, markedDeleted }
+
+        public func encode(to encoder: any Encoder) throws {
+            try saved.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(sessions, forKey: .sessions)
+            try container.encode(revisions, forKey: .revisions)
+            try container.encode(markedDeleted, forKey: .markedDeleted)
         }
     }
 
@@ -137,7 +134,7 @@ public struct ArchiveMerge {
             }
         }
         try saver.commit()
-        report.add(saver.counts)
+        report.saved += saver.counts
         for entry in deletedLater where try store.markDeleted(sessionID: entry.id, source: entry.source, at: entry.deleted!) {
             report.markedDeleted += 1
         }

@@ -13,25 +13,25 @@ import SQLiteCore
 /// (this thread), through a bounded queue: memory stays flat, and the two
 /// halves of the work overlap on two cores.
 public final class Importer {
-    public struct Report: Sendable, Codable, Equatable {
+    /// Files and records read, and what saving them came to (`older`: a
+    /// record older than the session archived, skipped with a note;
+    /// `forgotten`: a session forgotten on purpose; `failed`: records that
+    /// could not be read or saved).
+    @dynamicMemberLookup
+    public struct Report: CountsSaves, Sendable, Equatable {
         public var files = 0
         public var records = 0
-        public var new = 0
-        public var updated = 0
-        public var unchanged = 0
-        /// Records older than the session already archived: skipped, with a note.
-        public var older = 0
-        /// Records of sessions forgotten on purpose: skipped.
-        public var forgotten = 0
-        public var failed = 0
+        public var saved = SaveCounts()
         public var seconds = 0.0
 
-        mutating func add(_ counts: SaveCounts) {
-            new += counts.new
-            updated += counts.updated
-            unchanged += counts.unchanged
-            older += counts.older
-            forgotten += counts.forgotten
+        private enum Keys: String, CodingKey { case files, records, seconds }
+
+        public func encode(to encoder: any Encoder) throws {
+            try saved.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(files, forKey: .files)
+            try container.encode(records, forKey: .records)
+            try container.encode(seconds, forKey: .seconds)
         }
     }
 
@@ -121,10 +121,12 @@ public final class Importer {
                            + "was last updated \(entry.session.lastUpdatedAt), before the archived \(archived): skipped")
                 },
                 onFailed: { [self] entry, error in
-                    fail("\(entry.origin.file):\(entry.origin.line): session \(Printable.clean(entry.session.sessionID, limit: 200)): \(error)")
+                    // The saver counts it (`saver.counts.failed`).
+                    fail("\(entry.origin.file):\(entry.origin.line): session \(Printable.clean(entry.session.sessionID, limit: 200)): \(error)",
+                         counted: true)
                 },
                 afterCommit: checkpoint)
-            defer { report.add(saver.counts) }
+            defer { report.saved += saver.counts }
             try readAndSave(files, started: started, saver: saver)
         }
         report.seconds = Date().timeIntervalSince(started)
@@ -186,8 +188,8 @@ public final class Importer {
         return files.sorted()
     }
 
-    private func fail(_ message: String) {
-        report.failed += 1
+    private func fail(_ message: String, counted: Bool = false) {
+        if !counted { report.failed += 1 }
         onFailure(message)
         try? store.recordFailure(runID: runID, sessionID: "(import)", projectID: nil, httpStatus: nil, message: message,
                                  at: Timestamp.now())

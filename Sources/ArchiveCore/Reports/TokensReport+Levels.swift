@@ -23,8 +23,7 @@ extension TokensReport {
     func gatherFromLevels(_ database: Database, range: Range<Int64>, into tally: inout Tally) throws {
         var keys = KeyMaker(report: self)
         let rateFor = pricing?.resolver(zone: window.zone)
-        let groups = try Self.rollupGroups(database)
-        let allowedGroups = projects.isEmpty && indexes.isEmpty && sources.isEmpty ? nil : Set(groups.filter { isAllowed($0.value) }.keys)
+        let (groups, allowedGroups) = try allowedRollupGroups(database)
         let segments = try Self.segments(database, range: range, zone: window.zone, pricing: pricing)
         guard !segments.isEmpty else { return }
         let scopes = try levelScopes(database, groups: groups)

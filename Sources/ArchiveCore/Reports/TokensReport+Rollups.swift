@@ -5,11 +5,17 @@ import SQLiteCore
 /// Token reports from the rollups: the cost grows with the quarter hours
 /// and groups that hold runs, not with the runs.
 extension TokensReport {
+    /// The rollups' groups, and those the report's project, index and source
+    /// filters allow (nil: every one).
+    func allowedRollupGroups(_ database: Database) throws -> (groups: [Int: RollupGroupInfo], allowed: Set<Int>?) {
+        let groups = try Self.rollupGroups(database)
+        return (groups, projects.isEmpty && indexes.isEmpty && sources.isEmpty ? nil : Set(groups.filter { isAllowed($0.value) }.keys))
+    }
+
     func gatherFromRollups(_ database: Database, range: Range<Int64>, into tally: inout Tally) throws {
         var keys = KeyMaker(report: self)
         let rateFor = pricing?.resolver(zone: window.zone)
-        let groups = try Self.rollupGroups(database)
-        let allowed = projects.isEmpty && indexes.isEmpty && sources.isEmpty ? nil : Set(groups.filter { isAllowed($0.value) }.keys)
+        let (groups, allowed) = try allowedRollupGroups(database)
         // Rows come in quarter-hour order: the segment (zone offset and
         // prices fixed) only moves forward.
         let segments = try Self.segments(database, range: range, zone: window.zone, pricing: pricing)

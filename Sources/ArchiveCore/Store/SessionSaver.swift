@@ -13,6 +13,15 @@ public struct SaveCounts: Sendable, Codable, Equatable {
 
     public init() {}
 
+    static func += (total: inout SaveCounts, more: SaveCounts) {
+        total.new += more.new
+        total.updated += more.updated
+        total.unchanged += more.unchanged
+        total.older += more.older
+        total.forgotten += more.forgotten
+        total.failed += more.failed
+    }
+
     mutating func count(_ outcome: ArchiveWriter.SaveOutcome) {
         switch outcome {
         case .new: new += 1
@@ -21,6 +30,19 @@ public struct SaveCounts: Sendable, Codable, Equatable {
         case .olderThanArchived: older += 1
         case .forgotten: forgotten += 1
         }
+    }
+}
+
+/// A report that counts saves (an import's, a merge's): `SaveCounts`'
+/// members read as its own, and in its JSON as its own keys.
+public protocol CountsSaves: Encodable {
+    var saved: SaveCounts { get set }
+}
+
+extension CountsSaves {
+    public subscript<T>(dynamicMember member: WritableKeyPath<SaveCounts, T>) -> T {
+        get { saved[keyPath: member] }
+        set { saved[keyPath: member] = newValue }
     }
 }
 
