@@ -6,7 +6,7 @@
 // restored over another (`restore`). Each must be refused with an error or
 // succeed, never crash or hang, and a refused one leaves its target's file
 // byte for byte as it was.
-@testable import ArchiveCore  // a writer of its own for the whole run: the fuzzer is the only process
+@_spi(Testing) import ArchiveCore  // a writer of its own for the whole run: the fuzzer is the only process
 import Foundation
 import SQLiteCore
 

@@ -6,7 +6,7 @@
 // normalised and saved in a real archive file; every report runs over it;
 // its export gives every literal back; every 500th input `status --check`'s
 // recomputation must agree. None of it may trap.
-@testable import ArchiveCore  // a writer of its own for the whole run: the fuzzer is the only process
+@_spi(Testing) import ArchiveCore  // a writer of its own for the whole run: the fuzzer is the only process
 import Foundation
 import LosslessJSON
 

@@ -3,7 +3,7 @@
 // saved in a real archive file, and its export must equal the input as
 // ordered JSON (members in order, number literals as written, text byte for
 // byte), and the archive's rollups and counts must equal its rows.
-@testable import ArchiveCore  // a writer of its own for the whole run: the fuzzer is the only process
+@_spi(Testing) import ArchiveCore  // a writer of its own for the whole run: the fuzzer is the only process
 import Foundation
 import LosslessJSON
 

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import LosslessJSON
 import SQLiteCore
-@testable import ArchiveCore
+@_spi(Testing) @testable import ArchiveCore
 
 @Suite struct ArchiveStoreTests {
     let folder: TemporaryDirectory

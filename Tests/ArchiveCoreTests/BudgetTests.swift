@@ -2,7 +2,7 @@ import Foundation
 import LosslessJSON
 import Testing
 import TestSupport
-@testable import ArchiveCore
+@_spi(Testing) @testable import ArchiveCore
 
 /// Budgets: spend in the period of the configured zone that holds "now"
 /// (local midnights at +5:45 and +13:45 too), thresholds that alert once per

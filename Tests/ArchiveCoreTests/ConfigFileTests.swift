@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import ArchiveCore
+@_spi(Testing) @testable import ArchiveCore
 
 /// The config file is TOML 1.0 (the reader's own tests compare it with
 /// Python's tomllib); these are the config's own rules on top of it.

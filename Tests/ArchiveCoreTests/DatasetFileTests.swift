@@ -1,4 +1,4 @@
-@testable import ArchiveCore
+@_spi(Testing) @testable import ArchiveCore
 import Foundation
 import TestSupport
 import Testing

@@ -1,4 +1,4 @@
-@testable import ArchiveCore
+@_spi(Testing) @testable import ArchiveCore
 import Testing
 
 /// The splitter that streams a JSON array from a file, fed in chunks cut anywhere.

@@ -3,7 +3,7 @@ import LosslessJSON
 import SQLiteCore
 import Testing
 import TestSupport
-@testable import ArchiveCore
+@_spi(Testing) @testable import ArchiveCore
 
 /// The generated corpus behind the round-trip test (3,000 sessions of every
 /// shape), with index sets and tool names in both Unicode normal forms,

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import LosslessJSON
 import SQLiteCore
-@testable import ArchiveCore
+@_spi(Testing) @testable import ArchiveCore
 
 /// Thousands of generated sessions of every shape go in, through the import
 /// path and through the sync path, and come back out of export as the same

@@ -1,4 +1,4 @@
-@testable import ArchiveCore
+@_spi(Testing) @testable import ArchiveCore
 import Testing
 
 @Suite struct SourceHashTests {

@@ -1,5 +1,5 @@
 import Testing
-@testable import ArchiveCore
+@_spi(Testing) @testable import ArchiveCore
 
 @Suite struct TimestampTests {
     /// Day labels, made without Foundation's formatter, read as `%04d-%02d-%02d` did, BC years too.

@@ -1,7 +1,7 @@
 import TestSupport
 import Testing
 import SQLiteCore
-@testable import ArchiveCore
+@_spi(Testing) @testable import ArchiveCore
 
 @Suite struct ToolPairingTests {
     @Test func showPairsRepeatedCallIDsAsTheViewDoes() throws {

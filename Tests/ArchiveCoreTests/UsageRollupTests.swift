@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import LosslessJSON
 import SQLiteCore
-@testable import ArchiveCore
+@_spi(Testing) @testable import ArchiveCore
 
 /// The rollups the token reports read are kept by the writer; after every
 /// kind of change they must equal a recomputation from the rows.

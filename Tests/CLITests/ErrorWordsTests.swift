@@ -1,5 +1,5 @@
 @testable import archive
-@testable import ArchiveCore
+@_spi(Testing) @testable import ArchiveCore
 import Foundation
 import LlamaCloudClient
 @testable import LosslessJSON

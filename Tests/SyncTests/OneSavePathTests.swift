@@ -1,5 +1,5 @@
 import TestSupport
-@testable import ArchiveCore
+@_spi(Testing) @testable import ArchiveCore
 import ChatSimulator
 import Foundation
 import LosslessJSON

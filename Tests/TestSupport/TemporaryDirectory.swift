@@ -1,4 +1,4 @@
-@testable import ArchiveCore
+@_spi(Testing) import ArchiveCore
 import Foundation
 import Testing
 

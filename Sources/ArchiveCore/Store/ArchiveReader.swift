@@ -13,7 +13,7 @@ public final class ArchiveReader {
     /// (`Archive`'s, under the writers' lock; by default a writer of its own,
     /// for copies no other process knows), which takes a moment of writing
     /// the first time only.
-    init(path: String, onUpgrade: (_ from: Int, _ to: Int) -> Void = { _, _ in }, upgrade: (() throws -> Void)? = nil) throws {
+    @_spi(Testing) public init(path: String, onUpgrade: (_ from: Int, _ to: Int) -> Void = { _, _ in }, upgrade: (() throws -> Void)? = nil) throws {
         database = try ArchiveSchema.opening(path) { () throws -> Database in
             var database = try Database(path: path, mode: .readOnly)
             let applied = try ArchiveSchema.migrator.appliedVersion(of: database)

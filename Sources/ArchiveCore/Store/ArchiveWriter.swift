@@ -30,8 +30,10 @@ public final class ArchiveWriter {
     /// Opens the archive, creating and migrating it when needed. `onUpgrade`
     /// hears of an archive of an earlier schema (its version, the new one)
     /// before it is upgraded, which can take seconds for a large one.
-    /// Not public: a writer is made by `Archive.write`, under the writers' lock.
-    init(path: String, externalCheckpoints: Bool = false, onUpgrade: (_ from: Int, _ to: Int) -> Void = { _, _ in }) throws {
+    /// Not public: a writer is made by `Archive.write`, under the writers'
+    /// lock. Tests and fuzz targets, the only process on their files, reach
+    /// it as SPI (`@_spi(Testing) import ArchiveCore`).
+    @_spi(Testing) public init(path: String, externalCheckpoints: Bool = false, onUpgrade: (_ from: Int, _ to: Int) -> Void = { _, _ in }) throws {
         // The token replay wraps the search tokenizer before anything (a
         // migration) connects the search index, which binds its tokenizer once.
         (database, searchTokenReplay) = try ArchiveSchema.opening(path) { () throws -> (Database, FTS5TokenReplay?) in
