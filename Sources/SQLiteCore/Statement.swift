@@ -114,6 +114,10 @@ public final class Statement {
 
     public func reset() { sqlite3_reset(handle) }
 
+    /// The row the last `step` gave, for a caller that steps by hand (two
+    /// cursors in turn): valid until the next step or reset.
+    public var currentRow: Row { Row(statement: self) }
+
     /// Binds, runs to completion and resets.
     public func execute(_ arguments: StatementArguments = []) throws {
         try run(arguments) { while try step() {} }

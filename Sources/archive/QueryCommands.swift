@@ -38,7 +38,13 @@ extension TokensReport.WeekStart: ExpressibleByArgument {}
 
 struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "search", abstract: "Full-text search over questions, answers, thinking and tool data, ranked.")
+        commandName: "search", abstract: "Full-text search over questions, answers, thinking and tool data, newest first.",
+        discussion: """
+            Order: newest first: the matches in the sessions that came into the archive last, each session's latest \
+            events first. A page takes about as long whatever the number of matches, and --project, --source, \
+            --since and --until narrow the work. Every word must match, so a rare word finds just the sessions it \
+            names. --rank orders every match by relevance (bm25) instead, at a cost that grows with the matches.
+            """)
 
     @OptionGroup var report: ReportOptions
     @Argument(help: "Words to find (all of them). With --fts, an FTS5 query.") var query: String
@@ -46,6 +52,7 @@ struct SearchCommand: ParsableCommand {
     @OptionGroup var sourceFilter: SourceFilterOptions
     @Option(name: [.customShort("n"), .long], help: "At most this many results (0: all).") var limit = 20
     @Flag(help: "Take QUERY as raw FTS5 syntax (phrases, OR, NEAR, prefix*).") var fts = false
+    @Flag(help: "Order every match by relevance (bm25), best first, instead of newest first; slower as matches grow.") var rank = false
 
     func validate() throws {
         guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or more") }
@@ -55,6 +62,7 @@ struct SearchCommand: ParsableCommand {
         try report.show { store, window in
             var search = SearchQuery(text: query)
             search.rawFTS = fts
+            search.byRelevance = rank
             search.projects = projects
             search.sources = sourceFilter.sources
             search.window = window

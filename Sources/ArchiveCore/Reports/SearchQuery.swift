@@ -1,7 +1,17 @@
 import SQLiteCore
 
-/// `archive search`: full-text search ranked by bm25, with a highlighted snippet.
+/// `archive search`: full-text search with a highlighted snippet. The order,
+/// as `search --help` and the docs state it: newest first (the matching
+/// events of the sessions that came into the archive last, each session's
+/// latest events first), so that a page costs the same whatever the number
+/// of matches, and filters narrow the work (`NewestMatches`). Plain words
+/// must all match, so a rare word finds the sessions it names and nothing
+/// else. `byRelevance`: every match ranked by bm25, best first, at a cost
+/// that grows with the matches.
 public struct SearchQuery {
+    /// Rank every match by bm25 instead of giving the newest.
+    public var byRelevance = false
+
     public var text: String
     /// Raw FTS5 syntax instead of plain words.
     public var rawFTS = false
@@ -57,22 +67,13 @@ public struct SearchQuery {
         }
         var table = QueryTable(columns: QueryTable.Column.sessionIdentity + [
             .init("title", optional: true), .init("run", kind: .integer),
-            .init("kind", title: "event", optional: true), .init("snippet"), .init("rank", kind: .number, optional: true),
-        ])
+            .init("kind", title: "event", optional: true), .init("snippet"),
+        ] + (byRelevance ? [.init("rank", kind: .number, optional: true)] : []))
         do {
-            // First the best matches, filtered through the session's key alone;
-            // then snippets and event details for those few rows only. The
-            // index keeps no text, so the hits' text goes into a temporary
-            // index of the same kind, where FTS5 can cut and mark the snippet.
-            var hits: [(rowid: Int64, rank: Double)] = []
-            try database.forEachRow("""
-                SELECT f.rowid, f.rank FROM search_index f
-                JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("f.rowid"))
-                WHERE search_index MATCH ?1 AND (?2 IS NULL OR s.project_id IN (SELECT value FROM json_each(?2)))
-                  AND s.last_updated_at >= ?3 AND s.last_updated_at < ?4 AND \(SourceSQL.allows("s.source_key", parameter: "?6"))
-                ORDER BY f.rank LIMIT ?5
-                """, match, TimeWindow.jsonList(projects), window.since ?? "", window.until ?? "9999", limit, TimeWindow.jsonList(sources)
-            ) { try hits.append(($0.int64(0), $0.double(1))) }
+            // The matches of the page, then snippets and event details for
+            // those rows only. The index keeps no text, so the hits' text goes
+            // into a temporary index of the same kind, where FTS5 can cut and mark the snippet.
+            let hits = byRelevance ? try bestMatches(database, match: match) : try newestMatches(database, match: match)
             try database.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_hits USING fts5(body, tokenize = '\(ArchiveSchema.searchTokenizer)')")
             try database.execute("DELETE FROM temp.search_hits")
             let copy = try database.cached(
@@ -90,13 +91,38 @@ public struct SearchQuery {
                     try table.rows.append([
                         .text(row.string(0)), .text(row.string(1)), .init(row.optionalString(2)),
                         .init(row.optionalString(3)), .integer(row.int64(4)), .text(row.string(5)),
-                        .text(row.string(6).replacingOccurrences(of: "\n", with: " ")), .number(hit.rank),
-                    ])
+                        .text(row.string(6).replacingOccurrences(of: "\n", with: " ")),
+                    ] + (byRelevance ? [.init(hit.rank)] : []))
                 }
             }
         } catch let error as SQLiteError where rawFTS {
             throw SearchError.invalidSyntax(error.message)
         }
         return table
+    }
+
+    /// The newest `limit` matches that pass the filters (all when `limit` is below 0).
+    private func newestMatches(_ database: Database, match: String) throws -> [(rowid: Int64, rank: Double?)] {
+        var hits: [(rowid: Int64, rank: Double?)] = []
+        guard limit != 0 else { return hits }
+        try NewestMatches(match: match, projects: projects, sources: sources, window: window).find(in: database) { rowid in
+            hits.append((rowid, nil))
+            return limit < 0 || hits.count < limit
+        }
+        return hits
+    }
+
+    /// The best `limit` matches by bm25 (FTS5's rank: lower is better), over every match.
+    private func bestMatches(_ database: Database, match: String) throws -> [(rowid: Int64, rank: Double?)] {
+        var hits: [(rowid: Int64, rank: Double?)] = []
+        try database.forEachRow("""
+            SELECT f.rowid, f.rank FROM search_index f
+            JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("f.rowid"))
+            WHERE search_index MATCH ?1 AND (?2 IS NULL OR s.project_id IN (SELECT value FROM json_each(?2)))
+              AND s.last_updated_at >= ?3 AND s.last_updated_at < ?4 AND \(SourceSQL.allows("s.source_key", parameter: "?6"))
+            ORDER BY f.rank LIMIT ?5
+            """, match, TimeWindow.jsonList(projects), window.since ?? "", window.until ?? "9999", limit, TimeWindow.jsonList(sources)
+        ) { try hits.append(($0.int64(0), $0.double(1))) }
+        return hits
     }
 }

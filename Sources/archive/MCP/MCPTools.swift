@@ -51,11 +51,13 @@ final class MCPTools {
     }
 
     let definitions: [JSONValue] = [
-        tool("search", "Search the chats", "Full-text search over every message, answer and tool call: the best hits with their session id, "
-             + "run and a snippet ([marked] where it matched). Then read a hit with show_session." + untrusted,
+        tool("search", "Search the chats", "Full-text search over every message, answer and tool call: hits with their session id, "
+             + "run and a snippet ([marked] where it matched), newest first (every word must match: add a rarer word to narrow; "
+             + "rank orders by relevance instead, slower on common words). Then read a hit with show_session." + untrusted,
              [("query", ["type": "string", "description": "Words to find (all of them); with fts, an FTS5 query."]), projects, sources]
              + window + [("limit", ["type": "integer", "minimum": 1, "maximum": 200, "default": 20]),
-                         ("fts", ["type": "boolean", "description": "Take query as FTS5 syntax: phrases, OR, NEAR, prefix*."])],
+                         ("fts", ["type": "boolean", "description": "Take query as FTS5 syntax: phrases, OR, NEAR, prefix*."]),
+                         ("rank", ["type": "boolean", "description": "Order by relevance (bm25) over every match instead of newest first."])],
              required: ["query"]),
         tool("show_session", "Read a session", "One session's transcript, run by run: what the user asked, the model's answer, its tool calls "
              + "with their results, and the tokens of each run. Paged: from_run and runs; next_run says where the rest starts." + untrusted,
@@ -94,7 +96,7 @@ final class MCPTools {
         do {
             let answer: JSONValue
             switch name {
-            case "search": answer = try search(MCPArguments(tool: name, arguments, known: ["query", "project", "source", "since", "until", "tz", "limit", "fts"]))
+            case "search": answer = try search(MCPArguments(tool: name, arguments, known: ["query", "project", "source", "since", "until", "tz", "limit", "fts", "rank"]))
             case "show_session": answer = try showSession(MCPArguments(tool: name, arguments, known: ["id", "from_run", "runs", "thinking"]))
             case "list_sessions":
                 answer = try listSessions(MCPArguments(tool: name, arguments, known: ["project", "source", "since", "until", "tz", "order", "limit", "deleted"]))
@@ -124,6 +126,7 @@ final class MCPTools {
     private func search(_ arguments: MCPArguments) throws -> JSONValue {
         var query = SearchQuery(text: try arguments.requiredString("query"))
         query.rawFTS = try arguments.bool("fts")
+        query.byRelevance = try arguments.bool("rank")
         query.projects = try arguments.strings("project")
         query.sources = try arguments.strings("source")
         query.limit = try arguments.integer("limit", default: 20, in: 1...200)
