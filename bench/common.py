@@ -45,3 +45,44 @@ def scale_archive(work, archive, simulator, n):
         run([archive, "import", "--db", db, corpus(work, simulator, n)])
         run(["sqlite3", db, "PRAGMA wal_checkpoint(TRUNCATE)"])
     return db
+
+# spread: (projects, seconds apart within a project); no project names: imported without --project
+SPREADS = {
+    "default": ([None], "60-3000"),
+    "dense": ([f"team-{i}" for i in range(1, 4)], "0-180"),
+    "sparse": ([f"project-{i:02d}" for i in range(1, 16)], "900-81000"),
+}
+
+def spread_archive(work, archive, simulator, spread, n, fresh=False):
+    """bench-out/scale-SPREAD-N.db, imported from the generated corpus (and
+    its figures beside it, .json) when missing or `fresh`; reused otherwise."""
+    import json, re, sys, time
+    db = os.path.join(work, f"scale-{spread}-{n}.db")
+    figures = db + ".json"
+    if not fresh and os.path.exists(db) and os.path.exists(figures):
+        run([archive, "status", "--db", db])  # upgrades an archive of an earlier schema, once
+        with open(figures) as f:
+            return db, json.load(f)
+    remove_archive(db, extra=(".json",))
+    projects, apart = SPREADS[spread]
+    seconds, peak = 0.0, 0.0
+    for index, project in enumerate(projects):
+        count = n // len(projects) + (1 if index < n % len(projects) else 0)
+        generator = subprocess.Popen([simulator, "--corpus", "-", "--sessions", str(count), "--seed", str(2026 + index),
+                                      "--seconds-apart", apart], stdout=subprocess.PIPE)
+        command = ["/usr/bin/time", "-v", archive, "import", "--db", db] + (["--project", project] if project else []) + ["-"]
+        start = time.perf_counter()
+        result = subprocess.run(command, stdin=generator.stdout, capture_output=True, text=True)
+        seconds += time.perf_counter() - start
+        generator.stdout.close()
+        if generator.wait() != 0 or result.returncode != 0:
+            sys.exit(result.stderr)
+        peak = max(peak, int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1)) / 1024)
+    run(["sqlite3", db, "PRAGMA wal_checkpoint(TRUNCATE)"])
+    shape = run(["sqlite3", db, "SELECT min(last_updated_at), max(last_updated_at), (SELECT count(*) FROM rollup_groups), "
+                 "(SELECT count(*) FROM usage_rollup) FROM sessions"]).stdout.strip().split("|")
+    result = {"import": seconds, "peak": peak, "size": os.path.getsize(db) / 1e6, "first": shape[0][:10], "last": shape[1][:10],
+              "groups": int(shape[2]), "rollup rows": int(shape[3])}
+    with open(figures, "w") as f:
+        json.dump(result, f)
+    return db, result

@@ -258,27 +258,74 @@ extension Database {
     /// `ResultCode.interrupted`. For reading what may never end (a view over
     /// an endless recursive query in a file from elsewhere).
     public func limitingTime<T>(seconds: Double, _ body: () throws -> T) throws -> T {
-        let deadline = DeadlineBox(nanoseconds: UInt64(max(0, seconds) * 1e9))
-        let context = Unmanaged.passUnretained(deadline).toOpaque()
-        sqlite3_progress_handler(try openHandle(for: ""), 1_000, { context in
+        try limitingWork(WorkBudget(seconds: seconds), body)
+    }
+
+    /// Runs `body` within `budget`: once its time or its steps are spent, or
+    /// it is stopped from another thread, the statement running fails with
+    /// `ResultCode.interrupted`, and `budget.reached` says why.
+    public func limitingWork<T>(_ budget: WorkBudget, _ body: () throws -> T) throws -> T {
+        let context = Unmanaged.passUnretained(budget).toOpaque()
+        sqlite3_progress_handler(try openHandle(for: ""), Int32(WorkBudget.stepsPerCheck), { context in
             guard let context else { return 0 }
-            return Unmanaged<DeadlineBox>.fromOpaque(context).takeUnretainedValue().passed ? 1 : 0
+            return Unmanaged<WorkBudget>.fromOpaque(context).takeUnretainedValue().isSpent ? 1 : 0
         }, context)
         defer {
             if !isClosed { sqlite3_progress_handler(handle, 0, nil, nil) }
-            withExtendedLifetime(deadline) {}
+            withExtendedLifetime(budget) {}
         }
         return try body()
     }
+
+    /// A ceiling on the memory SQLite may hold in this process, in bytes: an
+    /// allocation past it fails with `ResultCode.noMemory` (the statement
+    /// fails, the process goes on). Process-wide, as SQLite's heap is.
+    public static func limitHeap(bytes: Int64) {
+        _ = sqlite3_hard_heap_limit64(bytes)
+    }
 }
 
-/// A moment on the monotonic clock, for the progress handler.
-final class DeadlineBox {
-    let end: UInt64
+/// What a piece of work may spend: time on the monotonic clock, and SQLite's
+/// virtual machine steps (about a row looked at each); `stop()` ends it from
+/// any thread. Checked every `stepsPerCheck` steps by a progress handler.
+public final class WorkBudget: @unchecked Sendable {
+    public enum Limit: Sendable, Equatable { case time, steps, stopped }
 
-    init(nanoseconds: UInt64) { end = Self.now() &+ nanoseconds }
+    static let stepsPerCheck = 1_000
+    private let end: UInt64
+    private let maxChecks: Int?
+    private var checks = 0
+    private let lock = NSLock()
+    private var stopped = false
+    private var spent: Limit?
 
-    var passed: Bool { Self.now() >= end }
+    public init(seconds: Double, steps: Int? = nil) {
+        end = Self.now() &+ UInt64(max(0, min(seconds, 1e9)) * 1e9)
+        maxChecks = steps.map { max(1, $0 / Self.stepsPerCheck) }
+    }
+
+    /// Ends the work at the next check.
+    public func stop() {
+        lock.lock()
+        stopped = true
+        lock.unlock()
+    }
+
+    /// Which limit ended the work, if one did.
+    public var reached: Limit? {
+        lock.lock()
+        defer { lock.unlock() }
+        return spent
+    }
+
+    var isSpent: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if spent != nil { return true }
+        checks += 1
+        if stopped { spent = .stopped } else if let maxChecks, checks > maxChecks { spent = .steps } else if Self.now() >= end { spent = .time }
+        return spent != nil
+    }
 
     static func now() -> UInt64 {
         var time = timespec()

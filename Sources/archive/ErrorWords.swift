@@ -42,6 +42,9 @@ enum ErrorWords {
             if case .secret = error { return "\(error) (or pass --api-key-file)" }
             return error.description
         case let error as ArchiveError: return error.description
+        case let error as ReadingLimitError:
+            if case .time = error.limit { return error.description + " (--max-seconds)" }
+            return error.description
         case let error as ArchiveLock.LockError: return error.description
         case let error as SelectionError: return error.description
         case let error as SearchQuery.SearchError: return error.description

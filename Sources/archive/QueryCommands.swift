@@ -59,7 +59,7 @@ struct SearchCommand: ParsableCommand {
     }
 
     func run() throws {
-        try report.show { store, window in
+        func search(_ window: TimeWindow) -> SearchQuery {
             var search = SearchQuery(text: query)
             search.rawFTS = fts
             search.byRelevance = rank
@@ -68,8 +68,13 @@ struct SearchCommand: ParsableCommand {
             search.window = window
             search.limit = limit == 0 ? -1 : limit
             if report.output.format == .table { search.highlight = (HighlightMarks.open, HighlightMarks.close) }
-            return try store.search(search)
+            return search
         }
+        // Every match is streamed as it is found, in flat memory; a page is shown whole.
+        if limit == 0 && !rank {
+            return try report.stream { store, window, begin, row in try store.streamSearch(search(window), begin: begin, row: row) }
+        }
+        try report.show { store, window in try store.search(search(window)) }
     }
 }
 
@@ -156,6 +161,11 @@ struct SQLCommand: ParsableCommand {
     @OptionGroup var pager: PagerOptions
     @Argument(help: "One SQL statement; ? placeholders take --param values in order.") var query: String
     @Option(name: .customLong("param"), help: "A value for the next ? placeholder.") var parameters: [String] = []
+    @Option(help: "Stop the statement after this many seconds (default: no limit).") var maxSeconds: Double?
+
+    func validate() throws {
+        if let maxSeconds, !(maxSeconds > 0 && maxSeconds <= 86_400) { throw ValidationError("--max-seconds must be above 0, at most 86400") }
+    }
 
     func run() throws {
         try location.archive().reading(allowEmpty: true) { reader in
@@ -163,7 +173,10 @@ struct SQLCommand: ParsableCommand {
             Pager.page(enabled: pager.enabled && output.format == .table) {
                 var sink = RowSink(format: output.format, renderer: TableRenderer())
                 do {
-                    try reader.sql(query, parameters: parameters, columns: { sink.begin($0) }, row: { sink.add($0) })
+                    let run = { (reader: ArchiveReader) in
+                        try reader.sql(query, parameters: parameters, columns: { sink.begin($0) }, row: { sink.add($0) })
+                    }
+                    _ = try maxSeconds.map { try reader.within(ReadingLimits(seconds: $0), run) } ?? run(reader)
                     sink.end()
                 } catch { failure = error }
             }

@@ -42,6 +42,7 @@ import Testing
         ExitError(exitCode: 64, message: "bad arguments"),
         ToolError("unknown tool"),
         MCPError.invalidParams("missing id"),
+        ReadingLimitError(limit: .time(seconds: 10)),
     ]
 
     /// The error types the sources declare that can reach a user: public ones, and the command line's own.

@@ -92,6 +92,28 @@ async def main():
             check("a capped sql says so", len(result.structured_content["rows"]) == 5 and result.structured_content.get("truncated") is True)
             result, _ = await call("tokens", {"by": "day", "tz": "UTC"})
             check("the server goes on serving after errors", not result.is_error and len(result.structured_content["rows"]) > 0)
+    # An assistant's runaway queries, under a 2 s limit: each ends as a tool error within the limit and a second, the next call is answered at once.
+    bounded = StdioServerParameters(command=archive, args=["mcp", "--db", db, "--max-seconds", "2"], env={"TZ": "UTC"})
+    async with stdio_client(bounded) as streams:
+        async with ClientSession(streams[0], streams[1]) as session:
+            await session.initialize()
+            for what, query in [("an endless recursive query", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c"),
+                                ("a cross join of events with itself", "SELECT count(*) FROM events a, events b, events c"),
+                                ("a LIKE over every event's text, many times", "SELECT count(*) FROM events a, events b WHERE a.content LIKE '%' || b.kind || '%zz%'")]:
+                began = time.monotonic()
+                result = await session.call_tool("sql", {"query": query})
+                took = time.monotonic() - began
+                text = result.content[0].text if result.content else ""
+                check(f"{what} ends as a tool error naming its limit within 3 s ({took:.2f} s)",
+                      result.is_error and "time limit of 2 s" in text and "\n" not in text and took < 3, f"{took:.2f} s: {text[:200]}")
+                began = time.monotonic()
+                result = await session.call_tool("sql", {"query": "SELECT count(*) AS n FROM sessions"})
+                took = time.monotonic() - began
+                check(f"the next call is answered at once ({1000 * took:.0f} ms)", not result.is_error and took < 0.5, f"{took:.2f} s")
+            for guard in ["PRAGMA writable_schema=ON", "SELECT load_extension('x')", "VACUUM INTO '/tmp/llamacloud-mcp-copy.db'",
+                          "SELECT 1; DELETE FROM sessions", "DETACH DATABASE main", "SELECT fts3_tokenizer('simple')"]:
+                result = await session.call_tool("sql", {"query": guard})
+                check(f"{guard} is refused as a tool error", result.is_error, str(result)[:200])
     count = subprocess.run([archive, "sql", "SELECT count(*) AS n FROM sessions", "--db", db, "--format", "json"], check=True, capture_output=True, text=True)
     check("the archive is unchanged", json.loads(count.stdout)[0]["n"] > 0)
 

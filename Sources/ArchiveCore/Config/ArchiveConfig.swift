@@ -49,6 +49,8 @@ public struct ArchiveConfig: Sendable, Equatable {
     public var redactions: [Redaction] = []
     /// `[[budgets]]`, in the file's order.
     public var budgets: [Budget] = []
+    /// `[mcp] max_seconds`: how long one tool call of `archive mcp` may take.
+    public var mcpMaxSeconds: Double?
     /// `[[sources]]`, in the file's order: the accounts and regions `sync` syncs.
     public var sources: [SourceSettings] = []
 
@@ -211,8 +213,8 @@ public struct ArchiveConfig: Sendable, Equatable {
         let file = try TOMLFields.read(bytes, path: path)
         try file.refuseSecrets()
         try file.subtable("sync")?.refuseSecrets()
-        try file.allowOnly(["db", "tz", "sync", "sources", "rates", "backup", "retention", "redact", "budgets"],
-                           expected: "db, tz, [sync], [[sources]], [[rates]], [backup], [retention], [[redact]], [[budgets]]")
+        try file.allowOnly(["db", "tz", "sync", "sources", "rates", "backup", "retention", "redact", "budgets", "mcp"],
+                           expected: "db, tz, [sync], [[sources]], [[rates]], [backup], [retention], [[redact]], [[budgets]], [mcp]")
         var config = ArchiveConfig()
         config.db = try file.nonEmptyString("db")
         if let zone = try file.nonEmptyString("tz") {
@@ -227,6 +229,13 @@ public struct ArchiveConfig: Sendable, Equatable {
             if let base = config.sync.baseURL, !isBaseURL(base) { throw sync.failure(sync.table["base_url"]!, "must be an http or https URL") }
             config.sync.organizationID = try sync.nonEmptyString("organization_id")
             config.sync.projects = try sync.nonEmptyStrings("projects", meaning: "project ids") ?? []
+        }
+        if let mcp = try file.subtable("mcp") {
+            try mcp.allowOnly(["max_seconds"], expected: "max_seconds")
+            if let (seconds, entry) = try mcp.number("max_seconds") {
+                guard seconds > 0, seconds <= 3600 else { throw mcp.failure(entry, "must be a number of seconds above 0, at most 3600") }
+                config.mcpMaxSeconds = seconds
+            }
         }
         if let backup = try file.subtable("backup") {
             try backup.allowOnly(["dir", "keep", "after_sync", "external_checkpoints"], expected: "dir, keep, after_sync, external_checkpoints")

@@ -5,6 +5,13 @@ import SQLiteCore
 extension ArchiveReader {
     public func sessions(_ query: SessionsQuery) throws -> QueryTable { try query.run(on: database) }
     public func search(_ query: SearchQuery) throws -> QueryTable { try query.run(on: database) }
+    /// A search's rows as they are found (`limit` below 0: every match, in flat memory).
+    public func streamSearch(_ query: SearchQuery, begin: (QueryTable) throws -> Void,
+                             row: ([QueryTable.Cell]) throws -> Void) throws -> QueryTable {
+        try begin(query.frame)
+        try query.stream(on: database, row: row)
+        return query.frame
+    }
     /// A report reads one snapshot: what a sync commits while it runs is in
     /// none of its parts or in all of them.
     public func tokens(_ report: TokensReport) throws -> QueryTable { try database.readTransaction { try report.run(on: database) } }

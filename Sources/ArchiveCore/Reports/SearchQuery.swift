@@ -56,6 +56,22 @@ public struct SearchQuery {
     }
 
     func run(on database: Database) throws -> QueryTable {
+        var table = frame
+        try stream(on: database) { table.rows.append($0) }
+        return table
+    }
+
+    /// The columns of the answer, without rows.
+    var frame: QueryTable {
+        QueryTable(columns: QueryTable.Column.sessionIdentity + [
+            .init("title", optional: true), .init("run", kind: .integer),
+            .init("kind", title: "event", optional: true), .init("snippet"),
+        ] + (byRelevance ? [.init("rank", kind: .number, optional: true)] : []))
+    }
+
+    /// Each row of the answer as it is found, in batches: every match (`limit`
+    /// below 0) in flat memory.
+    func stream(on database: Database, row: ([QueryTable.Cell]) throws -> Void) throws {
         let match: String
         if rawFTS {
             match = text
@@ -65,20 +81,13 @@ public struct SearchQuery {
             }
             match = query
         }
-        var table = QueryTable(columns: QueryTable.Column.sessionIdentity + [
-            .init("title", optional: true), .init("run", kind: .integer),
-            .init("kind", title: "event", optional: true), .init("snippet"),
-        ] + (byRelevance ? [.init("rank", kind: .number, optional: true)] : []))
         do {
-            // The matches of the page, then snippets and event details for
-            // those rows only. The index keeps no text, so the hits' text goes
-            // into a temporary index of the same kind, where FTS5 can cut and mark the snippet.
-            let hits = byRelevance ? try bestMatches(database, match: match) : try newestMatches(database, match: match)
+            // Snippets and event details for the hits only. The index keeps no
+            // text, so the hits' text goes into a temporary index of the same
+            // kind, where FTS5 can cut and mark the snippet.
             try database.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_hits USING fts5(body, tokenize = '\(ArchiveSchema.searchTokenizer)')")
-            try database.execute("DELETE FROM temp.search_hits")
             let copy = try database.cached(
                 "INSERT INTO temp.search_hits(rowid, body) SELECT event_id, body FROM search_source WHERE event_id = ?")
-            for hit in hits { try copy.execute([hit.rowid]) }
             let detail = try database.cached("""
                 SELECT \(SourceSQL.identity("s")), s.title, e.turn + 1, e.kind, snippet(search_hits, 0, ?1, ?2, '…', 12)
                 FROM temp.search_hits
@@ -86,31 +95,40 @@ public struct SearchQuery {
                 JOIN sessions s ON s.session_key = e.session_key
                 WHERE search_hits MATCH ?3 AND search_hits.rowid = ?4
                 """)
-            for hit in hits {
-                try detail.forEachRow([highlight.open, highlight.close, match, hit.rowid]) { row in
-                    try table.rows.append([
-                        .text(row.string(0)), .text(row.string(1)), .init(row.optionalString(2)),
-                        .init(row.optionalString(3)), .integer(row.int64(4)), .text(row.string(5)),
-                        .text(row.string(6).replacingOccurrences(of: "\n", with: " ")),
-                    ] + (byRelevance ? [.init(hit.rank)] : []))
+            func give(_ hits: [(rowid: Int64, rank: Double?)]) throws {
+                try database.execute("DELETE FROM temp.search_hits")
+                for hit in hits { try copy.execute([hit.rowid]) }
+                for hit in hits {
+                    try detail.forEachRow([highlight.open, highlight.close, match, hit.rowid]) { found in
+                        try row([
+                            .text(found.string(0)), .text(found.string(1)), .init(found.optionalString(2)),
+                            .init(found.optionalString(3)), .integer(found.int64(4)), .text(found.string(5)),
+                            .text(found.string(6).replacingOccurrences(of: "\n", with: " ")),
+                        ] + (byRelevance ? [.init(hit.rank)] : []))
+                    }
                 }
             }
+            if byRelevance { return try give(bestMatches(database, match: match)) }
+            guard limit != 0 else { return }
+            var batch: [(rowid: Int64, rank: Double?)] = []
+            var given = 0
+            try NewestMatches(match: match, projects: projects, sources: sources, window: window).find(in: database) { rowid in
+                batch.append((rowid, nil))
+                given += 1
+                if batch.count == Self.batchSize {
+                    try give(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+                return limit < 0 || given < limit
+            }
+            try give(batch)
         } catch let error as SQLiteError where rawFTS {
             throw SearchError.invalidSyntax(error.message)
         }
-        return table
     }
 
-    /// The newest `limit` matches that pass the filters (all when `limit` is below 0).
-    private func newestMatches(_ database: Database, match: String) throws -> [(rowid: Int64, rank: Double?)] {
-        var hits: [(rowid: Int64, rank: Double?)] = []
-        guard limit != 0 else { return hits }
-        try NewestMatches(match: match, projects: projects, sources: sources, window: window).find(in: database) { rowid in
-            hits.append((rowid, nil))
-            return limit < 0 || hits.count < limit
-        }
-        return hits
-    }
+    /// Hits whose rows are made together.
+    static let batchSize = 256
 
     /// The best `limit` matches by bm25 (FTS5's rank: lower is better), over every match.
     private func bestMatches(_ database: Database, match: String) throws -> [(rowid: Int64, rank: Double?)] {

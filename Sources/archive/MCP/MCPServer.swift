@@ -3,29 +3,51 @@ import Foundation
 import LosslessJSON
 
 /// The Model Context Protocol over standard input and output: JSON-RPC 2.0,
-/// one message a line (the stdio transport of revisions 2024-11-05 to 2025-11-25). One
-/// request at a time, answered in order; anything malformed is answered
-/// with a protocol error and the server goes on. Nothing but protocol
-/// messages is written to standard output.
-final class MCPServer {
+/// one message a line (the stdio transport of revisions 2024-11-05 to
+/// 2025-11-25); anything malformed is answered with a protocol error and the
+/// server goes on. Nothing but protocol messages is written to standard output.
+///
+/// Tool calls run one at a time, in the order they came, on a thread of
+/// their own (the archive is one read connection), each within its limits
+/// (`ReadingLimits`: seconds and rows; memory for the process). `initialize`,
+/// `ping`, `tools/list` and `notifications/cancelled` are answered at once
+/// by the thread that reads, whatever a call is doing: a cancellation stops
+/// the call in flight (it gets no answer, as the protocol asks) or drops a
+/// waiting one. When standard input ends, the call in flight is stopped and
+/// the process ends within a second (calls still waiting are answered if
+/// they can be within it).
+final class MCPServer: @unchecked Sendable {
     /// The revisions this server speaks, newest first: a client asking for
     /// one of them gets it, any other client the newest.
     static let protocolVersions = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]
     /// A line longer than this is refused unread (a request is a few hundred bytes).
     static let maxLineBytes = 1 << 20
 
+    /// Used by the calls' thread only.
     private let tools: MCPTools
     private let output: FileHandle
+    private let limits: () -> ReadingLimits
+    private let writing = NSLock()
+    /// The calls waiting, the one running, and whether input has ended: under `state`.
+    private let state = NSCondition()
+    private var waiting: [(id: JSONValue, params: JSONValue)] = []
+    private var running: (id: JSONValue, limits: ReadingLimits)?
+    private var inputEnded = false
+    private let callsEnded = DispatchSemaphore(value: 0)
 
-    init(tools: MCPTools, output: FileHandle = .standardOutput) {
+    init(tools: MCPTools, output: FileHandle = .standardOutput, limits: @escaping () -> ReadingLimits) {
         self.tools = tools
         self.output = output
+        self.limits = limits
     }
 
     /// Serves until standard input ends. Each byte is looked at once: a line
     /// is gathered until its newline, and one past the limit is dropped as it
     /// comes (answered with one error), so a huge line costs no more than its reading.
     func serve(input: FileHandle = .standardInput) {
+        let calls = Thread { [self] in runCalls() }
+        calls.stackSize = 8 << 20
+        calls.start()
         var line: [UInt8] = []
         var discarding = false
         while true {
@@ -51,6 +73,62 @@ final class MCPServer {
             }
         }
         if !line.isEmpty && !discarding { handle(line) }
+        endInput()
+    }
+
+    /// The client is gone (or has said all it will): the calls that wait are
+    /// answered if they can be within the second, else dropped, and the one
+    /// running is stopped; the process ends within the second either way.
+    private func endInput() {
+        state.lock()
+        inputEnded = true
+        state.broadcast()
+        state.unlock()
+        guard callsEnded.wait(timeout: .now() + 0.8) == .timedOut else { return }
+        state.lock()
+        waiting.removeAll()
+        running?.limits.stop()
+        state.unlock()
+        if callsEnded.wait(timeout: .now() + 0.15) == .timedOut { _exit(0) }
+    }
+
+    /// The calls' thread: one call at a time, within its limits.
+    private func runCalls() {
+        while true {
+            state.lock()
+            while waiting.isEmpty && !inputEnded { state.wait() }
+            guard !waiting.isEmpty else {
+                state.unlock()
+                callsEnded.signal()
+                return
+            }
+            let call = waiting.removeFirst()
+            let callLimits = limits()
+            running = (call.id, callLimits)
+            state.unlock()
+            let answer = tools.call(call.params, within: callLimits)
+            state.lock()
+            running = nil
+            let cancelled = callLimits.reached == .stopped
+            state.unlock()
+            if !cancelled { reply(call.id, answer) }
+        }
+    }
+
+    /// `notifications/cancelled`: the call it names stops (running) or is dropped (waiting).
+    private func cancel(_ params: JSONValue) {
+        guard let id = params["requestId"] else { return }
+        state.lock()
+        if let running, running.id.serialized == id.serialized { running.limits.stop() }
+        waiting.removeAll { $0.id.serialized == id.serialized }
+        state.unlock()
+    }
+
+    private func reply(_ id: JSONValue, _ answer: Result<JSONValue, MCPError>) {
+        switch answer {
+        case .success(let result): send(["jsonrpc": "2.0", "id": id, "result": result])
+        case .failure(let error): send(Self.error(id: id, code: error.code, error.message))
+        }
     }
 
     /// One line: a request (answered), a notification (not), or something else (a protocol error).
@@ -72,18 +150,20 @@ final class MCPServer {
             return send(Self.error(id: .null, code: -32600, "an id must be a string or a number"))
         }
         let params = object["params"] ?? .object(JSONObject())
-        guard let id else { return }  // a notification (`notifications/initialized`, …): nothing to answer
-        let answer: Result<JSONValue, MCPError>
-        switch method {
-        case "initialize": answer = .success(initialize(params))
-        case "ping": answer = .success(.object(JSONObject()))
-        case "tools/list": answer = .success(["tools": .array(tools.definitions)])
-        case "tools/call": answer = tools.call(params)
-        default: answer = .failure(MCPError(code: -32601, message: "no method \(method.debugDescription)"))
+        guard let id else {  // a notification (`notifications/initialized`, …): nothing to answer
+            if method == "notifications/cancelled" { cancel(params) }
+            return
         }
-        switch answer {
-        case .success(let result): send(["jsonrpc": "2.0", "id": id, "result": result])
-        case .failure(let error): send(Self.error(id: id, code: error.code, error.message))
+        switch method {
+        case "initialize": reply(id, .success(initialize(params)))
+        case "ping": reply(id, .success(.object(JSONObject())))
+        case "tools/list": reply(id, .success(["tools": .array(tools.definitions)]))
+        case "tools/call":
+            state.lock()
+            waiting.append((id, params))
+            state.signal()
+            state.unlock()
+        default: reply(id, .failure(MCPError(code: -32601, message: "no method \(method.debugDescription)")))
         }
     }
 
@@ -109,7 +189,10 @@ final class MCPServer {
         ["jsonrpc": "2.0", "id": id, "error": ["code": .number(JSONNumber(code)), "message": .string(message)]]
     }
 
+    /// One message a line, whole: the two threads never interleave.
     private func send(_ message: JSONValue) {
+        writing.lock()
+        defer { writing.unlock() }
         output.write(Data((message.serialized + "\n").utf8))
     }
 }

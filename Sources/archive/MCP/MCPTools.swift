@@ -90,28 +90,33 @@ final class MCPTools {
     /// A `tools/call`: the tool's answer; a failure of the question itself
     /// (a bad date, an unknown session, a refused statement) is a result with
     /// `isError`; a call the tool cannot take as asked is a protocol error.
-    func call(_ params: JSONValue) -> Result<JSONValue, MCPError> {
+    func call(_ params: JSONValue, within limits: ReadingLimits) -> Result<JSONValue, MCPError> {
         guard let name = params["name"]?.stringValue else { return .failure(.invalidParams("tools/call needs the tool's name")) }
         let arguments = params["arguments"]
         do {
-            let answer: JSONValue
-            switch name {
-            case "search": answer = try search(MCPArguments(tool: name, arguments, known: ["query", "project", "source", "since", "until", "tz", "limit", "fts", "rank"]))
-            case "show_session": answer = try showSession(MCPArguments(tool: name, arguments, known: ["id", "from_run", "runs", "thinking"]))
-            case "list_sessions":
-                answer = try listSessions(MCPArguments(tool: name, arguments, known: ["project", "source", "since", "until", "tz", "order", "limit", "deleted"]))
-            case "tokens":
-                answer = try tokens(MCPArguments(tool: name, arguments, known: ["by", "project", "source", "since", "until", "tz", "price_input", "price_output"]))
-            case "tools_report": answer = try toolsReport(MCPArguments(tool: name, arguments, known: ["project", "source", "since", "until", "tz"]))
-            case "sql": answer = try sql(MCPArguments(tool: name, arguments, known: ["query", "params", "max_rows"]))
-            default: return .failure(.invalidParams("no tool \(name.debugDescription) (tools/list names them)"))
-            }
+            let answer = try reader.within(limits) { _ in try respond(tool: name, arguments) }
             return .success(Self.result(answer, isError: false))
         } catch let error as MCPError {
             return .failure(error)
         } catch {
             return .success(Self.result(["error": .string("\(error)")], isError: true))
         }
+    }
+
+    private func respond(tool name: String, _ arguments: JSONValue?) throws -> JSONValue {
+        let answer: JSONValue
+        switch name {
+        case "search": answer = try search(MCPArguments(tool: name, arguments, known: ["query", "project", "source", "since", "until", "tz", "limit", "fts", "rank"]))
+        case "show_session": answer = try showSession(MCPArguments(tool: name, arguments, known: ["id", "from_run", "runs", "thinking"]))
+        case "list_sessions":
+            answer = try listSessions(MCPArguments(tool: name, arguments, known: ["project", "source", "since", "until", "tz", "order", "limit", "deleted"]))
+        case "tokens":
+            answer = try tokens(MCPArguments(tool: name, arguments, known: ["by", "project", "source", "since", "until", "tz", "price_input", "price_output"]))
+        case "tools_report": answer = try toolsReport(MCPArguments(tool: name, arguments, known: ["project", "source", "since", "until", "tz"]))
+        case "sql": answer = try sql(MCPArguments(tool: name, arguments, known: ["query", "params", "max_rows"]))
+        default: throw MCPError.invalidParams("no tool \(name.debugDescription) (tools/list names them)")
+        }
+        return answer
     }
 
     private static func result(_ structured: JSONValue, isError: Bool) -> JSONValue {
