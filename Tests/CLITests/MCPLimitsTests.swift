@@ -122,6 +122,39 @@ import Testing
         #expect(seconds < 2, "\(seconds) s after its input closed (it ends itself within 0.95 s; the rest is a loaded machine)")
     }
 
+    /// SIGTERM ends it too, whatever runs (a parent that blocked the signal notwithstanding).
+    @Test func sigtermEndsItWhileAQueryRuns() async throws {
+        let input = Pipe()
+        _ = fcntl(input.fileHandleForWriting.fileDescriptor, F_SETFD, FD_CLOEXEC)
+        let running = try ArchiveProcess.start(["mcp", "--db", db, "--max-seconds", "600", "--max-million-rows", "1000000"],
+                                               input: input.fileHandleForReading)
+        try input.fileHandleForWriting.write(contentsOf: Self.call(1, sql: Self.endless))
+        try await Task.sleep(nanoseconds: 500_000_000)
+        let sent = Date()
+        kill(running.process.processIdentifier, SIGTERM)
+        let pid = running.process.processIdentifier
+        func ended() -> Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+            return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+        }
+        while !ended() && Date().timeIntervalSince(sent) < 30 { try await Task.sleep(nanoseconds: 5_000_000) }
+        #expect(Date().timeIntervalSince(sent) < 2)
+        try input.fileHandleForWriting.close()
+        _ = await running.wait()
+    }
+
+    /// A query that needs more memory than the server may use ends as a tool error naming the limit.
+    @Test func aGreedyQueryStopsAtTheMemoryLimit() async throws {
+        let (answers, _) = try await serve(["--max-memory-mb", "16", "--max-million-rows", "1000000"]) { pipe in
+            try pipe.write(contentsOf: Self.call(1, sql: "SELECT length(group_concat(printf('%.500c', 'x'))) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 200000) SELECT x FROM c)"))
+            try pipe.write(contentsOf: Self.call(2, sql: "SELECT count(*) AS n FROM sessions"))
+            try await Task.sleep(nanoseconds: 1_500_000_000)
+        }
+        let text = answers.first?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
+        #expect(text.hasPrefix("the query needed more than 16 MB of memory and was stopped"), "\(answers.map(\.serialized))")
+        #expect(answers.last?["result"]?["structuredContent"]?["rows"]?.arrayValue?.first?["n"] == 30)
+    }
+
     /// The guards hold under the limits: each is refused at once as a tool error, and the archive is byte for byte as before.
     @Test func theGuardsRefuseAtOnceAndTheArchiveIsUnchanged() async throws {
         let before = try Data(contentsOf: URL(fileURLWithPath: db))
