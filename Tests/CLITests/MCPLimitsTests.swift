@@ -119,7 +119,9 @@ import Testing
             try await Task.sleep(nanoseconds: 500_000_000)
         }
         #expect(answers.isEmpty)
-        #expect(seconds < 2, "\(seconds) s after its input closed (it ends itself within 0.95 s; the rest is a loaded machine)")
+        // It ends itself 0.95 s after its input ends (0.8 s on an idle machine: the closing note's figure); the bound
+        // only tells "ended" from "ran its 600 s query", whatever a loaded machine's scheduling adds.
+        #expect(seconds < 10, "\(seconds) s after its input closed")
     }
 
     /// SIGTERM ends it too, whatever runs (a parent that blocked the signal notwithstanding).
@@ -138,7 +140,7 @@ import Testing
             return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
         }
         while !ended() && Date().timeIntervalSince(sent) < 30 { try await Task.sleep(nanoseconds: 5_000_000) }
-        #expect(Date().timeIntervalSince(sent) < 2)
+        #expect(Date().timeIntervalSince(sent) < 10, "ended by SIGTERM, not by its 600 s limit")
         try input.fileHandleForWriting.close()
         _ = await running.wait()
     }
