@@ -31,6 +31,7 @@ struct MCPCommand: ParsableCommand {
         sigemptyset(&terminate)
         sigaddset(&terminate, SIGTERM)
         sigprocmask(SIG_UNBLOCK, &terminate, nil)
+        signal(SIGPIPE, SIG_IGN)  // a client gone is seen as EPIPE, and the server ends (MCPServer.send)
         let archive = location.archive()
         ArchiveReader.limitMemory(megabytes: maxMemoryMb)
         let (seconds, rows) = (maxSeconds ?? archive.settings.mcpMaxSeconds ?? 10, maxMillionRows * 1_000_000)

@@ -118,6 +118,27 @@ async def main():
     check("the archive is unchanged", json.loads(count.stdout)[0]["n"] > 0)
 
 asyncio.run(main())
+
+# The server ends with its client, whatever runs: its input ended, its output no longer read, or SIGTERM.
+import signal
+endless = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "sql", "arguments": {
+    "query": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c"}}}) + "\n"
+for how in ["its input ends", "its output is closed", "SIGTERM"]:
+    server = subprocess.Popen([archive, "mcp", "--db", db, "--max-seconds", "600", "--max-million-rows", "1000000"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    server.stdin.write(endless.encode()); server.stdin.flush()
+    time.sleep(0.5)
+    began = time.monotonic()
+    if how == "its input ends": server.stdin.close()
+    elif how == "its output is closed": server.stdout.close()
+    else: server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=5)
+        took = time.monotonic() - began
+        check(f"an endless query running, the server is gone {took:.2f} s after {how}", took < 1.5, f"{took:.2f} s")
+    except subprocess.TimeoutExpired:
+        server.kill()
+        check(f"the server is gone after {how}", False, "still running after 5 s")
 if failures:
     sys.exit(f"{len(failures)} MCP checks failed")
 PY

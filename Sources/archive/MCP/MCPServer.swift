@@ -51,7 +51,7 @@ final class MCPServer: @unchecked Sendable {
         var line: [UInt8] = []
         var discarding = false
         while true {
-            let chunk = [UInt8](input.availableData)
+            let chunk = nextBytes(input)
             if chunk.isEmpty { break }
             var start = 0
             while start < chunk.count {
@@ -74,6 +74,27 @@ final class MCPServer: @unchecked Sendable {
         }
         if !line.isEmpty && !discarding { handle(line) }
         endInput()
+    }
+
+    /// The next bytes of the input, or none once it ends or the client is
+    /// gone: a broken pipe on the output counts, noticed while waiting (poll
+    /// reports POLLERR on a pipe whose reader has closed it) rather than at
+    /// the next answer, which a call still running may never write.
+    private func nextBytes(_ input: FileHandle) -> [UInt8] {
+        var watched = [pollfd(fd: input.fileDescriptor, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: output.fileDescriptor, events: 0, revents: 0)]
+        while true {
+            let ready = poll(&watched, 2, -1)
+            if ready < 0 && errno == EINTR { continue }
+            if ready < 0 || watched[1].revents & Int16(POLLERR | POLLHUP) != 0 { return [] }
+            if watched[0].revents != 0 { break }
+        }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(input.fileDescriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            return count > 0 ? Array(buffer[..<count]) : []
+        }
     }
 
     /// The client is gone (or has said all it will): the calls that wait are
@@ -189,11 +210,17 @@ final class MCPServer: @unchecked Sendable {
         ["jsonrpc": "2.0", "id": id, "error": ["code": .number(JSONNumber(code)), "message": .string(message)]]
     }
 
-    /// One message a line, whole: the two threads never interleave.
+    /// One message a line, whole: the two threads never interleave. An output
+    /// no one reads any more ends the process (the client is gone).
     private func send(_ message: JSONValue) {
         writing.lock()
         defer { writing.unlock() }
-        output.write(Data((message.serialized + "\n").utf8))
+        let bytes = Array((message.serialized + "\n").utf8)
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { write(output.fileDescriptor, $0.baseAddress, $0.count) }
+            if count > 0 { written += count } else if count < 0 && errno == EINTR { continue } else { _exit(0) }
+        }
     }
 }
 
