@@ -22,6 +22,9 @@ import Testing
         #expect(try await ArchiveProcess.run(["import", "--db", db, folder.path("in.jsonl")]).status == 0)
     }
 
+    /// A pause stretched under a sanitizer, as every wall-time figure of the suite is.
+    static func pause(_ seconds: Double) async throws { try await Task.sleep(nanoseconds: UInt64(TestTime.seconds(seconds) * 1e9)) }
+
     static func line(_ message: JSONValue) -> Data { Data((message.serialized + "\n").utf8) }
     static func call(_ id: Int, sql: String) -> Data {
         line(["jsonrpc": "2.0", "id": .number(JSONNumber(id)), "method": "tools/call", "params": ["name": "sql", "arguments": ["query": .string(sql)]]])
@@ -44,7 +47,7 @@ import Testing
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
             return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
         }
-        while !ended() && Date().timeIntervalSince(closed) < 30 { try await Task.sleep(nanoseconds: 5_000_000) }
+        while !ended() && Date().timeIntervalSince(closed) < 30 { try await Self.pause(0.005) }
         let seconds = Date().timeIntervalSince(closed)
         let result = await running.wait()
         #expect(result.status == 0, "\(result.stderr)")
@@ -55,9 +58,9 @@ import Testing
         let started = Date()
         let (answers, _) = try await serve(["--max-seconds", "1"]) { pipe in
             try pipe.write(contentsOf: Self.call(1, sql: Self.endless) + Self.ping(2))
-            try await Task.sleep(nanoseconds: 1_600_000_000)
+            try await Self.pause(1.6)
             try pipe.write(contentsOf: Self.call(3, sql: "SELECT count(*) AS n FROM sessions"))
-            try await Task.sleep(nanoseconds: 400_000_000)
+            try await Self.pause(0.4)
         }
         #expect(answers.map { $0["id"]?.int64Value } == [2, 1, 3], "the ping is not stuck behind the call: \(answers.map(\.serialized))")
         let error = answers[1]["result"]
@@ -65,7 +68,7 @@ import Testing
         let text = error?["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
         #expect(text.hasPrefix("the query ran past its time limit of 1 s and was stopped; narrow it") && !text.contains("\n"), "\(text)")
         #expect(answers[2]["result"]?["structuredContent"]?["rows"]?.arrayValue?.first?["n"] == 30)
-        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(Date().timeIntervalSince(started) < TestTime.seconds(30))
     }
 
     /// The config file's `[mcp] max_seconds` sets the limit when the flag does not.
@@ -75,7 +78,7 @@ import Testing
         try "[mcp]\nmax_seconds = 0.5\n".write(toFile: home + "/llamacloud-archive/config.toml", atomically: true, encoding: .utf8)
         let (answers, _) = try await serve(["--max-million-rows", "1000000"], environment: ["XDG_CONFIG_HOME": home]) { pipe in
             try pipe.write(contentsOf: Self.call(1, sql: Self.endless))
-            try await Task.sleep(nanoseconds: 900_000_000)
+            try await Self.pause(0.9)
         }
         let text = answers.first?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
         #expect(text.hasPrefix("the query ran past its time limit of 0.5 s"), "\(answers.map(\.serialized))")
@@ -85,7 +88,7 @@ import Testing
     @Test func archiveSQLTakesTheSameLimit() async throws {
         let started = Date()
         let stopped = try await ArchiveProcess.run(["sql", "--db", db, "--max-seconds", "0.5", Self.endless])
-        #expect(stopped.status == 1 && Date().timeIntervalSince(started) < 20)
+        #expect(stopped.status == 1 && Date().timeIntervalSince(started) < TestTime.seconds(20))
         #expect(stopped.stderr.hasPrefix("archive: the query ran past its time limit of 0.5 s and was stopped; narrow it")
                 && stopped.stderr.hasSuffix("(--max-seconds)\n"), "\(stopped.stderr)")
         let fine = try await ArchiveProcess.run(["sql", "--db", db, "--max-seconds", "5", "SELECT count(*) AS n FROM sessions", "--format", "csv"])
@@ -95,7 +98,7 @@ import Testing
     @Test func aCrossJoinStopsAtItsRowLimit() async throws {
         let (answers, _) = try await serve(["--max-million-rows", "1"]) { pipe in
             try pipe.write(contentsOf: Self.call(1, sql: "SELECT count(*) FROM events a, events b, events c, events d"))
-            try await Task.sleep(nanoseconds: 1_500_000_000)
+            try await Self.pause(1.5)
         }
         let text = answers.first?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
         #expect(text.hasPrefix("the query looked at more than 1000000 rows and was stopped"), "\(answers.map(\.serialized))")
@@ -104,10 +107,10 @@ import Testing
     @Test func aCancelledCallStopsAndTheNextIsAnsweredAtOnce() async throws {
         let (answers, _) = try await serve(["--max-seconds", "60", "--max-million-rows", "1000000"]) { pipe in
             try pipe.write(contentsOf: Self.call(1, sql: Self.endless))
-            try await Task.sleep(nanoseconds: 300_000_000)
+            try await Self.pause(0.3)
             try pipe.write(contentsOf: Self.line(["jsonrpc": "2.0", "method": "notifications/cancelled", "params": ["requestId": 1]]))
             try pipe.write(contentsOf: Self.call(2, sql: "SELECT 1 AS one"))
-            try await Task.sleep(nanoseconds: 700_000_000)
+            try await Self.pause(0.7)
         }
         #expect(answers.map { $0["id"]?.int64Value } == [2], "a cancelled call gets no answer: \(answers.map(\.serialized))")
     }
@@ -116,12 +119,12 @@ import Testing
     @Test func theServerEndsWithItsClient() async throws {
         let (answers, seconds) = try await serve(["--max-seconds", "600", "--max-million-rows", "1000000"]) { pipe in
             try pipe.write(contentsOf: Self.call(1, sql: Self.endless))
-            try await Task.sleep(nanoseconds: 500_000_000)
+            try await Self.pause(0.5)
         }
         #expect(answers.isEmpty)
         // It ends itself 0.95 s after its input ends (0.8 s on an idle machine: the closing note's figure); the bound
         // only tells "ended" from "ran its 600 s query", whatever a loaded machine's scheduling adds.
-        #expect(seconds < 10, "\(seconds) s after its input closed")
+        #expect(seconds < TestTime.seconds(10), "\(seconds) s after its input closed")
     }
 
     /// SIGTERM ends it too, whatever runs (a parent that blocked the signal notwithstanding).
@@ -131,7 +134,7 @@ import Testing
         let running = try ArchiveProcess.start(["mcp", "--db", db, "--max-seconds", "600", "--max-million-rows", "1000000"],
                                                input: input.fileHandleForReading)
         try input.fileHandleForWriting.write(contentsOf: Self.call(1, sql: Self.endless))
-        try await Task.sleep(nanoseconds: 500_000_000)
+        try await Self.pause(0.5)
         let sent = Date()
         kill(running.process.processIdentifier, SIGTERM)
         let pid = running.process.processIdentifier
@@ -139,8 +142,8 @@ import Testing
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
             return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
         }
-        while !ended() && Date().timeIntervalSince(sent) < 30 { try await Task.sleep(nanoseconds: 5_000_000) }
-        #expect(Date().timeIntervalSince(sent) < 10, "ended by SIGTERM, not by its 600 s limit")
+        while !ended() && Date().timeIntervalSince(sent) < 30 { try await Self.pause(0.005) }
+        #expect(Date().timeIntervalSince(sent) < TestTime.seconds(10), "ended by SIGTERM, not by its 600 s limit")
         try input.fileHandleForWriting.close()
         _ = await running.wait()
     }
@@ -150,7 +153,7 @@ import Testing
         let (answers, _) = try await serve(["--max-memory-mb", "16", "--max-million-rows", "1000000"]) { pipe in
             try pipe.write(contentsOf: Self.call(1, sql: "SELECT length(group_concat(printf('%.500c', 'x'))) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 200000) SELECT x FROM c)"))
             try pipe.write(contentsOf: Self.call(2, sql: "SELECT count(*) AS n FROM sessions"))
-            try await Task.sleep(nanoseconds: 1_500_000_000)
+            try await Self.pause(1.5)
         }
         let text = answers.first?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
         #expect(text.hasPrefix("the query needed more than 16 MB of memory and was stopped"), "\(answers.map(\.serialized))")
@@ -166,7 +169,7 @@ import Testing
                        "UPDATE sessions SET title = 'x'"]
         let (answers, _) = try await serve([]) { pipe in
             for (index, sql) in refused.enumerated() { try pipe.write(contentsOf: Self.call(index + 1, sql: sql)) }
-            try await Task.sleep(nanoseconds: 600_000_000)
+            try await Self.pause(0.6)
         }
         #expect(answers.count == refused.count)
         for answer in answers { #expect(answer["result"]?["isError"] == true, "\(answer.serialized)") }
