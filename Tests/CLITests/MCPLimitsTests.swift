@@ -22,53 +22,101 @@ import Testing
         #expect(try await ArchiveProcess.run(["import", "--db", db, folder.path("in.jsonl")]).status == 0)
     }
 
-    /// A pause stretched under a sanitizer, as every wall-time figure of the suite is.
-    static func pause(_ seconds: Double) async throws { try await Task.sleep(nanoseconds: UInt64(TestTime.seconds(seconds) * 1e9)) }
-
     static func line(_ message: JSONValue) -> Data { Data((message.serialized + "\n").utf8) }
     static func call(_ id: Int, sql: String) -> Data {
         line(["jsonrpc": "2.0", "id": .number(JSONNumber(id)), "method": "tools/call", "params": ["name": "sql", "arguments": ["query": .string(sql)]]])
     }
     static func ping(_ id: Int) -> Data { line(["jsonrpc": "2.0", "id": .number(JSONNumber(id)), "method": "ping"]) }
 
-    /// Starts the server on a pipe kept open: `script` writes to it; the pipe closes when it returns.
-    func serve(_ arguments: [String], environment: [String: String] = [:],
-               _ script: (FileHandle) async throws -> Void) async throws -> (answers: [JSONValue], secondsToEnd: Double) {
-        let input = Pipe()
-        // Close-on-exec: a process another test spawns meanwhile must not keep the pipe open (and the server's input with it).
-        _ = fcntl(input.fileHandleForWriting.fileDescriptor, F_SETFD, FD_CLOEXEC)
-        let running = try ArchiveProcess.start(["mcp", "--db", db] + arguments, environment: environment, input: input.fileHandleForReading)
-        try await script(input.fileHandleForWriting)
-        let closed = Date()
-        try input.fileHandleForWriting.close()
-        // The process's own end (its output may reach its end later: a process another test spawned may share the pipe a moment).
-        let pid = running.process.processIdentifier
-        func ended() -> Bool {  // gone, or a zombie waiting for Foundation to reap it
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+    /// `archive mcp` on pipes: what is sent goes in at once, answers are read
+    /// as they come, and a test waits for them (never for a fixed time).
+    final class Server: @unchecked Sendable {
+        let process = Process()
+        private let input = Pipe(), output = Pipe()
+        private let lock = NSLock()
+        private var lines: [JSONValue] = []
+        private var pending = Data()
+
+        init(_ arguments: [String], environment: [String: String] = [:]) throws {
+            // Close-on-exec: a process another test spawns meanwhile must not keep our end of a pipe open.
+            for handle in [input.fileHandleForWriting, output.fileHandleForReading] { _ = fcntl(handle.fileDescriptor, F_SETFD, FD_CLOEXEC) }
+            process.executableURL = ArchiveProcess.locateBinary()
+            process.arguments = ["mcp"] + arguments
+            process.environment = ArchiveProcess.environment(environment)
+            process.standardInput = input.fileHandleForReading
+            process.standardOutput = output.fileHandleForWriting
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            try input.fileHandleForReading.close()
+            try output.fileHandleForWriting.close()
+            let reading = output.fileHandleForReading
+            Thread { [self] in
+                while true {
+                    let chunk = reading.availableData
+                    if chunk.isEmpty { break }
+                    lock.lock()
+                    pending.append(chunk)
+                    while let newline = pending.firstIndex(of: 0x0A) {
+                        if let value = try? JSONParser.parse(String(decoding: pending[..<newline], as: UTF8.self)) { lines.append(value) }
+                        pending.removeSubrange(...newline)
+                    }
+                    lock.unlock()
+                }
+                try? reading.close()
+            }.start()
+        }
+
+        func send(_ data: Data) throws { try input.fileHandleForWriting.write(contentsOf: data) }
+
+        var answers: [JSONValue] {
+            lock.lock()
+            defer { lock.unlock() }
+            return lines
+        }
+
+        /// Waits until `count` answers have come (or a minute, stretched under a sanitizer).
+        func waitFor(_ count: Int) async throws -> [JSONValue] {
+            let limit = Date().addingTimeInterval(TestTime.seconds(60))
+            while answers.count < count && Date() < limit { try await Task.sleep(nanoseconds: 5_000_000) }
+            return answers
+        }
+
+        var ended: Bool {  // gone, or a zombie waiting for Foundation to reap it
+            guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8) else { return true }
             return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
         }
-        while !ended() && Date().timeIntervalSince(closed) < 30 { try await Self.pause(0.005) }
-        let seconds = Date().timeIntervalSince(closed)
-        let result = await running.wait()
-        #expect(result.status == 0, "\(result.stderr)")
-        return (try result.stdout.split(separator: "\n").map { try JSONParser.parse(String($0)) }, seconds)
+
+        /// Closes its input; how long it took to end after that.
+        func close() async throws -> Double {
+            let closed = Date()
+            try input.fileHandleForWriting.close()
+            return try await waitForEnd(since: closed)
+        }
+
+        func waitForEnd(since: Date) async throws -> Double {
+            while !ended && Date().timeIntervalSince(since) < TestTime.seconds(30) { try await Task.sleep(nanoseconds: 5_000_000) }
+            return Date().timeIntervalSince(since)
+        }
     }
 
+    func server(_ arguments: [String], environment: [String: String] = [:]) throws -> Server {
+        try Server(["--db", db] + arguments, environment: environment)
+    }
+
+    static func text(_ answer: JSONValue?) -> String { answer?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue ?? "" }
+
     @Test func aRunawayQueryEndsAtItsLimitAndThePingBehindItIsAnsweredFirst() async throws {
-        let started = Date()
-        let (answers, _) = try await serve(["--max-seconds", "1"]) { pipe in
-            try pipe.write(contentsOf: Self.call(1, sql: Self.endless) + Self.ping(2))
-            try await Self.pause(1.6)
-            try pipe.write(contentsOf: Self.call(3, sql: "SELECT count(*) AS n FROM sessions"))
-            try await Self.pause(0.4)
-        }
-        #expect(answers.map { $0["id"]?.int64Value } == [2, 1, 3], "the ping is not stuck behind the call: \(answers.map(\.serialized))")
-        let error = answers[1]["result"]
-        #expect(error?["isError"] == true)
-        let text = error?["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
+        let server = try server(["--max-seconds", "1"])
+        try server.send(Self.call(1, sql: Self.endless) + Self.ping(2))
+        var answers = try await server.waitFor(2)
+        #expect(answers.map { $0["id"]?.int64Value } == [2, 1], "the ping is not stuck behind the call: \(answers.map(\.serialized))")
+        #expect(answers.last?["result"]?["isError"] == true)
+        let text = Self.text(answers.last)
         #expect(text.hasPrefix("the query ran past its time limit of 1 s and was stopped; narrow it") && !text.contains("\n"), "\(text)")
-        #expect(answers[2]["result"]?["structuredContent"]?["rows"]?.arrayValue?.first?["n"] == 30)
-        #expect(Date().timeIntervalSince(started) < TestTime.seconds(30))
+        try server.send(Self.call(3, sql: "SELECT count(*) AS n FROM sessions"))
+        answers = try await server.waitFor(3)
+        #expect(answers.last?["result"]?["structuredContent"]?["rows"]?.arrayValue?.first?["n"] == 30)
+        _ = try await server.close()
     }
 
     /// The config file's `[mcp] max_seconds` sets the limit when the flag does not.
@@ -76,19 +124,18 @@ import Testing
         let home = folder.path("config")
         try FileManager.default.createDirectory(atPath: home + "/llamacloud-archive", withIntermediateDirectories: true)
         try "[mcp]\nmax_seconds = 0.5\n".write(toFile: home + "/llamacloud-archive/config.toml", atomically: true, encoding: .utf8)
-        let (answers, _) = try await serve(["--max-million-rows", "1000000"], environment: ["XDG_CONFIG_HOME": home]) { pipe in
-            try pipe.write(contentsOf: Self.call(1, sql: Self.endless))
-            try await Self.pause(0.9)
-        }
-        let text = answers.first?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
-        #expect(text.hasPrefix("the query ran past its time limit of 0.5 s"), "\(answers.map(\.serialized))")
+        let server = try server(["--max-million-rows", "1000000"], environment: ["XDG_CONFIG_HOME": home])
+        try server.send(Self.call(1, sql: Self.endless))
+        let answers = try await server.waitFor(1)
+        #expect(Self.text(answers.first).hasPrefix("the query ran past its time limit of 0.5 s"), "\(answers.map(\.serialized))")
+        _ = try await server.close()
     }
 
     /// `archive sql` has the same limit, off unless asked for.
     @Test func archiveSQLTakesTheSameLimit() async throws {
-        let started = Date()
+        // The words say which limit stopped it (how long a process takes here is the harness's business, not a test's).
         let stopped = try await ArchiveProcess.run(["sql", "--db", db, "--max-seconds", "0.5", Self.endless])
-        #expect(stopped.status == 1 && Date().timeIntervalSince(started) < TestTime.seconds(20))
+        #expect(stopped.status == 1)
         #expect(stopped.stderr.hasPrefix("archive: the query ran past its time limit of 0.5 s and was stopped; narrow it")
                 && stopped.stderr.hasSuffix("(--max-seconds)\n"), "\(stopped.stderr)")
         let fine = try await ArchiveProcess.run(["sql", "--db", db, "--max-seconds", "5", "SELECT count(*) AS n FROM sessions", "--format", "csv"])
@@ -96,68 +143,58 @@ import Testing
     }
 
     @Test func aCrossJoinStopsAtItsRowLimit() async throws {
-        let (answers, _) = try await serve(["--max-million-rows", "1"]) { pipe in
-            try pipe.write(contentsOf: Self.call(1, sql: "SELECT count(*) FROM events a, events b, events c, events d"))
-            try await Self.pause(1.5)
-        }
-        let text = answers.first?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
-        #expect(text.hasPrefix("the query looked at more than 1000000 rows and was stopped"), "\(answers.map(\.serialized))")
+        let server = try server(["--max-million-rows", "1"])
+        try server.send(Self.call(1, sql: "SELECT count(*) FROM events a, events b, events c, events d"))
+        let answers = try await server.waitFor(1)
+        #expect(Self.text(answers.first).hasPrefix("the query looked at more than 1000000 rows and was stopped"), "\(answers.map(\.serialized))")
+        _ = try await server.close()
     }
 
     @Test func aCancelledCallStopsAndTheNextIsAnsweredAtOnce() async throws {
-        let (answers, _) = try await serve(["--max-seconds", "60", "--max-million-rows", "1000000"]) { pipe in
-            try pipe.write(contentsOf: Self.call(1, sql: Self.endless))
-            try await Self.pause(0.3)
-            try pipe.write(contentsOf: Self.line(["jsonrpc": "2.0", "method": "notifications/cancelled", "params": ["requestId": 1]]))
-            try pipe.write(contentsOf: Self.call(2, sql: "SELECT 1 AS one"))
-            try await Self.pause(0.7)
-        }
-        #expect(answers.map { $0["id"]?.int64Value } == [2], "a cancelled call gets no answer: \(answers.map(\.serialized))")
+        let server = try server(["--max-seconds", "60", "--max-million-rows", "1000000"])
+        try server.send(Self.call(1, sql: Self.endless) + Self.ping(9))
+        _ = try await server.waitFor(1)  // the ping: the call has been read
+        try server.send(Self.line(["jsonrpc": "2.0", "method": "notifications/cancelled", "params": ["requestId": 1]]))
+        try server.send(Self.call(2, sql: "SELECT 1 AS one"))
+        let answers = try await server.waitFor(2)
+        #expect(answers.map { $0["id"]?.int64Value } == [9, 2], "a cancelled call gets no answer: \(answers.map(\.serialized))")
+        _ = try await server.close()
+        #expect(server.answers.count == 2)
     }
 
     /// The client goes while an endless query runs: the server is gone within a second, leaving no orphan.
     @Test func theServerEndsWithItsClient() async throws {
-        let (answers, seconds) = try await serve(["--max-seconds", "600", "--max-million-rows", "1000000"]) { pipe in
-            try pipe.write(contentsOf: Self.call(1, sql: Self.endless))
-            try await Self.pause(0.5)
-        }
-        #expect(answers.isEmpty)
-        // It ends itself 0.95 s after its input ends (0.8 s on an idle machine: the closing note's figure); the bound
+        let server = try server(["--max-seconds", "600", "--max-million-rows", "1000000"])
+        try server.send(Self.call(1, sql: Self.endless) + Self.ping(2))
+        _ = try await server.waitFor(1)
+        let seconds = try await server.close()
+        // It ends itself 0.95 s after its input ends (0.82 s measured by check_mcp.sh); the bound
         // only tells "ended" from "ran its 600 s query", whatever a loaded machine's scheduling adds.
-        #expect(seconds < TestTime.seconds(10), "\(seconds) s after its input closed")
+        #expect(server.ended && seconds < TestTime.seconds(10), "\(seconds) s after its input closed")
+        #expect(server.answers.count == 1)
     }
 
     /// SIGTERM ends it too, whatever runs (a parent that blocked the signal notwithstanding).
     @Test func sigtermEndsItWhileAQueryRuns() async throws {
-        let input = Pipe()
-        _ = fcntl(input.fileHandleForWriting.fileDescriptor, F_SETFD, FD_CLOEXEC)
-        let running = try ArchiveProcess.start(["mcp", "--db", db, "--max-seconds", "600", "--max-million-rows", "1000000"],
-                                               input: input.fileHandleForReading)
-        try input.fileHandleForWriting.write(contentsOf: Self.call(1, sql: Self.endless))
-        try await Self.pause(0.5)
+        let server = try server(["--max-seconds", "600", "--max-million-rows", "1000000"])
+        try server.send(Self.call(1, sql: Self.endless) + Self.ping(2))
+        _ = try await server.waitFor(1)
         let sent = Date()
-        kill(running.process.processIdentifier, SIGTERM)
-        let pid = running.process.processIdentifier
-        func ended() -> Bool {
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
-            return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
-        }
-        while !ended() && Date().timeIntervalSince(sent) < 30 { try await Self.pause(0.005) }
-        #expect(Date().timeIntervalSince(sent) < TestTime.seconds(10), "ended by SIGTERM, not by its 600 s limit")
-        try input.fileHandleForWriting.close()
-        _ = await running.wait()
+        kill(server.process.processIdentifier, SIGTERM)
+        let seconds = try await server.waitForEnd(since: sent)
+        #expect(server.ended && seconds < TestTime.seconds(10), "ended by SIGTERM, not by its 600 s limit")
+        _ = try? await server.close()
     }
 
     /// A query that needs more memory than the server may use ends as a tool error naming the limit.
     @Test func aGreedyQueryStopsAtTheMemoryLimit() async throws {
-        let (answers, _) = try await serve(["--max-memory-mb", "16", "--max-million-rows", "1000000"]) { pipe in
-            try pipe.write(contentsOf: Self.call(1, sql: "SELECT length(group_concat(printf('%.500c', 'x'))) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 200000) SELECT x FROM c)"))
-            try pipe.write(contentsOf: Self.call(2, sql: "SELECT count(*) AS n FROM sessions"))
-            try await Self.pause(1.5)
-        }
-        let text = answers.first?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
-        #expect(text.hasPrefix("the query needed more than 16 MB of memory and was stopped"), "\(answers.map(\.serialized))")
+        let server = try server(["--max-memory-mb", "16", "--max-million-rows", "1000000"])
+        try server.send(Self.call(1, sql: "SELECT length(group_concat(printf('%.500c', 'x'))) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 200000) SELECT x FROM c)"))
+        try server.send(Self.call(2, sql: "SELECT count(*) AS n FROM sessions"))
+        let answers = try await server.waitFor(2)
+        #expect(Self.text(answers.first).hasPrefix("the query needed more than 16 MB of memory and was stopped"), "\(answers.map(\.serialized))")
         #expect(answers.last?["result"]?["structuredContent"]?["rows"]?.arrayValue?.first?["n"] == 30)
+        _ = try await server.close()
     }
 
     /// The guards hold under the limits: each is refused at once as a tool error, and the archive is byte for byte as before.
@@ -167,10 +204,10 @@ import Testing
                        "SELECT load_extension('x')", "VACUUM INTO '\(folder.path("copy.db"))'", "DELETE FROM sessions",
                        "SELECT 1; DELETE FROM sessions", "SELECT fts3_tokenizer('simple')", "DELETE FROM session_titles",
                        "UPDATE sessions SET title = 'x'"]
-        let (answers, _) = try await serve([]) { pipe in
-            for (index, sql) in refused.enumerated() { try pipe.write(contentsOf: Self.call(index + 1, sql: sql)) }
-            try await Self.pause(0.6)
-        }
+        let server = try server([])
+        for (index, sql) in refused.enumerated() { try server.send(Self.call(index + 1, sql: sql)) }
+        let answers = try await server.waitFor(refused.count)
+        _ = try await server.close()
         #expect(answers.count == refused.count)
         for answer in answers { #expect(answer["result"]?["isError"] == true, "\(answer.serialized)") }
         #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
