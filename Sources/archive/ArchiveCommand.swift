@@ -12,9 +12,15 @@ struct ArchiveCommand: AsyncParsableCommand {
             2 some sessions failed (the rest are kept); 64 bad arguments; 75 another command (a sync, an import, a forget) holds the archive, named in the message.
             """,
         version: ArchiveVersion.current,
-        subcommands: [SyncCommand.self, SessionsCommand.self, ShowCommand.self, SearchCommand.self, TokensCommand.self,
-                      ToolsCommand.self, ReportCommand.self, SQLCommand.self, ImportCommand.self, ExportCommand.self, StatusCommand.self,
-                      BackupCommand.self, RestoreCommand.self, ForgetCommand.self, PruneCommand.self, RedactCommand.self, BudgetCommand.self, MCPCommand.self, DemoCommand.self])
+        groupedSubcommands: [
+            CommandGroup(name: "Data in and out", subcommands: [SyncCommand.self, ImportCommand.self, ExportCommand.self]),
+            CommandGroup(name: "Reading and reports", subcommands: [SessionsCommand.self, ShowCommand.self, SearchCommand.self, TokensCommand.self,
+                                                                    ToolsCommand.self, BudgetCommand.self, ReportCommand.self, SQLCommand.self]),
+            CommandGroup(name: "Care of the archive", subcommands: [StatusCommand.self, BackupCommand.self, RestoreCommand.self,
+                                                                    ForgetCommand.self, PruneCommand.self, RedactCommand.self]),
+            CommandGroup(name: "Integrations", subcommands: [MCPCommand.self]),
+            CommandGroup(name: "Try it", subcommands: [DemoCommand.self]),
+        ])
 
     /// Runs the command; an `ExitError` is its one line and its exit code.
     static func main() async {

@@ -36,6 +36,20 @@ import Testing
         withExtendedLifetime(folder) {}
     }
 
+    /// `archive --help` groups its nineteen subcommands by what they are for, each listed once.
+    @Test func helpGroupsTheSubcommands() async throws {
+        let help = try await ArchiveProcess.run(["--help"]).stdout
+        let groups = ["DATA IN AND OUT", "READING AND REPORTS", "CARE OF THE ARCHIVE", "INTEGRATIONS", "TRY IT"]
+        #expect(groups.allSatisfy { help.contains("\($0) SUBCOMMANDS:") }, "\(help)")
+        let names = ["sync", "import", "export", "sessions", "show", "search", "tokens", "tools", "budget", "report", "sql",
+                     "status", "backup", "restore", "forget", "prune", "redact", "mcp", "demo"]
+        let listed = help.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("  "), !line.hasPrefix("   "), let word = line.split(separator: " ").first else { return nil }
+            return word.hasPrefix("-") || word == "See" ? nil : String(word)  // not "  See 'archive help <subcommand>'"
+        }
+        #expect(listed.sorted() == names.sorted(), "\(listed)")
+    }
+
     @Test func versionJSONShorthandsAndLimits() async throws {
         let (folder, db) = try await archive()
         let version = try await ArchiveProcess.run(["--version"])
