@@ -101,7 +101,7 @@ struct SyncCommand: AsyncParsableCommand {
             Terminal.standardError.writeLine("archive: source \(failure.name.oneLineSafe) failed: \(failure.cause.oneLineSafe)")
         }
         if run.failedWhole { throw ExitError.exit(ExitStatus.fatal) }
-        try afterSync(run, archivePath: archive.path, partial: !single && !failures.isEmpty ? "\(failures.count) of \(chosen.count) sources failed" : nil)
+        try afterSync(run, archive: archive, partial: !single && !failures.isEmpty ? "\(failures.count) of \(chosen.count) sources failed" : nil)
     }
 
     /// The flags' source, `default`: flags, else the environment, else `[sync]`.
@@ -142,8 +142,8 @@ struct SyncCommand: AsyncParsableCommand {
     /// What followed the sync, in words: budget alerts, the backup, what failed
     /// after it (on standard error; a good sync stays good); then exit 2 for
     /// `partial`, 3 for a budget over.
-    private func afterSync(_ run: SyncRun, archivePath: String, partial: String?) throws {
-        let zone = location.archive().settings.timeZone
+    private func afterSync(_ run: SyncRun, archive: Archive, partial: String?) throws {
+        let zone = archive.settings.timeZone
         for status in run.alerts {
             Terminal.standardError.writeLine("archive: budget " + BudgetCommand.line(status, zone: zone)
                                              + "; reached \(status.newlyReached.map(BudgetCommand.percent).joined(separator: ", "))")
@@ -155,7 +155,7 @@ struct SyncCommand: AsyncParsableCommand {
         }
         let failedSessions = run.outcomes.reduce(0) { $0 + $1.summary.failed }
         if let partial = partial ?? (failedSessions > 0 ? "\(failedSessions) failed" : nil) {
-            Terminal.standardError.writeLine("archive: \(partial); details: archive status --db \(archivePath)")
+            Terminal.standardError.writeLine("archive: \(partial); details: archive status --db \(archive.path)")
             throw ExitError.exit(ExitStatus.partial)
         }
         if failOnBudget, let over = run.budgets.first(where: \.isOver) {

@@ -24,8 +24,9 @@ struct NewestMatches {
 
     var isFiltered: Bool { !projects.isEmpty || !sources.isEmpty || window.since != nil || window.until != nil }
 
-    /// The filters as SQL over `sessions s`, their values bound from `first` on.
-    private func filterSQL(from first: Int) -> String {
+    /// The filters as SQL over `sessions s`, their values (`filterValues`)
+    /// bound from `first` on. `SearchQuery`'s ranked search filters by them too.
+    func filterSQL(from first: Int) -> String {
         """
         (?\(first) IS NULL OR s.project_id IN (SELECT value FROM json_each(?\(first))))
         AND s.last_updated_at >= ?\(first + 1) AND s.last_updated_at < ?\(first + 2)
@@ -33,7 +34,7 @@ struct NewestMatches {
         """
     }
 
-    private var filterValues: [any SQLBindable] {
+    var filterValues: [any SQLBindable] {
         [TimeWindow.jsonList(projects), window.since ?? "", window.until ?? "9999", TimeWindow.jsonList(sources)]
     }
 

@@ -133,14 +133,12 @@ public struct SearchQuery {
     /// The best `limit` matches by bm25 (FTS5's rank: lower is better), over every match.
     private func bestMatches(_ database: Database, match: String) throws -> [(rowid: Int64, rank: Double?)] {
         var hits: [(rowid: Int64, rank: Double?)] = []
-        try database.forEachRow("""
+        let filters = NewestMatches(match: match, projects: projects, sources: sources, window: window)
+        try database.prepare("""
             SELECT f.rowid, f.rank FROM search_index f
             JOIN sessions s ON s.session_key = \(EventKey.sessionSQL("f.rowid"))
-            WHERE search_index MATCH ?1 AND (?2 IS NULL OR s.project_id IN (SELECT value FROM json_each(?2)))
-              AND s.last_updated_at >= ?3 AND s.last_updated_at < ?4 AND \(SourceSQL.allows("s.source_key", parameter: "?6"))
-            ORDER BY f.rank LIMIT ?5
-            """, match, TimeWindow.jsonList(projects), window.since ?? "", window.until ?? "9999", limit, TimeWindow.jsonList(sources)
-        ) { try hits.append(($0.int64(0), $0.double(1))) }
+            WHERE search_index MATCH ?1 AND \(filters.filterSQL(from: 2)) ORDER BY f.rank LIMIT ?6
+            """).forEachRow(StatementArguments([match] + filters.filterValues + [limit])) { try hits.append(($0.int64(0), $0.double(1))) }
         return hits
     }
 }
