@@ -1,39 +1,37 @@
 #!/usr/bin/env bash
-# Datasette on a demo archive with datasette.yml: its search box finds text
-# through the contentless search index, and the canned queries answer.
+# Datasette, served as the README serves it, over an archive of many
+# sessions: every page datasette.yml names or the database page links (each
+# table and view with its default sort and its next page, the search box for
+# a common and a rare word, every canned query, a session's row page) must
+# answer 200 within the limit and show the session planted for it.
+#   Tests/datasette/check_datasette.sh                  # 20,000 sessions, 0.5 s a page (.ci/run)
+#   Tests/datasette/check_datasette.sh --db FILE --limit 1.0   # an archive of your own (a copy: the planted session is imported into it)
 # Installs Datasette into a virtual environment of its own (.build-venv).
+db="" sessions=20000 limit=0.5
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --db) db=$2; shift 2 ;;
+    --sessions) sessions=$2; shift 2 ;;
+    --limit) limit=$2; shift 2 ;;
+    *) echo "usage: $0 [--db FILE] [--sessions N] [--limit SECONDS]" >&2; exit 64 ;;
+  esac
+done
 . "$(dirname "$0")/../check_prelude.sh" datasette 'import datasette' datasette
 trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+if [ -z "$db" ]; then
+  db=$work/scale.db
+  "$(dirname "$archive")/chat-simulator" --corpus "$work/corpus.jsonl" --sessions "$sessions" --seed 2026 >/dev/null
+  "$archive" import "$work/corpus.jsonl" --db "$db" >/dev/null
+fi
+planted=ses-datasette-planted
+cat >"$work/planted.jsonl" <<JSON
+{"session_id":"$planted","last_updated_at":"2026-11-18T09:30:00Z","generated_title":"Planted: the zyzzogeton renewal clause","events":[{"type":"user_input","content":"Where is the zyzzogeton renewal clause?"},{"type":"tool_call","call_id":"call-planted","name":"search_index","arguments":{"query":"zyzzogeton"}},{"type":"tool_result","call_id":"call-planted","name":"search_index","result":"Error: index unavailable"},{"type":"text","content":"Clause 14 renews the zyzzogeton contract."},{"type":"stop","usage":{"input_tokens":1200,"output_tokens":300}}]}
+JSON
+"$archive" import "$work/planted.jsonl" --db "$db" --project planted-project >/dev/null
+# The database key is the file's name without .db, as datasette.yml expects.
+mkdir -p "$work/serve" && ln -sf "$(cd "$(dirname "$db")" && pwd)/$(basename "$db")" "$work/serve/archive.db"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$venv/bin/datasette" serve "$work/archive.db" -m datasette.yml --host 127.0.0.1 --port "$port" >"$work/datasette.log" 2>&1 &
+"$venv/bin/datasette" serve "$work/serve/archive.db" -m datasette.yml --setting suggest_facets off \
+  --host 127.0.0.1 --port "$port" >"$work/datasette.log" 2>&1 &
 server=$!
-python3 - "$port" <<'PY'
-import json, sys, time, urllib.request
-base = f"http://127.0.0.1:{sys.argv[1]}"
-def get(path):
-    for _ in range(100):
-        try:
-            with urllib.request.urlopen(base + path, timeout=5) as response:
-                return json.load(response)
-        except OSError:
-            time.sleep(0.2)
-    sys.exit(f"datasette did not answer {path}")
-failures = []
-def check(name, ok):
-    print(("ok   " if ok else "FAIL ") + name)
-    if not ok:
-        failures.append(name)
-rows = get("/archive/events.json?_search=renewal&_shape=array")
-check("the events search box finds 'renewal'", len(rows) > 0 and all("renew" in json.dumps(r).lower() for r in rows))
-none = get("/archive/events.json?_search=zyzzyvaqq&_shape=array")
-check("a word nobody wrote finds nothing", none == [])
-found = get("/archive/find_session.json?words=renewal&_shape=array")
-check("the canned search names sessions", len(found) > 0 and all(r["session_id"] for r in found))
-days = get("/archive/tokens_per_day.json?_shape=array")
-check("tokens per day answers", len(days) > 0 and sum(d["runs"] for d in days) > 0)
-month = get("/archive/tokens_per_project_last_month.json?_shape=array")
-check("tokens per project last month answers", isinstance(month, list))
-tools = get("/archive/failing_tools.json?_shape=array")
-check("failing tools answers", len(tools) > 0)
-sys.exit(1 if failures else 0)
-PY
+python3 Tests/datasette/pages.py "http://127.0.0.1:$port" "$limit" "$planted"
