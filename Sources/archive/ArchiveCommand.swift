@@ -62,7 +62,7 @@ enum CommandLineConfig {
     }()
 }
 
-/// Exit codes, as documented in the README.
+/// Exit codes, as `archive --help` and docs/reference/cli.md list them.
 enum ExitStatus {
     static let fatal: Int32 = 1
     static let partial: Int32 = 2

@@ -6,12 +6,14 @@ struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Copy the archive as it is at one instant, checked, while a sync may be writing.",
-        discussion: """
+        discussion: helpText("""
             DEST is a file, or a folder that gets a dated file (ARCHIVE-2026-12-03T201500Z.db). The copy is made \
             under a temporary name beside DEST, checked as `status --check` checks, then renamed into place (mode 0600). \
             With --purge-forgotten no backup is made: the backups already in DEST (this archive's dated ones in a \
             folder, or the file) are rewritten without the sessions `archive forget` removed.
-            """)
+            """, examples:
+            "archive backup ~/archive-copy.db",
+            "archive backup ~/backups --keep 7   # dated files, the 7 newest kept"))
 
     @OptionGroup var location: ArchiveLocationOptions
     @Argument(help: "A file, or a folder for dated backups (default: the config file's [backup] dir).") var destination: String?
@@ -68,10 +70,11 @@ struct RestoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
         abstract: "Replace the archive with a checked backup; the archive as it was is kept beside it.",
-        discussion: """
+        discussion: helpText("""
             Refuses a file that is not an archive this binary knows, or that fails its check; exits 75 while a sync \
             holds the archive. The archive as it was is kept as ARCHIVE.before-restore-STAMP.
-            """)
+            """, examples:
+            "archive restore ~/archive-copy.db"))
 
     @OptionGroup var location: ArchiveLocationOptions
     @Argument(help: "The backup to restore.") var source: String

@@ -8,7 +8,9 @@ struct BudgetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "budget",
         abstract: "Show each budget of the config file: spend so far in its period, share of the limit, and a straight-line forecast.",
-        discussion: "Exit codes: 0 shown; 3 with --fail-on-budget when a budget is over; 64 no budgets or prices in the config file.")
+        discussion: helpText("Exit codes: 0 shown; 3 with --fail-on-budget when a budget is over; 64 no budgets or prices in the config file.", examples:
+            "archive budget",
+            "archive budget --fail-on-budget   # from cron: exits 3 once a budget is over its limit"))
 
     @OptionGroup var location: ArchiveLocationOptions
     @Flag(help: "Print the budgets as one JSON array.") var json = false
@@ -18,7 +20,7 @@ struct BudgetCommand: ParsableCommand {
         let archive = location.archive()
         let settings = archive.settings, zone = archive.settings.timeZone
         guard !settings.budgets.isEmpty, let pricing = settings.pricing else {
-            throw fail("no [[budgets]] in \(ArchiveConfig.path()) (see the README's Budgets)", code: ExitStatus.usage)
+            throw fail("no [[budgets]] in \(ArchiveConfig.path()) (see docs/budgets.md)", code: ExitStatus.usage)
         }
         try archive.reading(allowEmpty: true) { store in
             let statuses = try store.budgetStatuses(settings.budgets, pricing: pricing, zone: zone)

@@ -7,7 +7,10 @@ import LlamaCloudClient
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Sync a local simulator of the chat API into an archive and show what it holds.")
+        abstract: "Sync a local simulator of the chat API into an archive and show what it holds.",
+        discussion: helpText(examples:
+            "archive demo",
+            "archive demo --sessions 200 --db demo.db"))
 
     @Option(help: "The archive to fill (default: a new one in a folder made for this run under $TMPDIR).")
     var db: String?

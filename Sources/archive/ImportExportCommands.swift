@@ -6,7 +6,9 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import sessions saved from the API: JSON files (one object or an array), JSONL, folders, or - for stdin; or merge another archive file.",
-        discussion: "Exit codes: 0 all imported; 2 some records failed (reported as file:line: reason, the rest kept); 1 fatal.")
+        discussion: helpText("Exit codes: 0 all imported; 2 some records failed (reported as file:line: reason, the rest kept); 1 fatal.", examples:
+            "archive import sessions.jsonl --project proj-support",
+            "archive import other.db   # merge another archive: newer wins, nothing is lost"))
 
     @OptionGroup var location: ArchiveLocationOptions
     @Argument(help: "Files, folders (their .json, .jsonl, .ndjson files) or - for standard input.") var paths: [String]
@@ -77,7 +79,10 @@ struct ImportCommand: ParsableCommand {
 
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Write sessions as JSONL, one session a line exactly as the API returned it.")
+        commandName: "export", abstract: "Write sessions as JSONL, one session a line exactly as the API returned it.",
+        discussion: helpText(examples:
+            "archive export --since 2026-03-01 --out march.jsonl",
+            "archive export --dataset lake   # for DuckDB, ClickHouse, Spark; again adds what changed"))
 
     @OptionGroup var location: ArchiveLocationOptions
     @Option(help: "Write to this file instead of standard output.") var out: String?

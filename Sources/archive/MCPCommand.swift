@@ -6,10 +6,11 @@ struct MCPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mcp",
         abstract: "Serve the archive to AI assistants: a read-only Model Context Protocol server on standard input and output.",
-        discussion: """
+        discussion: helpText("""
             Tools: search, show_session, list_sessions, tokens, tools_report, sql. It reads only, never takes the \
             writers' lock, and runs while a sync writes. Point a client at `archive mcp --db PATH`.
-            """)
+            """, examples:
+            "archive mcp --max-seconds 10   # for a client: {\"command\": \"archive\", \"args\": [\"mcp\"]}"))
 
     @OptionGroup var location: ArchiveLocationOptions
     @Option(help: "Cut each tool result to this many kilobytes (it says so when cut).") var maxResultKb = 256

@@ -6,13 +6,14 @@ struct ForgetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "forget",
         abstract: "Remove sessions from the archive for good, and keep sync and import from bringing them back.",
-        discussion: """
+        discussion: helpText("""
             Chooses the sessions matching every selector given: full session ids, --project, --until, --match. \
             Their events, tool calls, usage, revisions, search entries and failure records go, the reports' totals \
-            with them, in one transaction; the file keeps no byte of their text (see the README's "Privacy and \
-            retention"). --keep-usage keeps their token numbers and drops the rest. Each is recorded in the \
+            with them, in one transaction; the file keeps no byte of their text (see docs/privacy.md). --keep-usage keeps their token numbers and drops the rest. Each is recorded in the \
             table `forgotten` (the selector, never the content); `--undo ID` lets sync fetch it again.
-            """)
+            """, examples:
+            "archive forget ses-1-559891948d23 --dry-run",
+            "archive forget --match \"ACME-[0-9]+\" --yes"))
 
     @OptionGroup var location: ArchiveLocationOptions
     @Argument(help: "Full session ids, SOURCE:ID outside the default source (a prefix is not enough here).") var ids: [String] = []
@@ -99,11 +100,12 @@ struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Drop the text of sessions last updated before a cut; keep their ids, times, projects and usage.",
-        discussion: """
+        discussion: helpText("""
             Events' content, tool arguments and results, titles, revisions and search entries go; every report of \
             tokens, spend and tools stays as it was. `[retention] content_days` in the config file does this at \
             the end of every sync.
-            """)
+            """, examples:
+            "archive prune --content-older-than 400d --dry-run"))
 
     @OptionGroup var location: ArchiveLocationOptions
     @Option(help: "Sessions last updated longer ago than this span (400d, 52w) or before this date (default: [retention] content_days).")
@@ -134,12 +136,14 @@ struct RedactCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redact",
         abstract: "Apply the config file's [[redact]] rules to what is already archived.",
-        discussion: """
+        discussion: helpText("""
             Sync and import apply the rules to every session before it is stored. This applies them to sessions \
             archived before a rule was added: matches become [redacted:NAME] in content, tool arguments and \
             results, titles, metadata and revisions, and no byte of the old text is left in the file. Without \
             --apply it lists the rules in force.
-            """)
+            """, examples:
+            "archive redact   # the rules in force",
+            "archive redact --apply"))
 
     @OptionGroup var location: ArchiveLocationOptions
     @Flag(help: "Rewrite the archived sessions the rules match.") var apply = false

@@ -4,7 +4,10 @@ import Foundation
 
 struct SessionsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sessions", abstract: "List sessions with their runs, tokens and errors.")
+        commandName: "sessions", abstract: "List sessions with their runs, tokens and errors.",
+        discussion: helpText(examples:
+            "archive sessions --project proj-support --since 2026-03-01",
+            "archive sessions --order tokens --limit 5 --price-input 3 --price-output 15"))
 
     @OptionGroup var report: ReportOptions
     @Option(help: "Only this project.") var project: String?
@@ -39,12 +42,14 @@ extension TokensReport.WeekStart: ExpressibleByArgument {}
 struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search", abstract: "Full-text search over questions, answers, thinking and tool data, newest first.",
-        discussion: """
+        discussion: helpText("""
             Order: newest first: the matches in the sessions that came into the archive last, each session's latest \
             events first. A page takes about as long whatever the number of matches, and --project, --source, \
             --since and --until narrow the work. Every word must match, so a rare word finds just the sessions it \
             names. --rank orders every match by relevance (bm25) instead, at a cost that grows with the matches.
-            """)
+            """, examples:
+            "archive search \"renewal clause\"",
+            "archive search renewal --project proj-research --since 2026-03-01 --limit 5"))
 
     @OptionGroup var report: ReportOptions
     @Argument(help: "Words to find (all of them). With --fts, an FTS5 query.") var query: String
@@ -82,13 +87,15 @@ struct TokensCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokens",
         abstract: "Token accounting: runs, errors, input, output and cost by day, week, month, session, project or index.",
-        discussion: """
+        discussion: helpText("""
             --by takes one key or two (--by project,day): each is a column of its own (day, week, month, project_id, \
             index_id, session_id). --by session lists every session, newest first, as it goes; --limit N keeps the N \
             costliest instead. Prices are USD per million tokens: --price-input and --price-output, or --pricing FILE \
             (JSON or TOML) with rates that change over time and per project, else the config file's [[rates]]. Cost is empty when a run with tokens has no \
             price, and standard error says which projects and days lack one.
-            """)
+            """, examples:
+            "archive tokens --by project,month --price-input 3 --price-output 15",
+            "archive tokens --by day --chart --since 2026-03-01"))
 
     @OptionGroup var report: ReportOptions
     @Option(help: "Group by day, week, month, session, project, index or source, or a pair such as project,day.") var by = "day"
@@ -135,7 +142,10 @@ struct TokensCommand: ParsableCommand {
 
 struct ToolsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tools", abstract: "Per tool: calls, calls with no result, error results, share of runs, calls per run.")
+        commandName: "tools", abstract: "Per tool: calls, calls with no result, error results, share of runs, calls per run.",
+        discussion: helpText(examples:
+            "archive tools --since 2026-03-01",
+            "archive tools --project proj-support --json"))
 
     @OptionGroup var report: ReportOptions
     @Option(name: .customLong("project"), help: "Only this project; repeat for several.") var projects: [String] = []
@@ -154,7 +164,9 @@ struct SQLCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sql",
         abstract: "Run one read-only SQL statement over the archive.",
-        discussion: "The archive is opened read-only: writes, ATTACH and PRAGMAs that set state are refused.")
+        discussion: helpText("The archive is opened read-only: writes, ATTACH and PRAGMAs that set state are refused.", examples:
+            "archive sql \"SELECT kind, count(*) FROM events GROUP BY kind\"",
+            "archive sql \"SELECT session_id, title FROM sessions WHERE project_id = ?\" --param proj-support"))
 
     @OptionGroup var location: ArchiveLocationOptions
     @OptionGroup var output: OutputOptions

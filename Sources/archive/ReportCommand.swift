@@ -6,11 +6,12 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write an HTML report of spend and tokens: one self-contained file, no script, readable offline.",
-        discussion: """
+        discussion: helpText("""
             Spend and tokens over time stacked by project (days, or weeks past 120 days), by project and by index, \
             the 20 costliest sessions, tool calls with failure rates, error runs over time, and the prices used. \
             Prices as for `archive tokens`; without any, the figures are tokens.
-            """)
+            """, examples:
+            "archive report --price-input 3 --price-output 15 --out report.html"))
 
     @OptionGroup var location: ArchiveLocationOptions
     @OptionGroup var time: TimeOptions

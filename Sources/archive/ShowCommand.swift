@@ -6,7 +6,10 @@ struct ShowCommand: ParsableCommand {
     enum Format: String, ExpressibleByArgument { case text, markdown, json }
 
     static let configuration = CommandConfiguration(
-        commandName: "show", abstract: "Print one session's transcript (text, markdown, or the JSON the API sent).")
+        commandName: "show", abstract: "Print one session's transcript (text, markdown, or the JSON the API sent).",
+        discussion: helpText(examples:
+            "archive show ses-1-5598 --format markdown",
+            "archive show ses-1-559891948d23 --thinking --run 1 --no-pager"))
 
     @OptionGroup var location: ArchiveLocationOptions
     @Argument(help: "The session id, or a unique start of it.") var sessionID: String

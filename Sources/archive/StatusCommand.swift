@@ -7,7 +7,10 @@ struct StatusCommand: ParsableCommand {
 
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the archive's path, schema version, counts, recent syncs and open failures.")
+        abstract: "Show the archive's path, schema version, counts, recent syncs and open failures.",
+        discussion: helpText(examples:
+            "archive status",
+            "archive status --check"))
 
     @OptionGroup var location: ArchiveLocationOptions
 

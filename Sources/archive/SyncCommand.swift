@@ -8,11 +8,13 @@ struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
         abstract: "Fetch new and changed sessions from the chat API into the archive.",
-        discussion: """
+        discussion: helpText("""
             The key comes from LLAMA_CLOUD_API_KEY (then LLAMA_PARSE_API_KEY) or --api-key-file. \
             Exit codes: 0 done; 1 fatal; 2 some sessions failed (see `archive status`); 3 with --fail-on-budget, a budget is over; \
             75 another command holds the archive (the message names it, its pid and since when).
-            """)
+            """, examples:
+            "archive sync --api-key-file ~/.config/llamacloud-archive/key",
+            "archive sync --quiet --fail-on-budget   # from cron: prints nothing unless something failed"))
 
     @OptionGroup var location: ArchiveLocationOptions
 

@@ -22,6 +22,8 @@ mkdir -p "$root/home"
 
 check "--version prints the package's version" \
   bash -c "[ \"\$(env -i PATH=/usr/bin:/bin '$archive' --version)\" = '$version' ]"
+check "the man page names the same version" \
+  bash -c "zcat '$root/pkg/usr/share/man/man1/archive.1.gz' | grep -qx '.Os llamacloud-archive $version'"
 check "demo runs with an empty environment" \
   bash -c "env -i PATH=/usr/bin:/bin HOME='$root/home' '$archive' demo --db '$root/demo.db' | grep -q '^second sync: '"
 check "the demo archive answers queries" \
@@ -36,8 +38,8 @@ check "the man page documents every command" \
   bash -c "zcat '$root/pkg/usr/share/man/man1/archive.1.gz' > '$root/archive.1' && for c in sync sessions show search tokens tools sql import export status demo; do grep -q \"\$c\" '$root/archive.1' || exit 1; done"
 check "shell completions are where Debian looks" \
   bash -c "bash -n '$root/pkg/usr/share/bash-completion/completions/archive' && [ -s '$root/pkg/usr/share/zsh/vendor-completions/_archive' ] && [ -s '$root/pkg/usr/share/fish/vendor_completions.d/archive.fish' ]"
-check "README and the cron and systemd examples are shipped" \
-  bash -c "cd '$root/pkg/usr/share/doc/llamacloud-archive' && [ -s README.md ] && grep -q '^Persistent=true' examples/archive-sync.timer && grep -q -- '--api-key-file' examples/archive-sync.service && grep -q '/usr/bin/archive' examples/cron.example"
+check "README, the guide, the references and the cron and systemd examples are shipped" \
+  bash -c "cd '$root/pkg/usr/share/doc/llamacloud-archive' && [ -s README.md ] && [ -s docs/sync.md ] && [ -s docs/reference/cli.md ] && [ -s CHANGELOG.md ] && grep -q '^Persistent=true' examples/archive-sync.timer && grep -q -- '--api-key-file' examples/archive-sync.service && grep -q '/usr/bin/archive' examples/cron.example"
 check "the tarball holds the same files" \
   bash -c "diff <(tar -tzf '$tarball' | grep -v '/$' | sed 's|^\\./||' | sort) <(dpkg-deb -c '$deb' | awk '{print \$6}' | grep -v '/$' | sed 's|^\\./||' | sort)"
 check "SHA256SUMS verifies both" bash -c "cd dist && sha256sum -c SHA256SUMS"

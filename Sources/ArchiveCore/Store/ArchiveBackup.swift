@@ -92,7 +92,7 @@ extension ArchiveReader {
     /// (whole, or their text where usage was kept), and with its `forgotten`
     /// records: a backup restored later still skips them. Each is rewritten
     /// in a staged copy beside it, checked, then renamed over it; the old
-    /// file's blocks are released, not overwritten (see the README).
+    /// file's blocks are released, not overwritten (see docs/backups.md).
     public func purgeForgotten(inBackups paths: [String]) throws -> [PurgedBackup] {
         let records = try forgottenRecords()
         return try paths.map { backup in
