@@ -4,8 +4,10 @@ memory: `archive export --dataset` of the scale benchmark's archive
 (bench-out/scale-N.db, made here if missing) into a new folder, its size next
 to the archive's; then 1,000 of its sessions changed (a run added, imported
 through the archive's save path, as a sync would save them) and an
-incremental export: time and files written. Works on a copy of the archive.
-usage: dataset_bench.py [--sessions 300000] [--changed 1000]"""
+incremental export: time and files written; then 1 and 10,000 sessions
+forgotten and the export that rewrites the files holding them (time, files
+rewritten). Works on a copy of the archive.
+usage: dataset_bench.py [--sessions 300000] [--changed 1000] [--forget 1,10000]"""
 import argparse, json, os, shutil, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -13,6 +15,7 @@ from common import root, run, release_binaries, scale_archive, timed as common_t
 ap = argparse.ArgumentParser()
 ap.add_argument("--sessions", type=int, default=300000)
 ap.add_argument("--changed", type=int, default=1000)
+ap.add_argument("--forget", default="1,10000")
 ap.add_argument("--work", default=os.path.join(root, "bench-out"))
 args = ap.parse_args()
 archive, simulator = release_binaries()
@@ -64,6 +67,17 @@ print(f"  incremental export   {seconds:7.2f} s  peak {peak:5.0f} MB  after {arg
       f"{second['sessions']:,} sessions, {second['files']:,} files written ({second['bytes'] / 1e6:.1f} MB)")
 seconds, peak, third = timed([archive, "export", "--dataset", dataset, "--db", db, "--json"])
 print(f"  nothing changed      {seconds:7.2f} s  peak {peak:5.0f} MB  {third['files']} files")
+for count in [int(n) for n in args.forget.split(",")]:
+    ids = subprocess.run([archive, "sql", "--db", db, "--format", "jsonl",
+                          f"SELECT session_id FROM sessions WHERE source_key = 1 ORDER BY random() LIMIT {count}"],
+                         capture_output=True, text=True, check=True).stdout.split("\n")
+    ids = [json.loads(line)["session_id"] for line in ids if line]
+    forgotten = subprocess.run([archive, "forget", "--db", db, "--yes", "--json"] + ids, capture_output=True, text=True)
+    if forgotten.returncode not in (0, 2):
+        sys.exit(forgotten.stderr)
+    seconds, peak, purged = timed([archive, "export", "--dataset", dataset, "--db", db, "--json"])
+    print(f"  after forgetting {count:>6,}  {seconds:7.2f} s  peak {peak:5.0f} MB  {purged['rewritten']:,} earlier files rewritten, "
+          f"{purged['deletions']:,} tombstones")
 for path in (db, db + "-wal", db + "-shm", db + ".lock", changes):
     if os.path.exists(path):
         os.remove(path)

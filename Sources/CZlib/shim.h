@@ -39,5 +39,9 @@ int deflateInit2_(z_stream *strm, int level, int method, int windowBits, int mem
                   const char *version, int stream_size);
 int deflate(z_stream *strm, int flush);
 int deflateEnd(z_stream *strm);
+int inflateInit2_(z_stream *strm, int windowBits, const char *version, int stream_size);
+int inflate(z_stream *strm, int flush);
+int inflateEnd(z_stream *strm);
+int inflateReset(z_stream *strm);
 
 #endif

@@ -148,7 +148,8 @@ struct ExportCommand: ParsableCommand {
                 + "\(grouped(result.sessions)) sessions, \(grouped(result.events)) events, \(grouped(result.toolCalls)) tool calls, "
                 + "\(grouped(result.runs)) runs, \(grouped(result.deletions)) deletions in \(grouped(result.files)) files "
                 + "(\(megabytes(result.bytes))) in \(String(format: "%.2f", result.seconds)) s"
-                + (result.removed > 0 ? "; \(grouped(result.removed)) files of the earlier dataset removed" : ""))
+                + (result.removed > 0 ? "; \(grouped(result.removed)) files of the earlier dataset removed" : "")
+                + (result.rewritten > 0 ? "; \(grouped(result.rewritten)) earlier files rewritten without the sessions forgotten, pruned or redacted since" : ""))
         }
     }
 

@@ -203,15 +203,16 @@ enum SelectionListing {
 }
 
 enum PrivacyReport {
-    /// Prints the result; exits 2 when the WAL could not be truncated (a
-    /// reader held it): the removal is done, but old pages are still in the log.
+    /// Prints the result and the copies that still hold what was removed;
+    /// exits 2 when the WAL could not be truncated (a reader held it): the
+    /// removal is done, but old pages are still in the log.
     static func show(_ result: RemovalResult, json: Bool, archive: Archive) throws {
-        let backups = backupsHoldingOldContent(archive, removedAnything: result.sessions > 0)
+        let copies = copiesStillHolding(result, archive: archive)
         let externalCheckpoints = archive.settings.backup.externalCheckpoints
         if json {
-            Terminal.standardOutput.writeLine(JSONOutput.encode(PrivacyOutput(result: result, backupsStillHolding: backups)))
+            Terminal.standardOutput.writeLine(JSONOutput.encode(PrivacyOutput(result: result, copies: copies)))
         } else {
-            text(result, backups: backups, externalCheckpoints: externalCheckpoints)
+            text(result, copies: copies, externalCheckpoints: externalCheckpoints)
         }
         if result.sessions > 0 && !result.erasure.walTruncated && !externalCheckpoints {
             Terminal.standardError.writeLine("archive: the WAL still holds the old pages: \(result.erasure.walNote ?? "")")
@@ -219,7 +220,7 @@ enum PrivacyReport {
         }
     }
 
-    private static func text(_ result: RemovalResult, backups: [String], externalCheckpoints: Bool) {
+    private static func text(_ result: RemovalResult, copies: [Copy], externalCheckpoints: Bool) {
         let out = Terminal.standardOutput
         let sessions = "\(grouped(result.sessions)) session\(result.sessions == 1 ? "" : "s")"
         let projects = "\(result.projects) project\(result.projects == 1 ? "" : "s")"
@@ -239,10 +240,43 @@ enum PrivacyReport {
             out.writeLine("the archive was rewritten whole once: it was written before deletions were overwritten")
         }
         if externalCheckpoints, let note = result.erasure.walNote { out.writeLine("note: \(note)") }
-        if !backups.isEmpty {
-            out.writeLine("note: \(backups.count) backup\(backups.count == 1 ? "" : "s") in the backup folder still hold\(backups.count == 1 ? "s" : "") "
-                          + "the old content; `archive backup --purge-forgotten` rewrites them without forgotten sessions")
+        guard !copies.isEmpty else { return }
+        out.writeLine("still holding the removed text, outside the archive:")
+        for copy in copies { out.writeLine("  \(copy.sentence)") }
+    }
+
+    /// A copy the archive wrote, or may have written, that this removal does not reach.
+    struct Copy: Encodable {
+        let kind: String            // dataset, backups, reports_and_exports
+        let paths: [String]
+        let until: String
+
+        var sentence: String {
+            switch kind {
+            case "dataset": "the dataset in \(paths[0]), until \(until)"
+            case "backups": "\(paths.count) backup\(paths.count == 1 ? "" : "s") in the backup folder still hold\(paths.count == 1 ? "s" : "") the old content, until \(until)"
+            default: "any HTML report (`archive report`) or JSONL export (`archive export`) written before, until \(until)"
+            }
         }
+    }
+
+    /// The dataset named by `[dataset] dir`, the dated backups in the backup
+    /// folder, and the reports and exports the archive cannot track.
+    static func copiesStillHolding(_ result: RemovalResult, archive: Archive) -> [Copy] {
+        guard result.sessions > 0 else { return [] }
+        var copies: [Copy] = []
+        if let folder = archive.settings.datasetDir, DatasetExport.isDataset(folder) {
+            copies.append(Copy(kind: "dataset", paths: [folder], until: "the next `archive export --dataset \(folder)`"))
+        }
+        let backups = backupsHoldingOldContent(archive, removedAnything: true)
+        if !backups.isEmpty {
+            let until = result.action == .forget && !result.keptUsage
+                ? "`archive backup --purge-forgotten` rewrites them without forgotten sessions"
+                : "newer backups replace them (`[backup] keep`)"
+            copies.append(Copy(kind: "backups", paths: backups, until: until))
+        }
+        copies.append(Copy(kind: "reports_and_exports", paths: [], until: "you delete them: the archive does not know where they went"))
+        return copies
     }
 
     /// Dated backups of the archive in the config's backup folder, which this removal does not reach.
@@ -253,12 +287,13 @@ enum PrivacyReport {
 
     struct PrivacyOutput: Encodable {
         let result: RemovalResult
-        let backupsStillHolding: [String]
+        let copies: [Copy]
 
         func encode(to encoder: any Encoder) throws {
             try result.encode(to: encoder)
             var container = encoder.container(keyedBy: Key.self)
-            try container.encode(backupsStillHolding, forKey: Key(stringValue: "backups_still_holding")!)
+            try container.encode(copies.first { $0.kind == "backups" }?.paths ?? [], forKey: Key(stringValue: "backups_still_holding")!)
+            try container.encode(copies, forKey: Key(stringValue: "copies_still_holding")!)
         }
 
         struct Key: CodingKey {

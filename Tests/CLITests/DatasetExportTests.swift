@@ -53,14 +53,22 @@ import Testing
         return latest
     }
 
+    /// The partition files the manifest lists and those on disk; the
+    /// indexes on disk must be the listed exports' own.
     func listedFilesOnDisk() throws -> (listed: Set<String>, onDisk: Set<String>) {
         let listed = Set(try manifest()["files"]?.arrayValue?.compactMap { $0["path"]?.stringValue } ?? [])
+        let exports = Set(try manifest()["exports"]?.arrayValue?.compactMap { $0["number"]?.int64Value } ?? [])
         var onDisk = Set<String>()
         let enumerator = FileManager.default.enumerator(atPath: dataset)
         while let path = enumerator?.nextObject() as? String {
             var isFolder: ObjCBool = false
             _ = FileManager.default.fileExists(atPath: dataset + "/" + path, isDirectory: &isFolder)
-            if !isFolder.boolValue && path != "_manifest.json" { onDisk.insert(path) }
+            if path.hasPrefix("_index/") && !isFolder.boolValue {
+                let number = Int64(path.dropFirst("_index/export-".count).prefix { $0.isNumber })
+                #expect(path.hasPrefix("_index/export-") && exports.contains(number ?? -1), "an index of no listed export: \(path)")
+            } else if !isFolder.boolValue && path != "_manifest.json" {
+                onDisk.insert(path)
+            }
         }
         return (listed, onDisk)
     }
@@ -86,9 +94,15 @@ import Testing
         #expect(try await ArchiveProcess.run(["forget", ids[10], "--db", db]).status == 0)
         let second = try await json(["export", "--dataset", dataset, "--json"])
         #expect(second["full"] == false && second["sessions"] == 7 && second["deletions"] == 1, "\(second)")
-        // Nothing written before changed; the first export's files are all still listed.
+        // Of what was written before, only the files that held the forgotten session changed: rewritten without it.
         let listed = try manifest()["files"]?.arrayValue ?? []
-        for file in firstFiles { #expect(listed.contains(file)) }
+        let replaced = Set(try manifest()["exports"]?.arrayValue?.last?["replaced"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        #expect(second["rewritten"]?.int64Value == Int64(replaced.count) && replaced.count >= 2, "\(replaced)")
+        for file in firstFiles where !replaced.contains(file["path"]?.stringValue ?? "") { #expect(listed.contains(file)) }
+        for path in replaced {
+            let (data, status) = try gunzip(dataset + "/" + path)
+            #expect(status == 0 && !String(decoding: data, as: UTF8.self).contains(ids[10]), "\(path) still holds the forgotten session")
+        }
         let latest = try latestSessions()
         let now = try await json(["status", "--json"])
         #expect(latest.count == Int(now["sessions"]?.int64Value ?? -1) && latest[ids[10]] == nil)

@@ -32,7 +32,7 @@ import Testing
         }
         #expect(tables == ["archive_counts", "rollup_groups", "archive_settings", "event_rows", "event_types", "events", "forgotten", "schema_migrations", "search_index", "search_source", "session_returns", "session_revisions", "sessions",
                            "sync_failures", "sync_runs", "tool_call_links", "tool_call_rows", "tool_calls", "tool_rollup", "typed_events", "usage",
-                           "usage_rollup", "usage_rows", "rollup_projects", "usage_levels", "tool_scopes", "tool_levels", "budget_alerts", "sources"].sorted())
+                           "usage_rollup", "usage_rows", "rollup_projects", "usage_levels", "tool_scopes", "tool_levels", "budget_alerts", "sources", "content_removals"].sorted())
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         _ = try await ArchiveProcess.run(["import", empty], environment: ["ARCHIVE_DB": folder.path("env.db")])

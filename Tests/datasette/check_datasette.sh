@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Datasette, served as the README serves it, over an archive of many
+# Datasette, served as docs/datasette.md serves it, over an archive of many
 # sessions: every page datasette.yml names or the database page links (each
 # table and view with its default sort and its next page, the search box for
 # a common and a rare word, every canned query, a session's row page) must

@@ -42,6 +42,9 @@ public struct ArchiveConfig: Sendable, Equatable {
     public var pricing: Pricing?
     public var sync = SyncDefaults()
     public var backup = BackupSettings()
+    /// `[dataset] dir`: the folder `archive export --dataset` keeps, named so
+    /// that `forget`, `prune` and `redact` can say it still holds what they removed.
+    public var datasetDir: String?
     /// `[retention] content_days`: the content of sessions last updated longer
     /// ago than this is pruned at the end of every sync.
     public var contentDays: Int?
@@ -213,8 +216,8 @@ public struct ArchiveConfig: Sendable, Equatable {
         let file = try TOMLFields.read(bytes, path: path)
         try file.refuseSecrets()
         try file.subtable("sync")?.refuseSecrets()
-        try file.allowOnly(["db", "tz", "sync", "sources", "rates", "backup", "retention", "redact", "budgets", "mcp"],
-                           expected: "db, tz, [sync], [[sources]], [[rates]], [backup], [retention], [[redact]], [[budgets]], [mcp]")
+        try file.allowOnly(["db", "tz", "sync", "sources", "rates", "backup", "dataset", "retention", "redact", "budgets", "mcp"],
+                           expected: "db, tz, [sync], [[sources]], [[rates]], [backup], [dataset], [retention], [[redact]], [[budgets]], [mcp]")
         var config = ArchiveConfig()
         config.db = try file.nonEmptyString("db")
         if let zone = try file.nonEmptyString("tz") {
@@ -249,6 +252,10 @@ public struct ArchiveConfig: Sendable, Equatable {
             if config.backup.afterSync && config.backup.dir == nil {
                 throw backup.failure(backup.table["after_sync"]!, "needs dir, the folder the backups go to")
             }
+        }
+        if let dataset = try file.subtable("dataset") {
+            try dataset.allowOnly(["dir"], expected: "dir")
+            config.datasetDir = try dataset.nonEmptyString("dir").map { ($0 as NSString).expandingTildeInPath }
         }
         if let retention = try file.subtable("retention") {
             try retention.allowOnly(["content_days"], expected: "content_days")

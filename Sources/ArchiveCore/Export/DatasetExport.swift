@@ -13,7 +13,9 @@ import SQLiteCore
 /// Partitioned by the session's last-updated day (UTC). A later export writes
 /// only the sessions changed since the manifest's cursor (`change_seq`), as
 /// complete new snapshots (every row of each, with `snapshot_at`), and
-/// tombstones for sessions forgotten since: nothing written is rewritten.
+/// tombstones for sessions forgotten since. Files written earlier are only
+/// rewritten to take out sessions forgotten, pruned or redacted since
+/// (`DatasetPurge`): forgetting reaches the dataset too.
 /// Files are written under hidden names and renamed all together at the end,
 /// the manifest last, so a reader never meets half an export; a killed export
 /// leaves hidden files and unlisted parts, which the next one removes and redoes.
@@ -33,6 +35,9 @@ public struct DatasetExport {
         public var seconds = 0.0
         /// Files of the previous dataset removed (`--full`).
         public var removed = 0
+        /// Files of earlier exports rewritten or removed because they held
+        /// sessions forgotten, pruned or redacted since.
+        public var rewritten = 0
     }
 
     public enum ExportError: Error, CustomStringConvertible, Equatable {
@@ -57,6 +62,11 @@ public struct DatasetExport {
     }
 
     static let manifestName = "_manifest.json"
+
+    /// Whether `folder` holds a dataset this tool wrote (its manifest).
+    public static func isDataset(_ folder: String) -> Bool {
+        FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(manifestName))
+    }
     static let tables = ["sessions", "events", "tool_calls", "usage", "deletions"]
 
     public func run(reader: ArchiveReader, now: Date = Date()) throws -> Result {
@@ -89,13 +99,18 @@ public struct DatasetExport {
             }
         }
         let number = (previous?.exports.count ?? 0) + 1
-        Self.removeLeftovers(in: folder, listed: Set(previous?.files.map { ExactText($0.path) } ?? []))
+        Self.removeLeftovers(in: folder, listed: Set(previous?.files.map { ExactText($0.path) } ?? []),
+                             exports: Set(previous?.exports.map(\.number) ?? []))
         let snapshot = Timestamp.format(date: now)
         var writer = PartitionWriter(folder: folder, export: number)
+        var index = IndexWriter(folder: folder, export: number)
+        var purged = Set<DatasetPurge.Session>()
         var result = Result(export: number, full: !incremental, cursor: latest)
         do {
-            try writeSessions(database, since: incremental ? previous!.cursor : -1, snapshot: snapshot, into: &writer, result: &result)
+            try writeSessions(database, since: incremental ? previous!.cursor : -1, snapshot: snapshot, into: &writer,
+                              index: &index, result: &result)
             if incremental {
+                purged = try DatasetPurge.sessions(removedAfter: previous!.cursor, in: database)
                 try database.forEachRow("""
                     SELECT f.session_id, f.forgotten_at, so.name FROM forgotten f JOIN sources so USING (source_key)
                     WHERE f.change_seq > ? AND f.kept_usage = 0 ORDER BY f.forgotten_at
@@ -123,18 +138,25 @@ public struct DatasetExport {
             // A new dataset keeps the earlier exports' numbers (its files take the next) but none of their files.
             var manifest = previous ?? DatasetManifest(archiveID: archiveID)
             let replaced = full ? manifest.files : []
+            let replacedExports = full ? manifest.exports.map(\.number) : []
             if full { manifest.files = [] }
             manifest.archiveID = archiveID
             manifest.schemaVersion = try reader.appliedSchemaVersion()
             manifest.cursor = latest
-            manifest.exports.append(.init(number: number, at: snapshot, full: !incremental, cursor: latest, sessions: result.sessions))
-            manifest.files += written
             try writer.publish()
+            try index.publish()
+            let rewritten = incremental ? try DatasetPurge(folder: folder).run(removing: purged, before: number, manifest: &manifest) : []
+            manifest.exports.append(.init(number: number, at: snapshot, full: !incremental, cursor: latest, sessions: result.sessions,
+                                          replaced: rewritten))
+            manifest.files += written
             try manifest.write(to: manifestPath)
             for file in replaced { unlink((folder as NSString).appendingPathComponent(file.path)) }
+            for earlier in replacedExports { unlink((folder as NSString).appendingPathComponent(DatasetPurge.indexPath(export: earlier))) }
             result.removed = replaced.count
+            result.rewritten = rewritten.count
         } catch {
             writer.abandon()
+            index.abandon()
             throw error
         }
         result.seconds = Date().timeIntervalSince(started)
@@ -142,7 +164,7 @@ public struct DatasetExport {
     }
 
     private func writeSessions(_ database: Database, since cursor: Int64, snapshot: String,
-                               into writer: inout PartitionWriter, result: inout Result) throws {
+                               into writer: inout PartitionWriter, index: inout IndexWriter, result: inout Result) throws {
         let events = try database.cached("""
             SELECT \(EventKey.seqSQL("event_key")), turn, type, kind, content, call_id, name, payload
             FROM typed_events WHERE event_key BETWEEN ? AND ? ORDER BY event_key
@@ -192,6 +214,7 @@ public struct DatasetExport {
             line.add("content_pruned_at", try row.optionalString(22))
             line.add("snapshot_at", snapshot)
             try writer.write(line, table: "sessions", day: day)
+            try index.add(id: id, source: source, day: day)
             result.sessions += 1
             let (first, last) = EventKey.range(session: key)
             try events.forEachRow([first, last]) { event in
@@ -251,7 +274,7 @@ public struct DatasetExport {
     /// What a killed export left: hidden files anywhere in the dataset, and
     /// parts the manifest does not list (published by an export killed before
     /// its manifest, or replaced by a `--full` one killed after).
-    static func removeLeftovers(in folder: String, listed: Set<ExactText>) {
+    static func removeLeftovers(in folder: String, listed: Set<ExactText>, exports: Set<Int>) {
         for table in tables {
             let tableFolder = (folder as NSString).appendingPathComponent(table)
             for day in (try? FileManager.default.contentsOfDirectory(atPath: tableFolder)) ?? [] {
@@ -265,6 +288,13 @@ public struct DatasetExport {
         }
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasPrefix(".") {
             unlink((folder as NSString).appendingPathComponent(name))
+        }
+        let indexes = (folder as NSString).appendingPathComponent(DatasetPurge.indexFolder)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: indexes)) ?? [] {
+            let number = Int(name.dropFirst("export-".count).prefix { $0.isNumber })
+            if name.hasPrefix(".") || (name.hasPrefix("export-") && !exports.contains(number ?? -1)) {
+                unlink((indexes as NSString).appendingPathComponent(name))
+            }
         }
     }
 }

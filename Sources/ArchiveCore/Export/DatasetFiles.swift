@@ -156,6 +156,10 @@ struct DatasetManifest {
         let rows: Int
         let bytes: Int
         let sha256: String
+
+        func with(rows: Int, bytes: Int, sha256: String) -> File {
+            File(path: path, table: table, export: export, rows: rows, bytes: bytes, sha256: sha256)
+        }
     }
 
     struct Export: Sendable, Equatable {
@@ -164,6 +168,9 @@ struct DatasetManifest {
         let full: Bool
         let cursor: Int64
         let sessions: Int
+        /// Files of earlier exports this one rewrote or removed: they held
+        /// sessions forgotten, pruned or redacted since.
+        var replaced: [String] = []
     }
 
     static let format = "llamacloud-archive-dataset"
@@ -191,7 +198,9 @@ struct DatasetManifest {
             guard let number = export["number"]?.int64Value, let at = export["at"]?.stringValue,
                   let full = export["full"]?.boolValue, let cursor = export["cursor"]?.int64Value,
                   let sessions = export["sessions"]?.int64Value else { throw fail("an export without its number, time or cursor") }
-            manifest.exports.append(Export(number: Int(number), at: at, full: full, cursor: cursor, sessions: Int(sessions)))
+            let replaced = export["replaced"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            manifest.exports.append(Export(number: Int(number), at: at, full: full, cursor: cursor, sessions: Int(sessions),
+                                           replaced: replaced))
         }
         for file in files {
             guard let path = file["path"]?.stringValue, let table = file["table"]?.stringValue,
@@ -211,7 +220,8 @@ struct DatasetManifest {
             ("tables", .array(DatasetExport.tables.map(JSONValue.string))),
             ("exports", .array(exports.map { export in
                 .object(JSONObject([("number", number(export.number)), ("at", .string(export.at)), ("full", .bool(export.full)),
-                                    ("cursor", number(export.cursor)), ("sessions", number(export.sessions))]))
+                                    ("cursor", number(export.cursor)), ("sessions", number(export.sessions)),
+                                    ("replaced", .array(export.replaced.map(JSONValue.string)))]))
             })),
             ("files", .array(files.map { file in
                 .object(JSONObject([("path", .string(file.path)), ("table", .string(file.table)), ("export", number(file.export)),

@@ -84,6 +84,9 @@ extension ArchiveWriter {
         guard !entries.isEmpty else { return result }
         let sessions = entries.compactMap(\.session)
         try batch {
+            // The change number first: it must pass every number given before,
+            // and removing the session that holds the highest would lower the max it is taken from.
+            _ = try changeNumber()
             let record = try database.cached("""
                 INSERT INTO forgotten(session_id, forgotten_at, reason, kept_usage, change_seq, source_key) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT(session_id, source_key) DO UPDATE SET forgotten_at = excluded.forgotten_at, reason = excluded.reason,
@@ -205,6 +208,7 @@ extension ArchiveWriter {
             UPDATE sessions SET title = NULL, job_error = NULL, meta = ?, unknown_fields = ?, content_pruned_at = ?, change_seq = ?
             WHERE session_key = ?
             """).execute([Self.prunedMeta(meta, at: now), unknown.map(Self.withoutText), now, try changeNumber(), session.key])
+        try recordContentRemoval(sessionID: session.sessionID, source: session.source, reason: "prune", at: now)
         try database.cached("DELETE FROM session_revisions WHERE session_id = ? AND source_key = ?")
             .execute([session.sessionID, session.source.rawValue])
         let revisions = database.changes
@@ -254,5 +258,15 @@ extension ArchiveWriter {
         if busy != 0 {
             result.erasure.walNote = "a reader held the WAL open; the next checkpoint after it closes clears the old pages"
         }
+    }
+}
+
+extension ArchiveWriter {
+    /// Notes that a session's text was removed while the session stays, for
+    /// the dataset export to rewrite the files holding its earlier snapshots.
+    func recordContentRemoval(sessionID: String, source: SourceKey, reason: String, at now: String) throws {
+        try database.cached("""
+            INSERT OR IGNORE INTO content_removals(session_id, source_key, change_seq, removed_at, reason) VALUES (?, ?, ?, ?, ?)
+            """).execute([sessionID, source.rawValue, try changeNumber(), now, reason])
     }
 }

@@ -47,6 +47,7 @@ extension ArchiveWriter {
                     projects.insert(ExactText(row?.1 ?? ""))
                 }
                 if matches > 0 {
+                    try recordContentRemoval(sessionID: id, source: source, reason: "redact", at: now)
                     result.sessions += 1
                     result.matches += matches
                     result.sessionIDs.append(id)
