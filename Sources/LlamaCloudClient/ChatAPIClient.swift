@@ -33,6 +33,7 @@ public final class ChatAPIClient: Sendable {
     private let retryPolicy: RetryPolicy
     private let transport: CurlTransport
     private let counter = Locked(0)
+    private let retried = Locked(0)
     private let stopped = Locked(false)
 
     /// `keySource` names where the key came from, for the message when it is refused.
@@ -53,6 +54,9 @@ public final class ChatAPIClient: Sendable {
 
     /// HTTP requests sent so far (retries included).
     public var requestCount: Int { counter.value }
+
+    /// Requests sent again after a failure (within `requestCount`).
+    public var retryCount: Int { retried.value }
 
     /// From now on, failed requests are not tried again and waits end at once:
     /// the run is ending, and requests in flight finish by themselves.
@@ -141,7 +145,9 @@ public final class ChatAPIClient: Sendable {
             try? await Task.sleep(nanoseconds: UInt64(step * 1_000_000_000))
             remaining -= step
         }
-        return !stopped.value
+        if stopped.value { return false }
+        retried.update { $0 += 1 }
+        return true
     }
 
     static func url(base: URL, path: String, query: [(String, String)]) -> String {

@@ -60,6 +60,9 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(name: .customLong("source"), help: "A [[sources]] entry of the config file to sync; repeat for several (default: every one).")
     var sourceNames: [String] = []
 
+    @Option(help: "Write the run's and the archive's Prometheus metrics to this file, for node_exporter's textfile collector (default: the config file's [metrics] textfile).")
+    var metricsFile: String?
+
     func validate() throws {
         if let pageSize, !(1...1000).contains(pageSize) { throw ValidationError("--page-size must be between 1 and 1000") }
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
@@ -89,10 +92,14 @@ struct SyncCommand: AsyncParsableCommand {
         let sources = chosen.map { SyncSource($0, request: request, redactor: settings.redactor, defaultBaseURL: ChatAPIClient.defaultBaseURL) }
         let run: SyncRun
         do { run = try await SyncRunner.run(archive, sources, showProgress: showProgress) } catch {
+            writeMetrics(archive, chosen.map { SyncMetrics.Outcome(source: $0.name, summary: nil, failure: "\(error)") })
             let failure = fail(error, code: ExitStatus.fatal)
             if json { Terminal.standardOutput.writeLine(JSONOutput.encode(SyncJSON(failed: chosen.map(\.name), message: "\(error)", single: single))) }
             throw failure
         }
+        writeMetrics(archive, run.outcomes.map { outcome in
+            SyncMetrics.Outcome(source: outcome.name, summary: outcome.summary, failure: outcome.failure.map(ErrorWords.line))
+        })
         if json { Terminal.standardOutput.writeLine(JSONOutput.encode(SyncJSON(run, single: single))) }
         let failures = run.outcomes.compactMap { outcome in
             (outcome.failure.map(ErrorWords.line) ?? outcome.listingFailure).map { (name: outcome.name, cause: $0) }
@@ -104,6 +111,17 @@ struct SyncCommand: AsyncParsableCommand {
         }
         if run.failedWhole { throw ExitError.exit(ExitStatus.fatal) }
         try afterSync(run, archive: archive, partial: !single && !failures.isEmpty ? "\(failures.count) of \(chosen.count) sources failed" : nil)
+    }
+
+    /// The metrics of the run, when a file is named for them; a failure to
+    /// write them is said on standard error and changes nothing else.
+    private func writeMetrics(_ archive: Archive, _ outcomes: [SyncMetrics.Outcome]) {
+        guard let path = metricsFile ?? archive.settings.metricsTextfile else { return }
+        do {
+            try SyncMetrics(maxProjects: archive.settings.metricsMaxProjects).write(to: path, outcomes: outcomes, archive: archive)
+        } catch {
+            Terminal.standardError.writeLine("archive: the metrics could not be written to \(path.oneLineSafe): \("\(error)".oneLineSafe)")
+        }
     }
 
     /// The flags' source, `default`: flags, else the environment, else `[sync]`.

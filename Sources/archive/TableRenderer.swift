@@ -115,9 +115,14 @@ struct TableRenderer {
     static let maxCellWidth = 200
 
     func layout(_ table: QueryTable) -> Layout {
-        var shown = table.columns.indices.filter { !table.columns[$0].forMachines }
         let body = table.rows.map { row in row.enumerated().map { display($1, table.columns[$0]) } }
         let totals = table.totals.map { row in row.enumerated().map { display($1, table.columns[$0]) } }
+        return layout(table, body: body, totals: totals)
+    }
+
+    /// The layout of cells already displayed as text.
+    func layout(_ table: QueryTable, body: [[String]], totals: [String]?) -> Layout {
+        var shown = table.columns.indices.filter { !table.columns[$0].forMachines }
         var widths = table.columns.indices.map { index in
             min(Self.maxCellWidth, ([table.columns[index].title] + body.map { $0[index] } + (totals.map { [$0[index]] } ?? []))
                 .map(\.displayWidth).max() ?? 0)
@@ -138,15 +143,18 @@ struct TableRenderer {
     }
 
     /// One line of a table: cells already displayed as text.
-    func line(_ cells: [String], _ layout: Layout, style: (String) -> String = { $0 }) -> String {
-        layout.shown.enumerated().map { position, index in
-            let column = layout.columns[index]
+    func line(_ cells: [String], _ layout: Layout, color: Bool? = nil, style: (String) -> String = { $0 }) -> String {
+        let color = color ?? terminal.usesColor
+        var out = ""
+        for (position, index) in layout.shown.enumerated() {
             let cell = cells[index].truncated(to: layout.widths[index])
             let padding = String(repeating: " ", count: max(0, layout.widths[index] - cell.displayWidth))
             let isLast = position == layout.shown.count - 1
-            let shown = HighlightMarks.render(cell, color: terminal.usesColor)
-            return column.alignsRight ? padding + shown : shown + (isLast ? "" : padding)
-        }.joined(separator: "  ").styled(style)
+            let shown = HighlightMarks.render(cell, color: color)
+            if position > 0 { out += "  " }
+            out += layout.columns[index].alignsRight ? padding + shown : shown + (isLast ? "" : padding)
+        }
+        return out.styled(style)
     }
 
     func headerLine(_ layout: Layout) -> String { line(layout.columns.map(\.title), layout, style: terminal.bold) }
@@ -158,9 +166,14 @@ struct TableRenderer {
     func totalsLine(_ totals: [QueryTable.Cell], _ layout: Layout) -> String { rowLine(totals, layout, style: terminal.bold) }
 
     func text(_ table: QueryTable) -> String {
-        let layout = layout(table)
+        // Each cell displayed once, for the widths and for its line; colour asked once.
+        let body = table.rows.map { row in row.enumerated().map { display($1, table.columns[$0]) } }
+        let totalsText = table.totals.map { row in row.enumerated().map { display($1, table.columns[$0]) } }
+        let layout = layout(table, body: body, totals: totalsText)
+        let color = terminal.usesColor
         var out = headerLine(layout) + "\n"
-        for row in table.rows { out += rowLine(row, layout) + "\n" }
+        out.reserveCapacity(body.count * (layout.widths.reduce(0, +) + 2 * layout.widths.count + 1))
+        for cells in body { out += line(cells, layout, color: color) + "\n" }
         if let totals = table.totals { out += totalsLine(totals, layout) + "\n" }
         if let note = table.note { out += terminal.dim(note) + "\n" }
         if table.rows.isEmpty { out += terminal.dim("(no rows)") + "\n" }
@@ -194,6 +207,8 @@ struct TableRenderer {
 extension String {
     /// Columns on a terminal: East Asian wide characters and emoji take two.
     var displayWidth: Int {
+        // Printable ASCII, most cells: a column a byte.
+        if utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return utf8.count }
         var width = 0
         for character in self {
             guard let scalar = character.unicodeScalars.first, scalar != "\u{E000}", scalar != "\u{E001}" else { continue }

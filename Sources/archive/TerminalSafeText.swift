@@ -39,7 +39,10 @@ enum HighlightMarks {
     static let close = "\u{E001}"
 
     static func render(_ text: String, color: Bool) -> String {
-        guard text.contains(where: { $0 == Character(open) || $0 == Character(close) }) else { return text }
+        // Both marks begin with the byte 0xEE in UTF-8: most cells have none.
+        guard text.utf8.contains(0xEE), text.unicodeScalars.contains(where: { $0.value == 0xE000 || $0.value == 0xE001 }) else {
+            return text
+        }
         var out = color ? text.replacingOccurrences(of: open, with: "\u{1B}[1;33m").replacingOccurrences(of: close, with: "\u{1B}[0m")
                         : text.replacingOccurrences(of: open, with: "").replacingOccurrences(of: close, with: "")
         // A highlight that truncation cut off must not colour the rest of the line.

@@ -82,7 +82,7 @@ import Testing
         #expect(Self.failure("[sync]\nprojects = [\n  \"p1\",\n  3,\n]\n") == "config.toml:2: projects must be an array of project ids")
         #expect(Self.failure("tz = \"UTC\"\n\n[sync]\nbase_url = 3\n") == "config.toml:4: base_url must be a non-empty string")
         #expect(Self.failure("db = \"\"\n") == "config.toml:1: db must be a non-empty string")
-        #expect(Self.failure("[synk]\n") == "config.toml:1: unknown key synk (expected db, tz, [sync], [[sources]], [[rates]], [backup], [dataset], [retention], [[redact]], [[budgets]], [mcp])")
+        #expect(Self.failure("[synk]\n") == "config.toml:1: unknown key synk (expected db, tz, [sync], [[sources]], [[rates]], [backup], [dataset], [retention], [[redact]], [[budgets]], [mcp], [metrics])")
         #expect(Self.failure("sync.extra.deep = 1\n") == "config.toml:1: unknown key extra in [sync] (expected base_url, projects, organization_id)")
         #expect(Self.failure("sync = 3\n") == "config.toml:1: sync must be a table ([sync]), not an integer")
         #expect(Self.failure("[sync]\n[[rates]]\ninput = 1\noutput = 2\nfrom = \"next week\"\n")
@@ -142,7 +142,7 @@ import Testing
 
     @Test func aKeyWithControlCharactersIsShownEscaped() {
         let message = Self.failure("\"\\u001b]52;c;x\\u0007\" = 1\n")
-        #expect(message == "config.toml:1: unknown key \"\\u001B]52;c;x\\u0007\" (expected db, tz, [sync], [[sources]], [[rates]], [backup], [dataset], [retention], [[redact]], [[budgets]], [mcp])")
+        #expect(message == "config.toml:1: unknown key \"\\u001B]52;c;x\\u0007\" (expected db, tz, [sync], [[sources]], [[rates]], [backup], [dataset], [retention], [[redact]], [[budgets]], [mcp], [metrics])")
     }
 
     @Test func rateStartsAreLocalDatesLocalTimesOrInstants() throws {

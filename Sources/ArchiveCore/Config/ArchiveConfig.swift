@@ -54,6 +54,11 @@ public struct ArchiveConfig: Sendable, Equatable {
     public var budgets: [Budget] = []
     /// `[mcp] max_seconds`: how long one tool call of `archive mcp` may take.
     public var mcpMaxSeconds: Double?
+    /// `[metrics] textfile`: where each sync writes its Prometheus metrics.
+    public var metricsTextfile: String?
+    /// `[metrics] max_projects`: projects given a label of their own per
+    /// source, the costliest; the others fold into `other`.
+    public var metricsMaxProjects = 20
     /// `[[sources]]`, in the file's order: the accounts and regions `sync` syncs.
     public var sources: [SourceSettings] = []
 
@@ -216,8 +221,8 @@ public struct ArchiveConfig: Sendable, Equatable {
         let file = try TOMLFields.read(bytes, path: path)
         try file.refuseSecrets()
         try file.subtable("sync")?.refuseSecrets()
-        try file.allowOnly(["db", "tz", "sync", "sources", "rates", "backup", "dataset", "retention", "redact", "budgets", "mcp"],
-                           expected: "db, tz, [sync], [[sources]], [[rates]], [backup], [dataset], [retention], [[redact]], [[budgets]], [mcp]")
+        try file.allowOnly(["db", "tz", "sync", "sources", "rates", "backup", "dataset", "retention", "redact", "budgets", "mcp", "metrics"],
+                           expected: "db, tz, [sync], [[sources]], [[rates]], [backup], [dataset], [retention], [[redact]], [[budgets]], [mcp], [metrics]")
         var config = ArchiveConfig()
         config.db = try file.nonEmptyString("db")
         if let zone = try file.nonEmptyString("tz") {
@@ -251,6 +256,14 @@ public struct ArchiveConfig: Sendable, Equatable {
             config.backup.externalCheckpoints = try backup.boolean("external_checkpoints") ?? false
             if config.backup.afterSync && config.backup.dir == nil {
                 throw backup.failure(backup.table["after_sync"]!, "needs dir, the folder the backups go to")
+            }
+        }
+        if let metrics = try file.subtable("metrics") {
+            try metrics.allowOnly(["textfile", "max_projects"], expected: "textfile, max_projects")
+            config.metricsTextfile = try metrics.nonEmptyString("textfile").map { ($0 as NSString).expandingTildeInPath }
+            if let (count, entry) = try metrics.number("max_projects") {
+                guard count >= 1, count == count.rounded(), count <= 1000 else { throw metrics.failure(entry, "must be a whole number from 1 to 1000") }
+                config.metricsMaxProjects = Int(count)
             }
         }
         if let dataset = try file.subtable("dataset") {

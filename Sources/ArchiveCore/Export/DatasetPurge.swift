@@ -56,11 +56,18 @@ struct DatasetPurge {
                 }
             }
         }
+        // Files are rewritten on every core at once: each is its own, and compressing is the cost.
+        let files = touched.keys.sorted()
+        let dropping = files.map { touched[$0]! }
+        let outcomes = Outcomes(count: files.count)
+        DispatchQueue.concurrentPerform(iterations: files.count) { index in
+            outcomes.set(index, Result { try rewrite(files[index], without: dropping[index]) })
+        }
         var replaced: [String] = []
         var gone = Set<String>()
-        for file in touched.keys.sorted() {
+        for (file, outcome) in zip(files, outcomes.all) {
             let index = listed[file]!
-            switch try rewrite(file, without: touched[file]!) {
+            switch try outcome!.get() {
             case .unchanged(let rows, let bytes, let sha256):
                 manifest.files[index] = manifest.files[index].with(rows: rows, bytes: bytes, sha256: sha256)
             case .rewritten(let rows, let bytes, let sha256):
@@ -79,6 +86,16 @@ struct DatasetPurge {
         case unchanged(rows: Int, bytes: Int, sha256: String)
         case rewritten(rows: Int, bytes: Int, sha256: String)
         case removed
+    }
+
+    /// The rewrites' outcomes, set from several threads.
+    private final class Outcomes: @unchecked Sendable {
+        private let lock = NSLock()
+        private var values: [Result<Outcome, any Error>?]
+
+        init(count: Int) { values = Array(repeating: nil, count: count) }
+        func set(_ index: Int, _ value: Result<Outcome, any Error>) { lock.withLock { values[index] = value } }
+        var all: [Result<Outcome, any Error>?] { lock.withLock { values } }
     }
 
     private func path(_ relative: String) -> String { (folder as NSString).appendingPathComponent(relative) }
@@ -128,8 +145,31 @@ struct DatasetPurge {
         }
     }
 
-    /// A row's session: its first two members, as every table's rows begin.
+    /// A row's session: its first two members, as every table's rows begin
+    /// (`{"session_id":"…","source":"…",…`): only they are parsed, not the
+    /// row's text; a row of another shape is parsed whole.
     static func session(ofRow line: [UInt8]) -> Session? {
+        var end = 0, strings = 0, inString = false, escaped = false
+        for (index, byte) in line.enumerated() {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                    strings += 1
+                    if strings == 4 { end = index + 1; break }
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+            }
+        }
+        let prefix = end > 0 ? Array(line[..<end]) + [UInt8(ascii: "}")] : line
+        guard let row = try? JSONParser.parse(prefix), let id = row["session_id"]?.stringValue,
+              let source = row["source"]?.stringValue else {
+            return end > 0 ? session(ofWholeRow: line) : nil
+        }
+        return Session(id: ExactText(id), source: ExactText(source))
+    }
+
+    private static func session(ofWholeRow line: [UInt8]) -> Session? {
         guard let row = try? JSONParser.parse(line), let id = row["session_id"]?.stringValue,
               let source = row["source"]?.stringValue else { return nil }
         return Session(id: ExactText(id), source: ExactText(source))

@@ -40,6 +40,8 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var forgotten = 0
     public var failed = 0
     public var requests = 0
+    /// Requests sent again after a failure, within `requests`.
+    public var retries = 0
     public var seconds = 0.0
     public var runID: Int64 = 0
     /// The source (`[[sources]]` name, or `default`).

@@ -29,7 +29,9 @@ public enum PrivateFiles {
     /// standing at `path` is replaced, never written through, and a failed
     /// write leaves whatever was there before. A `path` that is a device or a
     /// pipe (`/dev/stdout`, a FIFO) is written directly, without creating anything.
-    public static func write(to path: String, _ body: (FileHandle) throws -> Void) throws {
+    /// `mode` is the file's when it is renamed into place (0600 unless a reader
+    /// of another user must read it, as a metrics collector does).
+    public static func write(to path: String, mode: mode_t = 0o600, _ body: (FileHandle) throws -> Void) throws {
         var existing = stat()
         if stat(path, &existing) == 0, (existing.st_mode & S_IFMT) != S_IFREG, (existing.st_mode & S_IFMT) != S_IFDIR {
             let descriptor = open(path, O_WRONLY | O_CLOEXEC)
@@ -48,7 +50,9 @@ public enum PrivateFiles {
         let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         do {
             try body(FileHandle(fileDescriptor: descriptor, closeOnDealloc: false))
-            guard fsync(descriptor) == 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
+            guard fsync(descriptor) == 0, mode == 0o600 || fchmod(descriptor, mode) == 0 else {
+                throw FileError(path: path, reason: String(cString: strerror(errno)))
+            }
         } catch {
             close(descriptor)
             unlink(temporary)

@@ -198,6 +198,7 @@ final class SyncEngine: @unchecked Sendable {
         summary.deleted = counts.deleted
         summary.failed = counts.failed + counts.saves.failed
         summary.requests = client.requestCount
+        summary.retries = client.retryCount
         summary.seconds = Date().timeIntervalSince(started)
         summary.status = fatal != nil ? .failed : summary.failed > 0 ? .partial : .ok
         if fatal == nil, options.pageSize == nil, pageSize != rememberedPageSize, progress.pagesListed > 0 {
