@@ -16,6 +16,8 @@ ap.add_argument("--repeat", type=int, default=3)
 ap.add_argument("--query-sessions", type=int, default=0, help="also time the queries on an archive of this many sessions")
 ap.add_argument("--peer", default=os.path.join(root, "..", "shared", "peers", "python_import.py"))
 ap.add_argument("--work", default=os.path.join(root, "bench-out"))
+ap.add_argument("--baseline", help="another archive binary, timed in the same rounds")
+ap.add_argument("--profile", action="store_true", help="also one import with ARCHIVE_PROFILE=1: time by phase")
 args = ap.parse_args()
 os.makedirs(args.work, exist_ok=True)
 
@@ -75,9 +77,12 @@ rows = rows_file(big)
 
 # Interleaved rounds (archive, peer, floor, archive, ...): the machines are
 # noisy, and a busy minute then weighs on all three alike.
-rounds = {"archive": [], "peer": [], "floor": []}
+rounds = {"archive": [], "peer": [], "floor": [], "baseline": []}
+baseline_db = os.path.join(args.work, "baseline.db")
 for _ in range(args.repeat):
     rounds["archive"].append(timed([archive, "import", "--db", db, big], db))
+    if args.baseline:
+        rounds["baseline"].append(timed([args.baseline, "import", "--db", baseline_db, big], baseline_db))
     rounds["peer"].append(timed([sys.executable, args.peer, big, peer_db], peer_db))
     rounds["floor"].append(timed([floor, rows, floor_db], floor_db))
 def summary(runs):
@@ -103,6 +108,18 @@ print(f"  archive / peer, round by round: {' '.join(f'{r:.2f}' for r in ratios)}
 print(f"  re-import (unchanged) {reimport_s:.2f} s = {reimport_s / archive_s:.2f}x of the first import")
 print(f"  archive size     {archive_bytes / 1e6:.1f} MB = {archive_bytes / jsonl_bytes:.2f}x the JSONL (search index included)")
 print(f"  peak memory      {small_kb / 1024:.0f} MB at {args.small} sessions, {archive_kb / 1024:.0f} MB at {args.sessions}")
+if args.baseline:
+    baseline_s, baseline_kb = summary(rounds["baseline"])
+    run(["sqlite3", baseline_db, "PRAGMA wal_checkpoint(TRUNCATE)"])
+    by_round = [a[0] / b[0] for a, b in zip(rounds["archive"], rounds["baseline"])]
+    print(f"  baseline import  {baseline_s:6.2f} s  peak {baseline_kb / 1024:5.0f} MB  size {os.path.getsize(baseline_db) / 1e6:.1f} MB ({args.baseline})")
+    print(f"  archive / baseline {archive_s / baseline_s:.3f}x (medians); round by round: {' '.join(f'{r:.3f}' for r in by_round)}")
+if args.profile:
+    remove_archive(db)
+    profiled = subprocess.run([archive, "import", "--db", db, big], capture_output=True, text=True,
+                              env={**os.environ, "ARCHIVE_PROFILE": "1"})
+    print("profile of one import (ARCHIVE_PROFILE=1):")
+    print("\n".join("  " + line for line in profiled.stderr.splitlines() if line.strip()))
 
 def query_times(path, label):
     queries = [

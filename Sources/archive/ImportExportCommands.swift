@@ -63,6 +63,9 @@ struct ImportCommand: ParsableCommand {
             return
         }
         progressLine.clear()
+        if PhaseProfile.enabled {
+            Terminal.standardError.writeLine(PhaseProfile.report(seconds: report.seconds, what: "\(grouped(report.records)) records"))
+        }
         if json {
             Terminal.standardOutput.writeLine(JSONOutput.encode(report))
         } else {

@@ -140,20 +140,28 @@ final class ImportReader: Sendable {
     }
 
     private func item(bytes: [UInt8], file: String, line: Int, tokenizer: SearchTokenizer?) -> Item {
-        let hash = SourceHash.of(bytes, key: hashKey)
+        let hash = PhaseProfile.measure(.hash) { SourceHash.of(bytes, key: hashKey) }
         // Guard against a hash collision: the bytes must name that session.
         if let id = knownHashes[hash], bytes.firstRange(of: Array(JSONValue.string(id).serialized.utf8)) != nil {
             return .unchanged
         }
-        do { return item(try JSONParser.parse(bytes), file: file, line: line, hash: hash, tokenizer: tokenizer) } catch {
+        let started = PhaseProfile.begin()
+        let value: JSONValue
+        do { value = try JSONParser.parse(bytes) } catch {
+            PhaseProfile.end(.parse, started)
             return .failed("\(file):\(line): \(error.message)")
         }
+        PhaseProfile.end(.parse, started)
+        return item(value, file: file, line: line, hash: hash, tokenizer: tokenizer)
     }
 
     private func item(_ value: JSONValue, file: String, line: Int, hash: SourceHash?, tokenizer: SearchTokenizer?) -> Item {
         do {
+            let started = PhaseProfile.begin()
             let session = try Normalizer.normalize(redactor.redact(value).value, sourceHash: hash)
-            return .session(tokenizer.map(session.withSearchTokens) ?? session, file: file, line: line)
+            PhaseProfile.end(.normalise, started)
+            let tokenized = PhaseProfile.measure(.searchTokens) { tokenizer.map(session.withSearchTokens) ?? session }
+            return .session(tokenized, file: file, line: line)
         } catch {
             return .failed("\(file):\(line): \(error.description)")
         }

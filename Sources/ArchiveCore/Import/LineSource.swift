@@ -7,7 +7,7 @@ struct LineSource {
     init(_ reader: LineReader) { self.reader = reader }
 
     mutating func next() -> (line: [UInt8], number: Int)? {
-        returned.isEmpty ? reader.nextLine() : returned.removeFirst()
+        returned.isEmpty ? PhaseProfile.measure(.readLines) { reader.nextLine() } : returned.removeFirst()
     }
 
     mutating func pushBack(_ line: (line: [UInt8], number: Int)) { returned.insert(line, at: 0) }

@@ -56,6 +56,7 @@ extension ArchiveWriter {
     func saveInTransaction(_ session: NormalizedSession, projectID: String?, organizationID: String?, source: SourceKey = .default,
                            now: String, keepingNewer: Bool, recordingRevision: Bool = true) throws -> SaveOutcome {
         try atomically {
+            let lookingUp = PhaseProfile.begin()
             if try database.cached("SELECT 1 FROM forgotten WHERE session_id = ? AND source_key = ?")
                 .scalar([session.sessionID, source.rawValue], as: Int.self) != nil {
                 return .forgotten
@@ -66,6 +67,7 @@ extension ArchiveWriter {
                        content_pruned_at IS NOT NULL AS pruned
                 FROM sessions WHERE session_id = ? AND source_key = ?
                 """).first([session.sessionID, source.rawValue], map: ArchivedSession.init)
+            PhaseProfile.end(.lookUp, lookingUp)
             if keepingNewer, let existing, existing.updated > session.lastUpdatedAt { return .olderThanArchived(existing.updated) }
             // A pruned session's own export, imported again, holds nothing more than the archive does.
             if let existing, existing.pruned, Self.isPrunedExport(session) { return .unchanged }
@@ -104,8 +106,10 @@ extension ArchiveWriter {
                     outcome = .unchanged
                 }
             }
+            let writingRow = PhaseProfile.begin()
             try upsertSessionRow(session, projectID: projectID, organizationID: organizationID, source: source, now: now,
                                  changeNumber: outcome == .unchanged ? nil : try changeNumber())
+            PhaseProfile.end(.sessionRow, writingRow)
             let sessionKey = try existing?.key
                 ?? database.cached("SELECT session_key FROM sessions WHERE session_id = ? AND source_key = ?")
                     .scalar([session.sessionID, source.rawValue], as: Int64.self)!
@@ -113,13 +117,17 @@ extension ArchiveWriter {
             var written = WrittenRuns(links: existing == nil ? session.events.toolCallLinks : [])
             if keep < session.events.count {
                 try insertEvents(session, sessionKey: sessionKey, from: keep, runTimes: &runTimes, written: &written)
+                let linking = PhaseProfile.begin()
                 counts.toolCalls = try relinkToolCalls(session, sessionKey: sessionKey)
+                PhaseProfile.end(.toolCalls, linking)
             }
+            let rolling = PhaseProfile.begin()
             if existing == nil {
                 try addNewSessionToRollups(session, projectID: projectID, source: source, written: written)
             } else if rollupsChange {
                 try adjustRollups(sessionKey: sessionKey, sign: 1)
             }
+            PhaseProfile.end(.rollups, rolling)
             counts.sessions = existing == nil ? 1 : 0
             counts.deletedSessions = existing?.deleted == true ? -1 : 0
             counts.events = session.events.count - (existing?.count ?? 0)
@@ -147,9 +155,14 @@ extension ArchiveWriter {
     /// last, or drops them with everything else.
     func committing<T>(_ body: () throws -> T) throws -> T {
         do {
+            var committing: UInt64 = 0
+            defer { if committing > 0 { PhaseProfile.end(.commit, committing) } }
             return try database.transaction {
                 let result = try body()
+                let flushing = PhaseProfile.begin()
                 try flushPending()
+                PhaseProfile.end(.flushAtCommit, flushing)
+                committing = PhaseProfile.begin()
                 return result
             }
         } catch {
@@ -286,6 +299,7 @@ extension ArchiveWriter {
         var searchDocument = session.searchTokens == nil ? 0 : session.searchDocumentIndex(before: start)
         for event in session.events.dropFirst(start) {
             // Bound one by one: no array of values per row on the hottest path.
+            let writingEvent = PhaseProfile.begin()
             try insertEvent.bind(Self.eventKey(session: sessionKey, seq: event.seq), at: 1)
             try insertEvent.bind(event.turn, at: 2)
             try insertEvent.bind(try shapeID(type: event.type, layout: event.layout), at: 3)
@@ -296,7 +310,10 @@ extension ArchiveWriter {
             try insertEvent.bind(event.payload, at: 8)
             try insertEvent.step()
             insertEvent.reset()
+            PhaseProfile.end(.eventRows, writingEvent)
             if case .indexed(let text) = event.search {
+                let indexing = PhaseProfile.begin()
+                defer { PhaseProfile.end(.searchIndex, indexing) }
                 if text != nil, let tokens = session.searchTokens {
                     searchTokenReplay?.next = (tokens.tokens, searchDocument)
                     searchDocument += 1
@@ -309,7 +326,9 @@ extension ArchiveWriter {
                 written.add(usage)
                 let stop = ExactText(event.payload ?? "")
                 let occurredAt = runTimes[stop]?.isEmpty == false ? runTimes[stop]!.removeFirst() : session.lastUpdatedAt
+                let writingUsage = PhaseProfile.begin()
                 try insertUsage.execute([Self.eventKey(session: sessionKey, seq: event.seq), event.turn, usage.inputTokens, usage.outputTokens, usage.durationMs, usage.agentTurns, usage.isError, usage.error, occurredAt])
+                PhaseProfile.end(.usageRows, writingUsage)
             }
         }
     }
