@@ -92,13 +92,14 @@ struct SyncCommand: AsyncParsableCommand {
         let sources = chosen.map { SyncSource($0, request: request, redactor: settings.redactor, defaultBaseURL: ChatAPIClient.defaultBaseURL) }
         let run: SyncRun
         do { run = try await SyncRunner.run(archive, sources, showProgress: showProgress) } catch {
-            writeMetrics(archive, chosen.map { SyncMetrics.Outcome(source: $0.name, summary: nil, failure: "\(error)") })
+            let kind = error is ArchiveLock.LockError ? "fatal_locked" : error is ArchiveError ? "fatal_archive" : "fatal_other"
+            writeMetrics(archive, chosen.map { SyncMetrics.Outcome(source: $0.name, summary: nil, failureKind: kind) })
             let failure = fail(error, code: ExitStatus.fatal)
             if json { Terminal.standardOutput.writeLine(JSONOutput.encode(SyncJSON(failed: chosen.map(\.name), message: "\(error)", single: single))) }
             throw failure
         }
         writeMetrics(archive, run.outcomes.map { outcome in
-            SyncMetrics.Outcome(source: outcome.name, summary: outcome.summary, failure: outcome.failure.map(ErrorWords.line))
+            SyncMetrics.Outcome(source: outcome.name, summary: outcome.summary, failureKind: outcome.failure?.kind)
         })
         if json { Terminal.standardOutput.writeLine(JSONOutput.encode(SyncJSON(run, single: single))) }
         let failures = run.outcomes.compactMap { outcome in

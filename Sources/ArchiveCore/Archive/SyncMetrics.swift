@@ -8,16 +8,18 @@ import Foundation
 /// page someone. Project labels are bounded: past `maxProjects` per source,
 /// the cheaper projects fold into `other`.
 public struct SyncMetrics {
-    /// One source's part of the run: its summary, or why it could not run.
+    /// One source's part of the run: its summary, and the kind of failure
+    /// that ended it (`fatal_network`, `fatal_key`, ... as `SyncError.kind`
+    /// names them; `fatal_locked` when it could not start), if one did.
     public struct Outcome: Sendable {
         public let source: String
         public let summary: SyncSummary?
-        public let failure: String?
+        public let failureKind: String?
 
-        public init(source: String, summary: SyncSummary?, failure: String?) {
+        public init(source: String, summary: SyncSummary?, failureKind: String?) {
             self.source = source
             self.summary = summary
-            self.failure = failure
+            self.failureKind = failureKind
         }
     }
 
@@ -47,7 +49,7 @@ public struct SyncMetrics {
         }
         family("sync_last_run_success", "1 when the source's last sync did not fail whole (some sessions may have failed), else 0.") { f in
             for outcome in outcomes {
-                let ok = outcome.failure == nil && outcome.summary.map { $0.status != .failed } ?? false
+                let ok = outcome.failureKind == nil && outcome.summary.map { $0.status != .failed } ?? false
                 f.samples.append(([("source", outcome.source)], ok ? 1 : 0))
             }
         }
@@ -80,8 +82,8 @@ public struct SyncMetrics {
             archived = nil
         }
         for outcome in outcomes {
-            if let failure = outcome.failure ?? outcome.summary.flatMap({ $0.status == .failed ? $0.message ?? "failed" : nil }) {
-                failures.append((outcome.source, Self.kind(ofFailure: failure), 1))
+            if let kind = outcome.failureKind ?? (outcome.summary?.status == .failed ? "fatal_other" : nil) {
+                failures.append((outcome.source, kind, 1))
             }
         }
         failures += archived?.sessionFailures ?? []
@@ -171,16 +173,6 @@ public struct SyncMetrics {
         if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
         return "\(value)"
-    }
-
-    /// A short, bounded name for why a run failed, for a label.
-    static func kind(ofFailure message: String) -> String {
-        let lowered = message.lowercased()
-        for (word, kind) in [("lock", "fatal_locked"), ("key", "fatal_key"), ("401", "fatal_key"), ("403", "fatal_key"),
-                             ("answered", "fatal_http"), ("redirect", "fatal_http"), ("connect", "fatal_network"),
-                             ("timed out", "fatal_network"), ("network", "fatal_network"), ("archive", "fatal_archive")]
-        where lowered.contains(word) { return kind }
-        return "fatal_other"
     }
 }
 

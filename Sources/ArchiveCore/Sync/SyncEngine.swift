@@ -64,6 +64,24 @@ public struct SyncError: Error, CustomStringConvertible, Sendable {
         self.summary = summary
     }
 
+    /// A short, bounded name of the kind of failure, for a metric's label.
+    public var kind: String {
+        switch reason {
+        case .key: "fatal_key"
+        case .invalidBaseURL: "fatal_config"
+        case .archive: "fatal_archive"
+        case .listingNotFound: "fatal_http"
+        case .unreachable: "fatal_network"
+        case .api(let error):
+            switch error {
+            case .authentication: "fatal_key"
+            case .transport: "fatal_network"
+            case .notFound, .redirect, .http, .invalidResponse: "fatal_http"
+            case .invalidRequest: "fatal_other"
+            }
+        }
+    }
+
     /// In words without the command line's flags (the CLI adds them).
     public var description: String {
         switch reason {
