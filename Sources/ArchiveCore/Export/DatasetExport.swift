@@ -88,9 +88,7 @@ public struct DatasetExport {
         try database.execute("BEGIN")
         defer { if !database.isAutocommit { try? database.execute("ROLLBACK") } }
         let archiveID = try database.scalar("SELECT value FROM archive_settings WHERE name = 'archive_id'", as: String.self) ?? ""
-        let latest = try database.scalar("""
-            SELECT max((SELECT coalesce(max(change_seq), 0) FROM sessions), (SELECT coalesce(max(change_seq), 0) FROM forgotten))
-            """, as: Int64.self) ?? 0
+        let latest = try database.scalar("SELECT \(ArchiveWriter.lastChangeNumberSQL)", as: Int64.self) ?? 0
         let incremental = !full && previous != nil
         if let previous, !full {
             guard previous.archiveID == archiveID else { throw ExportError.otherArchive(folder: folder) }
@@ -127,7 +125,7 @@ public struct DatasetExport {
             }
             try database.execute("COMMIT")
             let written = try writer.finish()
-            if incremental && written.isEmpty {
+            if incremental && written.isEmpty && purged.isEmpty {
                 // Nothing changed: the dataset stays as it is, its manifest too.
                 result.export = number - 1
                 result.seconds = Date().timeIntervalSince(started)

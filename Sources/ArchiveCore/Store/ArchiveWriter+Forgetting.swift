@@ -84,9 +84,6 @@ extension ArchiveWriter {
         guard !entries.isEmpty else { return result }
         let sessions = entries.compactMap(\.session)
         try batch {
-            // The change number first: it must pass every number given before,
-            // and removing the session that holds the highest would lower the max it is taken from.
-            _ = try changeNumber()
             let record = try database.cached("""
                 INSERT INTO forgotten(session_id, forgotten_at, reason, kept_usage, change_seq, source_key) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT(session_id, source_key) DO UPDATE SET forgotten_at = excluded.forgotten_at, reason = excluded.reason,
