@@ -91,6 +91,6 @@ public enum PhaseProfile {
 
     private static func row(_ title: String, _ phaseSeconds: Double, of seconds: Double) -> String {
         "  " + title.padding(toLength: 32, withPad: " ", startingAt: 0)
-            + String(format: " %7.2f s  %5.1f%%", phaseSeconds, 100 * phaseSeconds / max(seconds, 1e-9))
+            + String(format: " %8.3f s  %5.1f%%", phaseSeconds, 100 * phaseSeconds / max(seconds, 1e-9))
     }
 }
